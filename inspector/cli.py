@@ -1,0 +1,196 @@
+"""The command line: ``python -m inspector inspect|gallery|devices``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from inspector import gallery, sources, specs
+from inspector.errors import ErrorInfo, InputError, InspectorError
+from inspector.executor import Limits, Progress, run_one
+from inspector.report import Report
+from inspector.request import prepare
+
+EXIT_OK, EXIT_MODE_FAILED, EXIT_USAGE = 0, 1, 2
+
+# Error types that mean the user's input must change (exit code 2), wherever they were found.
+INPUT_ERROR_TYPES = {"InputError", "UsageError", "SourceError", "FunctionNotFound",
+                     "CallSpecError"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit code 2 with no usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{message} (see --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m inspector",
+                     description="See what tf.function and Grappler do to a Python function.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    inspect = commands.add_parser("inspect", help="trace, optimize, diff and time a function")
+    inspect.add_argument("source", help="a .py file, '-' for stdin, or gallery:NAME")
+    inspect.add_argument("--function", help="the function to inspect (optional when the source "
+                                            "defines exactly one)")
+    inspect.add_argument("--mode", action="append", default=[], metavar="MODE",
+                         help="repeatable: " + ", ".join(specs.MODES) + ", all (default: all)")
+    inspect.add_argument("--call", action="append", default=[], metavar="SPEC",
+                         help="repeatable, one call each: e.g. 'float32[2,3]; int32[]'")
+    inspect.add_argument("--device", help="e.g. CPU:0 or GPU:0 (default: TensorFlow's choice)")
+    inspect.add_argument("--runs", type=int, help="timed calls per mode (default: adapt to "
+                                                  "--budget)")
+    inspect.add_argument("--warmup", type=int, help="untimed calls first (default 10)")
+    inspect.add_argument("--budget", type=float, default=2.0,
+                         help="seconds of timed calls per mode when --runs is not given")
+    inspect.add_argument("--json", metavar="PATH", help="write the JSON report ('-': stdout)")
+    inspect.add_argument("--ablate", action="store_true",
+                         help="leave-one-out table: each Grappler optimizer turned off")
+    inspect.add_argument("--grappler", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a Grappler option, e.g. constant_folding=off")
+    inspect.add_argument("--timeout", type=float, help="seconds per inspection (default 60; "
+                                                       "large gallery models bring their own)")
+    inspect.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
+                         help="memory cap of the worker process tree")
+    commands.add_parser("gallery", help="list the built-in examples")
+    commands.add_parser("devices", help="list the devices TensorFlow sees")
+    return parser
+
+
+def _write_json(report: Report, where: str | None, out: TextIO) -> None:
+    if where is None:
+        return
+    text = report.to_json() + "\n"
+    if where == "-":
+        out.write(text)
+    else:
+        Path(where).write_text(text, encoding="utf-8")
+
+
+def exit_code(report: Report) -> int:
+    if report.error is not None:
+        return EXIT_USAGE if report.error.type in INPUT_ERROR_TYPES else EXIT_MODE_FAILED
+    return EXIT_MODE_FAILED if report.failed_modes else EXIT_OK
+
+
+def _fmt_us(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def format_summary(report: Report) -> str:
+    """The human-readable summary: a mode matrix, then per-mode details."""
+    lines = [f"{report.function} from {report.source} | TensorFlow {report.tensorflow} | "
+             f"device {report.device}"]
+    if report.error is not None:
+        lines.append(f"error: {report.error}")
+        return "\n".join(lines)
+    header = (f"{'mode':<17}{'traces':>7}{'pre':>6}{'post':>6}{'folded':>7}{'fused':>6}"
+              f"{'removed':>8}{'unk pre/post':>13}{'first us':>12}{'median us':>11}"
+              f"{'p10':>9}{'p90':>9}")
+    lines += ["", header, "-" * len(header)]
+    for result in report.results:
+        if result.error is not None:
+            lines.append(f"{result.mode:<17}error: {result.error}")
+            continue
+        d, t, u = result.diff, result.timing, result.unknown_shape_outputs
+        lines.append(
+            f"{result.mode:<17}{result.traces:>7}"
+            f"{result.pre.nodes if result.pre else '-':>6}"
+            f"{result.post.nodes if result.post else '-':>6}"
+            f"{len(d.folded) if d else '-':>7}{len(d.fused) if d else '-':>6}"
+            f"{len(d.removed) if d else '-':>8}"
+            f"{(str(u['pre']) + '/' + str(u['post'])) if u else '-':>13}"
+            f"{_fmt_us(t.first_call_us if t else None):>12}{_fmt_us(t.median_us if t else None):>11}"
+            f"{_fmt_us(t.p10_us if t else None):>9}{_fmt_us(t.p90_us if t else None):>9}")
+    for result in report.results:
+        if result.error is not None:
+            continue
+        details = []
+        for number, call in enumerate(result.calls, 1):
+            flag = "traced" if call.traced else "reused" if call.error is None else "refused"
+            details.append(f"  call {number} {call.spec}: {flag}: {call.reason}")
+        if result.diff and (result.diff.folded or result.diff.fused or result.diff.removed):
+            d = result.diff
+            if d.folded:
+                details.append(f"  folded: {', '.join(d.folded[:12])}"
+                               f"{' ...' if len(d.folded) > 12 else ''}")
+            if d.fused:
+                details.append("  fused: " + ", ".join(
+                    f"{f.name} ({f.op}: {'+'.join(f.fused_ops)})" for f in d.fused[:8]))
+            if d.removed:
+                details.append(f"  removed: {', '.join(d.removed[:12])}"
+                               f"{' ...' if len(d.removed) > 12 else ''}")
+        if result.graph_source == "offline":
+            details.append("  graphs: offline Grappler run (jit_compile functions record no "
+                           "runtime graphs)")
+        if details:
+            lines += ["", f"[{result.mode}]", *details]
+    sdc = report.shape_dependent_constants
+    if sdc is not None:
+        lines += ["", f"constant with fixed shapes ({sdc.fixed_mode}) but not with None dims: "
+                      f"pre {list(sdc.pre) or 'none'}, post {list(sdc.post) or 'none'}"]
+    return "\n".join(lines)
+
+
+def _progress_printer(err: TextIO):
+    def show(progress: Progress) -> None:
+        where = f" {progress.mode}" if progress.mode else ""
+        err.write(f"  ... {progress.stage}{where}\n")
+        err.flush()
+    return show
+
+
+def _inspect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        source = sources.read_source(args.source)
+        request = prepare(source, args.function, args.call, args.mode, args.grappler,
+                          device=args.device, runs=args.runs, warmup=args.warmup,
+                          budget_s=args.budget, ablate=args.ablate)
+    except InputError as exc:
+        err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
+        _write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), args.json, out)
+        return EXIT_USAGE
+    timeout = args.timeout
+    if timeout is None:
+        timeout = gallery.get(source.gallery_name).timeout_s if source.gallery_name else 60.0
+    limits = Limits(timeout_s=timeout, memory_mb=args.memory_mb)
+    report, _log = run_one(request, limits, _progress_printer(err) if err.isatty() else None)
+    _write_json(report, args.json, out)
+    if args.json != "-":
+        out.write(format_summary(report) + "\n")
+    if report.error is not None:
+        err.write(f"error: {report.error}\n")
+        for frame in report.error.frames:
+            err.write(f"    {frame}\n")
+    return exit_code(report)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
+         err: TextIO = sys.stderr) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except InputError as exc:
+        err.write(f"error: {exc.message}\n")
+        return EXIT_USAGE
+    if args.command == "gallery":
+        for entry in gallery.ENTRIES:
+            out.write(f"{entry.name:<24}{entry.title}\n{'':<24}calls: "
+                      f"{' | '.join(entry.calls)}\n{'':<24}{entry.hint}\n")
+        return EXIT_OK
+    if args.command == "devices":
+        from inspector.executor import LocalExecutor
+
+        with LocalExecutor(workers=1) as executor:
+            try:
+                devices = executor.devices()
+            except InspectorError as exc:
+                err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
+                return EXIT_MODE_FAILED
+        for name in devices:
+            out.write(name + "\n")
+        if not any(":GPU:" in d for d in devices):
+            out.write("(no GPU: TensorFlow sees only the CPU on this machine)\n")
+        return EXIT_OK
+    return _inspect(args, out, err)

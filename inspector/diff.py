@@ -1,0 +1,52 @@
+"""Pure analyses of GraphDefs: summaries and the pre/post-Grappler diff (no TensorFlow run)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from inspector.report import (FunctionGraph, FusedNode, GraphDiff, GraphSummary, OpChange,
+                              Rewire)
+
+# Ops that exist only to carry a function's arguments and results in runtime graphs.
+BOUNDARY_OPS = frozenset({"_Arg", "_Retval", "_DeviceArg", "_DeviceRetval"})
+
+
+def summarize(graph_def: Any) -> GraphSummary:
+    """Node and op counts of a GraphDef's main graph and of each library function."""
+    functions = tuple(
+        FunctionGraph(f.signature.name, len(f.node_def), dict(Counter(n.op for n in f.node_def)))
+        for f in graph_def.library.function)
+    return GraphSummary(len(graph_def.node), dict(Counter(n.op for n in graph_def.node)),
+                        functions)
+
+
+def _fused_ops(node: Any) -> tuple[str, ...]:
+    if "fused_ops" not in node.attr:
+        return ()
+    return tuple(op.decode() if isinstance(op, bytes) else op
+                 for op in node.attr["fused_ops"].list.s)
+
+
+def diff_graphs(pre: Any, post: Any) -> GraphDiff:
+    """Compare two GraphDefs by node name: what Grappler removed, added, folded, fused, rewired."""
+    pre_nodes = {n.name: n for n in pre.node}
+    post_nodes = {n.name: n for n in post.node}
+    both = [name for name in pre_nodes if name in post_nodes]
+    op_changed = tuple(OpChange(name, pre_nodes[name].op, post_nodes[name].op)
+                       for name in both if pre_nodes[name].op != post_nodes[name].op)
+    return GraphDiff(
+        removed=tuple(name for name in pre_nodes if name not in post_nodes),
+        added=tuple(name for name in post_nodes if name not in pre_nodes),
+        folded=tuple(c.name for c in op_changed if c.post_op == "Const"),
+        fused=tuple(FusedNode(n.name, n.op, _fused_ops(n)) for n in post.node
+                    if n.op.startswith("_Fused")),
+        op_changed=op_changed,
+        rewired=tuple(Rewire(name, tuple(pre_nodes[name].input), tuple(post_nodes[name].input))
+                      for name in both
+                      if list(pre_nodes[name].input) != list(post_nodes[name].input)),
+    )
+
+
+def constant_nodes(graph_def: Any) -> set[str]:
+    return {n.name for n in graph_def.node if n.op == "Const"}

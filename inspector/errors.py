@@ -1,0 +1,145 @@
+"""The typed errors that the engine, the workers, the CLI, the JSON report and the UI share.
+
+Every error has a stable ``type`` (its class name) and a ``message`` that says what to fix::
+
+    InspectorError
+    ├── InputError                 the user's input is wrong; CLI exit code 2
+    │   ├── UsageError             unknown mode, bad option, unknown gallery entry
+    │   ├── SourceError            syntax or import error in the source (with its line)
+    │   ├── FunctionNotFound       no such function, or the name is not callable
+    │   └── CallSpecError          bad dtype or shape text, wrong number of arguments
+    ├── UserCodeError              the user's function raised while tracing or running
+    ├── WorkerError                the isolated worker could not finish the job
+    │   ├── Timeout                the job ran past its wall-clock limit
+    │   ├── MemoryLimit            the worker's process tree went past its memory cap
+    │   ├── ReportTooLarge         the worker sent more than the report-size cap
+    │   ├── WorkerCrashed          the worker died (exit code, or signal name such as SIGSEGV)
+    │   └── Cancelled              the caller cancelled the job
+    └── GraphvizMissing            Graphviz's ``dot`` is not installed
+
+Errors cross process boundaries as ``{"type", "message", "line", "frames"}`` dicts
+(``to_dict``/``from_dict``); that is also their form in the JSON report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class InspectorError(Exception):
+    """Base of every error the inspector reports to a user."""
+
+    def __init__(self, message: str, *, line: int | None = None, frames: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.message = message
+        # 1-based line in the user's source that the error points at, when known.
+        self.line = line
+        # The user's own traceback frames ("file:line in func: code"), innermost last.
+        self.frames = tuple(frames)
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        return ErrorInfo.from_exception(self).to_dict()
+
+
+class InputError(InspectorError):
+    """The user's input is wrong; nothing ran."""
+
+
+class UsageError(InputError):
+    pass
+
+
+class SourceError(InputError):
+    pass
+
+
+class FunctionNotFound(InputError):
+    pass
+
+
+class CallSpecError(InputError):
+    pass
+
+
+class UserCodeError(InspectorError):
+    pass
+
+
+class WorkerError(InspectorError):
+    pass
+
+
+class Timeout(WorkerError):
+    pass
+
+
+class MemoryLimit(WorkerError):
+    pass
+
+
+class ReportTooLarge(WorkerError):
+    pass
+
+
+class WorkerCrashed(WorkerError):
+    pass
+
+
+class Cancelled(WorkerError):
+    pass
+
+
+class GraphvizMissing(InspectorError):
+    pass
+
+
+_BY_NAME: dict[str, type[InspectorError]] = {
+    cls.__name__: cls
+    for cls in (
+        InspectorError, InputError, UsageError, SourceError, FunctionNotFound, CallSpecError,
+        UserCodeError, WorkerError, Timeout, MemoryLimit, ReportTooLarge, WorkerCrashed,
+        Cancelled, GraphvizMissing,
+    )
+}
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An error as data: what the JSON report, the CLI and the UI show."""
+
+    # Class name: one of this module's classes, or for a call TensorFlow refused the
+    # TensorFlow/Python exception's own class name (e.g. "TypeError").
+    type: str
+    # One or more sentences saying what went wrong and what to fix.
+    message: str
+    # 1-based line in the user's source, when the error points at one.
+    line: int | None = None
+    # The user's own traceback frames, innermost last; TensorFlow's frames are trimmed.
+    frames: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> ErrorInfo:
+        if isinstance(exc, InspectorError):
+            return cls(exc.type, exc.message, exc.line, exc.frames)
+        return cls(type(exc).__name__, str(exc).strip() or type(exc).__name__)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "message": self.message, "line": self.line,
+                "frames": list(self.frames)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ErrorInfo:
+        return cls(data["type"], data["message"], data.get("line"), tuple(data.get("frames", ())))
+
+    def to_exception(self) -> InspectorError:
+        exc_cls = _BY_NAME.get(self.type, InspectorError)
+        return exc_cls(self.message, line=self.line, frames=self.frames)
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.type}{where}: {self.message}"

@@ -1,0 +1,289 @@
+"""The inspection's results as frozen dataclasses, and their one JSON form.
+
+Workers send reports to the parent as JSON; ``Report.from_dict`` rebuilds the dataclasses,
+so the CLI, the app and the exports all read the same typed objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspector.errors import ErrorInfo
+
+
+@dataclass(frozen=True)
+class FunctionGraph:
+    """A function in a graph's library (a nested tf.function, a cond branch, a loop body)."""
+
+    name: str
+    nodes: int
+    ops: dict[str, int]
+
+
+@dataclass(frozen=True)
+class GraphSummary:
+    """One GraphDef in numbers."""
+
+    # Nodes in the main graph (not counting library functions).
+    nodes: int
+    # Op type -> how many nodes have it.
+    ops: dict[str, int]
+    # The graph's function library, each reported separately.
+    functions: tuple[FunctionGraph, ...] = ()
+
+
+@dataclass(frozen=True)
+class FusedNode:
+    name: str
+    op: str
+    # The ops folded into this kernel, from its ``fused_ops`` attr (e.g. ["BiasAdd", "Relu"]).
+    fused_ops: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OpChange:
+    name: str
+    pre_op: str
+    post_op: str
+
+
+@dataclass(frozen=True)
+class Rewire:
+    name: str
+    pre_inputs: tuple[str, ...]
+    post_inputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GraphDiff:
+    """What Grappler changed, by node name (names survive rewriting)."""
+
+    # Only in the pre-Grappler graph.
+    removed: tuple[str, ...]
+    # Only in the post-Grappler graph (Grappler-made nodes carry prefixes like ConstantFolding/).
+    added: tuple[str, ...]
+    # In both; the op became Const.
+    folded: tuple[str, ...]
+    # Post nodes whose op starts with _Fused.
+    fused: tuple[FusedNode, ...]
+    # In both with a different op (folded ones included).
+    op_changed: tuple[OpChange, ...]
+    # In both with different inputs (data or control).
+    rewired: tuple[Rewire, ...]
+
+
+@dataclass(frozen=True)
+class NodeShapes:
+    """Static output shapes of one node, as TensorFlow prints them ("(4,)", "(None, 3)", "<unknown>")."""
+
+    name: str
+    op: str
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShapeTable:
+    # Every node of the graph, in GraphDef order.
+    nodes: tuple[NodeShapes, ...]
+    # Outputs whose static shape is not fully defined (unknown rank or a None dim).
+    unknown_outputs: int
+    # Set when the GraphDef could not be imported to infer shapes.
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call of the function, in the order made."""
+
+    # The call in call-spec grammar.
+    spec: str
+    # Whether this call made TensorFlow trace the function again.
+    traced: bool
+    # Why it traced or did not, in terms of the arguments.
+    reason: str
+    # The concrete function's input signature that served the call, when one did.
+    signature: str | None
+    # Set when TensorFlow refused the call or the function raised.
+    error: ErrorInfo | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Steady-state latency of one call with the mode's real argument types."""
+
+    runs: int
+    warmup: int
+    median_us: float
+    p10_us: float
+    p90_us: float
+    mean_us: float
+    stdev_us: float
+    min_us: float
+    # The first call: trace + optimize + run.
+    first_call_us: float
+    # Every timed call, in order, for distribution charts.
+    samples_us: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class GrapplerPass:
+    """One line of Grappler's meta optimizer log for the captured function."""
+
+    # 1 for the first round of passes, 2 for the second.
+    iteration: int
+    optimizer: str
+    nodes_after: int
+    node_delta: int
+    edges_after: int
+    edge_delta: int
+    time_ms: float
+
+
+@dataclass(frozen=True)
+class AblationRow:
+    """The function re-optimized with one Grappler option turned off."""
+
+    option: str
+    post_nodes: int | None
+    median_us: float | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    """Everything one input mode showed."""
+
+    mode: str
+    error: ErrorInfo | None = None
+    # experimental_get_tracing_count() after all calls (0 for eager).
+    traces: int = 0
+    calls: tuple[CallRecord, ...] = ()
+    # Input signatures of every concrete function traced, in order.
+    signatures: tuple[str, ...] = ()
+    # "runtime": graphs from run metadata of the first call (what executes);
+    # "offline": the traced graph run through Grappler by hand (jit_compile functions);
+    # None: no graph (eager, or the mode failed first).
+    graph_source: str | None = None
+    pre: GraphSummary | None = None
+    post: GraphSummary | None = None
+    diff: GraphDiff | None = None
+    # Outputs with a not fully defined static shape: {"pre": n, "post": n}.
+    unknown_shape_outputs: dict[str, int] | None = None
+    # Every node's static shapes: {"pre": table, "post": table}.
+    shapes: dict[str, ShapeTable] | None = None
+    timing: Timing | None = None
+    grappler_passes: tuple[GrapplerPass, ...] = ()
+    # XLA HLO text by stage ("hlo", "optimized_hlo"), for the xla mode.
+    hlo: dict[str, str] | None = None
+    ablation: tuple[AblationRow, ...] = ()
+    # Serialized GraphDefs {"pre": bytes, "post": bytes}; left out of the JSON report unless asked.
+    graphs: dict[str, bytes] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ShapeDependentConstants:
+    """Nodes constant with fixed input shapes but not with None dims (the same node names)."""
+
+    # The mode with fixed shapes that was compared ("spec", else "tensor" or "numpy").
+    fixed_mode: str
+    # Constant in the fixed mode's pre-Grappler graph (folded while tracing), not in spec-dynamic's.
+    pre: tuple[str, ...]
+    # Constant after Grappler with fixed shapes, not with None dims.
+    post: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """One inspection: a function, its calls, and a result per mode."""
+
+    tensorflow: str | None
+    error: ErrorInfo | None = None
+    source: str | None = None
+    function: str | None = None
+    # The device the calls ran on, e.g. "/device:CPU:0".
+    device: str | None = None
+    # Every logical device the worker's TensorFlow saw.
+    devices: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+    # Grappler options the user overrode (empty: TensorFlow's defaults).
+    grappler: dict[str, str] = field(default_factory=dict)
+    results: tuple[ModeResult, ...] = ()
+    shape_dependent_constants: ShapeDependentConstants | None = None
+    # What the module printed while loading and the function printed while running.
+    stdout: str = ""
+
+    def result(self, mode: str) -> ModeResult | None:
+        return next((r for r in self.results if r.mode == mode), None)
+
+    @property
+    def failed_modes(self) -> tuple[str, ...]:
+        return tuple(r.mode for r in self.results if r.error is not None)
+
+    def to_dict(self, include_graphs: bool = False) -> dict[str, Any]:
+        return to_data(self, include_graphs)
+
+    def to_json(self, include_graphs: bool = False, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(include_graphs), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        return _from_data(cls, data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        return cls.from_dict(json.loads(text))
+
+
+def mode_result_from_dict(data: dict[str, Any]) -> ModeResult:
+    return _from_data(ModeResult, data)
+
+
+def to_data(value: Any, include_graphs: bool) -> Any:
+    if isinstance(value, ErrorInfo):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            if f.name == "graphs" and not include_graphs:
+                continue
+            out[f.name] = to_data(getattr(value, f.name), include_graphs)
+        return out
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {k: to_data(v, include_graphs) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_data(v, include_graphs) for v in value]
+    return value
+
+
+def _from_data(hint: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _from_data(options[0], data)
+    if hint is ErrorInfo:
+        return ErrorInfo.from_dict(data)
+    if hint is bytes:
+        return base64.b64decode(data)
+    if dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        kwargs = {f.name: _from_data(hints[f.name], data[f.name])
+                  for f in dataclasses.fields(hint) if f.name in data}
+        return hint(**kwargs)
+    if origin is tuple:
+        (item,) = typing.get_args(hint)[:1]
+        return tuple(_from_data(item, v) for v in data)
+    if origin is dict:
+        _, value_hint = typing.get_args(hint)
+        return {k: _from_data(value_hint, v) for k, v in data.items()}
+    return data

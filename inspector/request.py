@@ -1,0 +1,71 @@
+"""An inspection request: everything a worker needs, validated before TensorFlow is imported."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from inspector import gallery, sources, specs
+from inspector.errors import CallSpecError
+from inspector.grappler_log import parse_overrides
+from inspector.sources import Source
+
+
+@dataclass(frozen=True)
+class InspectRequest:
+    """One inspection; crosses to the worker as JSON."""
+
+    source: Source
+    # The function to inspect (validated against the source's defs).
+    function: str
+    # Calls in call-spec grammar; the first is captured and timed.
+    calls: tuple[str, ...]
+    # Canonical mode names, in report order.
+    modes: tuple[str, ...]
+    # Requested device ("CPU:0", "GPU:0"); None: TensorFlow's default placement.
+    device: str | None = None
+    # Timed calls per mode; None adapts to ``budget_s``.
+    runs: int | None = None
+    warmup: int | None = None
+    # Seconds of timed calls per mode when ``runs`` is None.
+    budget_s: float = 2.0
+    # Leave-one-out table per optimizer.
+    ablate: bool = False
+    # Grappler overrides applied before anything is traced.
+    grappler: dict[str, bool | int] = field(default_factory=dict)
+    # Ship serialized GraphDefs back (for exports and pictures).
+    include_graphs: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InspectRequest:
+        data = dict(data)
+        data["source"] = Source(**data["source"])
+        for key in ("calls", "modes"):
+            data[key] = tuple(data[key])
+        return cls(**data)
+
+
+def prepare(source: Source, function: str | None = None, calls: list[str] | tuple[str, ...] = (),
+            modes: list[str] | tuple[str, ...] = (), grappler: list[str] | tuple[str, ...] = (),
+            **options: Any) -> InspectRequest:
+    """Check everything that can be checked without running the code; raise an InputError."""
+    entry = gallery.get(source.gallery_name) if source.gallery_name else None
+    if function is None and entry is not None:
+        function = entry.function
+    info = sources.find_function(source, function)
+    call_texts = tuple(calls) or (entry.calls if entry is not None else ())
+    if not call_texts:
+        if info.required:
+            raise CallSpecError(
+                f"give at least one --call: {info.name} takes {len(info.params)} argument(s) "
+                f"({', '.join(info.params)}), e.g. --call '{'; '.join(['float32[4]'] * info.required)}'")
+        call_texts = ("",)
+    parsed = specs.parse_calls(call_texts)
+    specs.check_arity(parsed, info.params, info.required, info.varargs)
+    return InspectRequest(source=source, function=info.name,
+                          calls=tuple(str(c) for c in parsed),
+                          modes=specs.parse_modes(modes), grappler=parse_overrides(grappler),
+                          **options)

@@ -1,0 +1,104 @@
+"""A worker process: import TensorFlow, say ready, run exactly one job, exit.
+
+Protocol (JSON lines): the worker writes ``{"event": "ready", ...}`` on its control pipe
+(its original stdout), reads one request line from stdin, writes progress events and finally
+``{"event": "done", ...}``. Anything the user's code prints goes to the job's log, never to
+the control pipe. Started by executor.LocalExecutor; ``python -m inspector.worker``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+_CLONE_NEWNET = 0x40000000
+_PR_SET_PDEATHSIG = 1
+
+
+def _isolate_network() -> bool:
+    """Move this process into a new, empty network namespace (needs root or user namespaces)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(_CLONE_NEWNET) == 0
+    except OSError:
+        return False
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:  # prctl is per spawning thread; this covers every case
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _send(control: TextIO, event: dict[str, Any]) -> None:
+    control.write(json.dumps(event) + "\n")
+    control.flush()
+
+
+def main() -> None:
+    _die_with_parent()
+    network_isolated = _isolate_network() if os.environ.get("INSPECTOR_NETWORK") != "on" else False
+    from inspector.engine import configure_logging
+
+    configure_logging()
+    control = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # stray prints from TensorFlow or user code go to the log
+    import tensorflow as tf
+
+    from inspector import engine
+    from inspector.errors import ErrorInfo
+    from inspector.report import to_data
+    from inspector.request import InspectRequest
+
+    _send(control, {"event": "ready", "pid": os.getpid(), "tensorflow": tf.__version__,
+                    "network_isolated": network_isolated})
+    line = sys.stdin.readline()
+    if not line:
+        os._exit(0)  # the executor closed without a job
+    job = json.loads(line)
+    log_path = job.get("log_path")
+    if log_path:
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(log_fd, 2)
+        os.dup2(log_fd, 1)
+    try:
+        if job["kind"] == "devices":
+            devices = [d.name for d in tf.config.list_logical_devices()]
+            _send(control, {"event": "done", "devices": devices})
+        else:
+            request = InspectRequest.from_dict(job["request"])
+
+            def on_event(stage: str, mode: str | None, payload: Any) -> None:
+                if stage == "mode_done":
+                    _send(control, {"event": "mode", "mode": mode,
+                                    "result": to_data(payload, request.include_graphs)})
+                else:
+                    _send(control, {"event": "stage", "stage": stage, "mode": mode})
+
+            report = engine.run(request, on_event)
+            _send(control, {"event": "done",
+                            "report": report.to_dict(include_graphs=request.include_graphs)})
+    except BaseException as exc:  # the engine maps user errors itself; this is its own failure
+        _send(control, {"event": "failed", "error": ErrorInfo.from_exception(exc).to_dict()})
+    control.close()
+    os._exit(0)  # skip TensorFlow's slow teardown: the process's work is done
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Make sure the system packages exist: Graphviz's `dot` (pictures) and, with --browser,
+# Debian's chromium (real-browser tests). Installs them with apt where we are root.
+set -euo pipefail
+need=()
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
+if [[ "${1:-}" == "--browser" ]]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+[[ ${#need[@]} -eq 0 ]] && exit 0
+if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing system packages: ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+else
+  echo "error: missing system packages: ${need[*]}. Install them with your package manager" \
+       "(Debian/Ubuntu: sudo apt-get install ${need[*]}), then run make again." >&2
+  exit 1
+fi
