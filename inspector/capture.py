@@ -134,7 +134,8 @@ def format_signature(concrete: Any) -> str:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line.split(" Received args:")[0]  # TensorFlow appends the full argument values
 
 
 def _explain_retrace(call: CallSpec, params: tuple[str, ...], earlier: list[tuple[int, str]],

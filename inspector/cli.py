@@ -88,7 +88,7 @@ def format_summary(report: Report) -> str:
         return "\n".join(lines)
     header = (f"{'mode':<17}{'traces':>7}{'pre':>6}{'post':>6}{'folded':>7}{'fused':>6}"
               f"{'removed':>8}{'unk pre/post':>13}{'first us':>12}{'median us':>11}"
-              f"{'p10':>9}{'p90':>9}")
+              f"{'p10':>11}{'p90':>11}")
     lines += ["", header, "-" * len(header)]
     for result in report.results:
         if result.error is not None:
@@ -103,13 +103,14 @@ def format_summary(report: Report) -> str:
             f"{len(d.removed) if d else '-':>8}"
             f"{(str(u['pre']) + '/' + str(u['post'])) if u else '-':>13}"
             f"{_fmt_us(t.first_call_us if t else None):>12}{_fmt_us(t.median_us if t else None):>11}"
-            f"{_fmt_us(t.p10_us if t else None):>9}{_fmt_us(t.p90_us if t else None):>9}")
+            f"{_fmt_us(t.p10_us if t else None):>11}{_fmt_us(t.p90_us if t else None):>11}")
     for result in report.results:
         if result.error is not None:
             continue
         details = []
         for number, call in enumerate(result.calls, 1):
-            flag = "traced" if call.traced else "reused" if call.error is None else "refused"
+            flag = ("refused" if call.error is not None else "traced" if call.traced
+                    else "eager" if result.mode == "eager" else "reused")
             details.append(f"  call {number} {call.spec}: {flag}: {call.reason}")
         if result.diff and (result.diff.folded or result.diff.fused or result.diff.removed):
             d = result.diff

@@ -179,23 +179,32 @@ def _shape_dependent(runs: dict[str, _ModeRun]) -> ShapeDependentConstants | Non
 
 
 def run(request: InspectRequest, events: EventSink = _no_events) -> Report:
-    """Inspect ``request`` in this process. Errors become the report's ``error`` fields."""
-    header = dict(tensorflow=tf.__version__, source=request.source.gallery_name and
-                  f"gallery:{request.source.gallery_name}" or request.source.filename,
-                  function=request.function, calls=request.calls, modes=request.modes,
-                  grappler={k: str(v) for k, v in request.grappler.items()})
+    """Inspect ``request`` in this process. Errors become the report's ``error`` fields.
+
+    Grappler overrides are process-global: they are set for the run and put back after it.
+    """
+    with grappler_options(request.grappler):
+        return _run(request, events)
+
+
+def _run(request: InspectRequest, events: EventSink) -> Report:
+    source = request.source
+    header: dict[str, Any] = dict(
+        tensorflow=tf.__version__,
+        source=f"gallery:{source.gallery_name}" if source.gallery_name else source.filename,
+        function=request.function, calls=request.calls, modes=request.modes,
+        grappler={k: str(v) for k, v in request.grappler.items()})
     printed = io.StringIO()
     try:
         device, devices = resolve_device(request.device)
         header.update(device=device, devices=devices)
-        tf.config.optimizer.set_experimental_options(request.grappler)
         events("loading", None, None)
         with contextlib.redirect_stdout(printed):
-            loaded = sources.load_function(request.source, request.function)
+            loaded = sources.load_function(source, request.function)
     except InspectorError as exc:
-        return Report(error=ErrorInfo.from_exception(exc), stdout=printed.getvalue()[:MAX_STDOUT_CHARS],
-                      **header)
-    params = sources.find_function(request.source, request.function).params
+        return Report(error=ErrorInfo.from_exception(exc),
+                      stdout=printed.getvalue()[:MAX_STDOUT_CHARS], **header)
+    params = sources.find_function(source, request.function).params
     runs: dict[str, _ModeRun] = {}
     with tf.device(device), contextlib.redirect_stdout(printed):
         for mode in request.modes:

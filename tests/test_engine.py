@@ -1,0 +1,173 @@
+"""The engine's numbers equal what TensorFlow reports when the test asks it directly.
+
+Runs TensorFlow functions in the test process (marker ``tf``). Each gallery entry is inspected
+once per module; the test then rebuilds each mode's tf.function itself and compares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tf
+
+tf = pytest.importorskip("tensorflow")
+from tensorflow.python.eager import context  # noqa: E402
+
+from inspector import engine, gallery, sources  # noqa: E402
+from inspector.request import prepare  # noqa: E402
+from inspector.specs import PythonArg, parse_calls  # noqa: E402
+
+SMALL = [e.name for e in gallery.ENTRIES if e.timeout_s <= 60]
+LARGE = [e.name for e in gallery.ENTRIES if e.timeout_s > 60]
+LARGE_MODES = ("numpy", "spec", "spec-dynamic")
+_reports: dict[str, object] = {}
+
+
+def inspect_entry(name: str, modes=("all",)):
+    if name not in _reports:
+        source = sources.read_source(f"gallery:{name}")
+        request = prepare(source, modes=modes, runs=5, warmup=1)
+        _reports[name] = engine.run(request)
+    return _reports[name]
+
+
+def direct_function(entry, mode):
+    """Build the mode's tf.function and arguments with TensorFlow's API, not the inspector's."""
+    loaded = sources.load_function(sources.read_source(f"gallery:{entry.name}"), entry.function)
+    calls = parse_calls(entry.calls)
+
+    def arguments(call, as_numpy):
+        out = []
+        for arg in call.args:
+            if isinstance(arg, PythonArg):
+                out.append(tf.constant(arg.value) if mode.startswith("spec") else arg.value)
+            else:
+                array = np.ones(arg.shape, dtype=arg.dtype)
+                out.append(array if as_numpy else tf.constant(array))
+        return out
+
+    first = calls[0]
+    signature = [tf.TensorSpec([] if isinstance(a, PythonArg) else
+                               ([None] * len(a.shape) if mode == "spec-dynamic" else a.shape),
+                               tf.float32 if isinstance(a, PythonArg) else a.dtype)
+                 for a in first.args]
+    fn = {"numpy": lambda f: tf.function(f), "tensor": lambda f: tf.function(f),
+          "spec": lambda f: tf.function(f, input_signature=signature),
+          "spec-dynamic": lambda f: tf.function(f, input_signature=signature),
+          "reduce-retracing": lambda f: tf.function(f, reduce_retracing=True),
+          "xla": lambda f: tf.function(f, jit_compile=True)}[mode](loaded.function)
+    as_numpy = mode in ("numpy", "reduce-retracing")
+    return fn, [arguments(c, as_numpy) for c in calls]
+
+
+def direct_graphs(fn, args):
+    context.export_run_metadata()
+    context.enable_run_metadata()
+    try:
+        fn(*args)
+        metadata = context.export_run_metadata()
+    finally:
+        context.disable_run_metadata()
+    graphs = [g for g in metadata.function_graphs
+              if not any(n.op == "_EagerConst" for n in g.pre_optimization_graph.node)]
+    chosen = max(graphs, key=lambda g: len(g.pre_optimization_graph.node))
+    return chosen.pre_optimization_graph, chosen.post_optimization_graph
+
+
+def check_mode(report, entry, mode):
+    result = report.result(mode)
+    assert result.error is None, result.error
+    fn, all_args = direct_function(entry, mode)
+    if mode == "xla":
+        fn(*all_args[0])
+        pre = fn.get_concrete_function(*all_args[0]).graph.as_graph_def()
+        assert result.graph_source == "offline"
+        assert result.pre.nodes == len(pre.node)
+        assert "HloModule" in result.hlo["hlo"] and "HloModule" in result.hlo["optimized_hlo"]
+    else:
+        pre, post = direct_graphs(fn, all_args[0])
+        assert result.graph_source == "runtime"
+        assert result.pre.nodes == len(pre.node)
+        assert result.post.nodes == len(post.node)
+        post_ops = {n.name: n.op for n in post.node}
+        folded = {n.name for n in pre.node if n.op != "Const" and post_ops.get(n.name) == "Const"}
+        fused = sorted((n.op, tuple(s.decode() for s in n.attr["fused_ops"].list.s))
+                       for n in post.node if n.op.startswith("_Fused"))
+        assert sorted((f.op, f.fused_ops) for f in result.diff.fused) == fused
+        if "keras" in entry.source:  # Keras numbers layer names per model built: compare counts
+            assert len(result.diff.folded) == len(folded)
+        else:
+            assert set(result.diff.folded) == folded
+            assert {f.name for f in result.diff.fused} == {
+                n.name for n in post.node if n.op.startswith("_Fused")}
+    errors = []
+    for args in all_args[1:]:
+        try:
+            fn(*args)
+            errors.append(None)
+        except Exception as exc:  # what TensorFlow refuses, the report must name
+            errors.append(type(exc).__name__)
+    assert result.traces == fn.experimental_get_tracing_count()
+    assert [c.error.type if c.error else None for c in result.calls[1:]] == errors
+    assert result.timing.runs == 5
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_small_entries_match_tensorflow_in_every_mode(name):
+    entry = gallery.get(name)
+    report = inspect_entry(name)
+    assert report.error is None
+    assert report.tensorflow == tf.__version__
+    assert report.result("eager").timing.median_us > 0
+    for mode in ("numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla"):
+        check_mode(report, entry, mode)
+
+
+@pytest.mark.parametrize("name", LARGE)
+def test_large_models_match_tensorflow(name):
+    entry = gallery.get(name)
+    report = inspect_entry(name, LARGE_MODES)
+    for mode in LARGE_MODES:
+        check_mode(report, entry, mode)
+    if name == "resnet50":
+        assert any(f.op == "_FusedConv2D" for f in report.result("spec").diff.fused)
+
+
+def test_shape_folding_differs_between_fixed_and_none_dims():
+    report = inspect_entry("shape_folding")
+    fixed_pre = {n.name: n.op for n in report.result("spec").shapes["pre"].nodes}
+    dynamic_pre = {n.name: n.op for n in report.result("spec-dynamic").shapes["pre"].nodes}
+    constant = report.shape_dependent_constants
+    assert constant.fixed_mode == "spec"
+    assert constant.pre, "fixed shapes fold tf.shape/tf.size while tracing"
+    for name in constant.pre:
+        assert fixed_pre[name] == "Const" and dynamic_pre[name] != "Const"
+    assert report.result("spec-dynamic").unknown_shape_outputs["pre"] > 0
+    assert report.result("spec").unknown_shape_outputs == {"pre": 0, "post": 0}
+
+
+def test_python_scalar_retraces_per_value_with_reasons():
+    result = inspect_entry("python_scalar").result("tensor")
+    assert [c.traced for c in result.calls] == [True, True, False]
+    assert "factor: Python value 3.0" in result.calls[1].reason
+    assert "traced at call 1" in result.calls[2].reason
+
+
+def test_grappler_passes_are_parsed_for_the_function():
+    result = inspect_entry("constant_arithmetic").result("spec")
+    names = [p.optimizer for p in result.grappler_passes]
+    assert "constant_folding" in names
+    folding = next(p for p in result.grappler_passes if p.optimizer == "constant_folding")
+    assert folding.node_delta < 0
+
+
+def test_overrides_and_ablation_change_what_grappler_does():
+    source = sources.read_source("gallery:constant_arithmetic")
+    request = prepare(source, modes=["spec"], grappler=["constant_folding=off"], runs=3,
+                      warmup=1, ablate=True)
+    result = engine.run(request).result("spec")
+    assert result.diff.folded == ()
+    rows = {row.option: row for row in result.ablation}
+    assert rows["disable_meta_optimizer"].post_nodes == result.pre.nodes
+    assert all(row.error is None for row in rows.values())

@@ -1,0 +1,53 @@
+"""Finding the function and reporting source problems, before anything runs."""
+
+import pytest
+
+from inspector import gallery
+from inspector.errors import FunctionNotFound, SourceError
+from inspector.sources import Source, find_function, read_source
+
+
+def test_single_function_is_found_without_a_name():
+    info = find_function(Source("import x\n\ndef f(a, b=1):\n    return a\n", "s.py"), None)
+    assert (info.name, info.params, info.required, info.line) == ("f", ("a", "b"), 1, 3)
+
+
+def test_several_functions_need_a_name_and_are_listed():
+    with pytest.raises(FunctionNotFound, match="2 top-level functions .f, g.; choose one"):
+        find_function(Source("def f(): pass\ndef g(): pass\n", "s.py"), None)
+
+
+def test_missing_and_non_callable_names():
+    source = Source("def f(x): pass\nscale = 3\n", "s.py")
+    with pytest.raises(FunctionNotFound, match="'h' is not defined; top-level functions: f"):
+        find_function(source, "h")
+    with pytest.raises(FunctionNotFound, match="'scale' is assigned, not defined with def"):
+        find_function(source, "scale")
+
+
+def test_syntax_error_names_the_line():
+    with pytest.raises(SourceError) as caught:
+        find_function(Source("def f(x):\n    return x +\n", "s.py"), None)
+    assert caught.value.line == 2
+    assert "line 2" in caught.value.message
+
+
+def test_gallery_sources_parse_and_name_their_function():
+    for entry in gallery.ENTRIES:
+        source = read_source(f"gallery:{entry.name}")
+        assert find_function(source, entry.function).name == entry.function
+        assert entry.hint.endswith("?")
+
+
+def test_seed_examples_are_in_the_gallery_verbatim():
+    from tests.conftest import ROOT
+
+    seed_files = list((ROOT.parent / "shared" / "seed").glob("*.txt"))
+    if not seed_files:
+        pytest.skip("the seed article is not beside this checkout")
+    article = seed_files[0].read_text()
+    blocks = article.split("```python\n")[1:]
+    texts = [block.split("```")[0] for block in blocks]
+    assert len(texts) == 3
+    for name, text in zip(("process_data", "process_data_spec", "process_variable_data"), texts):
+        assert gallery.get(name).source == text
