@@ -86,6 +86,7 @@ class LocalJob:
         self._devices: tuple[str, ...] = ()
         self.log = ""  # the worker's stderr for this job (TensorFlow's C++ log included)
         self.worker_info: dict[str, Any] = {}
+        self._running = False
 
     @property
     def progress(self) -> Progress:
@@ -106,13 +107,14 @@ class LocalJob:
     def _finish(self, report: Report, stage: str = "done") -> None:
         self._report = report
         self._progress = replace(self._progress, stage=stage)
-        self._done.set()
+        if not self._running:  # a running job is released once its worker is gone
+            self._done.set()
 
     def _fail(self, error: InspectorError, tensorflow: str | None = None) -> None:
         """Keep finished modes; the running one and those not reached get the error."""
         info = ErrorInfo.from_exception(error)
         request = self.request
-        if request is None or not self._mode_results:
+        if request is None or (not self._mode_results and self._progress.mode is None):
             self._finish(_header_report(request, tensorflow, info), "failed")
             return
         results = []
@@ -157,11 +159,17 @@ class _Worker:
     def read_events(self, timeout: float) -> list[dict[str, Any]] | None:
         """Events that arrived within ``timeout``; None once the pipe is closed."""
         assert self.process.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
-            if not selector.select(timeout):
-                return []
-        chunk = os.read(self.process.stdout.fileno(), 1 << 20)
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.process.stdout, selectors.EVENT_READ)
+                if not selector.select(timeout):
+                    return []
+        except (OSError, ValueError):
+            return None
+        try:
+            chunk = os.read(self.process.stdout.fileno(), 1 << 20)
+        except (OSError, ValueError):  # closed by close() from another thread
+            return None
         if not chunk:
             return None
         self._buffer += chunk
@@ -290,6 +298,7 @@ class LocalExecutor:
                 self._retire(worker)
                 time.sleep(1.0)  # a worker that cannot start will not start a moment later
                 continue
+            job._running = True
             try:
                 self._run(worker, job)
             except Exception as exc:  # a supervisor bug must not leave the caller waiting
@@ -297,6 +306,8 @@ class LocalExecutor:
             finally:
                 job.log = worker.read_log()
                 self._retire(worker)
+                job._running = False
+                job._done.set()
 
     def _await_ready(self, worker: _Worker) -> InspectorError | None:
         """Wait for the worker's TensorFlow import; None when it is ready."""
@@ -314,7 +325,9 @@ class LocalExecutor:
     def _crash_error(self, worker: _Worker, when: str) -> WorkerCrashed:
         code = worker.process.wait()
         how = _signal_name(code) if code < 0 else f"exit code {code}"
-        tail = worker.read_log().strip().splitlines()[-3:]
+        # The last log lines say what happened; CUDA's start-up complaints on a CPU-only
+        # machine say nothing.
+        tail = [t for t in worker.read_log().strip().splitlines() if "cuda" not in t.lower()][-3:]
         last = f"; last log lines: {' | '.join(tail)}" if tail else ""
         return WorkerCrashed(f"the worker died {when} ({how}){last}")
 

@@ -115,15 +115,44 @@ def last_user_line(tb: types.TracebackType | None, filename: str) -> int | None:
     return lines[-1] if lines else None
 
 
+_FRAME = re.compile(r'File "(?P<path>.+?)", line (?P<line>\d+), in (?P<name>\S+)')
+
+
+def _frames_in_message(message: str, filename: str) -> tuple[tuple[str, ...], int | None, str]:
+    """Frames and the real error from messages TensorFlow composes itself.
+
+    AutoGraph re-raises with the user's frames in the text ("in user code: File ...") and the
+    original error last; runtime errors say "Graph execution error" and where the failing node
+    was defined. The exception's own traceback points at generated or TensorFlow code.
+    """
+    lines = message.splitlines()
+    frames, last_line = [], None
+    for index, text in enumerate(lines):
+        match = _FRAME.search(text)
+        if match and match.group("path") == filename:
+            code = lines[index + 1].strip() if index + 1 < len(lines) else ""
+            frames.append(f"line {match.group('line')} in {match.group('name')}"
+                          + (f": {code}" if code else ""))
+            last_line = int(match.group("line"))
+    content = [t.strip() for t in lines if t.strip() and not t.strip().startswith("[[")]
+    return tuple(frames), last_line, content[-1] if content else ""
+
+
 def user_code_error(exc: BaseException, filename: str, doing: str) -> UserCodeError:
     """Wrap an exception raised by user code, keeping only the user's frames."""
-    message = str(exc).strip().splitlines()
-    first = message[0] if message else ""
-    # TensorFlow appends pages of graph context to some messages; the first lines say it.
-    summary = " ".join(message[:3]) if len(message) > 1 and len(first) < 80 else first
-    return UserCodeError(f"{type(exc).__name__} while {doing}: {summary}",
-                         line=last_user_line(exc.__traceback__, filename),
-                         frames=user_frames(exc.__traceback__, filename))
+    message = str(exc).strip()
+    frames = user_frames(exc.__traceback__, filename)
+    line = last_user_line(exc.__traceback__, filename)
+    if message.startswith(("in user code:", "Graph execution error")):
+        found, found_line, summary = _frames_in_message(message, filename)
+        frames, line = found or frames, found_line or line
+    else:
+        lines = message.splitlines()
+        # TensorFlow appends pages of graph context to some messages; the first line says it.
+        summary = lines[0] if lines else ""
+    if not summary.startswith(type(exc).__name__):
+        summary = f"{type(exc).__name__}: {summary}"
+    return UserCodeError(f"{summary} (while {doing})", line=line, frames=frames)
 
 
 @dataclass(frozen=True)

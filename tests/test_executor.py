@@ -1,0 +1,175 @@
+"""Isolated workers: every way user code can fail gets its typed error, nothing is left running,
+and the next job is unaffected. Each job here starts a real worker process."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psutil
+import pytest
+
+from inspector.errors import CallSpecError, FunctionNotFound, SourceError
+from inspector.executor import Limits
+from inspector.request import InspectRequest, prepare
+from inspector.sources import Source
+
+pytestmark = pytest.mark.worker
+
+GOOD = "import tensorflow as tf\n\ndef f(x):\n    return tf.square(x) + 1.0\n"
+
+
+def request_for(code: str, function: str = "f", calls=("float32[4]",), modes=("tensor",)):
+    """A request as a caller that skipped prepare() would send it: the worker must cope."""
+    return InspectRequest(Source(code, "snippet.py"), function, tuple(calls), tuple(modes),
+                          runs=3, warmup=1)
+
+
+def run_job(executor, request, **limits):
+    job = executor.submit(request, Limits(**limits) if limits else None)
+    report = job.result(timeout=120)
+    pid = job.worker_info.get("pid")
+    if pid is not None:  # the worker and its process group are gone
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    return report
+
+
+def mode_error(report):
+    assert report.error is None, report.error
+    (result,) = report.results
+    assert result.error is not None
+    return result.error
+
+
+def assert_good_job_works(executor):
+    report = run_job(executor, request_for(GOOD))
+    assert report.error is None and report.results[0].error is None
+    assert report.results[0].post.nodes > 0
+
+
+@pytest.mark.parametrize("code, function, calls, error, fragment", [
+    ("def f(x):\n    return x +\n", None, ["float32[4]"], SourceError, "line 2"),
+    (GOOD, "g", ["float32[4]"], FunctionNotFound, "'g' is not defined; top-level functions: f"),
+    (GOOD + "scale = 3\n", "scale", ["float32[4]"], FunctionNotFound, "is assigned"),
+    (GOOD, "f", ["float42[4]"], CallSpecError, "unknown dtype 'float42'"),
+    ("def f(x, y):\n    return x\n", "f", ["float32[4]"], CallSpecError,
+     "has 1 argument(s) but the function takes 2"),
+])
+def test_input_errors_are_caught_before_any_worker(code, function, calls, error, fragment):
+    with pytest.raises(error) as caught:
+        prepare(Source(code, "snippet.py"), function, calls)
+    assert fragment in caught.value.message
+
+
+def test_worker_reports_source_errors_it_meets(executor):
+    report = run_job(executor, request_for("def f(x):\n    return x +\n"))
+    assert report.error.type == "SourceError" and report.error.line == 2
+    report = run_job(executor, request_for("import no_such_module_xyz\n\ndef f(x):\n    return x\n"))
+    assert report.error.type == "SourceError" and report.error.line == 1
+    assert "no_such_module_xyz" in report.error.message
+    report = run_job(executor, request_for(GOOD + "scale = 3\n", function="scale"))
+    assert report.error.type == "FunctionNotFound" and "not a function" in report.error.message
+    assert_good_job_works(executor)
+
+
+def test_exception_while_tracing_keeps_only_user_frames(executor):
+    code = ("import tensorflow as tf\n\ndef helper(x):\n    raise ValueError('bad shape')\n\n"
+            "def f(x):\n    return helper(x)\n")
+    error = mode_error(run_job(executor, request_for(code)))
+    assert error.type == "UserCodeError"
+    assert "ValueError" in error.message and "bad shape" in error.message
+    assert error.line == 4
+    assert [frame.split(":")[0] for frame in error.frames] == ["line 7 in f", "line 4 in helper"]
+
+
+def test_tensorflow_assertion_failing_while_running(executor):
+    code = ("import tensorflow as tf\n\ndef f(x):\n"
+            "    tf.debugging.assert_negative(x, message='x must be negative')\n"
+            "    return x\n")
+    error = mode_error(run_job(executor, request_for(code)))
+    assert error.type == "UserCodeError"
+    assert "InvalidArgumentError" in error.message and "x must be negative" in error.message
+
+
+@pytest.mark.parametrize("code", [
+    "def f(x):\n    while True:\n        pass\n",
+    ("import tensorflow as tf\n\ndef f(x):\n"
+     "    return tf.while_loop(lambda i: i >= 0, lambda i: i + 1, [tf.constant(0)])\n"),
+], ids=["python-loop-while-tracing", "tf-while-loop-while-running"])
+def test_endless_loops_time_out(executor, code):
+    started = time.monotonic()
+    report = run_job(executor, request_for(code), timeout_s=6)
+    assert mode_error(report).type == "Timeout"
+    assert time.monotonic() - started < 60
+    assert_good_job_works(executor)
+
+
+def test_memory_cap(executor):
+    code = ("import numpy as np\n\ndef f(x):\n"
+            "    hoard = [np.ones(50_000_000) for _ in range(200)]\n    return x\n")
+    report = run_job(executor, request_for(code), memory_mb=2500)
+    error = mode_error(report)
+    assert error.type == "MemoryLimit" and "2500 MB" in error.message
+    assert_good_job_works(executor)
+
+
+@pytest.mark.parametrize("code, fragment", [
+    ("import os\n\ndef f(x):\n    os._exit(3)\n", "exit code 3"),
+    ("import ctypes\n\ndef f(x):\n    return ctypes.string_at(0)\n", "SIGSEGV"),
+], ids=["os-exit", "segfault"])
+def test_crashes(executor, code, fragment):
+    error = mode_error(run_job(executor, request_for(code)))
+    assert error.type == "WorkerCrashed" and fragment in error.message
+    assert_good_job_works(executor)
+
+
+def test_finished_modes_survive_a_later_crash(executor):
+    code = ("import os\nimport tensorflow as tf\n\ndef f(x):\n"
+            "    if isinstance(x, tf.Tensor) and not tf.executing_eagerly():\n"
+            "        if x.shape.rank == 1 and x.shape[0] is None:\n            os._exit(4)\n"
+            "    return x * 2.0\n")
+    report = run_job(executor, request_for(code, modes=("tensor", "spec-dynamic", "xla")))
+    by_mode = {r.mode: r for r in report.results}
+    assert by_mode["tensor"].error is None and by_mode["tensor"].post is not None
+    assert by_mode["spec-dynamic"].error.type == "WorkerCrashed"
+    assert by_mode["xla"].error.message.startswith("not run")
+
+
+def test_eight_jobs_from_four_threads_two_crashing(executor):
+    jobs = {}
+    for n in range(8):
+        code = ("import os\n\ndef f(x):\n    os._exit(5)\n" if n in (2, 5) else GOOD)
+        jobs[n] = request_for(code, calls=(f"float32[{n + 1}]",))
+    reports: dict[int, object] = {}
+
+    def submit(numbers):
+        for n in numbers:
+            reports[n] = executor.submit(jobs[n]).result(timeout=300)
+
+    threads = [threading.Thread(target=submit, args=([i, i + 4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for n, report in reports.items():
+        (result,) = report.results
+        if n in (2, 5):
+            assert result.error.type == "WorkerCrashed"
+        else:
+            assert result.error is None
+            assert result.calls[0].spec == f"float32[{n + 1}]"
+            assert result.calls[0].signature == f"float32[{n + 1}]"
+    assert len(reports) == 8
+
+
+def test_cancel_and_network_isolation(executor):
+    job = executor.submit(request_for("def f(x):\n    while True:\n        pass\n"))
+    while job.progress.stage in ("queued", "starting"):
+        time.sleep(0.05)
+    job.cancel()
+    assert mode_error(job.result(timeout=30)).type == "Cancelled"
+    code = ("import socket\n\ndef f(x):\n    socket.create_connection(('127.0.0.1', 9), 1)\n"
+            "    return x\n")
+    error = mode_error(run_job(executor, request_for(code)))
+    # In the worker's own network namespace even loopback is down.
+    assert "Network is unreachable" in error.message
