@@ -1,0 +1,44 @@
+"""Graph optimization inspector: what tf.function and Grappler do to a Python function.
+
+Importing this package does not import TensorFlow; inspections run in worker processes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspector.errors import (CallSpecError, Cancelled, ErrorInfo, FunctionNotFound,
+                              InputError, InspectorError, MemoryLimit, SourceError, Timeout,
+                              UsageError, UserCodeError, WorkerCrashed)
+from inspector.executor import Executor, Limits, LocalExecutor
+from inspector.report import ModeResult, Report
+from inspector.request import InspectRequest, prepare
+from inspector.sources import Source, read_source
+
+__all__ = [
+    "inspect", "Report", "ModeResult", "InspectRequest", "Source", "Limits", "Executor",
+    "LocalExecutor", "prepare", "read_source", "ErrorInfo", "InspectorError", "InputError",
+    "UsageError", "SourceError", "FunctionNotFound", "CallSpecError", "UserCodeError",
+    "Timeout", "MemoryLimit", "WorkerCrashed", "Cancelled",
+]
+
+
+def inspect(source: str, function: str | None = None, calls: tuple[str, ...] = (),
+            modes: tuple[str, ...] = ("all",), *, executor: Executor | None = None,
+            limits: Limits | None = None, **options: Any) -> Report:
+    """Inspect a function in an isolated worker and return the report.
+
+    Args:
+        source: a .py path, "-" for stdin, or "gallery:NAME" (as on the command line).
+        options: InspectRequest fields (device, runs, warmup, budget_s, ablate, include_graphs)
+            and ``grappler`` as a list of "KEY=VALUE" overrides.
+
+    Raises:
+        InputError: the source, function, calls or options are wrong (nothing ran).
+    """
+    grappler = options.pop("grappler", ())
+    request = prepare(read_source(source), function, calls, modes, grappler, **options)
+    if executor is not None:
+        return executor.submit(request, limits).result()
+    with LocalExecutor(workers=1, limits=limits or Limits()) as own:
+        return own.submit(request).result()

@@ -93,6 +93,7 @@ def format_summary(report: Report) -> str:
     for result in report.results:
         if result.error is not None:
             lines.append(f"{result.mode:<17}error: {result.error}")
+            lines += [f"{'':<19}{frame}" for frame in result.error.frames]
             continue
         d, t, u = result.diff, result.timing, result.unknown_shape_outputs
         lines.append(

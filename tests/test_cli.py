@@ -1,0 +1,110 @@
+"""The command line through a subprocess, as users and CI scripts call it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.worker
+
+REQUIRED_RESULT_KEYS = {"mode", "error", "traces", "calls", "pre", "post", "diff",
+                        "unknown_shape_outputs", "timing"}
+
+
+def cli(*args: str, stdin: str | None = None, timeout: float = 300):
+    return subprocess.run([sys.executable, "-m", "inspector", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_gallery_lists_the_seed_examples_first():
+    done = cli("gallery")
+    assert done.returncode == 0
+    names = [line.split()[0] for line in done.stdout.splitlines() if not line.startswith(" ")]
+    assert names[:3] == ["process_data", "process_data_spec", "process_variable_data"]
+    assert len(names) >= 11
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["inspect", "gallery:process_data", "--mode", "fast"], "unknown mode 'fast'"),
+    (["inspect", "gallery:process_data", "--call", "float33[4]"], "unknown dtype 'float33'"),
+    (["inspect", "gallery:nope"], "no gallery entry 'nope'"),
+    (["inspect", "missing.py"], "no such file: missing.py"),
+    (["inspect", "gallery:process_data", "--function", "nope"], "'nope' is not defined"),
+    (["inspect", "gallery:process_data", "--grappler", "folding=off"], "bad grappler override"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_exit_2_and_a_json_report(tmp_path, args, fragment):
+    report_path = tmp_path / "report.json"
+    with_json = [*args, "--json", str(report_path)] if args[0] == "inspect" else args
+    done = cli(*with_json, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert fragment in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    if args[0] == "inspect":
+        report = json.loads(report_path.read_text())
+        assert fragment in report["error"]["message"]
+        assert report["results"] == []
+
+
+def test_seed_example_three_end_to_end(tmp_path):
+    report_path = tmp_path / "r.json"
+    done = cli("inspect", "gallery:process_variable_data", "--json", str(report_path),
+               "--runs", "50", "--warmup", "5")
+    assert done.returncode == 0, done.stderr
+    assert "spec-dynamic" in done.stdout
+    report = json.loads(report_path.read_text())
+    assert report["tensorflow"] == "2.21.0" and report["error"] is None
+    modes = [r["mode"] for r in report["results"]]
+    assert modes == ["eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla"]
+    by_mode = {r["mode"]: r for r in report["results"]}
+    for result in report["results"]:
+        assert REQUIRED_RESULT_KEYS <= set(result)
+        assert result["timing"]["runs"] == 50
+        assert set(result["timing"]) >= {"median_us", "p10_us", "p90_us", "mean_us", "stdev_us",
+                                         "samples_us", "first_call_us"}
+    assert by_mode["spec"]["traces"] == 1
+    refused = by_mode["spec"]["calls"][1]
+    assert refused["error"]["type"] == "TypeError" and not refused["traced"]
+    assert by_mode["spec-dynamic"]["calls"][1]["traced"] is False
+    assert by_mode["tensor"]["traces"] == 2
+    assert by_mode["reduce-retracing"]["signatures"][-1] == "float32[None]"
+    assert by_mode["spec-dynamic"]["unknown_shape_outputs"]["pre"] > 0
+    assert by_mode["xla"]["hlo"]["optimized_hlo"].startswith("HloModule")
+    assert by_mode["spec"]["grappler_passes"], "per-pass table parsed from the worker's log"
+
+
+def test_pasted_code_on_stdin_with_autograph_and_a_failing_mode():
+    code = ("import tensorflow as tf\n\n"
+            "def describe(x):\n"
+            "    if tf.reduce_sum(x) > 0:\n"          # AutoGraph needs the source for this
+            "        return tf.strings.as_string(x)\n"  # XLA cannot compile AsString
+            "    return tf.strings.as_string(-x)\n")
+    done = cli("inspect", "-", "--mode", "tensor", "--mode", "xla", "--call", "float32[3]",
+               "--json", "-", "--runs", "20", stdin=code)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    by_mode = {r["mode"]: r for r in report["results"]}
+    assert by_mode["tensor"]["error"] is None
+    assert by_mode["tensor"]["pre"]["ops"].get("StatelessIf") or by_mode["tensor"]["pre"]["ops"].get("If")
+    assert by_mode["xla"]["error"]["type"] == "UserCodeError"
+    assert "unsupported operations" in by_mode["xla"]["error"]["message"]
+
+
+def test_user_error_in_a_file_names_the_line(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text("import tensorflow as tf\n\ndef step(x):\n    return tf.reshape(x, [7])\n")
+    done = cli("inspect", str(path), "--mode", "spec", "--call", "float32[4]", "--runs", "5")
+    assert done.returncode == 1
+    assert "UserCodeError (line 4)" in done.stdout
+    assert "line 4 in step: return tf.reshape(x, [7])" in done.stdout
+
+
+def test_devices_lists_the_cpu():
+    done = cli("devices", timeout=120)
+    assert done.returncode == 0
+    assert "/device:CPU:0" in done.stdout
