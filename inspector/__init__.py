@@ -7,9 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.errors import (CallSpecError, Cancelled, ErrorInfo, FunctionNotFound,
-                              InputError, InspectorError, MemoryLimit, SourceError, Timeout,
-                              UsageError, UserCodeError, WorkerCrashed)
+from inspector.errors import (
+    CallSpecError,
+    Cancelled,
+    ErrorInfo,
+    FunctionNotFound,
+    InputError,
+    InspectorError,
+    MemoryLimit,
+    SourceError,
+    Timeout,
+    UsageError,
+    UserCodeError,
+    WorkerCrashed,
+)
 from inspector.executor import Executor, Limits, LocalExecutor
 from inspector.report import ModeResult, Report
 from inspector.request import InspectRequest, prepare

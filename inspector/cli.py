@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
 from inspector import gallery, sources, specs
 from inspector.errors import ErrorInfo, InputError, InspectorError

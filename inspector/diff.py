@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from inspector.report import (FunctionGraph, FusedNode, GraphDiff, GraphSummary, OpChange,
-                              Rewire)
+from inspector.report import FunctionGraph, FusedNode, GraphDiff, GraphSummary, OpChange, Rewire
 
 # Ops that exist only to carry a function's arguments and results in runtime graphs.
 BOUNDARY_OPS = frozenset({"_Arg", "_Retval", "_DeviceArg", "_DeviceRetval"})

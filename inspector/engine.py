@@ -10,7 +10,8 @@ import dataclasses
 import io
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import tensorflow as tf
 from tensorflow.python.eager import context
@@ -84,11 +85,11 @@ class _ModeRun:
 def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectRequest,
                   params: tuple[str, ...], device: str, events: EventSink) -> _ModeRun:
     calls = parse_calls(request.calls)
-    fn = modes.build_function(loaded.function, mode, calls[0])
+    fn: Any = modes.build_function(loaded.function, mode, calls[0])
     args = modes.make_arguments(calls[0], mode, 0)
     doing = f"tracing and running the function in mode {mode}"
-    timing_options = dict(budget_s=request.budget_s, runs=request.runs, warmup=request.warmup,
-                          sync=_sync_for(device))
+    timing_options: dict[str, Any] = dict(budget_s=request.budget_s, runs=request.runs,
+                                          warmup=request.warmup, sync=_sync_for(device))
     earlier: list[tuple[int, str]] = []
     fields: dict[str, Any] = {}
     pre = post = None
@@ -136,7 +137,7 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
             shapes={"pre": pre_shapes, "post": post_shapes},
             unknown_shape_outputs={"pre": pre_shapes.unknown_outputs,
                                    "post": post_shapes.unknown_outputs})
-        if request.include_graphs:
+        if request.include_graphs and post is not None:
             fields["graphs"] = {"pre": pre.SerializeToString(), "post": post.SerializeToString()}
     traces = fn.experimental_get_tracing_count() if mode != "eager" else 0
     result = ModeResult(mode, traces=traces, calls=tuple(records),
@@ -146,12 +147,13 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
 
 def _ablate(run: _ModeRun, request: InspectRequest, device: str) -> tuple[AblationRow, ...]:
     """Leave-one-out: the same tf.function re-optimized with each optimizer off (no retrace)."""
+    args = run.first_args or []
     rows = []
     for option, off_value in grappler_log.ABLATION_OFF:
         try:
             with grappler_options({**request.grappler, option: off_value}):
-                nodes = capture.recompile_post_nodes(run.function, run.first_args)
-                measured = timing.measure(lambda: run.function(*run.first_args), first_call_us=0.0,
+                nodes = capture.recompile_post_nodes(run.function, args)
+                measured = timing.measure(lambda: run.function(*args), first_call_us=0.0,
                                           budget_s=ABLATION_BUDGET_S, warmup=3,
                                           sync=_sync_for(device))
             rows.append(AblationRow(option, nodes, measured.median_us))

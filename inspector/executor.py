@@ -18,14 +18,22 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import psutil
 
-from inspector.errors import (Cancelled, ErrorInfo, InspectorError, MemoryLimit, ReportTooLarge,
-                              Timeout, WorkerCrashed)
+from inspector.errors import (
+    Cancelled,
+    ErrorInfo,
+    InspectorError,
+    MemoryLimit,
+    ReportTooLarge,
+    Timeout,
+    WorkerCrashed,
+)
 from inspector.report import ModeResult, Report, mode_result_from_dict
 from inspector.request import InspectRequest
 
@@ -218,6 +226,7 @@ class LocalExecutor:
         self._jobs: queue.Queue[LocalJob | None] = queue.Queue()
         self._closed = threading.Event()
         self._live: set[_Worker] = set()
+        self._idle_ready = 0  # workers that are ready and waiting for a job
         self._lock = threading.Lock()
         self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
                        for i in range(max(1, workers))]
@@ -240,6 +249,16 @@ class LocalExecutor:
         if report.error is not None:
             raise report.error.to_exception()
         return job._devices
+
+    def wait_warm(self, timeout: float = 120.0) -> bool:
+        """Block until every slot has a worker that imported TensorFlow and waits for a job."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._idle_ready >= len(self._slots):
+                    return True
+            time.sleep(0.02)
+        return False
 
     def close(self) -> None:
         """Stop every worker; queued jobs are cancelled."""
@@ -282,7 +301,11 @@ class LocalExecutor:
         while not self._closed.is_set():
             worker = self._start_worker()
             startup_error = self._await_ready(worker)
+            with self._lock:
+                self._idle_ready += startup_error is None
             job = self._jobs.get()
+            with self._lock:
+                self._idle_ready -= startup_error is None
             if job is None or self._closed.is_set():
                 self._retire(worker)
                 if job is not None:
@@ -335,7 +358,7 @@ class LocalExecutor:
         ready = worker.ready or {}
         job.worker_info = ready
         tensorflow = ready.get("tensorflow")
-        message = {"kind": job.kind, "log_path": str(worker.workdir / "job.log")}
+        message: dict[str, Any] = {"kind": job.kind, "log_path": str(worker.workdir / "job.log")}
         if job.request is not None:
             message["request"] = job.request.to_dict()
         assert worker.process.stdin is not None

@@ -275,7 +275,7 @@ def _from_data(hint: Any, data: Any) -> Any:
         return ErrorInfo.from_dict(data)
     if hint is bytes:
         return base64.b64decode(data)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = typing.get_type_hints(hint)
         kwargs = {f.name: _from_data(hints[f.name], data[f.name])
                   for f in dataclasses.fields(hint) if f.name in data}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
-import tempfile
 import sys
+import tempfile
 import traceback
 import types
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from inspector import gallery
 from inspector.errors import FunctionNotFound, SourceError, UserCodeError

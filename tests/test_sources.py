@@ -49,5 +49,6 @@ def test_seed_examples_are_in_the_gallery_verbatim():
     blocks = article.split("```python\n")[1:]
     texts = [block.split("```")[0] for block in blocks]
     assert len(texts) == 3
-    for name, text in zip(("process_data", "process_data_spec", "process_variable_data"), texts):
+    for name, text in zip(("process_data", "process_data_spec", "process_variable_data"), texts,
+                          strict=True):
         assert gallery.get(name).source == text
