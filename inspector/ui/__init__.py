@@ -1,0 +1,1 @@
+"""The Streamlit pages: the only modules that import Streamlit. None imports TensorFlow."""
