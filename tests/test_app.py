@@ -28,9 +28,9 @@ def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out():
     assert not at.exception
     report = at.session_state["report"]
     assert report.error is None
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     for result in report.results:
-        row = frame[frame["mode"] == result.mode].iloc[0]
+        row = frame.loc[result.mode]
         assert row["pre nodes"] == result.pre.nodes and row["post nodes"] == result.post.nodes
         assert row["traces"] == result.traces
     assert at.query_params["entry"] in ("process_data", ["process_data"])

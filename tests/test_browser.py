@@ -69,6 +69,9 @@ def test_seed_example_three_in_a_browser(server):
         page.get_by_role("button", name="Inspect").click()
         page.get_by_role("tab", name="Matrix").wait_for(timeout=120_000)
         page.get_by_text("Constant with fixed shapes").wait_for(timeout=30_000)
+        matrix = page.locator("[data-testid=stTable]").first
+        for mode in ("numpy", "spec", "spec-dynamic"):
+            assert mode in matrix.inner_text()
         shot(page, "matrix")
         page.get_by_role("tab", name="Graphs").click()
         page.locator("svg:visible g.node").first.wait_for(timeout=30_000)

@@ -123,7 +123,7 @@ def _results(report: Report) -> None:
     tabs = st.tabs(["Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes",
                     "Timing", "XLA", "Export"])
     with tabs[0]:
-        st.dataframe(_matrix(report), hide_index=True, key="matrix")
+        st.table(_matrix(report).set_index("mode"))
         sdc = report.shape_dependent_constants
         if sdc:
             st.write(f"Constant with fixed shapes ({sdc.fixed_mode}) but not with None dims: "
