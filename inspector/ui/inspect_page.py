@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -25,7 +26,7 @@ def executor() -> LocalExecutor:
     return LocalExecutor(workers=1)
 
 
-def _settings_from_url() -> dict[str, object]:
+def _settings_from_url() -> dict[str, Any]:
     params = st.query_params
     entry = params.get("entry", gallery.ENTRIES[0].name)
     return {"entry": entry if entry in [e.name for e in gallery.ENTRIES] else PASTE,
@@ -33,13 +34,13 @@ def _settings_from_url() -> dict[str, object]:
             "calls": params.get_all("call")}
 
 
-def _inputs() -> tuple[Source | None, str | None, list[str], list[str], dict[str, object]]:
+def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]:
     url = _settings_from_url()
     names = [e.name for e in gallery.ENTRIES] + [PASTE]
     left, right = st.columns([3, 2])
     with left:
-        choice = st.selectbox("Function", names, index=names.index(url["entry"]), key="entry",
-                              format_func=lambda n: n if n == PASTE else
+        choice: Any = st.selectbox("Function", names, index=names.index(url["entry"]), key="entry",
+                              format_func=lambda n: str(n) if n == PASTE else
                               f"{n}: {gallery.get(n).title}")
         if choice == PASTE:
             code = st.text_area("Python source", key="code", height=220,
@@ -68,13 +69,13 @@ def _inputs() -> tuple[Source | None, str | None, list[str], list[str], dict[str
             ablate = st.checkbox("Leave-one-out ablation per optimizer", key="ablate")
             st.caption("Device: TensorFlow's default (the workers report the devices they see; "
                        "on a machine without a GPU that is the CPU only).")
-    options = {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
+    options: dict[str, Any] = {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
                "grappler": overrides.split()}
     return source, function, calls, modes, options
 
 
 def _run(source: Source, function: str | None, calls: list[str], modes: list[str],
-         options: dict[str, object]) -> None:
+         options: dict[str, Any]) -> None:
     grappler = options.pop("grappler")
     try:
         request = prepare(source, function, calls, modes, grappler, **options)  # type: ignore[arg-type]
@@ -132,7 +133,7 @@ def _results(report: Report) -> None:
     with tabs[1]:
         if graph_modes:
             mode = st.selectbox("Mode", graph_modes, key="graph_mode")
-            result = report.result(mode)
+            result: Any = report.result(mode)
             view = st.radio("View", ["pre | post", "diff"], horizontal=True, key="graph_view")
             if view == "diff":
                 st.graphviz_chart(result.dot["diff"])
