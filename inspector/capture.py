@@ -58,26 +58,31 @@ def _is_conversion(graph_def: Any) -> bool:
     return any(n.op == "_EagerConst" for n in graph_def.node)
 
 
+def _call_with_metadata(fn: Callable[..., Any], args: list[Any]) -> Any:
+    """Call once with run metadata on; the function's own graphs entry, or None if none."""
+    context.export_run_metadata()  # drain anything older
+    context.enable_run_metadata()
+    try:
+        fn(*args)
+        metadata = context.export_run_metadata()
+    finally:
+        context.disable_run_metadata()
+    graphs = [g for g in metadata.function_graphs if not _is_conversion(g.pre_optimization_graph)]
+    return max(graphs, key=lambda g: len(g.pre_optimization_graph.node)) if graphs else None
+
+
 def capture_first_call(fn: Callable[..., Any], args: list[Any]) -> FirstCall:
     """Call a fresh tf.function once with run metadata on and pick its own graphs.
 
     NumPy arguments add a conversion graph (an ``_EagerConst`` node); it is left out, and the
     function is the remaining entry with the most pre-Grappler nodes.
     """
-    context.export_run_metadata()  # drain anything older
-    context.enable_run_metadata()
-    try:
-        with stderr_to_text() as log:
-            start = time.perf_counter_ns()
-            fn(*args)
-            elapsed_us = (time.perf_counter_ns() - start) / 1e3
-        metadata = context.export_run_metadata()
-    finally:
-        context.disable_run_metadata()
-    graphs = [g for g in metadata.function_graphs if not _is_conversion(g.pre_optimization_graph)]
-    if not graphs:
+    with stderr_to_text() as log:
+        start = time.perf_counter_ns()
+        chosen = _call_with_metadata(fn, args)
+        elapsed_us = (time.perf_counter_ns() - start) / 1e3
+    if chosen is None:
         raise RuntimeError("TensorFlow recorded no graph for the first call")
-    chosen = max(graphs, key=lambda g: len(g.pre_optimization_graph.node))
     items = re.findall(r"Starting optimization for grappler item: (\S+)", log[0])
     name = getattr(getattr(fn, "python_function", None), "__name__", "")
     own = [i for i in items if i.startswith(f"__inference_{name}_")]
@@ -87,18 +92,8 @@ def capture_first_call(fn: Callable[..., Any], args: list[Any]) -> FirstCall:
 
 def recompile_post_nodes(fn: Callable[..., Any], args: list[Any]) -> int | None:
     """Node count of the graph that executes after Grappler options changed (no retrace)."""
-    context.export_run_metadata()
-    context.enable_run_metadata()
-    try:
-        fn(*args)
-        metadata = context.export_run_metadata()
-    finally:
-        context.disable_run_metadata()
-    graphs = [g for g in metadata.function_graphs if not _is_conversion(g.pre_optimization_graph)]
-    if not graphs:
-        return None
-    chosen = max(graphs, key=lambda g: len(g.pre_optimization_graph.node))
-    return len(chosen.post_optimization_graph.node)
+    chosen = _call_with_metadata(fn, args)
+    return None if chosen is None else len(chosen.post_optimization_graph.node)
 
 
 def offline_graphs(fn: Any, args: list[Any], device: str) -> tuple[Any, Any, str]:

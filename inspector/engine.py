@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -222,9 +221,3 @@ def _run(request: InspectRequest, events: EventSink) -> Report:
     return Report(results=tuple(r.result for r in runs.values()),
                   shape_dependent_constants=_shape_dependent(runs),
                   stdout=printed.getvalue()[:MAX_STDOUT_CHARS], **header)
-
-
-def configure_logging() -> None:
-    """Environment for Grappler's per-pass log; must be set before TensorFlow is imported."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
-    os.environ.setdefault("TF_CPP_VMODULE", "meta_optimizer=1")

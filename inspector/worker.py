@@ -54,9 +54,9 @@ def _send(control: TextIO, event: dict[str, Any]) -> None:
 def main() -> None:
     _die_with_parent()
     network_isolated = _isolate_network() if os.environ.get("INSPECTOR_NETWORK") != "on" else False
-    from inspector.engine import configure_logging
-
-    configure_logging()
+    # Grappler's per-pass log; TensorFlow reads these when it is imported, below.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+    os.environ.setdefault("TF_CPP_VMODULE", "meta_optimizer=1")
     control = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # stray prints from TensorFlow or user code go to the log
     import tensorflow as tf
