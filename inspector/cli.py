@@ -8,17 +8,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from inspector import gallery, sources, specs
-from inspector.errors import ErrorInfo, InputError, InspectorError
+from inspector import gallery, render, sources, specs
+from inspector.errors import (
+    ErrorInfo,
+    GraphvizMissing,
+    InputError,
+    InspectorError,
+    RenderError,
+    UsageError,
+)
 from inspector.executor import Limits, Progress, run_one
 from inspector.report import Report
 from inspector.request import prepare
+from inspector.views import ViewOptions
+
+IMAGE_FORMATS = render.FORMATS
 
 EXIT_OK, EXIT_MODE_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Error types that mean the user's input must change (exit code 2), wherever they were found.
 INPUT_ERROR_TYPES = {"InputError", "UsageError", "SourceError", "FunctionNotFound",
-                     "CallSpecError"}
+                     "CallSpecError", "GraphvizMissing"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,9 +65,70 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "large gallery models bring their own)")
     inspect.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                          help="memory cap of the worker process tree")
+    exports = inspect.add_argument_group("exports (file names: <function>-<mode>-<view>.<ext>)")
+    exports.add_argument("--graphs", metavar="DIR",
+                         help="write each mode's pre/post GraphDefs (.pbtxt, .pb) and pictures "
+                              "of the pre, post and diff views")
+    exports.add_argument("--format", default="svg", type=_formats,
+                         help="picture formats for --graphs, comma-separated: svg,png,pdf "
+                              "(default svg; 'none' for GraphDefs only)")
+    exports.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
+    exports.add_argument("--tensorboard", metavar="DIR",
+                         help="write a TensorBoard log directory (one run per mode and graph)")
+    exports.add_argument("--expanded", action="store_true",
+                         help="draw every node: no scope collapsing, no noise hiding")
+    exports.add_argument("--changes-only", type=int, metavar="K",
+                         help="draw only changed nodes and their neighbours within K hops")
+    inspect.add_argument("--log", metavar="PATH",
+                         help="write the worker's log (TensorFlow's C++ log, Grappler's passes)")
     commands.add_parser("gallery", help="list the built-in examples")
     commands.add_parser("devices", help="list the devices TensorFlow sees")
     return parser
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    if chosen == ("none",):
+        return ()
+    unknown = [f for f in chosen if f not in IMAGE_FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown picture format(s) {', '.join(unknown) or repr(text)}; choose from "
+            f"{', '.join(IMAGE_FORMATS)} or none")
+    return chosen
+
+
+def _prepare_outputs(args: argparse.Namespace) -> None:
+    """Create the folders the outputs go to, so a bad path fails before the inspection runs."""
+    folders = [Path(p).parent for p in (args.json, args.html, args.log) if p and p != "-"]
+    folders += [Path(p) for p in (args.graphs, args.tensorboard) if p]
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the output folder {folder}: {exc.strerror}") from exc
+
+
+def _view_options(args: argparse.Namespace) -> ViewOptions:
+    if args.expanded:
+        return ViewOptions(hide_noise=False, collapse=False, changes_only=args.changes_only)
+    return ViewOptions(changes_only=args.changes_only)
+
+
+def _export(report: Report, args: argparse.Namespace, err: TextIO) -> None:
+    from inspector import export  # Plotly and the protos load only when exporting
+
+    options = _view_options(args)
+    written: list[Path] = []
+    if args.graphs:
+        written += export.write_graphs(report, args.graphs, args.format, options)
+    if args.tensorboard:
+        written += export.write_tensorboard(report, args.tensorboard)
+    if args.html:
+        Path(args.html).write_text(export.html_report(report, options), encoding="utf-8")
+        written.append(Path(args.html))
+    for path in written:
+        err.write(f"wrote {path}\n")
 
 
 def _write_json(report: Report, where: str | None, out: TextIO) -> None:
@@ -146,12 +217,16 @@ def _progress_printer(err: TextIO):
 
 
 def _inspect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    exporting = bool(args.graphs or args.html or args.tensorboard)
     try:
         source = sources.read_source(args.source)
         request = prepare(source, args.function, args.call, args.mode, args.grappler,
                           device=args.device, runs=args.runs, warmup=args.warmup,
-                          budget_s=args.budget, ablate=args.ablate)
-    except InputError as exc:
+                          budget_s=args.budget, ablate=args.ablate, include_graphs=exporting)
+        if args.html or (args.graphs and args.format):
+            render.dot_command()  # fail before the inspection, not after it
+        _prepare_outputs(args)
+    except (InputError, GraphvizMissing) as exc:
         err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
         _write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), args.json, out)
         return EXIT_USAGE
@@ -159,8 +234,16 @@ def _inspect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if timeout is None:
         timeout = gallery.get(source.gallery_name).timeout_s if source.gallery_name else 60.0
     limits = Limits(timeout_s=timeout, memory_mb=args.memory_mb)
-    report, _log = run_one(request, limits, _progress_printer(err) if err.isatty() else None)
+    report, log = run_one(request, limits, _progress_printer(err) if err.isatty() else None)
+    if args.log:
+        Path(args.log).write_text(log, encoding="utf-8")
     _write_json(report, args.json, out)
+    if exporting and report.error is None:
+        try:
+            _export(report, args, err)
+        except (RenderError, OSError) as exc:
+            err.write(f"error: exports failed: {exc}\n")
+            return EXIT_MODE_FAILED
     if args.json != "-":
         out.write(format_summary(report) + "\n")
     if report.error is not None:

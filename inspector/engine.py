@@ -15,7 +15,7 @@ from typing import Any
 import tensorflow as tf
 from tensorflow.python.eager import context
 
-from inspector import capture, diff, grappler_log, modes, render, shapes, sources, timing
+from inspector import capture, diff, grappler_log, modes, shapes, sources, timing
 from inspector.errors import ErrorInfo, InspectorError, UsageError
 from inspector.report import AblationRow, ModeResult, Report, ShapeDependentConstants
 from inspector.request import InspectRequest
@@ -136,7 +136,6 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
             shapes={"pre": pre_shapes, "post": post_shapes},
             unknown_shape_outputs={"pre": pre_shapes.unknown_outputs,
                                    "post": post_shapes.unknown_outputs})
-        fields["dot"] = render.views(pre, post, fields["diff"], pre_shapes, post_shapes)
         if request.include_graphs and post is not None:
             fields["graphs"] = {"pre": pre.SerializeToString(), "post": post.SerializeToString()}
     traces = fn.experimental_get_tracing_count() if mode != "eager" else 0

@@ -15,7 +15,8 @@ Every error has a stable ``type`` (its class name) and a ``message`` that says w
     │   ├── ReportTooLarge         the worker sent more than the report-size cap
     │   ├── WorkerCrashed          the worker died (exit code, or signal name such as SIGSEGV)
     │   └── Cancelled              the caller cancelled the job
-    └── GraphvizMissing            Graphviz's ``dot`` is not installed
+    └── RenderError                Graphviz's ``dot`` failed or timed out on a picture
+        └── GraphvizMissing        Graphviz's ``dot`` is not installed
 
 Errors cross process boundaries as ``{"type", "message", "line", "frames"}`` dicts
 (``to_dict``/``from_dict``); that is also their form in the JSON report.
@@ -94,7 +95,11 @@ class Cancelled(WorkerError):
     pass
 
 
-class GraphvizMissing(InspectorError):
+class RenderError(InspectorError):
+    pass
+
+
+class GraphvizMissing(RenderError):
     pass
 
 
@@ -103,7 +108,7 @@ _BY_NAME: dict[str, type[InspectorError]] = {
     for cls in (
         InspectorError, InputError, UsageError, SourceError, FunctionNotFound, CallSpecError,
         UserCodeError, WorkerError, Timeout, MemoryLimit, ReportTooLarge, WorkerCrashed,
-        Cancelled, GraphvizMissing,
+        Cancelled, RenderError, GraphvizMissing,
     )
 }
 

@@ -182,8 +182,6 @@ class ModeResult:
     # XLA HLO text by stage ("hlo", "optimized_hlo"), for the xla mode.
     hlo: dict[str, str] | None = None
     ablation: tuple[AblationRow, ...] = ()
-    # Graphviz DOT text of the "pre", "post" and "diff" views, coloured by what Grappler did.
-    dot: dict[str, str] | None = None
     # Serialized GraphDefs {"pre": bytes, "post": bytes}; left out of the JSON report unless asked.
     graphs: dict[str, bytes] | None = field(default=None, compare=False)
 

@@ -17,11 +17,28 @@ sys.path.insert(0, str(ROOT))
 
 
 def load_pbtxt(name: str):
-    """A GraphDef from tests/data (protobuf text), as TensorFlow's own proto class reads it."""
-    from google.protobuf import text_format
-    from tensorflow.core.framework import graph_pb2
+    """A GraphDef from tests/data (protobuf text), read with TensorBoard's copy of the protos so
+    pure tests stay free of TensorFlow."""
+    from inspector.graphdefs import parse_text
 
-    return text_format.Parse((DATA / name).read_text(), graph_pb2.GraphDef())
+    return parse_text((DATA / name).read_text())
+
+
+def fixture_graphs(mode: str = "spec"):
+    """The constant-folding fixture as one mode's pre/post graphs with their diff."""
+    from inspector.diff import diff_graphs
+    from inspector.report import NodeShapes, ShapeTable
+    from inspector.views import ModeGraphs
+
+    pre, post = load_pbtxt("folding_pre.pbtxt"), load_pbtxt("folding_post.pbtxt")
+
+    def table(graph):  # what import_graph_def infers for this fixture: x is float32[4]
+        shape = {"x": "(4,)", "y": "(4,)", "Identity": "(4,)", "output_RetVal": None}
+        return ShapeTable(tuple(NodeShapes(n.name, n.op, (shape.get(n.name, "()"),)
+                                           if shape.get(n.name, "()") else ())
+                                for n in graph.node), 0)
+
+    return ModeGraphs(mode, pre, post, diff_graphs(pre, post), table(pre), table(post))
 
 
 @pytest.fixture(scope="session")

@@ -108,3 +108,53 @@ def test_devices_lists_the_cpu():
     done = cli("devices", timeout=120)
     assert done.returncode == 0
     assert "/device:CPU:0" in done.stdout
+
+
+def test_exports_every_file_with_predictable_names(tmp_path):
+    graphs, tb, html = tmp_path / "graphs", tmp_path / "tb", tmp_path / "report.html"
+    done = cli("inspect", "gallery:shape_folding", "--mode", "spec", "--mode", "spec-dynamic",
+               "--runs", "5", "--json", str(tmp_path / "r.json"), "--graphs", str(graphs),
+               "--format", "svg,png,pdf", "--html", str(html), "--tensorboard", str(tb))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    function = report["function"]
+    expected = {f"{function}-{mode}-{view}.{ext}" for mode in ("spec", "spec-dynamic")
+                for view, exts in (("pre", "svg png pdf pbtxt pb"), ("post", "svg png pdf pbtxt pb"),
+                                   ("diff", "svg png pdf")) for ext in exts.split()}
+    assert {p.name for p in graphs.iterdir()} == expected
+
+    import xml.etree.ElementTree as ET
+
+    from google.protobuf import text_format
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorflow.core.framework import graph_pb2
+
+    by_mode = {r["mode"]: r for r in report["results"]}
+    for mode in ("spec", "spec-dynamic"):
+        stem = graphs / f"{function}-{mode}"
+        assert ET.parse(f"{stem}-diff.svg").getroot().tag.endswith("svg")
+        assert (graphs / f"{function}-{mode}-post.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (graphs / f"{function}-{mode}-pre.pdf").read_bytes()[:5] == b"%PDF-"
+        for side in ("pre", "post"):
+            binary = graph_pb2.GraphDef.FromString(
+                (graphs / f"{function}-{mode}-{side}.pb").read_bytes())
+            text = text_format.Parse((graphs / f"{function}-{mode}-{side}.pbtxt").read_text(),
+                                     graph_pb2.GraphDef())
+            assert len(binary.node) == len(text.node) == by_mode[mode][side]["nodes"]
+            events = EventAccumulator(str(tb / mode / side))
+            events.Reload()
+            assert len(events.Graph().node) == by_mode[mode][side]["nodes"]
+    page = html.read_text()
+    assert page.count("<svg") >= 6 and "plotly" in page.lower()
+    assert "<script src=" not in page  # Plotly inline; the browser test checks no request leaves
+
+
+def test_missing_graphviz_is_exit_2_naming_the_package(tmp_path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    done = subprocess.run([sys.executable, "-m", "inspector", "inspect", "gallery:process_data",
+                           "--html", str(tmp_path / "r.html")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env={"PATH": str(empty)})
+    assert done.returncode == 2
+    assert "GraphvizMissing" in done.stderr and "graphviz" in done.stderr
+    assert not (tmp_path / "r.html").exists()

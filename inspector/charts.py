@@ -1,0 +1,63 @@
+"""Plotly figures of a report (timing distributions, Grappler passes), for the app and HTML."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from inspector.report import Report
+
+# Mode -> colour, fixed so a mode has one colour in every chart.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+def _colour(report: Report, mode: str) -> str:
+    return PALETTE[list(report.modes).index(mode) % len(PALETTE)] if mode in report.modes \
+        else PALETTE[0]
+
+
+def timing_distribution(report: Report, kind: str = "box") -> go.Figure:
+    """Per-call latency per mode as box or violin plots on a log axis (eager included)."""
+    fig = go.Figure()
+    for r in report.results:
+        if r.timing is None:
+            continue
+        samples = list(r.timing.samples_us)
+        colour = _colour(report, r.mode)
+        if kind == "violin":
+            fig.add_trace(go.Violin(y=samples, name=r.mode, line_color=colour,
+                                    meanline_visible=True, points=False))
+        else:
+            fig.add_trace(go.Box(y=samples, name=r.mode, marker_color=colour, boxpoints=False))
+    fig.update_layout(yaxis_title="latency per call (us)", yaxis_type="log", height=420,
+                      showlegend=False, margin=dict(t=30))
+    return fig
+
+
+def timing_ecdf(report: Report) -> go.Figure:
+    """Empirical CDF of per-call latency per mode: how often a call took at most x us."""
+    fig = go.Figure()
+    for r in report.results:
+        if r.timing is None:
+            continue
+        samples = np.sort(np.asarray(r.timing.samples_us))
+        share = np.arange(1, len(samples) + 1) / len(samples)
+        fig.add_trace(go.Scatter(x=samples, y=share, name=r.mode, mode="lines",
+                                 line=dict(shape="hv", color=_colour(report, r.mode))))
+    fig.update_layout(xaxis_title="latency per call (us)", xaxis_type="log",
+                      yaxis_title="share of calls", height=420, margin=dict(t=30))
+    return fig
+
+
+def grappler_passes(report: Report, mode: str) -> go.Figure:
+    """Nodes removed (negative) or added by each Grappler pass, with its time on hover."""
+    result = report.result(mode)
+    passes = result.grappler_passes if result else ()
+    fig = go.Figure(go.Bar(
+        x=[f"{p.iteration}: {p.optimizer}" for p in passes], y=[p.node_delta for p in passes],
+        customdata=[[p.time_ms, p.nodes_after, p.edge_delta] for p in passes],
+        hovertemplate="%{x}<br>node delta %{y}<br>nodes after %{customdata[1]}"
+                      "<br>edge delta %{customdata[2]}<br>%{customdata[0]} ms<extra></extra>"))
+    fig.update_layout(title=f"{mode}: node change per Grappler pass", yaxis_title="node delta",
+                      height=360, margin=dict(t=40))
+    return fig

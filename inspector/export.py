@@ -1,0 +1,212 @@
+"""Files to take away: graph images, GraphDefs (.pbtxt/.pb), a TensorBoard log directory and a
+self-contained HTML report. Works on a finished report in any process (no TensorFlow).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import socket
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import plotly.offline
+from tensorboard.compat.proto import event_pb2
+from tensorboard.summary.writer.record_writer import RecordWriter
+
+from inspector import charts, graphdefs, render, tables, views
+from inspector.errors import RenderError
+from inspector.report import Report
+
+GRAPH_FORMATS = ("pbtxt", "pb")
+IMAGE_FORMATS = render.FORMATS
+
+
+def file_name(function: str | None, mode: str, view: str, ext: str) -> str:
+    """``<function>-<mode>-<view>.<ext>``, e.g. ``process_data-spec-pre.svg``."""
+    return f"{function or 'function'}-{mode}-{view}.{ext}"
+
+
+def _graph_modes(report: Report) -> list[views.ModeGraphs]:
+    found = []
+    for result in report.results:
+        graphs = graphdefs.mode_graphs(result)
+        if graphs is not None:
+            found.append(graphs)
+    return found
+
+
+def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] = ("svg",),
+                 options: views.ViewOptions = views.DEFAULT_OPTIONS) -> list[Path]:
+    """Images of each mode's pre, post and diff views in ``formats``, and the pre and post
+    GraphDefs as ``.pbtxt`` and ``.pb``. Returns the files written.
+
+    Raises GraphvizMissing (before writing anything) when images are asked for without ``dot``.
+    """
+    formats = tuple(formats)
+    unknown = [f for f in formats if f not in IMAGE_FORMATS + GRAPH_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format(s) {unknown}; choose from "
+                         f"{', '.join(IMAGE_FORMATS + GRAPH_FORMATS)}")
+    if any(f in IMAGE_FORMATS for f in formats):
+        render.dot_command()
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for graphs in _graph_modes(report):
+        for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
+            path = out / file_name(report.function, graphs.mode, side, "pbtxt")
+            path.write_text(graphdefs.to_text(graph_def), encoding="utf-8")
+            path = out / file_name(report.function, graphs.mode, side, "pb")
+            path.write_bytes(graph_def.SerializeToString())
+            written += [out / file_name(report.function, graphs.mode, side, ext)
+                        for ext in GRAPH_FORMATS]
+        image_formats = tuple(f for f in formats if f in IMAGE_FORMATS)
+        for view in views.VIEWS if image_formats else ():
+            picture = render.draw(graphs, view, image_formats, options)
+            for fmt, data in picture.data.items():
+                path = out / file_name(report.function, graphs.mode, view, fmt)
+                path.write_bytes(data)
+                written.append(path)
+    return written
+
+
+def write_tensorboard(report: Report, directory: str | Path) -> list[Path]:
+    """A log directory with one run per mode and graph (``<mode>/pre``, ``<mode>/post``):
+    ``tensorboard --logdir DIR`` shows them in its Graphs tab. Returns the event files."""
+    written = []
+    for graphs in _graph_modes(report):
+        for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
+            run = Path(directory) / graphs.mode / side
+            run.mkdir(parents=True, exist_ok=True)
+            now = time.time()
+            path = run / f"events.out.tfevents.{int(now)}.{socket.gethostname()}.inspector"
+            with open(path, "wb") as handle:
+                writer = RecordWriter(handle)
+                writer.write(event_pb2.Event(wall_time=now, file_version="brain.Event:2")
+                             .SerializeToString())
+                writer.write(event_pb2.Event(wall_time=now, step=0,
+                                             graph_def=graph_def.SerializeToString())
+                             .SerializeToString())
+                writer.flush()
+            written.append(path)
+    return written
+
+
+def zip_directory(write: Any, report: Report) -> bytes:
+    """Call ``write(report, tmpdir)`` and return everything it wrote as one zip archive."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="inspector-export-") as tmp:
+        write(report, tmp)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(Path(tmp).rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(tmp))
+    return buffer.getvalue()
+
+
+# --- the HTML report ---------------------------------------------------------------------------
+
+_STYLE = """
+body { font-family: Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.graphs { display: flex; gap: 1em; }
+.graph { flex: 1; overflow: auto; max-height: 900px; border: 1px solid #ddd; }
+.graph svg { max-width: none; }
+.error { color: #b00020; }
+pre { background: #f7f7f7; padding: 0.5em; overflow: auto; max-height: 400px; }
+"""
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f'<td class="num">{value:,.1f}</td>'
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f'<td class="num">{value}</td>'
+    return f"<td>{html.escape('' if value is None else str(value))}</td>"
+
+
+def _table(rows: list[dict[str, Any]], empty: str = "none") -> str:
+    if not rows:
+        return f"<p>{html.escape(empty)}</p>"
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(_cell(v) for v in row.values()) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _svg(graphs: views.ModeGraphs, view: str, options: views.ViewOptions) -> str:
+    try:
+        picture = render.draw(graphs, view, ("svg",), options)
+    except RenderError as exc:
+        return f'<p class="error">{html.escape(str(exc))}</p>'
+    text = picture.data["svg"].decode("utf-8")
+    note = f"<p>{html.escape(picture.fallback)}</p>" if picture.fallback else ""
+    return note + text[text.find("<svg"):]
+
+
+def html_report(report: Report, options: views.ViewOptions = views.DEFAULT_OPTIONS) -> str:
+    """One HTML file with everything inline (Plotly's script, SVG graphs): opens offline."""
+    e = html.escape
+    parts = [f"<h1>Graph optimization report: {e(report.function or '?')}</h1>",
+             f"<p>Source {e(report.source or '?')} | TensorFlow {e(report.tensorflow or '?')} | "
+             f"device {e(report.device or '?')} (sees {e(', '.join(report.devices))}) | calls "
+             f"{e(' | '.join(report.calls))}"
+             + (f" | Grappler overrides {e(str(report.grappler))}" if report.grappler else "")
+             + "</p>"]
+    if report.error is not None:
+        parts.append(f'<p class="error">{e(str(report.error))}</p>')
+    parts += ["<h2>Modes</h2>", _table(tables.matrix(report))]
+    sdc = report.shape_dependent_constants
+    if sdc is not None:
+        parts.append(f"<p>Constant with fixed shapes ({e(sdc.fixed_mode)}) but not with None "
+                     f"dims: before Grappler {e(', '.join(sdc.pre) or 'none')}; after "
+                     f"{e(', '.join(sdc.post) or 'none')}.</p>")
+    if any(r.timing for r in report.results):
+        parts += ["<h2>Timing</h2>",
+                  charts.timing_distribution(report).to_html(full_html=False,
+                                                             include_plotlyjs=False),
+                  charts.timing_ecdf(report).to_html(full_html=False, include_plotlyjs=False)]
+    parts += ["<h2>Retracing</h2>", _table(tables.retracing(report))]
+    by_mode = {g.mode: g for g in _graph_modes(report)}
+    for result in report.results:
+        mode = result.mode
+        parts.append(f'<h2 id="mode-{e(mode)}">Mode {e(mode)}</h2>')
+        if result.error is not None:
+            parts.append(f'<p class="error">{e(str(result.error))}</p>')
+            parts += [f"<pre>{e(frame)}</pre>" for frame in result.error.frames]
+            continue
+        if mode in by_mode:
+            graphs = by_mode[mode]
+            parts += ['<h3>Graphs before | after Grappler</h3><div class="graphs">',
+                      f'<div class="graph">{_svg(graphs, "pre", options)}</div>',
+                      f'<div class="graph">{_svg(graphs, "post", options)}</div></div>',
+                      '<h3>Diff view</h3><div class="graph">'
+                      f'{_svg(graphs, "diff", options)}</div>']
+        if result.diff is not None:
+            parts += ["<h3>Rewrites</h3>", _table(tables.rewrites(report, mode))]
+        if result.grappler_passes:
+            parts += ["<h3>Grappler passes</h3>",
+                      charts.grappler_passes(report, mode).to_html(full_html=False,
+                                                                   include_plotlyjs=False),
+                      _table(tables.passes(report, mode))]
+        if result.ablation:
+            parts += ["<h3>Leave-one-out ablation</h3>", _table(tables.ablation(report, mode))]
+        if result.shapes:
+            parts += ["<details><summary>Static shapes of every node</summary>",
+                      _table(tables.shapes(report, mode)), "</details>"]
+        for stage, text in (result.hlo or {}).items():
+            parts.append(f"<details><summary>XLA {e(stage)}</summary><pre>{e(text)}</pre>"
+                         "</details>")
+    if report.stdout:
+        parts += ["<h2>Printed output</h2>", f"<pre>{e(report.stdout)}</pre>"]
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<title>{e(report.function or 'report')}: graph optimization report</title>"
+            f"<style>{_STYLE}</style><script>{plotly.offline.get_plotlyjs()}</script></head>"
+            f"<body>{''.join(parts)}</body></html>\n")

@@ -1,0 +1,65 @@
+"""GraphDef bytes to protos and text without TensorFlow (TensorBoard ships the same protos).
+
+The web server must not import TensorFlow, yet it draws, searches and exports the graphs the
+workers send back as serialized bytes; TensorBoard's copy of ``graph_pb2`` reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import text_format
+from tensorboard.compat.proto import graph_pb2, types_pb2
+
+from inspector.report import ModeResult
+from inspector.views import ModeGraphs
+
+
+def parse(data: bytes) -> Any:
+    """A ``GraphDef`` from its binary serialization (what ``SerializeToString`` wrote)."""
+    graph_def = graph_pb2.GraphDef()
+    graph_def.ParseFromString(data)
+    return graph_def
+
+
+def parse_text(text: str) -> Any:
+    """A ``GraphDef`` from protobuf text (``.pbtxt``)."""
+    return text_format.Parse(text, graph_pb2.GraphDef())
+
+
+def to_text(graph_def: Any) -> str:
+    """Protobuf text, as TensorFlow's ``tf.io.write_graph(as_text=True)`` writes it."""
+    return text_format.MessageToString(graph_def)
+
+
+def attr_text(value: Any) -> str:
+    """One ``AttrValue`` as a short human-readable string (tensors summarised, not dumped)."""
+    kind = value.WhichOneof("value")
+    if kind == "tensor":
+        tensor = value.tensor
+        dims = [d.size for d in tensor.tensor_shape.dim]
+        return f"tensor {types_pb2.DataType.Name(tensor.dtype)} {dims}"
+    if kind == "shape":
+        return str([d.size for d in value.shape.dim]) if not value.shape.unknown_rank else "?"
+    if kind == "list":
+        return text_format.MessageToString(value.list, as_one_line=True)[:200]
+    if kind == "func":
+        return f"function {value.func.name}"
+    if kind == "type":
+        return types_pb2.DataType.Name(value.type)
+    if kind == "s":
+        return value.s.decode("utf-8", errors="replace")[:200]
+    if kind in ("i", "f", "b"):
+        return str(getattr(value, kind))
+    text = text_format.MessageToString(value, as_one_line=True)
+    return text[:200]
+
+
+def mode_graphs(result: ModeResult) -> ModeGraphs | None:
+    """A mode's graphs from the bytes its worker sent (None when it has none: eager, a failed
+    mode, or a report made without ``include_graphs``)."""
+    if not result.graphs or result.diff is None:
+        return None
+    shapes = result.shapes or {}
+    return ModeGraphs(result.mode, parse(result.graphs["pre"]), parse(result.graphs["post"]),
+                      result.diff, shapes.get("pre"), shapes.get("post"))

@@ -1,0 +1,98 @@
+"""The report's tables as rows of plain values, shared by the app, the HTML report and tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspector.report import Report
+
+Row = dict[str, Any]
+
+
+def matrix(report: Report) -> list[Row]:
+    """One row per mode: traces, graph sizes, what Grappler did, unknown shapes, latency."""
+    rows = []
+    for r in report.results:
+        t, d, u = r.timing, r.diff, r.unknown_shape_outputs
+        rows.append({"mode": r.mode, "error": str(r.error) if r.error else "",
+                     "traces": r.traces, "pre nodes": r.pre.nodes if r.pre else None,
+                     "post nodes": r.post.nodes if r.post else None,
+                     "folded": len(d.folded) if d else None, "fused": len(d.fused) if d else None,
+                     "removed": len(d.removed) if d else None,
+                     "unknown shapes pre": u["pre"] if u else None,
+                     "unknown shapes post": u["post"] if u else None,
+                     "first call us": t.first_call_us if t else None,
+                     "median us": t.median_us if t else None, "p10 us": t.p10_us if t else None,
+                     "p90 us": t.p90_us if t else None})
+    return rows
+
+
+def rewrites(report: Report, mode: str) -> list[Row]:
+    """Every node Grappler removed, added, folded, fused or rewired in ``mode``."""
+    result = report.result(mode)
+    if result is None or result.diff is None:
+        return []
+    d = result.diff
+    return ([{"node": n, "what": "removed", "detail": ""} for n in d.removed]
+            + [{"node": n, "what": "added", "detail": ""} for n in d.added]
+            + [{"node": n, "what": "folded", "detail": "became Const"} for n in d.folded]
+            + [{"node": c.name, "what": "op changed", "detail": f"{c.pre_op} -> {c.post_op}"}
+               for c in d.op_changed if c.name not in set(d.folded)]
+            + [{"node": f.name, "what": "fused", "detail": f"{f.op} [{'+'.join(f.fused_ops)}]"}
+               for f in d.fused]
+            + [{"node": w.name, "what": "rewired",
+                "detail": f"{', '.join(w.pre_inputs)} -> {', '.join(w.post_inputs)}"}
+               for w in d.rewired])
+
+
+def _unknown(shape: str) -> bool:
+    return shape == "<unknown>" or "None" in shape
+
+
+def shapes(report: Report, mode: str, only_unknown: bool = False) -> list[Row]:
+    """Every node's static output shapes before and after Grappler, by node name."""
+    result = report.result(mode)
+    if result is None or not result.shapes:
+        return []
+    pre = {n.name: n for n in result.shapes["pre"].nodes}
+    post = {n.name: n for n in result.shapes["post"].nodes}
+    sdc = report.shape_dependent_constants
+    shape_dependent = set(sdc.pre + sdc.post) if sdc is not None and sdc.fixed_mode == mode \
+        else set()
+    rows = []
+    for name in [*pre, *(n for n in post if n not in pre)]:
+        before, after = pre.get(name), post.get(name)
+        outputs = (before.outputs if before else ()) + (after.outputs if after else ())
+        if only_unknown and not any(_unknown(s) for s in outputs):
+            continue
+        rows.append({"node": name, "op pre": before.op if before else "",
+                     "op post": after.op if after else "",
+                     "shapes pre": " ".join(before.outputs) if before else "",
+                     "shapes post": " ".join(after.outputs) if after else "",
+                     "constant only with fixed shapes": name in shape_dependent})
+    return rows
+
+
+def retracing(report: Report) -> list[Row]:
+    """Each call of each mode: whether it traced, why, the signature, or why it was refused."""
+    return [{"mode": r.mode, "call": number, "spec": c.spec,
+             "traced": c.traced, "reason": c.reason, "signature": c.signature or "",
+             "refused": str(c.error) if c.error else ""}
+            for r in report.results for number, c in enumerate(r.calls, 1)]
+
+
+def passes(report: Report, mode: str) -> list[Row]:
+    result = report.result(mode)
+    return [{"round": p.iteration, "optimizer": p.optimizer, "nodes after": p.nodes_after,
+             "node delta": p.node_delta, "edges after": p.edges_after,
+             "edge delta": p.edge_delta, "ms": p.time_ms}
+            for p in (result.grappler_passes if result else ())]
+
+
+def ablation(report: Report, mode: str) -> list[Row]:
+    result = report.result(mode)
+    base = result.post.nodes if result and result.post else None
+    return [{"optimizer off": a.option, "post nodes": a.post_nodes,
+             "nodes vs all on": (a.post_nodes - base) if a.post_nodes is not None and base
+             else None, "median us": a.median_us, "error": a.error or ""}
+            for a in (result.ablation if result else ())]

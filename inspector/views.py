@@ -1,0 +1,282 @@
+"""What a graph picture shows: noise hidden, changes only, name scopes collapsed to fit.
+
+Pure functions over GraphDef protos (TensorFlow's or TensorBoard's copy) and the engine's diff;
+the result is a small typed graph that ``render`` turns into DOT. Nothing here runs TensorFlow.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspector.report import GraphDiff, ShapeTable
+
+# Nodes a reader rarely needs: argument/result plumbing, variable reads, pass-throughs.
+NOISE_OPS = frozenset({"_Arg", "_Retval", "ReadVariableOp", "Identity", "NoOp", "Placeholder"})
+# Past this many boxes a picture stops being readable and dot slows down: scopes get collapsed.
+MAX_NODES = 400
+# A picture of fewer boxes says nothing: scopes open past the budget until there are this many.
+MIN_BOXES = 12
+# A constant feeding this many nodes or more (Grappler shares identical constants across
+# layers) would tie every part of a picture together: its edges are left out and counted.
+SHARED_FANOUT = 8
+# A node's fate, in the order a reader cares about (a scope takes its members' first one).
+STATUSES = ("fused", "folded", "op_changed", "added", "removed", "unchanged")
+VIEWS = ("pre", "post", "diff")
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """How to draw a graph; the same options give pre and post pictures that line up."""
+
+    # Hide NOISE_OPS (edges are bridged through them). None: hide when the graph is large.
+    hide_noise: bool | None = None
+    # Collapse name scopes into summary boxes. None: only when more than ``max_nodes`` show.
+    collapse: bool | None = None
+    # Scopes ("block1/conv") to draw opened even when collapsing.
+    expand: tuple[str, ...] = ()
+    # Budget of boxes when collapsing: scopes open, largest first, while the picture fits.
+    max_nodes: int = MAX_NODES
+    # Show only changed nodes and their neighbours within this many hops (None: everything).
+    changes_only: int | None = None
+    # Label data edges with the static shape flowing along them.
+    edge_shapes: bool = False
+    # Outline nodes whose name or op contains this text (case-insensitive).
+    highlight: str = ""
+
+
+DEFAULT_OPTIONS = ViewOptions()
+
+
+@dataclass(frozen=True)
+class ViewNode:
+    """One box: a graph node, or a collapsed scope standing for many."""
+
+    # Node name, or the scope path plus "/" for a collapsed scope.
+    id: str
+    # Node name or scope path as shown.
+    name: str
+    # The node's op; None for a collapsed scope.
+    op: str | None
+    # What Grappler did to it (a STATUSES value); a scope takes its most telling member's.
+    status: str
+    # Static output shapes, as TensorFlow prints them.
+    shapes: tuple[str, ...] = ()
+    # For fused kernels, the ops fused in (e.g. ("BiasAdd", "Relu")).
+    fused_ops: tuple[str, ...] = ()
+    # Graph nodes inside (1 for a plain node) and how many of them Grappler changed.
+    members: int = 1
+    changed: int = 0
+    # Matches ViewOptions.highlight (itself or a member).
+    highlighted: bool = False
+    # Out-edges of shared constants (see SHARED_FANOUT) left out of the picture.
+    edges_left_out: int = 0
+
+
+@dataclass(frozen=True)
+class ViewEdge:
+    source: str
+    target: str
+    # Only control dependencies connect the two boxes.
+    control: bool
+    # Static shape of the tensor (one data edge between plain nodes), when asked for.
+    label: str = ""
+    # Graph edges merged into this one (edges between collapsed scopes add up).
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class ViewGraph:
+    """A picture's content, ready for DOT."""
+
+    view: str
+    nodes: tuple[ViewNode, ...]
+    edges: tuple[ViewEdge, ...]
+    # Nodes in the graph before anything was hidden.
+    total_nodes: int
+    # Nodes hidden as noise or as far from any change.
+    hidden_nodes: int
+    # Scopes drawn as one box each.
+    collapsed: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ModeGraphs:
+    """One mode's graphs before and after Grappler, with what the engine found in them."""
+
+    mode: str
+    # GraphDef protos (TensorFlow's class or TensorBoard's copy).
+    pre: Any
+    post: Any
+    diff: GraphDiff
+    pre_shapes: ShapeTable | None = None
+    post_shapes: ShapeTable | None = None
+
+
+def node_status(diff: GraphDiff) -> dict[str, str]:
+    """Node name -> what Grappler did to it; names not present are unchanged."""
+    status = {name: "removed" for name in diff.removed}
+    status.update({name: "added" for name in diff.added})
+    status.update({c.name: "op_changed" for c in diff.op_changed})
+    status.update({name: "folded" for name in diff.folded})
+    status.update({f.name: "fused" for f in diff.fused})
+    return status
+
+
+def _source_name(text: str) -> tuple[str, int, bool]:
+    """An input string ("^a", "a:1", "a") as (node name, output index, is control)."""
+    control = text.startswith("^")
+    name, _, index = text.lstrip("^").partition(":")
+    return name, int(index) if index.isdigit() else 0, control
+
+
+def _scopes(name: str) -> list[str]:
+    """Enclosing scope paths of a node name, outermost first: "a/b/c" -> ["a", "a/b"]."""
+    parts = name.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _near_changes(nodes: dict[str, Any], changed: set[str], hops: int) -> set[str]:
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    for name, node in nodes.items():
+        for text in node.input:
+            source = _source_name(text)[0]
+            if source in nodes:
+                neighbours[name].add(source)
+                neighbours[source].add(name)
+    keep, frontier = set(changed), set(changed)
+    for _ in range(hops):
+        frontier = {n for f in frontier for n in neighbours[f]} - keep
+        keep |= frontier
+    return keep
+
+
+def _choose_collapsed(names: list[str], options: ViewOptions) -> set[str]:
+    """Scopes to draw as single boxes: open them level by level (the largest first within a
+    level) while the picture stays in budget, so an overview shows every part at the same depth.
+
+    Scopes in ``options.expand`` (and the scopes around them) open whatever the budget.
+    """
+    members: Counter[str] = Counter(scope for name in names for scope in _scopes(name))
+    children: dict[str, set[str]] = defaultdict(set)  # scope ("" = root) -> boxes directly inside
+    for name in names:
+        chain = ["", *_scopes(name)]
+        for parent, child in zip(chain, [*chain[1:], name], strict=True):
+            children[parent].add(child if child == name else child + "/")
+    forced = {scope for wanted in options.expand for scope in _scopes(wanted.strip("/") + "/x")}
+    collapsed = set(members)
+    visible = len(children[""])
+    def rank(scope: str) -> tuple[bool, int, int, str]:
+        return scope not in forced, scope.count("/"), -members[scope], scope
+
+    waiting = [rank(c[:-1]) for c in children[""] if c.endswith("/")]
+    heapq.heapify(waiting)
+    while waiting:
+        scope = heapq.heappop(waiting)[-1]
+        grows = len(children[scope]) - 1
+        if scope not in forced and visible + grows > options.max_nodes and visible >= MIN_BOXES:
+            continue
+        collapsed.discard(scope)
+        visible += grows
+        for child in children[scope]:
+            if child.endswith("/"):
+                heapq.heappush(waiting, rank(child[:-1]))
+    return {scope for scope in collapsed if members[scope] > 1}
+
+
+def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS) -> ViewGraph:
+    """The picture of ``view``: "pre", "post", or "diff" (the union, post's version of nodes in
+    both, removed nodes kept)."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+    diff = graphs.diff
+    first, shapes = (graphs.post, graphs.post_shapes) if view == "post" else (
+        graphs.pre, graphs.pre_shapes)
+    status = node_status(diff)
+    nodes = {n.name: n for n in first.node}
+    shape_of = {n.name: n.outputs for n in shapes.nodes} if shapes else {}
+    if view == "diff":
+        nodes.update({n.name: n for n in graphs.post.node})
+        if graphs.post_shapes is not None:
+            shape_of.update({n.name: n.outputs for n in graphs.post_shapes.nodes})
+    total = len(nodes)
+    hide_noise = options.hide_noise if options.hide_noise is not None else total > MAX_NODES
+    shown = {name for name, n in nodes.items() if not (hide_noise and n.op in NOISE_OPS)}
+    if options.changes_only is not None:
+        changed = {name for name in nodes if status.get(name, "unchanged") != "unchanged"}
+        shown &= _near_changes(nodes, changed, options.changes_only)
+    names = [name for name in nodes if name in shown]
+    collapse = options.collapse if options.collapse is not None else len(names) > options.max_nodes
+    collapsed = _choose_collapsed(names, options) if collapse else set()
+
+    def box_of(name: str) -> str:
+        for scope in _scopes(name):
+            if scope in collapsed:
+                return scope + "/"
+        return name
+
+    # Sources of each shown node, bridged through hidden ones so hidden plumbing keeps the flow.
+    bridged: dict[str, list[tuple[str, int, bool]]] = {}
+
+    def sources_of(name: str, seen: frozenset[str] = frozenset()) -> list[tuple[str, int, bool]]:
+        found = []
+        for text in nodes[name].input:
+            source, index, control = _source_name(text)
+            if source not in nodes or source in seen:
+                continue
+            if source in shown:
+                found.append((source, index, control))
+            else:
+                if source not in bridged:
+                    bridged[source] = sources_of(source, seen | {name})
+                found += [(s, i, control or c) for s, i, c in bridged[source]]
+        return found
+
+    consumers: Counter[str] = Counter(
+        source for name in names for source in {s for s, _, _ in sources_of(name)})
+    shared = {name for name, count in consumers.items()
+              if count >= SHARED_FANOUT and nodes[name].op == "Const"}
+    query = options.highlight.lower().strip()
+    boxes: dict[str, ViewNode] = {}
+    groups: dict[str, list[str]] = defaultdict(list)
+    fused = {f.name: f.fused_ops for f in diff.fused}
+    for name in names:
+        box = box_of(name)
+        if box != name:
+            groups[box].append(name)
+            continue
+        node = nodes[name]
+        boxes[name] = ViewNode(name, name, node.op, status.get(name, "unchanged"),
+                               tuple(shape_of.get(name, ())), tuple(fused.get(name, ())),
+                               highlighted=bool(query) and (query in name.lower()
+                                                            or query in node.op.lower()),
+                               edges_left_out=consumers[name] if name in shared else 0)
+    for box, inside in groups.items():
+        fates = Counter(status.get(n, "unchanged") for n in inside)
+        boxes[box] = ViewNode(box, box[:-1], None, next(s for s in STATUSES if fates[s]),
+                              members=len(inside), changed=len(inside) - fates["unchanged"],
+                              highlighted=bool(query) and any(
+                                  query in n.lower() or query in nodes[n].op.lower()
+                                  for n in inside),
+                              edges_left_out=sum(consumers[n] for n in inside if n in shared))
+    edges: dict[tuple[str, str], ViewEdge] = {}
+    for name in names:
+        target = box_of(name)
+        for source, index, control in sources_of(name):
+            start = box_of(source)
+            if start == target or source in shared:
+                continue
+            label = ""
+            if options.edge_shapes and not control and start == source and target == name:
+                outputs = shape_of.get(source, ())
+                label = outputs[index] if index < len(outputs) else ""
+            earlier = edges.get((start, target))
+            if earlier is None:
+                edges[(start, target)] = ViewEdge(start, target, control, label)
+            else:
+                edges[(start, target)] = ViewEdge(start, target, earlier.control and control,
+                                                  earlier.label, earlier.count + 1)
+    return ViewGraph(view, tuple(boxes.values()), tuple(edges.values()), total,
+                     total - len(names), tuple(sorted(s for s in collapsed if s + "/" in boxes)))

@@ -1,0 +1,117 @@
+"""What a picture shows: noise, changes only, collapsed scopes, shared constants (no TF run)."""
+
+from __future__ import annotations
+
+from inspector import views
+from inspector.diff import diff_graphs
+from inspector.graphdefs import parse_text
+from inspector.views import ModeGraphs, ViewOptions, build
+from tests.conftest import fixture_graphs
+
+# Two blocks of three nodes under scopes; Grappler fused block1's conv and removed block2's bias.
+SCOPED_PRE = """
+node { name: "x" op: "_Arg" }
+node { name: "block1/conv/w" op: "Const" }
+node { name: "block1/conv/Conv2D" op: "Conv2D" input: "x" input: "block1/conv/w" }
+node { name: "block1/relu" op: "Relu" input: "block1/conv/Conv2D" }
+node { name: "block2/conv/w" op: "Const" }
+node { name: "block2/conv/Conv2D" op: "Conv2D" input: "block1/relu" input: "block2/conv/w" }
+node { name: "block2/bias" op: "Identity" input: "block2/conv/Conv2D" }
+node { name: "out" op: "_Retval" input: "block2/bias" }
+"""
+SCOPED_POST = """
+node { name: "x" op: "_Arg" }
+node { name: "block1/conv/w" op: "Const" }
+node { name: "block1/conv/Conv2D" op: "_FusedConv2D" input: "x" input: "block1/conv/w"
+       attr { key: "fused_ops" value { list { s: "Relu" } } } }
+node { name: "block1/relu" op: "Relu" input: "block1/conv/Conv2D" }
+node { name: "block2/conv/w" op: "Const" }
+node { name: "block2/conv/Conv2D" op: "Conv2D" input: "block1/relu" input: "block2/conv/w" }
+node { name: "out" op: "_Retval" input: "block2/conv/Conv2D" }
+"""
+
+
+def scoped() -> ModeGraphs:
+    pre, post = parse_text(SCOPED_PRE), parse_text(SCOPED_POST)
+    return ModeGraphs("spec", pre, post, diff_graphs(pre, post))
+
+
+def edges(graph) -> set[tuple[str, str]]:
+    return {(e.source, e.target) for e in graph.edges}
+
+
+def test_small_graph_is_drawn_whole():
+    graph = build(scoped(), "pre")
+    assert [n.id for n in graph.nodes] == [n.name for n in scoped().pre.node]
+    assert graph.hidden_nodes == 0 and graph.collapsed == ()
+    assert ("block1/conv/Conv2D", "block1/relu") in edges(graph)
+
+
+def test_hidden_noise_keeps_the_flow():
+    graph = build(scoped(), "pre", ViewOptions(hide_noise=True))
+    assert {n.op for n in graph.nodes} & {"_Arg", "_Retval", "Identity"} == set()
+    assert graph.hidden_nodes == 3
+    # block2/bias (Identity) is hidden; nothing is left that consumed it, so no dangling edge.
+    assert all(e.source in {n.id for n in graph.nodes} for e in graph.edges)
+
+
+def test_collapsed_scopes_count_members_and_changes(monkeypatch):
+    monkeypatch.setattr(views, "MIN_BOXES", 0)
+    graph = build(scoped(), "post", ViewOptions(collapse=True, max_nodes=5))
+    by_id = {n.id: n for n in graph.nodes}
+    # 3 boxes at the top; opening block1 and block2 makes 5; opening a conv scope would be 6.
+    assert set(graph.collapsed) == {"block1/conv", "block2/conv"}
+    assert by_id["block1/conv/"].members == 2 and by_id["block1/conv/"].changed == 1
+    assert by_id["block1/conv/"].status == "fused"
+    assert by_id["block2/conv/"].changed == 0 and by_id["block2/conv/"].status == "unchanged"
+    assert ("block1/conv/", "block1/relu") in edges(graph)
+    assert ("block1/relu", "block2/conv/") in edges(graph)
+
+
+def test_budget_collapses_and_expand_opens_a_scope():
+    many = "\n".join(f'node {{ name: "s{i}/a" op: "Const" }} node {{ name: "s{i}/b" op: "Neg" '
+                     f'input: "s{i}/a" }}' for i in range(20))
+    pre = parse_text(many)
+    graphs = ModeGraphs("spec", pre, pre, diff_graphs(pre, pre))
+    overview = build(graphs, "pre", ViewOptions(max_nodes=25))
+    assert len(overview.nodes) <= 25 and len(overview.collapsed) >= 15
+    opened = build(graphs, "pre", ViewOptions(max_nodes=25, expand=("s7",)))
+    assert {"s7/a", "s7/b"} <= {n.id for n in opened.nodes}
+    assert "s7" not in opened.collapsed
+
+
+def test_changes_only_keeps_neighbours_within_k_hops():
+    graphs = fixture_graphs()
+    only = {n.id for n in build(graphs, "post", ViewOptions(changes_only=0)).nodes}
+    assert only == {"scale", "ConstantFolding/y-folded"}
+    near = {n.id for n in build(graphs, "post", ViewOptions(changes_only=1)).nodes}
+    assert near == {"scale", "ConstantFolding/y-folded", "y"}
+
+
+def test_diff_view_is_the_union_with_removed_nodes():
+    graph = build(fixture_graphs(), "diff")
+    status = {n.id: n.status for n in graph.nodes}
+    assert status["a"] == status["b"] == status["Identity"] == "removed"
+    assert status["scale"] == "folded" and status["ConstantFolding/y-folded"] == "added"
+
+
+def test_shared_constant_edges_are_counted_not_drawn():
+    consumers = "\n".join(f'node {{ name: "n{i}" op: "Reshape" input: "shape" }}'
+                          for i in range(10))
+    pre = parse_text('node { name: "shape" op: "Const" }\n' + consumers)
+    graph = build(ModeGraphs("spec", pre, pre, diff_graphs(pre, pre)), "pre")
+    assert graph.edges == ()
+    assert next(n for n in graph.nodes if n.id == "shape").edges_left_out == 10
+
+
+def test_tiny_pictures_open_past_the_budget():
+    graph = build(scoped(), "pre", ViewOptions(collapse=True, max_nodes=1))
+    assert graph.collapsed == () and len(graph.nodes) == len(scoped().pre.node)
+
+
+def test_highlight_marks_matches_and_their_scopes(monkeypatch):
+    graph = build(scoped(), "pre", ViewOptions(highlight="relu"))
+    assert [n.id for n in graph.nodes if n.highlighted] == ["block1/relu"]
+    monkeypatch.setattr(views, "MIN_BOXES", 0)
+    collapsed = build(scoped(), "pre", ViewOptions(collapse=True, max_nodes=6, highlight="conv2d"))
+    assert {n.id for n in collapsed.nodes if n.highlighted} == {"block1/conv/", "block2/conv/"}
