@@ -82,8 +82,7 @@ class Executor(Protocol):
 class LocalJob:
     """A job queued on or running in a LocalExecutor."""
 
-    def __init__(self, kind: str, request: InspectRequest | None, limits: Limits):
-        self.kind = kind
+    def __init__(self, request: InspectRequest, limits: Limits):
         self.request = request
         self.limits = limits
         self._done = threading.Event()
@@ -91,7 +90,6 @@ class LocalJob:
         self._progress = Progress("queued")
         self._mode_results: dict[str, ModeResult] = {}
         self._report: Report | None = None
-        self._devices: tuple[str, ...] = ()
         self.log = ""  # the worker's stderr for this job (TensorFlow's C++ log included)
         self.worker_info: dict[str, Any] = {}
         self._running = False
@@ -122,7 +120,7 @@ class LocalJob:
         """Keep finished modes; the running one and those not reached get the error."""
         info = ErrorInfo.from_exception(error)
         request = self.request
-        if request is None or (not self._mode_results and self._progress.mode is None):
+        if not self._mode_results and self._progress.mode is None:
             self._finish(_header_report(request, tensorflow, info), "failed")
             return
         results = []
@@ -139,10 +137,8 @@ class LocalJob:
                      "failed")
 
 
-def _header_report(request: InspectRequest | None, tensorflow: str | None,
+def _header_report(request: InspectRequest, tensorflow: str | None,
                    error: ErrorInfo | None) -> Report:
-    if request is None:
-        return Report(tensorflow=tensorflow, error=error)
     source = request.source
     return Report(tensorflow=tensorflow, error=error,
                   source=f"gallery:{source.gallery_name}" if source.gallery_name else source.filename,
@@ -227,6 +223,8 @@ class LocalExecutor:
         self._closed = threading.Event()
         self._live: set[_Worker] = set()
         self._idle_ready = 0  # workers that are ready and waiting for a job
+        self._devices: tuple[str, ...] = ()  # as the last ready worker listed them
+        self._ready_devices = threading.Event()
         self._lock = threading.Lock()
         self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
                        for i in range(max(1, workers))]
@@ -237,18 +235,18 @@ class LocalExecutor:
     def submit(self, request: InspectRequest, limits: Limits | None = None) -> LocalJob:
         if self._closed.is_set():
             raise RuntimeError("the executor is closed")
-        job = LocalJob("inspect", request, limits or self.limits)
+        job = LocalJob(request, limits or self.limits)
         self._jobs.put(job)
         return job
 
-    def devices(self) -> tuple[str, ...]:
-        """The logical devices a worker's TensorFlow sees."""
-        job = LocalJob("devices", None, self.limits)
-        self._jobs.put(job)
-        report = job.result()
-        if report.error is not None:
-            raise report.error.to_exception()
-        return job._devices
+    def devices(self, timeout: float = 120.0) -> tuple[str, ...]:
+        """The logical devices a worker's TensorFlow sees (reported when it became ready).
+
+        Raises WorkerCrashed when no worker starts within ``timeout``.
+        """
+        if not self._ready_devices.wait(timeout):
+            raise WorkerCrashed(f"no worker started within {timeout:g} s to list the devices")
+        return self._devices
 
     def wait_warm(self, timeout: float = 120.0) -> bool:
         """Block until every slot has a worker that imported TensorFlow and waits for a job."""
@@ -342,6 +340,8 @@ class LocalExecutor:
             for event in events:
                 if event.get("event") == "ready":
                     worker.ready = event
+                    self._devices = tuple(event.get("devices", ()))
+                    self._ready_devices.set()
                     return None
         return WorkerCrashed("the worker did not start within 120 s")
 
@@ -358,9 +358,7 @@ class LocalExecutor:
         ready = worker.ready or {}
         job.worker_info = ready
         tensorflow = ready.get("tensorflow")
-        message: dict[str, Any] = {"kind": job.kind, "log_path": str(worker.workdir / "job.log")}
-        if job.request is not None:
-            message["request"] = job.request.to_dict()
+        message = {"log_path": str(worker.workdir / "job.log"), "request": job.request.to_dict()}
         assert worker.process.stdin is not None
         worker.process.stdin.write((json.dumps(message) + "\n").encode())
         worker.process.stdin.close()
@@ -385,11 +383,7 @@ class LocalExecutor:
                     job._progress = replace(job._progress, modes_done=(
                         *job._progress.modes_done, event["mode"]))
                 elif kind == "done":
-                    if job.kind == "devices":
-                        job._devices = tuple(event["devices"])
-                        job._finish(Report(tensorflow=tensorflow, devices=job._devices))
-                    else:
-                        job._finish(Report.from_dict(event["report"]))
+                    job._finish(Report.from_dict(event["report"]))
                     return
                 elif kind == "failed":
                     job._fail(ErrorInfo.from_dict(event["error"]).to_exception(), tensorflow)

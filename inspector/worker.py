@@ -66,8 +66,11 @@ def main() -> None:
     from inspector.report import to_data
     from inspector.request import InspectRequest
 
+    # Listing devices initialises TensorFlow's runtime now, while the worker waits, not during
+    # the job; the executor keeps the list for callers choosing a device.
+    devices = [d.name for d in tf.config.list_logical_devices()]
     _send(control, {"event": "ready", "pid": os.getpid(), "tensorflow": tf.__version__,
-                    "network_isolated": network_isolated})
+                    "network_isolated": network_isolated, "devices": devices})
     line = sys.stdin.readline()
     if not line:
         os._exit(0)  # the executor closed without a job
@@ -78,22 +81,18 @@ def main() -> None:
         os.dup2(log_fd, 2)
         os.dup2(log_fd, 1)
     try:
-        if job["kind"] == "devices":
-            devices = [d.name for d in tf.config.list_logical_devices()]
-            _send(control, {"event": "done", "devices": devices})
-        else:
-            request = InspectRequest.from_dict(job["request"])
+        request = InspectRequest.from_dict(job["request"])
 
-            def on_event(stage: str, mode: str | None, payload: Any) -> None:
-                if stage == "mode_done":
-                    _send(control, {"event": "mode", "mode": mode,
-                                    "result": to_data(payload, request.include_graphs)})
-                else:
-                    _send(control, {"event": "stage", "stage": stage, "mode": mode})
+        def on_event(stage: str, mode: str | None, payload: Any) -> None:
+            if stage == "mode_done":
+                _send(control, {"event": "mode", "mode": mode,
+                                "result": to_data(payload, request.include_graphs)})
+            else:
+                _send(control, {"event": "stage", "stage": stage, "mode": mode})
 
-            report = engine.run(request, on_event)
-            _send(control, {"event": "done",
-                            "report": report.to_dict(include_graphs=request.include_graphs)})
+        report = engine.run(request, on_event)
+        _send(control, {"event": "done",
+                        "report": report.to_dict(include_graphs=request.include_graphs)})
     except BaseException as exc:  # the engine maps user errors itself; this is its own failure
         _send(control, {"event": "failed", "error": ErrorInfo.from_exception(exc).to_dict()})
     control.close()
