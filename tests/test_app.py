@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -21,11 +22,21 @@ def app(**query) -> AppTest:
     return at.run()
 
 
+def inspect(at: AppTest, timeout: float = 120) -> AppTest:
+    """Click Inspect, then rerun as the page's polling fragment would until the job ends."""
+    at.button(key="run").click().run()
+    deadline = time.monotonic() + timeout
+    while "job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    return at
+
+
 def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out():
     at = app()
     at.multiselect(key="modes").set_value(["numpy", "spec", "spec-dynamic"]).run()
     at.number_input(key="runs").set_value(20).run()
-    at.button(key="run").click().run()
+    inspect(at)
     assert not at.exception
     report = at.session_state["report"]
     assert report.error is None
@@ -46,6 +57,8 @@ def test_the_ui_process_never_imports_tensorflow():
         "at.multiselect(key='modes').set_value(['spec']).run()\n"
         "at.number_input(key='runs').set_value(5).run()\n"
         "at.button(key='run').click().run()\n"
+        "while 'job' in at.session_state:\n"
+        "    at.run()\n"
         "assert at.session_state['report'].results[0].post.nodes > 0\n"
         "print('tensorflow' in sys.modules, 'inspector.engine' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
@@ -58,8 +71,35 @@ def test_pasted_code_with_a_syntax_error_names_the_line():
     at = app()
     at.selectbox(key="entry").set_value("(paste your own code)").run()
     at.text_area(key="code").set_value("def f(x):\n    return x +\n").run()
-    at.button(key="run").click().run()
+    inspect(at)
     assert any("SourceError (line 2)" in e.value for e in at.error)
+    assert any("error-code" in h.proto.body and "return x +" in h.proto.body
+               for h in at.get("html")), "the failing line is shown highlighted"
+
+
+def test_user_error_while_tracing_highlights_the_line_and_cancel_works():
+    at = app()
+    at.selectbox(key="entry").set_value("(paste your own code)").run()
+    at.text_area(key="code").set_value(
+        "import tensorflow as tf\n\ndef f(x):\n    y = tf.reshape(x, [7])\n    return y\n").run()
+    at.multiselect(key="modes").set_value(["spec"]).run()
+    inspect(at)
+    assert any("UserCodeError (line 4)" in e.value for e in at.error)
+    assert any("tf.reshape(x, [7])" in h.proto.body for h in at.get("html"))
+    # A long job, cancelled: the page says so and the next inspection runs.
+    at.selectbox(key="entry").set_value("resnet50").run()
+    at.button(key="run").click().run()
+    assert "job" in at.session_state
+    at.button(key="cancel").click().run()
+    deadline = time.monotonic() + 60
+    while "job" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert at.session_state["report"].error.type == "Cancelled"
+    at.selectbox(key="entry").set_value("process_data").run()
+    at.multiselect(key="modes").set_value(["spec"]).run()
+    inspect(at)
+    assert at.session_state["report"].results[0].post.nodes > 0
 
 
 def test_permalink_restores_settings():

@@ -1,0 +1,139 @@
+"""The Graphs tab: pre | post side by side or the diff view, scopes, noise, search, node panel.
+
+Pictures are drawn here with Graphviz (``render.draw``: timeout, fallback) from the GraphDef
+bytes in the report, parsed with TensorBoard's protos: no TensorFlow in this process.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+from inspector import graphdefs, render, views
+from inspector.errors import RenderError
+from inspector.report import Report
+
+DRAW_CHOICES = {"overview (scopes collapsed to fit)": None, "every node": False}
+NEAR_CHOICES = {"every node": None, "changes + 2 hops": 2, "changes + 1 hop": 1,
+                "changed nodes only": 0}
+# Tallest picture frame; larger pictures scroll inside it.
+MAX_FRAME_PX = 820
+# Node names offered in the node panel's picker at most (the search box narrows them).
+MAX_PICKS = 500
+
+
+def mode_graphs(report: Report, mode: str) -> views.ModeGraphs | None:
+    """Parsed GraphDefs, kept per report in this session (parsing ResNet50's takes ~0.1 s)."""
+    cache = st.session_state.setdefault("_graphs_cache", {})
+    key = (id(report), mode)
+    if key not in cache:
+        result = report.result(mode)
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = graphdefs.mode_graphs(result) if result is not None else None
+    return cache[key]
+
+
+def _picture(report: Report, graphs: views.ModeGraphs, view: str,
+             options: views.ViewOptions) -> None:
+    cache = st.session_state.setdefault("_picture_cache", {})
+    key = (id(report), graphs.mode, view, options)
+    if key not in cache:
+        try:
+            cache[key] = render.draw(graphs, view, ("svg",), options)
+        except RenderError as exc:
+            cache[key] = exc
+    picture = cache[key]
+    if isinstance(picture, RenderError):
+        st.error(f"{picture.type}: {picture.message}")
+        return
+    graph = picture.graph
+    st.caption(f"{len(graph.nodes)} boxes for {graph.total_nodes} nodes; "
+               f"{graph.hidden_nodes} hidden; {len(graph.collapsed)} scopes collapsed")
+    if picture.fallback:
+        st.warning(picture.fallback)
+    svg = picture.data["svg"].decode("utf-8")
+    svg = svg[svg.find("<svg"):]
+    # st.html sanitises SVG away; an iframe keeps it whole, with dot's tooltips, and scrolls.
+    height = re.search(r'height="([\d.]+)pt"', svg)
+    frame_px = min(MAX_FRAME_PX, int(float(height.group(1)) * 4 / 3) + 30) if height else \
+        MAX_FRAME_PX
+    components.html(f'<div class="graph-view" style="overflow:auto; height:{frame_px - 10}px; '
+                    f'border:1px solid #ddd">{svg}</div>', height=frame_px, scrolling=False)
+
+
+def _node_panel(graphs: views.ModeGraphs, name: str) -> None:
+    """One node before and after Grappler: op, device, inputs, static shapes, attributes."""
+    status = views.node_status(graphs.diff).get(name, "unchanged")
+    st.markdown(f"**{html.escape(name)}**: {status.replace('_', ' ')}")
+    sides = {}
+    for side, graph, table in (("before Grappler", graphs.pre, graphs.pre_shapes),
+                               ("after Grappler", graphs.post, graphs.post_shapes)):
+        node = next((n for n in graph.node if n.name == name), None)
+        if node is None:
+            sides[side] = {"op": "(not in this graph)"}
+            continue
+        shapes = next((n.outputs for n in table.nodes if n.name == name), ()) if table else ()
+        sides[side] = {"op": node.op, "device": node.device or "(unplaced)",
+                       "inputs": ", ".join(node.input) or "(none)",
+                       "static shapes": " ".join(shapes) or "(none)",
+                       **{f"attr {key}": graphdefs.attr_text(value)
+                          for key, value in sorted(node.attr.items())}}
+    st.table(pd.DataFrame(sides).fillna(""))
+
+
+def show(report: Report) -> None:
+    modes = [r.mode for r in report.results if r.graphs]
+    if not modes:
+        st.info("No graphs: eager mode has none, and failed modes stopped before capture.")
+        return
+    top = st.columns([2, 2, 3, 3])
+    mode: Any = top[0].selectbox("Mode", modes, key="graph_mode")
+    view = top[1].radio("View", ["pre | post", "diff"], horizontal=True, key="graph_view")
+    draw = top[2].selectbox("Draw", list(DRAW_CHOICES), key="graph_draw")
+    near = top[3].selectbox("Show", list(NEAR_CHOICES), key="graph_near")
+    graphs = mode_graphs(report, mode)
+    if graphs is None:
+        st.info("This mode has no graphs.")
+        return
+    total = max(len(graphs.pre.node), len(graphs.post.node))
+    row = st.columns([3, 2, 2, 5])
+    search = row[0].text_input("Find node (name or op)", key="graph_search")
+    hide_noise = row[1].checkbox("Hide noise", value=total > views.MAX_NODES, key="graph_noise",
+                                 help="_Arg/_Retval, ReadVariableOp, Identity, NoOp: edges "
+                                      "are kept through them")
+    edge_shapes = row[2].checkbox("Shapes on edges", key="graph_edge_shapes")
+    scopes = sorted({"/".join(n.name.split("/")[:i]) for g in (graphs.pre, graphs.post)
+                     for n in g.node for i in range(1, n.name.count("/") + 1)})
+    expand = row[3].multiselect("Expand scopes", scopes, key="graph_expand",
+                                help="open these scopes even when the overview collapses")
+    options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
+                                expand=tuple(expand), changes_only=NEAR_CHOICES[near],
+                                edge_shapes=edge_shapes, highlight=search)
+    if view == "diff":
+        _picture(report, graphs, "diff", options)
+    else:
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**Before Grappler** ({len(graphs.pre.node)} nodes)")
+            _picture(report, graphs, "pre", options)
+        with right:
+            st.markdown(f"**After Grappler** ({len(graphs.post.node)} nodes)")
+            _picture(report, graphs, "post", options)
+    names = list(dict.fromkeys([n.name for n in graphs.pre.node]
+                               + [n.name for n in graphs.post.node]))
+    query = search.lower().strip()
+    ops = {n.name: n.op for g in (graphs.pre, graphs.post) for n in g.node}
+    matches = [n for n in names if query in n.lower() or query in ops[n].lower()]
+    if not matches:
+        st.caption(f"No node name or op contains {search!r}.")
+        matches = names
+    picked: Any = st.selectbox(f"Node details ({min(len(matches), MAX_PICKS)} of {len(names)} "
+                               "nodes match the search)", matches[:MAX_PICKS], key="graph_node")
+    if picked:
+        _node_panel(graphs, picked)

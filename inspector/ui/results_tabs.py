@@ -1,0 +1,140 @@
+"""The result tabs other than Graphs: matrix, rewrites, shapes, retracing, passes, timing, XLA,
+exports. Every number comes from the report; tables and charts are shared with the HTML report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from inspector import charts, export, graphdefs, render, tables, views
+from inspector.report import Report
+from inspector.ui import graphs_tab
+
+MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
+        "pbtxt": "text/plain", "pb": "application/octet-stream"}
+
+
+def matrix(report: Report) -> None:
+    frame = pd.DataFrame(tables.matrix(report)).set_index("mode")
+    if not frame["error"].any():
+        frame = frame.drop(columns="error")
+    st.table(frame)
+    sdc = report.shape_dependent_constants
+    if sdc:
+        st.write(f"Constant with fixed shapes ({sdc.fixed_mode}) but not with None dims: "
+                 f"before Grappler {list(sdc.pre) or 'none'}, after {list(sdc.post) or 'none'}")
+
+
+def _mode_picker(report: Report, key: str, need: str) -> str | None:
+    modes = [r.mode for r in report.results if getattr(r, need)]
+    if not modes:
+        st.info(f"No mode has {need.replace('_', ' ')}.")
+        return None
+    chosen: Any = st.selectbox("Mode", modes, key=key)
+    return chosen
+
+
+def rewrites(report: Report) -> None:
+    mode = _mode_picker(report, "rewrites_mode", "diff")
+    if mode:
+        st.dataframe(pd.DataFrame(tables.rewrites(report, mode)), hide_index=True,
+                     use_container_width=True)
+
+
+def shapes(report: Report) -> None:
+    mode = _mode_picker(report, "shapes_mode", "shapes")
+    if not mode:
+        return
+    only_unknown = st.checkbox("Only nodes with unknown dims", key="only_unknown")
+    frame = pd.DataFrame(tables.shapes(report, mode, only_unknown))
+    if frame.empty:
+        st.write("No node matches.")
+        return
+    marked = "constant only with fixed shapes"
+    st.caption("Highlighted: nodes that are constants with fixed input shapes but not with "
+               "None dims (compared with the spec-dynamic mode).")
+    st.dataframe(frame.style.apply(lambda row: ["background-color: #fff3b0" if row[marked]
+                                                else "" for _ in row], axis=1),
+                 hide_index=True, use_container_width=True)
+
+
+def retracing(report: Report) -> None:
+    st.dataframe(pd.DataFrame(tables.retracing(report)), hide_index=True, key="retracing",
+                 use_container_width=True)
+
+
+def passes(report: Report) -> None:
+    for r in report.results:
+        if r.grappler_passes:
+            st.plotly_chart(charts.grappler_passes(report, r.mode), key=f"passes_{r.mode}")
+        if r.ablation:
+            st.markdown(f"**{r.mode}: leave-one-out ablation**")
+            st.dataframe(pd.DataFrame(tables.ablation(report, r.mode)), hide_index=True)
+
+
+def timing(report: Report) -> None:
+    kind = st.radio("Distribution", ["box", "violin"], horizontal=True, key="timing_kind")
+    st.plotly_chart(charts.timing_distribution(report, str(kind)), key="timing_chart")
+    st.plotly_chart(charts.timing_ecdf(report), key="timing_ecdf")
+
+
+def xla(report: Report) -> None:
+    shown = False
+    for r in report.results:
+        for stage, text in (r.hlo or {}).items():
+            shown = True
+            with st.expander(f"{r.mode}: {stage}"):
+                st.code(text)
+    if not shown:
+        st.info("Add the xla mode to see its HLO before and after XLA's optimization.")
+
+
+def exports(report: Report, log: str) -> None:
+    stem = report.function or "report"
+    cols = st.columns(3)
+    cols[0].download_button("JSON report", report.to_json(), f"{stem}-report.json",
+                            "application/json", key="dl_json", on_click="ignore")
+    cols[1].download_button("HTML report", lambda: export.html_report(report),
+                            f"{stem}-report.html", "text/html", key="dl_html",
+                            on_click="ignore")
+    cols[2].download_button("TensorBoard logs (zip)",
+                            lambda: export.zip_directory(export.write_tensorboard, report),
+                            f"{stem}-tensorboard.zip", "application/zip", key="dl_tb",
+                            on_click="ignore")
+    st.caption("TensorBoard: unzip, then `tensorboard --logdir <folder>`; one run per mode "
+               "and graph. Pictures use the overview settings (scopes collapsed to fit).")
+    for r in report.results:
+        graphs = graphs_tab.mode_graphs(report, r.mode)
+        if graphs is None:
+            continue
+        st.markdown(f"**{r.mode}**")
+        row = st.columns(6)
+        column = 0
+        for view in views.VIEWS:
+            for fmt in render.FORMATS:
+                name = export.file_name(report.function, r.mode, view, fmt)
+                row[column % 6].download_button(
+                    f"{view} .{fmt}", _image(graphs, view, fmt), name, MIME[fmt],
+                    key=f"dl_{r.mode}_{view}_{fmt}", on_click="ignore")
+                column += 1
+        for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
+            for fmt in ("pbtxt", "pb"):
+                data: Any = (graph_def.SerializeToString if fmt == "pb" else
+                             _text_of(graph_def))
+                row[column % 6].download_button(
+                    f"{side} .{fmt}", data, export.file_name(report.function, r.mode, side, fmt),
+                    MIME[fmt], key=f"dl_{r.mode}_{side}_{fmt}", on_click="ignore")
+                column += 1
+    with st.expander("Worker log (TensorFlow's C++ log for this job)"):
+        st.code(log or "(empty)")
+
+
+def _image(graphs: views.ModeGraphs, view: str, fmt: str) -> Any:
+    return lambda: render.draw(graphs, view, (fmt,)).data[fmt]
+
+
+def _text_of(graph_def: Any) -> Any:
+    return lambda: graphdefs.to_text(graph_def)
