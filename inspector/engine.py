@@ -34,6 +34,23 @@ def _no_events(stage: str, mode: str | None, payload: Any) -> None:
     pass
 
 
+def warm_up() -> None:
+    """Pay TensorFlow's one-time costs (function runtime, Grappler, run metadata, XLA) on a
+    throwaway function, so a pre-started worker's first real job does not (130-250 ms here)."""
+    import numpy as np
+
+    plain = tf.function(lambda x: tf.reduce_sum(x * 2.0 + 1.0))
+    context.enable_run_metadata()
+    try:
+        plain(np.ones([3], np.float32))
+        context.export_run_metadata()
+    finally:
+        context.disable_run_metadata()
+    compiled = tf.function(lambda x: x * 2.0, jit_compile=True)
+    compiled(tf.constant([1.0]))
+    compiled.experimental_get_compiler_ir(tf.constant([1.0]))(stage="optimized_hlo")
+
+
 def resolve_device(requested: str | None) -> tuple[str, tuple[str, ...]]:
     """The full device name to run on, and every logical device TensorFlow sees."""
     devices = tuple(d.name for d in tf.config.list_logical_devices())

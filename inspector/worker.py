@@ -66,9 +66,13 @@ def main() -> None:
     from inspector.report import to_data
     from inspector.request import InspectRequest
 
-    # Listing devices initialises TensorFlow's runtime now, while the worker waits, not during
-    # the job; the executor keeps the list for callers choosing a device.
+    # TensorFlow's runtime starts now, while the worker waits, not during the job; the
+    # executor keeps the device list for callers choosing a device.
     devices = [d.name for d in tf.config.list_logical_devices()]
+    try:
+        engine.warm_up()
+    except Exception as exc:  # a job can still run; it just pays the one-time costs itself
+        print(f"inspector worker: warm-up failed: {exc!r}", file=sys.stderr)
     _send(control, {"event": "ready", "pid": os.getpid(), "tensorflow": tf.__version__,
                     "network_isolated": network_isolated, "devices": devices})
     line = sys.stdin.readline()
