@@ -23,6 +23,9 @@ PASTE = "(paste your own code)"
 DEFAULT_MODES = ["eager", "numpy", "spec", "spec-dynamic"]
 DEFAULT_DEVICE = "TensorFlow's default"
 STARTER = "import tensorflow as tf\n\ndef f(x):\n    return tf.square(x)\n"
+# Enough calls for a median and p10/p90 while the answer still comes within a second;
+# raise it (or 0: a 1 s budget per mode) for steadier figures.
+DEFAULT_RUNS = 100
 # How often the page asks a running job for progress.
 POLL_S = 0.25
 
@@ -102,7 +105,8 @@ def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]
         if not any(":GPU:" in d for d in seen):
             st.caption("The workers' TensorFlow sees no GPU on this machine: CPU only.")
         with st.expander("Advanced"):
-            runs = st.number_input("Timed runs per mode (0: adapt to 1 s)", 0, 100000, 0, key="runs")
+            runs = st.number_input("Timed runs per mode (0: as many as fit in 1 s)", 0, 100000,
+                                   DEFAULT_RUNS, key="runs")
             overrides = st.text_input("Grappler overrides (KEY=VALUE, space-separated)",
                                       key="grappler", placeholder="constant_folding=off")
             ablate = st.checkbox("Leave-one-out ablation per optimizer", key="ablate")
