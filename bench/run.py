@@ -1,4 +1,5 @@
-"""Benchmarks: per-stage engine times, the inspector against raw TensorFlow, worker latency.
+"""Benchmarks: per-stage engine times, the inspector against raw TensorFlow, worker latency,
+rendering of large graphs, and click-to-result in a real browser.
 
 Prints a Markdown table per part; figures are ratios or medians measured in this run.
 Usage: .venv/bin/python bench/run.py [--quick]
@@ -110,36 +111,121 @@ def versus_raw(names: tuple[str, ...], repeats: int) -> None:
 
 
 def executor_latency(repeats: int) -> None:
-    from inspector import gallery
     from inspector.executor import LocalExecutor
     from inspector.request import prepare
     from inspector.sources import read_source
 
-    print("\n### Worker pool: request to report (all modes, 100 timed runs each)\n")
+    print("\n### Worker pool: request to report (100 timed runs per mode)\n")
     request = prepare(read_source("gallery:process_data"), runs=100)
     start = time.perf_counter()
     with LocalExecutor(workers=1) as pool:
         pool.submit(request).result()
         cold = time.perf_counter() - start
-    print(f"cold first request (worker start + TensorFlow import included): {cold:.2f} s\n")
-    print("| entry | warm median (ms) | min (ms) | max (ms) |")
-    print("|---|---|---|---|")
+    print(f"cold first request, all modes (worker start, TensorFlow import and warm-up "
+          f"included): {cold:.2f} s\n")
+    print("| entry | modes | warm median (ms) | min (ms) | max (ms) |")
+    print("|---|---|---|---|---|")
     with LocalExecutor(workers=1) as pool:
         for name in SEEDS:
-            request = prepare(read_source(f"gallery:{name}"), runs=100)
-            times = []
-            for _ in range(repeats):
-                pool.wait_warm()
-                start = time.perf_counter()
-                pool.submit(request).result()
-                times.append((time.perf_counter() - start) * 1e3)
-            print(f"| {name} | {statistics.median(times):.0f} | {min(times):.0f} | "
-                  f"{max(times):.0f} |")
+            for label, modes in (("app default: eager numpy spec spec-dynamic",
+                                  ("eager", "numpy", "spec", "spec-dynamic")), ("all 7", ())):
+                request = prepare(read_source(f"gallery:{name}"), modes=modes, runs=100)
+                times = []
+                for _ in range(repeats):
+                    pool.wait_warm()
+                    start = time.perf_counter()
+                    pool.submit(request).result()
+                    times.append((time.perf_counter() - start) * 1e3)
+                print(f"| {name} | {label} | {statistics.median(times):.0f} | {min(times):.0f} | "
+                      f"{max(times):.0f} |")
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\npeak RSS: parent (no TensorFlow) {parent:.0f} MB; largest worker {worker:.0f} MB"
           f" ({'tensorflow' in sys.modules and 'parent imported TF!' or 'parent never imported TensorFlow'})")
-    del gallery
+
+
+def render_times(names: tuple[str, ...]) -> None:
+    """Pictures of large models, drawn in this process (no TensorFlow) from a worker's report."""
+    import tempfile
+
+    from inspector import export, graphdefs, render, views
+    from inspector.executor import LocalExecutor
+    from inspector.request import prepare
+    from inspector.sources import read_source
+
+    print("\n### Rendering (mode spec; seconds, dot included)\n")
+    print("| model | nodes pre/post | overview pre (svg) | overview post (svg) | diff (svg) | "
+          "expanded export: pre+post+diff, svg+pdf | same with png |")
+    print("|---|---|---|---|---|---|---|")
+    with LocalExecutor(workers=1) as pool:
+        for name in names:
+            request = prepare(read_source(f"gallery:{name}"), modes=["spec"], runs=3, warmup=1,
+                              include_graphs=True)
+            report = pool.submit(request).result()
+            graphs = graphdefs.mode_graphs(report.results[0])
+            assert graphs is not None, report.results[0].error
+            cells = []
+            for view in views.VIEWS:
+                start = time.perf_counter()
+                render.draw(graphs, view)
+                cells.append(time.perf_counter() - start)
+            expanded = views.ViewOptions(hide_noise=False, collapse=False)
+            for formats in (("svg", "pdf"), ("svg", "pdf", "png")):
+                with tempfile.TemporaryDirectory() as out:
+                    start = time.perf_counter()
+                    export.write_graphs(report, out, formats, expanded)
+                    cells.append(time.perf_counter() - start)
+            print(f"| {name} | {len(graphs.pre.node)}/{len(graphs.post.node)} | "
+                  + " | ".join(f"{c:.2f}" for c in cells) + " |")
+    print(f"\n(parent imported TensorFlow: {'tensorflow' in sys.modules})")
+
+
+def click_to_result(repeats: int) -> None:
+    """The app in Debian's chromium: click Inspect on a seed example, wait for the matrix."""
+    import signal
+    import socket
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([PY, "-m", "streamlit", "run", "app.py", "--server.headless",
+                               "true", "--server.port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    times = []
+    try:
+        for _ in range(300):
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.1)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for _ in range(repeats):
+                page.goto(url + "/?entry=process_data&mode=eager&mode=numpy&mode=spec"
+                                "&mode=spec-dynamic")
+                page.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
+                page.get_by_text("Device").first.wait_for(timeout=120_000)
+                time.sleep(6)  # the replacement worker imports TensorFlow and warms up
+                start = time.perf_counter()
+                page.get_by_role("button", name="Inspect").click()
+                page.locator("[data-testid=stTable]").first.wait_for(timeout=60_000)
+                times.append(time.perf_counter() - start)
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    print("\n### Browser: click Inspect to the mode matrix (seed example 1, app's default "
+          "modes, 100 timed runs per mode, warm worker)\n")
+    print(f"median {statistics.median(times):.2f} s, min {min(times):.2f} s, "
+          f"max {max(times):.2f} s over {len(times)} clicks")
 
 
 def main() -> None:
@@ -150,6 +236,8 @@ def main() -> None:
     stages(names)
     versus_raw(SEEDS, 1 if args.quick else 3)
     executor_latency(3 if args.quick else 10)
+    render_times(("mobilenet_v2", "resnet50"))
+    click_to_result(3 if args.quick else 5)
 
 
 if __name__ == "__main__":
