@@ -414,7 +414,8 @@ def run_one(request: InspectRequest, limits: Limits = Limits(),
 
     Returns the report and the worker's log.
     """
-    with LocalExecutor(workers=1, limits=limits) as executor:
+    # The job is waiting already: a warm-up would only delay it.
+    with LocalExecutor(workers=1, limits=limits, env={"INSPECTOR_WARM_UP": "off"}) as executor:
         job = executor.submit(request)
         last = None
         while not job.wait(0.1):

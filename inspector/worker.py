@@ -8,6 +8,7 @@ the control pipe. Started by executor.LocalExecutor; ``python -m inspector.worke
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -18,6 +19,8 @@ import time
 from typing import Any, TextIO
 
 _CLONE_NEWNET = 0x40000000
+# Niceness added while importing TensorFlow and warming up (see main()).
+STARTUP_NICENESS = 10
 _PR_SET_PDEATHSIG = 1
 
 
@@ -46,6 +49,17 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _restore_priority(priority: int) -> None:
+    """Set every thread (Linux niceness is per thread; TensorFlow's pools inherited the startup
+    niceness) back to ``priority``; without the right to, stay low and say so in the log."""
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with contextlib.suppress(ProcessLookupError):
+                os.setpriority(os.PRIO_PROCESS, int(task), priority)
+    except (PermissionError, FileNotFoundError) as exc:
+        print(f"inspector worker: keeps startup niceness: {exc}", file=sys.stderr)
+
+
 def _send(control: TextIO, event: dict[str, Any]) -> None:
     control.write(json.dumps(event) + "\n")
     control.flush()
@@ -57,6 +71,11 @@ def main() -> None:
     # Grappler's per-pass log; TensorFlow reads these when it is imported, below.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
     os.environ.setdefault("TF_CPP_VMODULE", "meta_optimizer=1")
+    # Importing TensorFlow takes seconds of CPU; a replacement worker starts just as the page
+    # draws the previous job's results, so it starts at low priority and returns to normal
+    # before it says ready (where the OS lets it: that needs root or RLIMIT_NICE).
+    base_priority = os.getpriority(os.PRIO_PROCESS, 0)
+    os.setpriority(os.PRIO_PROCESS, 0, min(base_priority + STARTUP_NICENESS, 19))
     control = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # stray prints from TensorFlow or user code go to the log
     import tensorflow as tf
@@ -70,9 +89,11 @@ def main() -> None:
     # executor keeps the device list for callers choosing a device.
     devices = [d.name for d in tf.config.list_logical_devices()]
     try:
-        engine.warm_up()
+        if os.environ.get("INSPECTOR_WARM_UP") != "off":
+            engine.warm_up()
     except Exception as exc:  # a job can still run; it just pays the one-time costs itself
         print(f"inspector worker: warm-up failed: {exc!r}", file=sys.stderr)
+    _restore_priority(base_priority)
     _send(control, {"event": "ready", "pid": os.getpid(), "tensorflow": tf.__version__,
                     "network_isolated": network_isolated, "devices": devices})
     line = sys.stdin.readline()
