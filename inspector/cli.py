@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="draw every node: no scope collapsing, no noise hiding")
     exports.add_argument("--changes-only", type=int, metavar="K",
                          help="draw only changed nodes and their neighbours within K hops")
+    exports.add_argument("--expand", action="append", default=[], metavar="SCOPE",
+                         help="repeatable: draw this name scope opened in collapsed overviews")
+    exports.add_argument("--edge-shapes", action="store_true",
+                         help="label data edges with the static shape they carry")
     inspect.add_argument("--log", metavar="PATH",
                          help="write the worker's log (TensorFlow's C++ log, Grappler's passes)")
     commands.add_parser("gallery", help="list the built-in examples")
@@ -110,9 +114,11 @@ def _prepare_outputs(args: argparse.Namespace) -> None:
 
 
 def _view_options(args: argparse.Namespace) -> ViewOptions:
+    common = dict(changes_only=args.changes_only, edge_shapes=args.edge_shapes,
+                  expand=tuple(args.expand))
     if args.expanded:
-        return ViewOptions(hide_noise=False, collapse=False, changes_only=args.changes_only)
-    return ViewOptions(changes_only=args.changes_only)
+        return ViewOptions(hide_noise=False, collapse=False, **common)
+    return ViewOptions(**common)
 
 
 def _export(report: Report, args: argparse.Namespace, err: TextIO) -> None:

@@ -21,6 +21,8 @@ from inspector.report import Report
 DRAW_CHOICES = {"overview (scopes collapsed to fit)": None, "every node": False}
 NEAR_CHOICES = {"every node": None, "changes + 2 hops": 2, "changes + 1 hop": 1,
                 "changed nodes only": 0}
+# Session-state keys of this tab's caches; cleared when a new inspection starts.
+CACHES = ("_graphs_cache", "_picture_cache")
 # Tallest picture frame; larger pictures scroll inside it.
 MAX_FRAME_PX = 820
 # Node names offered in the node panel's picker at most (the search box narrows them).

@@ -26,8 +26,10 @@ STARTER = "import tensorflow as tf\n\ndef f(x):\n    return tf.square(x)\n"
 # Enough calls for a median and p10/p90 while the answer still comes within a second;
 # raise it (or 0: a 1 s budget per mode) for steadier figures.
 DEFAULT_RUNS = 100
+# How long the click's own run waits for the job before showing progress and Cancel.
+QUICK_ANSWER_S = 1.5
 # How often the page asks a running job for progress.
-POLL_S = 0.25
+POLL_S = 0.1
 
 
 @st.cache_resource
@@ -135,7 +137,8 @@ def _function_picker(source: Source) -> str | None:
 def _submit(source: Source, function: str | None, calls: list[str], modes: list[str],
             options: dict[str, Any]) -> None:
     grappler = options.pop("grappler")
-    st.session_state.pop("report", None)
+    for stale in ("report", "log", *graphs_tab.CACHES):  # caches are keyed by id(report)
+        st.session_state.pop(stale, None)
     st.session_state["source_text"] = source.text
     try:
         request = prepare(source, function, calls, modes, grappler, include_graphs=True,
@@ -152,16 +155,24 @@ def _submit(source: Source, function: str | None, calls: list[str], modes: list[
     st.session_state["job"] = executor().submit(request, Limits(timeout_s=limit))
 
 
+def _collect(wait_s: float) -> bool:
+    """Wait up to ``wait_s`` for the running job; when it has ended, keep its report."""
+    job = st.session_state.get("job")
+    if job is None or not job.wait(wait_s):
+        return False
+    st.session_state["report"] = job.result()
+    st.session_state["log"] = job.log
+    del st.session_state["job"]
+    return True
+
+
 @st.fragment(run_every=POLL_S)
 def _progress() -> None:
-    """Polls the running job; when it ends, stores the report and redraws the whole page."""
+    """Polls the running job; when it ends, redraws the whole page with its report."""
     job = st.session_state.get("job")
     if job is None:
         return
-    if job.wait(0):
-        st.session_state["report"] = job.result()
-        st.session_state["log"] = job.log
-        del st.session_state["job"]
+    if _collect(0):
         st.rerun()
     progress = job.progress
     done = f" (finished: {', '.join(progress.modes_done)})" if progress.modes_done else ""
@@ -188,15 +199,17 @@ def _results(report: Report) -> None:
     for result in report.results:
         if result.error is not None:
             _error(result.error, f"mode {result.mode}: ")
-    tabs = st.tabs(["Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes",
-                    "Timing", "XLA", "Export"])
+    # Only the open tab runs (on_change="rerun"): the first answer appears without drawing
+    # graphs or charts nobody has looked at yet.
+    names = ["Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",
+             "XLA", "Export"]
     shows = [results_tabs.matrix, graphs_tab.show, results_tabs.rewrites, results_tabs.shapes,
-             results_tabs.retracing, results_tabs.passes, results_tabs.timing, results_tabs.xla]
-    for tab, show in zip(tabs, shows, strict=False):
-        with tab:
-            show(report)
-    with tabs[-1]:
-        results_tabs.exports(report, st.session_state.get("log", ""))
+             results_tabs.retracing, results_tabs.passes, results_tabs.timing, results_tabs.xla,
+             lambda r: results_tabs.exports(r, st.session_state.get("log", ""))]
+    for tab, show in zip(st.tabs(names, key="result_tab", on_change="rerun"), shows, strict=True):
+        if tab.open:
+            with tab:
+                show(report)
 
 
 st.title("TensorFlow graph optimization inspector")
@@ -206,7 +219,8 @@ inputs = _inputs()
 running = "job" in st.session_state
 if st.button("Inspect", type="primary", key="run", disabled=running):
     _submit(*inputs)
-    running = "job" in st.session_state
+    # Most inspections finish within a second: answer in this run, without polling round trips.
+    running = not _collect(QUICK_ANSWER_S) and "job" in st.session_state
 if running:
     _progress()
 if "report" in st.session_state and not running:
