@@ -38,6 +38,10 @@ DOT_TIMEOUT_S = 20.0
 FALLBACK_BUDGETS = (150, 60)
 # Raster resolution: big graphs at print resolution make PNGs of hundreds of megapixels.
 PNG_DPI = 72
+# Large pictures as PNG are scaled to fit 100 x 100 inches (7200 px at 72 dpi): ResNet50's full
+# pre graph took 11.5 s to rasterise uncapped (dot itself shrinks it to cairo's 32767 px limit),
+# 3.8 s capped. SVG and PDF keep their natural size.
+PNG_MAX_SIZE = "-Gsize=100,100"
 # Characters of a shortened node name kept in a box.
 NAME_CHARS = 40
 
@@ -123,7 +127,7 @@ def dot_command() -> str:
 
 def run_dot(dot_text: str, formats: tuple[str, ...] = ("svg",),
             timeout_s: float = DOT_TIMEOUT_S, boxes: int | None = None) -> dict[str, bytes]:
-    """Lay out ``dot_text`` once and draw it in each of ``formats``.
+    """Lay out ``dot_text`` and draw it in each of ``formats`` (one layout for vector formats).
 
     Raises ``subprocess.TimeoutExpired`` past ``timeout_s`` (dot is killed), GraphvizMissing
     without dot, RenderError when dot rejects the input.
@@ -131,9 +135,18 @@ def run_dot(dot_text: str, formats: tuple[str, ...] = ("svg",),
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ValueError(f"formats must be among {FORMATS}, not {formats!r}")
-    command = [dot_command(), f"-Gdpi={PNG_DPI}"]
-    if boxes is None or boxes > FAST_LAYOUT_ABOVE:
-        command += FAST_LAYOUT
+    large = boxes is None or boxes > FAST_LAYOUT_ABOVE
+    options = [f"-Gdpi={PNG_DPI}", *(FAST_LAYOUT if large else ())]
+    if large and "png" in formats:  # rasterised at a capped size, in a run of its own
+        rest = tuple(f for f in formats if f != "png")
+        drawn = _dot(dot_text, rest, options, timeout_s) if rest else {}
+        return {**drawn, **_dot(dot_text, ("png",), [*options, PNG_MAX_SIZE], timeout_s)}
+    return _dot(dot_text, formats, options, timeout_s)
+
+
+def _dot(dot_text: str, formats: tuple[str, ...], options: list[str],
+         timeout_s: float) -> dict[str, bytes]:
+    command = [dot_command(), *options]
     with tempfile.TemporaryDirectory(prefix="inspector-dot-") as tmp:
         paths = {fmt: Path(tmp) / f"picture.{fmt}" for fmt in formats}
         for fmt, path in paths.items():
