@@ -40,7 +40,10 @@ class FirstCall:
 
 @contextmanager
 def stderr_to_text() -> Iterator[list[str]]:
-    """Capture file descriptor 2 (TensorFlow's C++ log) for the block; yields a one-item list."""
+    """Capture file descriptor 2 (TensorFlow's C++ log) for the block; yields a one-item list.
+
+    What was captured is written on to the real stderr afterwards, so the job's log keeps it.
+    """
     out: list[str] = [""]
     with tempfile.TemporaryFile() as sink:
         saved = os.dup(2)
@@ -51,7 +54,11 @@ def stderr_to_text() -> Iterator[list[str]]:
             os.dup2(saved, 2)
             os.close(saved)
             sink.seek(0)
-            out[0] = sink.read().decode("utf-8", "replace")
+            captured = sink.read()
+            rest = memoryview(captured)
+            while rest:
+                rest = rest[os.write(2, rest):]
+            out[0] = captured.decode("utf-8", "replace")
 
 
 def _is_conversion(graph_def: Any) -> bool:

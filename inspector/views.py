@@ -168,6 +168,7 @@ def _choose_collapsed(names: list[str], options: ViewOptions) -> set[str]:
     forced = {scope for wanted in options.expand for scope in _scopes(wanted.strip("/") + "/x")}
     collapsed = set(members)
     visible = len(children[""])
+
     def rank(scope: str) -> tuple[bool, int, int, str]:
         return scope not in forced, scope.count("/"), -members[scope], scope
 
@@ -234,8 +235,9 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
                 found += [(s, i, control or c) for s, i, c in bridged[source]]
         return found
 
+    inputs = {name: sources_of(name) for name in names}
     consumers: Counter[str] = Counter(
-        source for name in names for source in {s for s, _, _ in sources_of(name)})
+        source for name in names for source in {s for s, _, _ in inputs[name]})
     shared = {name for name, count in consumers.items()
               if count >= SHARED_FANOUT and nodes[name].op == "Const"}
     query = options.highlight.lower().strip()
@@ -264,7 +266,7 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
     edges: dict[tuple[str, str], ViewEdge] = {}
     for name in names:
         target = box_of(name)
-        for source, index, control in sources_of(name):
+        for source, index, control in inputs[name]:
             start = box_of(source)
             if start == target or source in shared:
                 continue

@@ -114,8 +114,10 @@ def test_exports_every_file_with_predictable_names(tmp_path):
     graphs, tb, html = tmp_path / "graphs", tmp_path / "tb", tmp_path / "report.html"
     done = cli("inspect", "gallery:shape_folding", "--mode", "spec", "--mode", "spec-dynamic",
                "--runs", "5", "--json", str(tmp_path / "r.json"), "--graphs", str(graphs),
-               "--format", "svg,png,pdf", "--html", str(html), "--tensorboard", str(tb))
+               "--format", "svg,png,pdf", "--html", str(html), "--tensorboard", str(tb),
+               "--log", str(tmp_path / "worker.log"))
     assert done.returncode == 0, done.stderr
+    assert "Graph size after" in (tmp_path / "worker.log").read_text()  # Grappler's pass log
     report = json.loads((tmp_path / "r.json").read_text())
     function = report["function"]
     expected = {f"{function}-{mode}-{view}.{ext}" for mode in ("spec", "spec-dynamic")

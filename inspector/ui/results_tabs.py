@@ -21,7 +21,7 @@ def matrix(report: Report) -> None:
     frame = pd.DataFrame(tables.matrix(report)).set_index("mode")
     if not frame["error"].any():
         frame = frame.drop(columns="error")
-    st.table(frame)
+    st.table(frame.style.format(precision=1, thousands=",", na_rep="-"))
     sdc = report.shape_dependent_constants
     if sdc:
         st.write(f"Constant with fixed shapes ({sdc.fixed_mode}) but not with None dims: "
