@@ -47,6 +47,21 @@ def server():
         process.wait(timeout=20)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright (Playwright's own browser download is not used)."""
+    if shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
 def shot(page, name: str) -> None:
     """Scroll the open tab into view (Streamlit scrolls inside its own container) and save it."""
     page.locator("[role=tabpanel]:visible").first.scroll_into_view_if_needed()
@@ -54,93 +69,79 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
-def test_seed_example_three_in_a_browser(server):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server + "/?entry=process_variable_data&mode=numpy&mode=spec&mode=spec-dynamic")
-        page.get_by_role("button", name="Inspect").click()
-        page.get_by_role("tab", name="Matrix").wait_for(timeout=120_000)
-        page.get_by_text("Constant with fixed shapes").wait_for(timeout=30_000)
-        matrix = page.locator("[data-testid=stTable]").first
-        for mode in ("numpy", "spec", "spec-dynamic"):
-            assert mode in matrix.inner_text()
-        shot(page, "matrix")
-        page.get_by_role("tab", name="Graphs").click()
-        pictures = page.frame_locator("iframe")
-        pictures.first.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
-        assert page.locator("iframe").count() == 2  # before | after, side by side
-        shot(page, "graphs")
-        page.get_by_label("Find node (name or op)").fill("Identity")
-        page.get_by_label("Find node (name or op)").press("Enter")
-        pictures.last.locator('.graph-view svg g.node path[stroke="#d62728"]').first.wait_for(
-            timeout=30_000)  # the match is outlined in the picture
-        page.get_by_text("Node details").wait_for()
-        panel = page.locator("[data-testid=stTable]").last
-        panel.get_by_text("attr T").wait_for(timeout=30_000)
-        assert "Identity" in panel.inner_text() and "(not in this graph)" in panel.inner_text()
-        shot(page, "graphs-search")
-        page.get_by_role("tab", name="Timing").click()
-        page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)
-        shot(page, "timing")
-        page.get_by_role("tab", name="Export").click()
-        with page.expect_download() as download:
-            page.get_by_role("button", name="JSON report").click()
-        assert download.value.suggested_filename == "process_variable_data-report.json"
-        with page.expect_download() as download:
-            page.get_by_role("button", name="diff .svg").first.click()
-        assert download.value.suggested_filename == "process_variable_data-numpy-diff.svg"
-        svg = open(download.value.path(), encoding="utf-8").read()
-        assert "<svg" in svg and "process_variable_data" not in svg[:0]
-        browser.close()
+def test_seed_example_three_in_a_browser(server, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server + "/?entry=process_variable_data&mode=numpy&mode=spec&mode=spec-dynamic")
+    page.get_by_role("button", name="Inspect").click()
+    page.get_by_role("tab", name="Matrix").wait_for(timeout=120_000)
+    page.get_by_text("Constant with fixed shapes").wait_for(timeout=30_000)
+    matrix = page.locator("[data-testid=stTable]").first
+    for mode in ("numpy", "spec", "spec-dynamic"):
+        assert mode in matrix.inner_text()
+    shot(page, "matrix")
+    page.get_by_role("tab", name="Graphs").click()
+    pictures = page.frame_locator("iframe")
+    pictures.first.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
+    assert page.locator("iframe").count() == 2  # before | after, side by side
+    shot(page, "graphs")
+    page.get_by_label("Find node (name or op)").fill("Identity")
+    page.get_by_label("Find node (name or op)").press("Enter")
+    pictures.last.locator('.graph-view svg g.node path[stroke="#d62728"]').first.wait_for(
+        timeout=30_000)  # the match is outlined in the picture
+    page.get_by_text("Node details").wait_for()
+    panel = page.locator("[data-testid=stTable]").last
+    panel.get_by_text("attr T").wait_for(timeout=30_000)
+    assert "Identity" in panel.inner_text() and "(not in this graph)" in panel.inner_text()
+    shot(page, "graphs-search")
+    page.get_by_role("tab", name="Timing").click()
+    page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)
+    shot(page, "timing")
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="JSON report").click()
+    assert download.value.suggested_filename == "process_variable_data-report.json"
+    with page.expect_download() as download:
+        page.get_by_role("button", name="diff .svg").first.click()
+    assert download.value.suggested_filename == "process_variable_data-numpy-diff.svg"
+    svg = open(download.value.path(), encoding="utf-8").read()
+    assert "<svg" in svg and "process_variable_data" not in svg[:0]
+    page.close()
     assert not errors
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
-def test_html_report_opens_offline_with_graphs_and_charts(tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_html_report_opens_offline_with_graphs_and_charts(tmp_path, browser):
     html = tmp_path / "report.html"
     done = subprocess.run([sys.executable, "-m", "inspector", "inspect",
                            "gallery:process_variable_data", "--mode", "numpy", "--mode", "spec",
                            "--mode", "spec-dynamic", "--runs", "20", "--html", str(html)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        problems: list[str] = []
-        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on("console", lambda msg: problems.append(f"console: {msg.text}")
-                if msg.type == "error" else None)
-        left: list[str] = []
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}")
+            if msg.type == "error" else None)
+    left: list[str] = []
 
-        def offline(route):
-            if not route.request.url.startswith("file://"):
-                left.append(route.request.url)
-                route.abort()
-            else:
-                route.continue_()
+    def offline(route):
+        if not route.request.url.startswith("file://"):
+            left.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
 
-        page.route("**/*", offline)
-        page.goto(html.as_uri())
-        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
-        assert page.locator(".js-plotly-plot").count() >= 2  # box plot and ECDF at least
-        for mode in ("numpy", "spec", "spec-dynamic"):
-            section = page.locator(f"#mode-{mode} ~ div.graphs").first
-            assert section.locator("svg g.node").count() > 0
-        assert page.locator("div.graph svg").count() == 9  # pre, post, diff for three modes
-        assert "spec-dynamic" in page.locator("table").first.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "html-report.png"))
-        browser.close()
+    page.route("**/*", offline)
+    page.goto(html.as_uri())
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
+    assert page.locator(".js-plotly-plot").count() >= 2  # box plot and ECDF at least
+    for mode in ("numpy", "spec", "spec-dynamic"):
+        section = page.locator(f"#mode-{mode} ~ div.graphs").first
+        assert section.locator("svg g.node").count() > 0
+    assert page.locator("div.graph svg").count() == 9  # pre, post, diff for three modes
+    assert "spec-dynamic" in page.locator("table").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "html-report.png"))
+    page.close()
     assert not left, f"the report asked the network for {left}"
     assert not problems
