@@ -115,6 +115,12 @@ class ModeGraphs:
     post_shapes: ShapeTable | None = None
 
 
+def matches(query: str, name: str, op: str) -> bool:
+    """Whether a node is found by a search: the text in its name or op, case-insensitive."""
+    query = query.lower().strip()
+    return bool(query) and (query in name.lower() or query in op.lower())
+
+
 def node_status(diff: GraphDiff) -> dict[str, str]:
     """Node name -> what Grappler did to it; names not present are unchanged."""
     status = {name: "removed" for name in diff.removed}
@@ -240,7 +246,7 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
         source for name in names for source in {s for s, _, _ in inputs[name]})
     shared = {name for name, count in consumers.items()
               if count >= SHARED_FANOUT and nodes[name].op == "Const"}
-    query = options.highlight.lower().strip()
+    query = options.highlight
     boxes: dict[str, ViewNode] = {}
     groups: dict[str, list[str]] = defaultdict(list)
     fused = {f.name: f.fused_ops for f in diff.fused}
@@ -252,16 +258,13 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
         node = nodes[name]
         boxes[name] = ViewNode(name, name, node.op, status.get(name, "unchanged"),
                                tuple(shape_of.get(name, ())), tuple(fused.get(name, ())),
-                               highlighted=bool(query) and (query in name.lower()
-                                                            or query in node.op.lower()),
+                               highlighted=matches(query, name, node.op),
                                edges_left_out=consumers[name] if name in shared else 0)
     for box, inside in groups.items():
         fates = Counter(status.get(n, "unchanged") for n in inside)
         boxes[box] = ViewNode(box, box[:-1], None, next(s for s in STATUSES if fates[s]),
                               members=len(inside), changed=len(inside) - fates["unchanged"],
-                              highlighted=bool(query) and any(
-                                  query in n.lower() or query in nodes[n].op.lower()
-                                  for n in inside),
+                              highlighted=any(matches(query, n, nodes[n].op) for n in inside),
                               edges_left_out=sum(consumers[n] for n in inside if n in shared))
     edges: dict[tuple[str, str], ViewEdge] = {}
     for name in names:

@@ -129,9 +129,8 @@ def show(report: Report) -> None:
             _picture(report, graphs, "post", options)
     names = list(dict.fromkeys([n.name for n in graphs.pre.node]
                                + [n.name for n in graphs.post.node]))
-    query = search.lower().strip()
     ops = {n.name: n.op for g in (graphs.pre, graphs.post) for n in g.node}
-    matches = [n for n in names if query in n.lower() or query in ops[n].lower()]
+    matches = [n for n in names if views.matches(search, n, ops[n])] if search.strip() else names
     if not matches:
         st.caption(f"No node name or op contains {search!r}.")
         matches = names
