@@ -87,6 +87,15 @@ def grappler_options(options: dict[str, bool | int]):
             ctx._thread_local_data.function_call_options = None  # recompile with the old config
 
 
+def _variable_shapes(fn: Any, args: list[Any]) -> dict[str, Any]:
+    """Shapes of the variables the traced function reads (the first call's concrete function,
+    already traced: no retrace). Best effort: without them, variable reads stay unknown."""
+    try:
+        return shapes.variable_read_shapes(fn.get_concrete_function(*args))
+    except Exception:  # e.g. a function TensorFlow will not hand out concretely; shapes only
+        return {}
+
+
 @dataclasses.dataclass
 class _ModeRun:
     """What one mode leaves for the cross-mode steps (ablation, shape comparison)."""
@@ -109,6 +118,7 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
     earlier: list[tuple[int, str]] = []
     fields: dict[str, Any] = {}
     pre = post = None
+    reads: dict[str, Any] = {}
     events("tracing", mode, None)
     try:
         if mode == "eager":
@@ -121,6 +131,7 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
             fn(*args)
             first_us = (time.perf_counter_ns() - start) / 1e3
             records = [capture.record_call(fn, args, calls[0], params, earlier, 1, 0)]
+            reads = _variable_shapes(fn, args)
             events("optimizing", mode, None)
             pre, post, log = capture.offline_graphs(fn, args, device)
             fields.update(graph_source="offline",
@@ -132,6 +143,7 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
             first_us = first.first_call_us
             pre, post = first.pre_graph, first.post_graph
             records = [capture.record_call(fn, args, calls[0], params, earlier, 1, 0)]
+            reads = _variable_shapes(fn, args)
             passes = grappler_log.parse_passes(first.log, first.item) if first.item else ()
             fields.update(graph_source="runtime", grappler_passes=passes)
     except Exception as exc:
@@ -147,7 +159,7 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
 
     if pre is not None:
         events("analysing", mode, None)
-        pre_shapes, post_shapes = shapes.shape_table(pre), shapes.shape_table(post)
+        pre_shapes, post_shapes = shapes.shape_table(pre, reads), shapes.shape_table(post, reads)
         fields.update(
             pre=diff.summarize(pre), post=diff.summarize(post), diff=diff.diff_graphs(pre, post),
             shapes={"pre": pre_shapes, "post": post_shapes},
