@@ -23,6 +23,8 @@ NEAR_CHOICES = {"every node": None, "changes + 2 hops": 2, "changes + 1 hop": 1,
                 "changed nodes only": 0}
 # Session-state keys of this tab's caches; cleared when a new inspection starts.
 CACHES = ("_graphs_cache", "_picture_cache")
+# Width of the page's content in the wide layout (the frame height follows from it).
+FULL_WIDTH_PX = 1200
 # Tallest picture frame; larger pictures scroll inside it.
 MAX_FRAME_PX = 820
 # Node names offered in the node panel's picker at most (the search box narrows them).
@@ -42,7 +44,7 @@ def mode_graphs(report: Report, mode: str) -> views.ModeGraphs | None:
 
 
 def _picture(report: Report, graphs: views.ModeGraphs, view: str,
-             options: views.ViewOptions) -> None:
+             options: views.ViewOptions, fit: bool, width_px: int) -> None:
     cache = st.session_state.setdefault("_picture_cache", {})
     key = (id(report), graphs.mode, view, options)
     if key not in cache:
@@ -60,11 +62,21 @@ def _picture(report: Report, graphs: views.ModeGraphs, view: str,
     if picture.fallback:
         st.warning(picture.fallback)
     svg = picture.data["svg"].decode("utf-8")
-    svg = svg[svg.find("<svg"):]
-    # st.html sanitises SVG away; an iframe keeps it whole, with dot's tooltips, and scrolls.
-    height = re.search(r'height="([\d.]+)pt"', svg)
-    frame_px = min(MAX_FRAME_PX, int(float(height.group(1)) * 4 / 3) + 30) if height else \
-        MAX_FRAME_PX
+    _frame(svg[svg.find("<svg"):], fit, width_px)
+
+
+def _frame(svg: str, fit: bool, width_px: int) -> None:
+    """The SVG in an iframe (st.html sanitises SVG away; an iframe keeps it whole, with dot's
+    tooltips), scaled to the column's width or at its own size, scrolling past MAX_FRAME_PX."""
+    size = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if size is None:
+        natural_w, natural_h = float(width_px), float(MAX_FRAME_PX)
+    else:
+        natural_w, natural_h = float(size.group(1)) * 4 / 3, float(size.group(2)) * 4 / 3
+        if fit:  # the viewBox stays: the browser scales the drawing to the frame's width
+            svg = svg.replace(size.group(0), '<svg width="100%" style="height:auto"', 1)
+    shown_h = natural_h * min(1.0, width_px / natural_w) if fit else natural_h
+    frame_px = min(MAX_FRAME_PX, int(shown_h) + 30)
     components.html(f'<div class="graph-view" style="overflow:auto; height:{frame_px - 10}px; '
                     f'border:1px solid #ddd">{svg}</div>', height=frame_px, scrolling=False)
 
@@ -104,29 +116,33 @@ def show(report: Report) -> None:
         st.info("This mode has no graphs.")
         return
     total = max(len(graphs.pre.node), len(graphs.post.node))
-    row = st.columns([3, 2, 2, 5])
+    row = st.columns([3, 2, 2, 2, 5])
     search = row[0].text_input("Find node (name or op)", key="graph_search")
+    zoom = row[3].radio("Zoom", ["fit width", "actual size"], key="graph_zoom",
+                        help="actual size: scroll inside the frame; dot's tooltips give full "
+                             "node names")
     hide_noise = row[1].checkbox("Hide noise", value=total > views.MAX_NODES, key="graph_noise",
                                  help="_Arg/_Retval, ReadVariableOp, Identity, NoOp: edges "
                                       "are kept through them")
     edge_shapes = row[2].checkbox("Shapes on edges", key="graph_edge_shapes")
     scopes = sorted({"/".join(n.name.split("/")[:i]) for g in (graphs.pre, graphs.post)
                      for n in g.node for i in range(1, n.name.count("/") + 1)})
-    expand = row[3].multiselect("Expand scopes", scopes, key="graph_expand",
+    expand = row[4].multiselect("Expand scopes", scopes, key="graph_expand",
                                 help="open these scopes even when the overview collapses")
     options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
                                 expand=tuple(expand), changes_only=NEAR_CHOICES[near],
                                 edge_shapes=edge_shapes, highlight=search)
+    fit = zoom == "fit width"
     if view == "diff":
-        _picture(report, graphs, "diff", options)
+        _picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
     else:
         left, right = st.columns(2)
         with left:
             st.markdown(f"**Before Grappler** ({len(graphs.pre.node)} nodes)")
-            _picture(report, graphs, "pre", options)
+            _picture(report, graphs, "pre", options, fit, FULL_WIDTH_PX // 2)
         with right:
             st.markdown(f"**After Grappler** ({len(graphs.post.node)} nodes)")
-            _picture(report, graphs, "post", options)
+            _picture(report, graphs, "post", options, fit, FULL_WIDTH_PX // 2)
     names = list(dict.fromkeys([n.name for n in graphs.pre.node]
                                + [n.name for n in graphs.post.node]))
     ops = {n.name: n.op for g in (graphs.pre, graphs.post) for n in g.node}
