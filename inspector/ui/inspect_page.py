@@ -7,6 +7,7 @@ a worker process; the page polls it from a fragment, so it stays responsive and 
 from __future__ import annotations
 
 import html
+import os
 from typing import Any
 
 import streamlit as st
@@ -34,8 +35,9 @@ POLL_S = 0.1
 
 @st.cache_resource
 def executor() -> LocalExecutor:
-    """One warm worker pool per server process, shared by every session."""
-    return LocalExecutor(workers=1)
+    """One warm worker pool per server process, shared by every session; a shared dashboard
+    sets INSPECTOR_WORKERS to serve several users at once (each worker holds ~1 GB)."""
+    return LocalExecutor(workers=int(os.environ.get("INSPECTOR_WORKERS", "1")))
 
 
 @st.cache_data(ttl=600, show_spinner="Waiting for a worker to list its devices ...")
