@@ -23,8 +23,9 @@ NEAR_CHOICES = {"every node": None, "changes + 2 hops": 2, "changes + 1 hop": 1,
                 "changed nodes only": 0}
 # Session-state keys of this tab's caches; cleared when a new inspection starts.
 CACHES = ("_graphs_cache", "_picture_cache")
-# Width of the page's content in the wide layout (the frame height follows from it).
-FULL_WIDTH_PX = 1200
+# Width of the page's content in the wide layout, rounded up so a frame's height, which
+# follows from it, is never too short.
+FULL_WIDTH_PX = 1300
 # Tallest picture frame; larger pictures scroll inside it.
 MAX_FRAME_PX = 820
 # Node names offered in the node panel's picker at most (the search box narrows them).
@@ -73,8 +74,9 @@ def _frame(svg: str, fit: bool, width_px: int) -> None:
         natural_w, natural_h = float(width_px), float(MAX_FRAME_PX)
     else:
         natural_w, natural_h = float(size.group(1)) * 4 / 3, float(size.group(2)) * 4 / 3
-        if fit:  # the viewBox stays: the browser scales the drawing to the frame's width
-            svg = svg.replace(size.group(0), '<svg width="100%" style="height:auto"', 1)
+        if fit:  # the viewBox stays: the browser shrinks a wide drawing to the frame's width
+            svg = svg.replace(size.group(0), f'<svg width="{size.group(1)}pt" '
+                                             'style="max-width:100%; height:auto"', 1)
     shown_h = natural_h * min(1.0, width_px / natural_w) if fit else natural_h
     frame_px = min(MAX_FRAME_PX, int(shown_h) + 30)
     components.html(f'<div class="graph-view" style="overflow:auto; height:{frame_px - 10}px; '
