@@ -93,6 +93,8 @@ def to_dot(graph: views.ViewGraph) -> str:
             attrs.append("style=dashed")
         if edge.label:
             attrs.append(f"label={_quote(edge.label)}, fontsize=8")
+        if edge.removed:
+            attrs.append('color="#bbbbbb"')
         if edge.count > 1:
             attrs.append(f"penwidth={min(1 + edge.count / 10, 4):.1f}")
         suffix = f" [{', '.join(attrs)}]" if attrs else ""

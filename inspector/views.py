@@ -85,6 +85,8 @@ class ViewEdge:
     label: str = ""
     # Graph edges merged into this one (edges between collapsed scopes add up).
     count: int = 1
+    # Diff view: the edge exists only before Grappler (e.g. into a node it folded).
+    removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -283,5 +285,15 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
             else:
                 edges[(start, target)] = ViewEdge(start, target, earlier.control and control,
                                                   earlier.label, earlier.count + 1)
+    if view == "diff":  # nodes in both are drawn as after Grappler: add the inputs it cut
+        before = {n.name: n for n in graphs.pre.node}
+        for name in names:
+            if name not in before or before[name] is nodes[name]:
+                continue
+            for text in before[name].input:
+                source, _, control = _source_name(text)
+                start, target = box_of(source), box_of(name)
+                if source in shown and start != target and (start, target) not in edges:
+                    edges[(start, target)] = ViewEdge(start, target, control, removed=True)
     return ViewGraph(view, tuple(boxes.values()), tuple(edges.values()), total,
                      total - len(names), tuple(sorted(s for s in collapsed if s + "/" in boxes)))

@@ -93,6 +93,10 @@ def test_diff_view_is_the_union_with_removed_nodes():
     status = {n.id: n.status for n in graph.nodes}
     assert status["a"] == status["b"] == status["Identity"] == "removed"
     assert status["scale"] == "folded" and status["ConstantFolding/y-folded"] == "added"
+    removed_edges = {(e.source, e.target) for e in graph.edges if e.removed}
+    # scale is drawn as the Const Grappler made; what fed it before stays, greyed.
+    assert removed_edges == {("a", "scale"), ("b", "scale"), ("Identity", "output_RetVal")}
+    assert ("y", "output_RetVal") in {(e.source, e.target) for e in graph.edges if not e.removed}
 
 
 def test_shared_constant_edges_are_counted_not_drawn():
