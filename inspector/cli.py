@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write a TensorBoard log directory (one run per mode and graph)")
     exports.add_argument("--expanded", action="store_true",
                          help="draw every node: no scope collapsing, no noise hiding")
-    exports.add_argument("--changes-only", type=int, metavar="K",
+    exports.add_argument("--changes-only", type=_hops, metavar="K",
                          help="draw only changed nodes and their neighbours within K hops")
     exports.add_argument("--expand", action="append", default=[], metavar="SCOPE",
                          help="repeatable: draw this name scope opened in collapsed overviews")
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("gallery", help="list the built-in examples")
     commands.add_parser("devices", help="list the devices TensorFlow sees")
     return parser
+
+
+def _hops(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of hops (0, 1, 2, ...), not {text!r}")
+    return int(text)
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -111,6 +118,8 @@ def _prepare_outputs(args: argparse.Namespace) -> None:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create the output folder {folder}: {exc.strerror}") from exc
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"cannot write to the output folder {folder}")
 
 
 def _view_options(args: argparse.Namespace) -> ViewOptions:
@@ -135,6 +144,19 @@ def _export(report: Report, args: argparse.Namespace, err: TextIO) -> None:
         written.append(Path(args.html))
     for path in written:
         err.write(f"wrote {path}\n")
+
+
+def _json_path(argv: list[str]) -> str | None:
+    """Where --json points, read from raw arguments argparse refused (the report is written
+    whatever happened)."""
+    if argv[:1] != ["inspect"]:
+        return None
+    for i, arg in enumerate(argv):
+        if arg == "--json" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--json="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def _write_json(report: Report, where: str | None, out: TextIO) -> None:
@@ -261,10 +283,13 @@ def _inspect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
          err: TextIO = sys.stderr) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
     except InputError as exc:
         err.write(f"error: {exc.message}\n")
+        _write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)),
+                    _json_path(argv), out)
         return EXIT_USAGE
     if args.command == "gallery":
         for entry in gallery.ENTRIES:

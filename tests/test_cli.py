@@ -36,6 +36,8 @@ def test_gallery_lists_the_seed_examples_first():
     (["inspect", "missing.py"], "no such file: missing.py"),
     (["inspect", "gallery:process_data", "--function", "nope"], "'nope' is not defined"),
     (["inspect", "gallery:process_data", "--grappler", "folding=off"], "bad grappler override"),
+    (["inspect", "gallery:process_data", "--format", "gif"], "unknown picture format(s) gif"),
+    (["inspect", "gallery:process_data", "--changes-only", "-1"], "number of hops"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_input_is_one_line_exit_2_and_a_json_report(tmp_path, args, fragment):
