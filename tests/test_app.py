@@ -32,19 +32,27 @@ def inspect(at: AppTest, timeout: float = 120) -> AppTest:
     return at
 
 
-def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out():
+def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out(executor):
     at = app()
     at.multiselect(key="modes").set_value(["numpy", "spec", "spec-dynamic"]).run()
     at.number_input(key="runs").set_value(20).run()
     inspect(at)
     assert not at.exception
-    report = at.session_state["report"]
-    assert report.error is None
+    # The same inspection through the engine's own entry point, outside the app.
+    from inspector.request import prepare
+    from inspector.sources import read_source
+
+    expected = executor.submit(prepare(read_source("gallery:process_data"),
+                                       modes=["numpy", "spec", "spec-dynamic"], runs=5)).result()
+    assert expected.error is None
     frame = at.table[0].value
-    for result in report.results:
+    for result in expected.results:
         row = frame.loc[result.mode]
         assert row["pre nodes"] == result.pre.nodes and row["post nodes"] == result.post.nodes
         assert row["traces"] == result.traces
+        assert row["folded"] == len(result.diff.folded)
+        assert row["removed"] == len(result.diff.removed)
+        assert row["unknown shapes pre"] == result.unknown_shape_outputs["pre"]
     assert at.query_params["entry"] in ("process_data", ["process_data"])
 
 
