@@ -26,6 +26,8 @@ CACHES = ("_graphs_cache", "_picture_cache")
 # Width of the page's content in the wide layout, rounded up so a frame's height, which
 # follows from it, is never too short.
 FULL_WIDTH_PX = 1300
+# Pictures kept per session (ResNet50 overviews are about 0.5 MB of SVG each).
+MAX_CACHED_PICTURES = 24
 # Tallest picture frame; larger pictures scroll inside it.
 MAX_FRAME_PX = 820
 # Node names offered in the node panel's picker at most (the search box narrows them).
@@ -48,6 +50,8 @@ def _picture(report: Report, graphs: views.ModeGraphs, view: str,
              options: views.ViewOptions, fit: bool, width_px: int) -> None:
     cache = st.session_state.setdefault("_picture_cache", {})
     key = (id(report), graphs.mode, view, options)
+    if key not in cache and len(cache) >= MAX_CACHED_PICTURES:
+        cache.clear()  # a session trying many settings keeps a bounded number of SVGs
     if key not in cache:
         try:
             cache[key] = render.draw(graphs, view, ("svg",), options)
