@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from inspector import gallery, specs
-from inspector.errors import ErrorInfo, InputError
+from inspector.errors import ErrorInfo, InputError, InspectorError
 from inspector.executor import Limits, LocalExecutor
 from inspector.report import Report
 from inspector.request import prepare
@@ -101,7 +101,11 @@ def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]
             st.error(exc.message)
         modes = st.multiselect("Modes", specs.MODES, default=url["modes"], key="modes",
                                help="\n".join(f"{m}: {h}" for m, h in specs.MODE_HELP.items()))
-        seen = devices()
+        try:
+            seen = devices()
+        except InspectorError as exc:  # no worker could start: say so, keep the page usable
+            st.error(f"{exc.type}: {exc.message}")
+            seen = []
         options = [DEFAULT_DEVICE, *seen]
         device: Any = st.selectbox("Device", options, key="device",
                                    index=options.index(url["device"])
