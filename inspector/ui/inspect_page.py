@@ -41,8 +41,13 @@ def executor() -> LocalExecutor:
 
 
 @st.cache_data(ttl=600, show_spinner="Waiting for a worker to list its devices ...")
-def devices() -> list[str]:
-    return list(executor().devices())
+def devices() -> tuple[list[str], str | None]:
+    """The workers' devices, or why there are none (cached too: a pool that cannot start
+    should not make every rerun wait for it)."""
+    try:
+        return list(executor().devices()), None
+    except InspectorError as exc:
+        return [], f"{exc.type}: {exc.message}"
 
 
 def _settings_from_url() -> dict[str, Any]:
@@ -101,11 +106,9 @@ def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]
             st.error(exc.message)
         modes = st.multiselect("Modes", specs.MODES, default=url["modes"], key="modes",
                                help="\n".join(f"{m}: {h}" for m, h in specs.MODE_HELP.items()))
-        try:
-            seen = devices()
-        except InspectorError as exc:  # no worker could start: say so, keep the page usable
-            st.error(f"{exc.type}: {exc.message}")
-            seen = []
+        seen, no_workers = devices()
+        if no_workers:
+            st.error(no_workers)
         options = [DEFAULT_DEVICE, *seen]
         device: Any = st.selectbox("Device", options, key="device",
                                    index=options.index(url["device"])
