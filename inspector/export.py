@@ -42,36 +42,38 @@ def _graph_modes(report: Report) -> list[views.ModeGraphs]:
 
 def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] = ("svg",),
                  options: views.ViewOptions = views.DEFAULT_OPTIONS) -> list[Path]:
-    """Images of each mode's pre, post and diff views in ``formats``, and the pre and post
-    GraphDefs as ``.pbtxt`` and ``.pb``. Returns the files written.
+    """The pre and post GraphDefs of each mode as ``.pbtxt`` and ``.pb`` (the bytes TensorFlow
+    serialized), and pictures of the pre, post and diff views in the image ``formats``.
+    Returns the files written.
 
     Raises GraphvizMissing (before writing anything) when images are asked for without ``dot``.
     """
     formats = tuple(formats)
-    unknown = [f for f in formats if f not in IMAGE_FORMATS + GRAPH_FORMATS]
+    unknown = [f for f in formats if f not in IMAGE_FORMATS]
     if unknown:
-        raise ValueError(f"unknown format(s) {unknown}; choose from "
-                         f"{', '.join(IMAGE_FORMATS + GRAPH_FORMATS)}")
-    if any(f in IMAGE_FORMATS for f in formats):
+        raise ValueError(f"unknown image format(s) {unknown}; choose from "
+                         f"{', '.join(IMAGE_FORMATS)}")
+    if formats:
         render.dot_command()
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for graphs in _graph_modes(report):
+
+    def write(mode: str, view: str, ext: str, data: bytes) -> None:
+        path = out / file_name(report.function, mode, view, ext)
+        path.write_bytes(data)
+        written.append(path)
+
+    for result in report.results:
+        graphs = graphdefs.mode_graphs(result)
+        if graphs is None or not result.graphs:
+            continue
         for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
-            path = out / file_name(report.function, graphs.mode, side, "pbtxt")
-            path.write_text(graphdefs.to_text(graph_def), encoding="utf-8")
-            path = out / file_name(report.function, graphs.mode, side, "pb")
-            path.write_bytes(graph_def.SerializeToString())
-            written += [out / file_name(report.function, graphs.mode, side, ext)
-                        for ext in GRAPH_FORMATS]
-        image_formats = tuple(f for f in formats if f in IMAGE_FORMATS)
-        for view in views.VIEWS if image_formats else ():
-            picture = render.draw(graphs, view, image_formats, options)
-            for fmt, data in picture.data.items():
-                path = out / file_name(report.function, graphs.mode, view, fmt)
-                path.write_bytes(data)
-                written.append(path)
+            write(graphs.mode, side, "pbtxt", graphdefs.to_text(graph_def).encode("utf-8"))
+            write(graphs.mode, side, "pb", result.graphs[side])
+        for view in views.VIEWS if formats else ():
+            for fmt, data in render.draw(graphs, view, formats, options).data.items():
+                write(graphs.mode, view, fmt, data)
     return written
 
 
@@ -79,9 +81,9 @@ def write_tensorboard(report: Report, directory: str | Path) -> list[Path]:
     """A log directory with one run per mode and graph (``<mode>/pre``, ``<mode>/post``):
     ``tensorboard --logdir DIR`` shows them in its Graphs tab. Returns the event files."""
     written = []
-    for graphs in _graph_modes(report):
-        for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
-            run = Path(directory) / graphs.mode / side
+    for result in report.results:
+        for side, serialized in (result.graphs or {}).items():
+            run = Path(directory) / result.mode / side
             run.mkdir(parents=True, exist_ok=True)
             now = time.time()
             path = run / f"events.out.tfevents.{int(now)}.{socket.gethostname()}.inspector"
@@ -89,8 +91,7 @@ def write_tensorboard(report: Report, directory: str | Path) -> list[Path]:
                 writer = RecordWriter(handle)
                 writer.write(event_pb2.Event(wall_time=now, file_version="brain.Event:2")
                              .SerializeToString())
-                writer.write(event_pb2.Event(wall_time=now, step=0,
-                                             graph_def=graph_def.SerializeToString())
+                writer.write(event_pb2.Event(wall_time=now, step=0, graph_def=serialized)
                              .SerializeToString())
                 writer.flush()
             written.append(path)

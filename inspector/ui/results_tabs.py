@@ -121,9 +121,8 @@ def exports(report: Report, log: str) -> None:
                     key=f"dl_{r.mode}_{view}_{fmt}", on_click="ignore")
                 column += 1
         for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
-            for fmt in ("pbtxt", "pb"):
-                data: Any = (graph_def.SerializeToString if fmt == "pb" else
-                             _text_of(graph_def))
+            for fmt in export.GRAPH_FORMATS:
+                data: Any = (r.graphs or {})[side] if fmt == "pb" else _text_of(graph_def)
                 row[column % 6].download_button(
                     f"{side} .{fmt}", data, export.file_name(report.function, r.mode, side, fmt),
                     MIME[fmt], key=f"dl_{r.mode}_{side}_{fmt}", on_click="ignore")
