@@ -74,14 +74,23 @@ def parse(source: Source) -> ast.Module:
         raise SourceError(f"syntax error at line {line}: {exc.msg}{shown}", line=line) from None
 
 
+def _top_level_defs(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    return {node.name: node for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def function_names(source: Source) -> tuple[str, ...]:
+    """The top-level functions the source defines, in order; SourceError on a syntax error."""
+    return tuple(_top_level_defs(parse(source)))
+
+
 def find_function(source: Source, name: str | None) -> FunctionInfo:
     """Find the top-level ``def`` to inspect, without running the code.
 
     With ``name`` None the source must define exactly one top-level function.
     """
     tree = parse(source)
-    defs = {node.name: node for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    defs = _top_level_defs(tree)
     if name is None:
         if len(defs) != 1:
             listed = ", ".join(defs) or "none"

@@ -115,3 +115,13 @@ def test_permalink_restores_settings():
     assert at.selectbox(key="entry").value == "process_variable_data"
     assert at.multiselect(key="modes").value == ["spec", "xla"]
     assert at.text_area(key="calls").value == "float32[7]"
+
+
+def test_pasted_code_with_several_functions_offers_a_choice():
+    at = app()
+    at.selectbox(key="entry").set_value("(paste your own code)").run()
+    at.text_area(key="code").set_value(
+        "import tensorflow as tf\n\ndef helper(x):\n    return x * 2\n\n"
+        "def step(x):\n    return helper(x) + 1\n").run()
+    assert at.selectbox(key="function").options == ["helper", "step"]
+    assert at.selectbox(key="function").value == "step"

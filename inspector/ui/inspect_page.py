@@ -1,7 +1,8 @@
 """The Inspect page: choose a function, calls, modes and device; run in a worker; show the report.
 
 The page only reads input, submits to the executor and shows what comes back. The job runs in
-a worker process; the page polls it from a fragment, so it stays responsive and can cancel.
+a worker process; the click's own run waits briefly for it, then a fragment polls it, so the
+page stays responsive and can cancel.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from inspector import gallery, specs
+from inspector import gallery, sources, specs
 from inspector.errors import ErrorInfo, InputError, InspectorError
 from inspector.executor import Limits, LocalExecutor
 from inspector.report import Report
@@ -129,13 +130,10 @@ def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]
 
 def _function_picker(source: Source) -> str | None:
     """A select box when the pasted code defines several functions."""
-    import ast
-
     try:
-        tree = ast.parse(source.text)
-    except SyntaxError:
+        names = sources.function_names(source)
+    except InputError:
         return None  # the error is shown, with its line, when the user runs it
-    names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     if len(names) <= 1:
         return None
     picked: Any = st.selectbox("Function to inspect", names, index=len(names) - 1,
