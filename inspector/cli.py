@@ -23,8 +23,6 @@ from inspector.report import Report
 from inspector.request import prepare
 from inspector.views import ViewOptions
 
-IMAGE_FORMATS = render.FORMATS
-
 EXIT_OK, EXIT_MODE_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Error types that mean the user's input must change (exit code 2), wherever they were found.
@@ -101,11 +99,11 @@ def _formats(text: str) -> tuple[str, ...]:
     chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     if chosen == ("none",):
         return ()
-    unknown = [f for f in chosen if f not in IMAGE_FORMATS]
+    unknown = [f for f in chosen if f not in render.FORMATS]
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(
             f"unknown picture format(s) {', '.join(unknown) or repr(text)}; choose from "
-            f"{', '.join(IMAGE_FORMATS)} or none")
+            f"{', '.join(render.FORMATS)} or none")
     return chosen
 
 

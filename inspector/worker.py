@@ -19,9 +19,9 @@ import time
 from typing import Any, TextIO
 
 _CLONE_NEWNET = 0x40000000
+_PR_SET_PDEATHSIG = 1
 # Niceness added while importing TensorFlow and warming up (see main()).
 STARTUP_NICENESS = 10
-_PR_SET_PDEATHSIG = 1
 
 
 def _isolate_network() -> bool:
