@@ -146,6 +146,14 @@ def _header_report(request: InspectRequest, tensorflow: str | None,
                   grappler={k: str(v) for k, v in request.grappler.items()})
 
 
+def _assemble(data: dict[str, Any], received: dict[str, ModeResult]) -> Report:
+    """The worker's final report; results it names with ``{"sent": mode}`` are the ones its
+    "mode" events already delivered."""
+    results = tuple(received[item["sent"]] if "sent" in item else mode_result_from_dict(item)
+                    for item in data.get("results", ()))
+    return replace(Report.from_dict({**data, "results": []}), results=results)
+
+
 class _Worker:
     """One started worker process, its control pipe and its job log."""
 
@@ -159,6 +167,7 @@ class _Worker:
             start_new_session=True)  # its own process group, killed as one
         self.ready: dict[str, Any] | None = None
         self._buffer = b""
+        self.bytes_read = 0  # everything read from the control pipe, for the report size cap
 
     def read_events(self, timeout: float) -> list[dict[str, Any]] | None:
         """Events that arrived within ``timeout``; None once the pipe is closed."""
@@ -176,6 +185,7 @@ class _Worker:
             return None
         if not chunk:
             return None
+        self.bytes_read += len(chunk)
         self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
         return [json.loads(line) for line in lines if line.strip()]
@@ -366,13 +376,12 @@ class LocalExecutor:
         job._progress = Progress("starting")
         limits = job.limits
         started = time.monotonic()
-        received = 0
+        checked = 0.0  # when the process tree's memory was last read (about 1 ms a read)
         while True:
             events = worker.read_events(POLL_S)
             if events is None:
                 job._fail(self._crash_error(worker, "during the job"), tensorflow)
                 return
-            received += sum(len(json.dumps(e)) for e in events)
             for event in events:
                 kind = event.get("event")
                 if kind == "stage":
@@ -383,7 +392,7 @@ class LocalExecutor:
                     job._progress = replace(job._progress, modes_done=(
                         *job._progress.modes_done, event["mode"]))
                 elif kind == "done":
-                    job._finish(Report.from_dict(event["report"]))
+                    job._finish(_assemble(event["report"], job._mode_results))
                     return
                 elif kind == "failed":
                     job._fail(ErrorInfo.from_dict(event["error"]).to_exception(), tensorflow)
@@ -396,10 +405,13 @@ class LocalExecutor:
                 job._fail(Timeout(f"the job ran longer than {limits.timeout_s:g} s; simplify the "
                                   "function or raise the limit (--timeout)"), tensorflow)
                 return
-            if received > limits.max_report_mb * 2**20:
+            if worker.bytes_read > limits.max_report_mb * 2**20:
                 job._fail(ReportTooLarge(f"the worker sent more than {limits.max_report_mb} MB"),
                           tensorflow)
                 return
+            if time.monotonic() - checked < POLL_S:  # not again for every burst of events
+                continue
+            checked = time.monotonic()
             used = worker.memory_mb()
             if used > limits.memory_mb:
                 job._fail(MemoryLimit(f"the worker used {used:.0f} MB, over the {limits.memory_mb} "

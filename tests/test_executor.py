@@ -3,6 +3,7 @@ and the next job is unaffected. Each job here starts a real worker process."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -133,6 +134,21 @@ def test_finished_modes_survive_a_later_crash(executor):
     assert by_mode["tensor"].error is None and by_mode["tensor"].post is not None
     assert by_mode["spec-dynamic"].error.type == "WorkerCrashed"
     assert by_mode["xla"].error.message.startswith("not run")
+
+
+def test_final_report_reuses_mode_events_and_keeps_later_changes(executor):
+    # Ablation rewrites a mode's result after its "mode" event: that result must arrive whole;
+    # the others are named, not sent again (with GraphDefs the pipe carries them once).
+    request = dataclasses.replace(request_for(GOOD, modes=("eager", "tensor")),
+                                  ablate=True, include_graphs=True)
+    job = executor.submit(request)
+    report = job.result(timeout=120)
+    eager, tensor = report.results
+    assert eager is job._mode_results["eager"]
+    assert tensor is not job._mode_results["tensor"]
+    assert job._mode_results["tensor"].ablation == ()
+    assert {row.option for row in tensor.ablation} >= {"constant_folding", "remapping"}
+    assert tensor.graphs["post"] == job._mode_results["tensor"].graphs["post"]
 
 
 def test_eight_jobs_from_four_threads_two_crashing(executor):
