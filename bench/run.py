@@ -8,6 +8,7 @@ Usage: .venv/bin/python bench/run.py [--quick]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -22,34 +23,66 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 SEEDS = ("process_data", "process_data_spec", "process_variable_data")
 
-# Raw TensorFlow doing what `inspect --mode all --runs 100` captures, in one process.
+# Raw TensorFlow doing the work a report needs, in one process: per mode a fresh tf.function,
+# its first call with run metadata on (the pre/post graphs), 110 more calls (10 warm-up + 100
+# timed), and XLA's HLO before and after optimization. argv: entry, modes, repeats; repeats 0
+# runs once in a new process (the CLI comparison), N > 0 warms up as a worker does and prints
+# N wall times in ms (the warm-request comparison).
 RAW_SCRIPT = textwrap.dedent('''
-    import sys, time
+    import json, os, sys, time
     import numpy as np
     import tensorflow as tf
     from tensorflow.python.eager import context
-    from inspector import gallery, sources
+    from inspector import engine, gallery, sources
     entry = gallery.get(sys.argv[1])
-    fn = sources.load_function(sources.read_source("gallery:" + entry.name), entry.function).function
+    modes, repeats = sys.argv[2].split(","), int(sys.argv[3])
     shape = [int(d) for d in entry.calls[0].split("[")[1].rstrip("]").split(",")]
     x = np.ones(shape, np.float32)
-    builds = [lambda f: f, tf.function, tf.function,
-              lambda f: tf.function(f, input_signature=[tf.TensorSpec(shape)]),
-              lambda f: tf.function(f, input_signature=[tf.TensorSpec([None] * len(shape))]),
-              lambda f: tf.function(f, reduce_retracing=True),
-              lambda f: tf.function(f, jit_compile=True)]
-    for mode, build in enumerate(builds):
-        g = build(fn)
-        arg = x if mode in (1, 5) else tf.constant(x)
-        context.enable_run_metadata()
-        g(arg)
-        md = context.export_run_metadata()
-        context.disable_run_metadata()
-        for _ in range(110):
-            g(arg)
-    import os
+    builds = {
+        "eager": lambda f: f, "numpy": tf.function, "tensor": tf.function,
+        "spec": lambda f: tf.function(f, input_signature=[tf.TensorSpec(shape)]),
+        "spec-dynamic": lambda f: tf.function(
+            f, input_signature=[tf.TensorSpec([None] * len(shape))]),
+        "reduce-retracing": lambda f: tf.function(f, reduce_retracing=True),
+        "xla": lambda f: tf.function(f, jit_compile=True)}
+
+    def one_request(number):
+        # Loaded anew each time as a worker does. AutoGraph caches conversions by code object
+        # and a worker, a new process, always converts; code objects compare equal across
+        # file names but not across line numbers, so each request's code starts lower.
+        source = sources.read_source("gallery:" + entry.name)
+        source = sources.Source("\\n" * number + source.text, source.filename)
+        fn = sources.load_function(source, entry.function).function
+        for mode in modes:
+            g = builds[mode](fn)
+            arg = x if mode in ("numpy", "reduce-retracing") else tf.constant(x)
+            if mode in ("eager", "xla"):
+                g(arg)
+            else:
+                context.enable_run_metadata()
+                g(arg)
+                context.export_run_metadata()
+                context.disable_run_metadata()
+            for _ in range(110):
+                g(arg)
+            if mode == "xla":
+                ir = g.experimental_get_compiler_ir(arg)
+                ir(stage="hlo"), ir(stage="optimized_hlo")
+
+    if repeats == 0:
+        one_request(0)
+    else:
+        engine.warm_up()
+        times = []
+        for number in range(repeats):
+            start = time.perf_counter()
+            one_request(number)
+            times.append((time.perf_counter() - start) * 1e3)
+        print(json.dumps(times))
     os._exit(0)  # as the worker does: skip TensorFlow's teardown
 ''')
+ALL_MODES = ("eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla")
+APP_MODES = ("eager", "numpy", "spec", "spec-dynamic")
 
 
 def wall(cmd: list[str]) -> float:
@@ -106,8 +139,16 @@ def versus_raw(names: tuple[str, ...], repeats: int) -> None:
         ours = statistics.median(wall([PY, "-m", "inspector", "inspect", f"gallery:{name}",
                                        "--runs", "100", "--json", os.devnull])
                                  for _ in range(repeats))
-        raw = statistics.median(wall([PY, "-c", RAW_SCRIPT, name]) for _ in range(repeats))
+        raw = statistics.median(wall([PY, "-c", RAW_SCRIPT, name, ",".join(ALL_MODES), "0"])
+                                for _ in range(repeats))
         print(f"| {name} | {ours:.2f} | {raw:.2f} | {ours / raw:.2f}x |")
+
+
+def raw_warm(name: str, modes: tuple[str, ...], repeats: int) -> list[float]:
+    """Milliseconds raw TensorFlow takes for a request's work in a warm process."""
+    out = subprocess.run([PY, "-c", RAW_SCRIPT, name, ",".join(modes), str(repeats)], cwd=ROOT,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def executor_latency(repeats: int) -> None:
@@ -123,12 +164,18 @@ def executor_latency(repeats: int) -> None:
         cold = time.perf_counter() - start
     print(f"cold first request, all modes (worker start, TensorFlow import and warm-up "
           f"included): {cold:.2f} s\n")
-    print("| entry | modes | warm median (ms) | min (ms) | max (ms) |")
+    print("Warm request through the pool against raw TensorFlow doing the same work in a warm "
+          "process (medians in ms; each row's two figures are measured back to back):\n")
+    print("| entry | modes | warm request median (min-max) | raw TF median (min-max) | ratio |")
     print("|---|---|---|---|---|")
+
+    def spread(times: list[float]) -> str:
+        return f"{statistics.median(times):.0f} ({min(times):.0f}-{max(times):.0f})"
+
     with LocalExecutor(workers=1) as pool:
         for name in SEEDS:
-            for label, modes in (("app default: eager numpy spec spec-dynamic",
-                                  ("eager", "numpy", "spec", "spec-dynamic")), ("all 7", ())):
+            for label, modes in (("app default: " + " ".join(APP_MODES), APP_MODES),
+                                 ("all 7", ALL_MODES)):
                 request = prepare(read_source(f"gallery:{name}"), modes=modes, runs=100)
                 times = []
                 for _ in range(repeats):
@@ -136,8 +183,9 @@ def executor_latency(repeats: int) -> None:
                     start = time.perf_counter()
                     pool.submit(request).result()
                     times.append((time.perf_counter() - start) * 1e3)
-                print(f"| {name} | {label} | {statistics.median(times):.0f} | {min(times):.0f} | "
-                      f"{max(times):.0f} |")
+                raw = raw_warm(name, modes, repeats)
+                ratio = statistics.median(times) / statistics.median(raw)
+                print(f"| {name} | {label} | {spread(times)} | {spread(raw)} | {ratio:.2f}x |")
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\npeak RSS: parent (no TensorFlow) {parent:.0f} MB; largest worker {worker:.0f} MB"
