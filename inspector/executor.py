@@ -392,6 +392,11 @@ class LocalExecutor:
                     job._progress = replace(job._progress, modes_done=(
                         *job._progress.modes_done, event["mode"]))
                 elif kind == "done":
+                    # The worker's last act is to exit; the kernel takes 20-40 ms to free a
+                    # TensorFlow process, so the caller gets the report before it is reaped.
+                    # Failures below are released only once their worker is gone.
+                    job.log = worker.read_log()
+                    job._running = False
                     job._finish(_assemble(event["report"], job._mode_results))
                     return
                 elif kind == "failed":

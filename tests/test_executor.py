@@ -3,6 +3,7 @@ and the next job is unaffected. Each job here starts a real worker process."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -26,12 +27,22 @@ def request_for(code: str, function: str = "f", calls=("float32[4]",), modes=("t
                           runs=3, warmup=1)
 
 
+# Errors for which the executor kills the worker's process group.
+KILLED = {"Timeout", "MemoryLimit", "WorkerCrashed", "Cancelled", "ReportTooLarge"}
+
+
 def run_job(executor, request, **limits):
     job = executor.submit(request, Limits(**limits) if limits else None)
     report = job.result(timeout=120)
     pid = job.worker_info.get("pid")
-    if pid is not None:  # the worker and its process group are gone
-        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    if pid is None:
+        return report
+    errors = [e.type for e in (report.error, *(r.error for r in report.results)) if e]
+    if not set(errors) & KILLED:  # the worker finished and exits by itself; the report comes
+        with contextlib.suppress(psutil.Error):  # before it is reaped
+            psutil.Process(pid).wait(timeout=10)
+    # A killed job is released only once its worker and process group are gone.
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     return report
 
 
