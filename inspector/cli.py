@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from inspector import gallery, render, sources, specs
+from inspector import gallery, render, sources, specs, tables
 from inspector.errors import (
     ErrorInfo,
     GraphvizMissing,
@@ -177,6 +177,10 @@ def _fmt_us(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
 def format_summary(report: Report) -> str:
     """The human-readable summary: a mode matrix, then per-mode details."""
     lines = [f"{report.function} from {report.source} | TensorFlow {report.tensorflow} | "
@@ -222,6 +226,17 @@ def format_summary(report: Report) -> str:
             if d.removed:
                 details.append(f"  removed: {', '.join(d.removed[:12])}"
                                f"{' ...' if len(d.removed) > 12 else ''}")
+        rows = tables.ablation(report, result.mode)
+        if rows:
+            details.append(f"  leave-one-out ablation: {'optimizer off':<26}{'post nodes':>11}"
+                           f"{'vs all on':>10}{'median us':>11}")
+            for row in rows:
+                change = row["nodes vs all on"]
+                details.append(
+                    f"  {'':<24}{row['optimizer off']:<26}{_or_dash(row['post nodes']):>11}"
+                    f"{'-' if change is None else f'{change:+d}':>10}"
+                    f"{_fmt_us(row['median us']):>11}"
+                    + (f"  {row['error']}" if row["error"] else ""))
         if result.graph_source == "offline":
             details.append("  graphs: offline Grappler run (jit_compile functions record no "
                            "runtime graphs)")

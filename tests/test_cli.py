@@ -97,6 +97,26 @@ def test_pasted_code_on_stdin_with_autograph_and_a_failing_mode():
     assert "unsupported operations" in by_mode["xla"]["error"]["message"]
 
 
+def test_ablation_table_is_printed_as_the_report_has_it(tmp_path):
+    code = ("import tensorflow as tf\n\ndef f(x):\n"
+            "    return x * tf.cast(tf.shape(x)[0], tf.float32)\n")
+    path = tmp_path / "r.json"
+    done = cli("inspect", "-", "--mode", "spec", "--call", "float32[4]", "--ablate",
+               "--runs", "20", "--json", str(path), stdin=code)
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(path.read_text())["results"]
+    rows = {row["option"]: row for row in result["ablation"]}
+    # Constant folding off keeps the shape arithmetic Grappler otherwise folds away.
+    assert rows["constant_folding"]["post_nodes"] > result["post"]["nodes"]
+    printed = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()
+               if line.split() and line.split()[0] in rows}
+    assert "leave-one-out ablation" in done.stdout
+    for option, row in rows.items():
+        post_nodes, change, _median = printed[option]
+        assert int(post_nodes) == row["post_nodes"]
+        assert int(change) == row["post_nodes"] - result["post"]["nodes"]
+
+
 def test_user_error_in_a_file_names_the_line(tmp_path):
     path = tmp_path / "model.py"
     path.write_text("import tensorflow as tf\n\ndef step(x):\n    return tf.reshape(x, [7])\n")
