@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import socket
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,7 @@ def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] =
         path.write_bytes(data)
         written.append(path)
 
+    pictures = []
     for result in report.results:
         graphs = graphdefs.mode_graphs(result)
         if graphs is None or not result.graphs:
@@ -71,8 +74,13 @@ def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] =
         for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
             write(graphs.mode, side, "pbtxt", graphdefs.to_text(graph_def).encode("utf-8"))
             write(graphs.mode, side, "pb", result.graphs[side])
-        for view in views.VIEWS if formats else ():
-            for fmt, data in render.draw(graphs, view, formats, options).data.items():
+        pictures += [(graphs, view) for view in (views.VIEWS if formats else ())]
+    # One dot process per picture, as many at once as there are cores: each is single-threaded
+    # and an every-node export of a large model is several seconds of layout per picture.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        drawn = pool.map(lambda job: render.draw(job[0], job[1], formats, options), pictures)
+        for (graphs, view), picture in zip(pictures, drawn, strict=True):
+            for fmt, data in picture.data.items():
                 write(graphs.mode, view, fmt, data)
     return written
 
