@@ -50,14 +50,27 @@ def timing_ecdf(report: Report) -> go.Figure:
 
 
 def grappler_passes(report: Report, mode: str) -> go.Figure:
-    """Nodes removed (negative) or added by each Grappler pass, with its time on hover."""
+    """Nodes removed (negative) or added by each Grappler pass, one bar per pass in the order
+    they ran, with the full pass name, its time and the edge change on hover."""
     result = report.result(mode)
     passes = result.grappler_passes if result else ()
+    # Horizontal bars: pass names are long (the TFG pass carries its whole pipeline in braces)
+    # and would squeeze a vertical chart's plot into a strip above its labels.
+    labels = [f"{p.iteration}: {p.optimizer.split('{', 1)[0]}" for p in passes]
     fig = go.Figure(go.Bar(
-        x=[f"{p.iteration}: {p.optimizer}" for p in passes], y=[p.node_delta for p in passes],
-        customdata=[[p.time_ms, p.nodes_after, p.edge_delta] for p in passes],
-        hovertemplate="%{x}<br>node delta %{y}<br>nodes after %{customdata[1]}"
-                      "<br>edge delta %{customdata[2]}<br>%{customdata[0]} ms<extra></extra>"))
-    fig.update_layout(title=f"{mode}: node change per Grappler pass", yaxis_title="node delta",
-                      height=360, margin=dict(t=40))
+        y=list(range(len(passes))), x=[p.node_delta for p in passes], orientation="h",
+        text=[f"{p.node_delta:+d}" if p.node_delta else "0" for p in passes],
+        textposition="outside", cliponaxis=False,
+        marker_color=["#d62728" if p.node_delta < 0 else "#2ca02c" if p.node_delta > 0
+                      else "#999999" for p in passes],
+        customdata=[[p.optimizer, p.time_ms, p.nodes_after, p.edge_delta] for p in passes],
+        hovertemplate="%{customdata[0]}<br>node delta %{x}<br>nodes after %{customdata[2]}"
+                      "<br>edge delta %{customdata[3]}<br>%{customdata[1]} ms<extra></extra>"))
+    fig.update_yaxes(tickvals=list(range(len(passes))), ticktext=labels, autorange="reversed")
+    # Zero in the middle of the axis: a pass that changed nothing reads as "0" beside it.
+    reach = max([abs(p.node_delta) for p in passes] + [1]) * 1.25
+    fig.update_xaxes(range=[-reach, reach], zeroline=True, zerolinecolor="#888")
+    fig.update_layout(title=f"{mode}: node change per Grappler pass (red removed, green added)",
+                      xaxis_title="node delta", height=110 + 22 * len(passes),
+                      margin=dict(t=40, b=40))
     return fig

@@ -26,3 +26,24 @@ def test_passes_of_one_item_in_rounds():
 
 def test_unknown_item_has_no_passes():
     assert parse_passes(LOG, "__inference_g_1") == ()
+
+
+def test_passes_chart_has_one_bar_per_pass_with_short_labels():
+    from inspector.charts import grappler_passes
+    from inspector.report import ModeResult, Report
+
+    tfg = ("tfg_optimizer{any(tfg-consolidate-attrs,tfg-toposort,"
+           "tfg-shape-inference{graph-version=0})}")
+    first = "I0000 00:00:1.4 4035 meta_optimizer.cc:973] model_pruner"
+    line = (f"I0000 00:00:1.45 4035 meta_optimizer.cc:973] {tfg}: Graph size after: 27 nodes "
+            "(0), 32 edges (0), time = 0.2ms.")
+    log = LOG.replace(first, line + "\n" + first, 1)  # TFG's pass runs first in each round
+    passes = parse_passes(log, "__inference_f_29")
+    report = Report(tensorflow="2.21.0", results=(ModeResult("spec", grappler_passes=passes),))
+    figure = grappler_passes(report, "spec")
+    (bars,) = figure.data
+    assert list(figure.layout.yaxis.ticktext) == [
+        "1: tfg_optimizer", "1: model_pruner", "1: constant_folding", "2: model_pruner",
+        "2: constant_folding"]
+    assert list(bars.x) == [0, -10, -8, 0, 0]
+    assert bars.customdata[0][0] == tfg  # the whole pass name on hover
