@@ -407,8 +407,12 @@ class LocalExecutor:
                 job._fail(Cancelled("the job was cancelled"), tensorflow)
                 return
             if elapsed > limits.timeout_s:
-                job._fail(Timeout(f"the job ran longer than {limits.timeout_s:g} s; simplify the "
-                                  "function or raise the limit (--timeout)"), tensorflow)
+                now = job._progress
+                doing = f" (it was {now.stage}{' mode ' + now.mode if now.mode else ''})"
+                fewer = "make fewer timed calls (--runs, --warmup), " if now.stage == "timing" else ""
+                job._fail(Timeout(f"the job ran longer than {limits.timeout_s:g} s{doing}; "
+                                  f"{fewer}simplify the function or raise the limit (--timeout)"),
+                          tensorflow)
                 return
             if worker.bytes_read > limits.max_report_mb * 2**20:
                 job._fail(ReportTooLarge(f"the worker sent more than {limits.max_report_mb} MB"),

@@ -111,7 +111,8 @@ def test_tensorflow_assertion_failing_while_running(executor):
 def test_endless_loops_time_out(executor, code):
     started = time.monotonic()
     report = run_job(executor, request_for(code), timeout_s=6)
-    assert mode_error(report).type == "Timeout"
+    error = mode_error(report)
+    assert error.type == "Timeout" and "(it was tracing mode tensor)" in error.message
     assert time.monotonic() - started < 60
     assert_good_job_works(executor)
 
