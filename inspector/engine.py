@@ -15,7 +15,7 @@ from typing import Any
 import tensorflow as tf
 from tensorflow.python.eager import context
 
-from inspector import capture, diff, grappler_log, modes, shapes, sources, timing
+from inspector import capture, diff, grappler_log, modes, shapes, sources, timing, turns
 from inspector.errors import ErrorInfo, InspectorError, UsageError
 from inspector.report import AblationRow, ModeResult, Report, ShapeDependentConstants
 from inspector.request import InspectRequest
@@ -150,8 +150,10 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
         error = sources.user_code_error(exc, loaded.path, doing)
         return _ModeRun(ModeResult(mode, error=ErrorInfo.from_exception(error)))
 
-    events("timing", mode, None)
-    fields["timing"] = timing.measure(lambda: fn(*args), first_call_us=first_us, **timing_options)
+    with turns.turn(mode, on_wait=lambda: events("waiting", mode, None),
+                     on_start=lambda: events("timing", mode, None)):
+        fields["timing"] = timing.measure(lambda: fn(*args), first_call_us=first_us,
+                                          **timing_options)
 
     for number, call in enumerate(calls[1:], 2):
         call_args = modes.make_arguments(call, mode, number - 1)
@@ -181,9 +183,10 @@ def _ablate(run: _ModeRun, request: InspectRequest, device: str) -> tuple[Ablati
         try:
             with grappler_options({**request.grappler, option: off_value}):
                 nodes = capture.recompile_post_nodes(run.function, args)
-                measured = timing.measure(lambda: run.function(*args), first_call_us=0.0,
-                                          budget_s=ABLATION_BUDGET_S, warmup=3,
-                                          sync=_sync_for(device))
+                with turns.turn(f"{run.result.mode} without {option}"):
+                    measured = timing.measure(lambda: run.function(*args), first_call_us=0.0,
+                                              budget_s=ABLATION_BUDGET_S, warmup=3,
+                                              sync=_sync_for(device))
             rows.append(AblationRow(option, nodes, measured.median_us))
         except Exception as exc:  # one optimizer's failure leaves the other rows
             rows.append(AblationRow(option, None, None, f"{type(exc).__name__}: {exc}"))

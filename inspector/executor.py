@@ -36,6 +36,7 @@ from inspector.errors import (
 )
 from inspector.report import ModeResult, Report, mode_result_from_dict
 from inspector.request import InspectRequest
+from inspector.turns import TURN_LOCK_ENV
 
 # How often the supervisor checks time, memory and cancellation.
 POLL_S = 0.05
@@ -57,8 +58,8 @@ class Limits:
 class Progress:
     """What a job is doing now, for progress displays."""
 
-    # "queued", "starting", "loading", "tracing", "optimizing", "timing", "analysing",
-    # "ablating", "done", or "failed".
+    # "queued", "starting", "loading", "tracing", "optimizing", "waiting" (for another job's
+    # timed calls to end), "timing", "analysing", "ablating", "done", or "failed".
     stage: str
     mode: str | None = None
     # Modes finished so far.
@@ -227,8 +228,10 @@ class LocalExecutor:
                  python: str = sys.executable, env: dict[str, str] | None = None):
         self.limits = limits
         self._python = python
-        self._env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self._workdir = Path(tempfile.mkdtemp(prefix="inspector-"))
+        # The pool's workers take turns for their timed calls (turns.turn).
+        self._env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1",
+                     TURN_LOCK_ENV: str(self._workdir / "timing.lock")}
         self._jobs: queue.Queue[LocalJob | None] = queue.Queue()
         self._closed = threading.Event()
         self._live: set[_Worker] = set()

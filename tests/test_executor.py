@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
+import re
 import threading
 import time
 
@@ -188,6 +190,25 @@ def test_eight_jobs_from_four_threads_two_crashing(executor):
             assert result.calls[0].spec == f"float32[{n + 1}]"
             assert result.calls[0].signature == f"float32[{n + 1}]"
     assert len(reports) == 8
+
+
+def test_concurrent_jobs_take_turns_for_their_timed_calls(executor):
+    # The fixture's two workers run these at once; their timed loops must not overlap, or each
+    # job's figures would include the other's load. Each worker logs the interval it held.
+    executor.wait_warm()
+    request = dataclasses.replace(request_for(GOOD, modes=("tensor", "spec", "numpy")),
+                                  runs=400, warmup=5)
+    jobs = [executor.submit(request) for _ in range(2)]
+    intervals = []
+    for job in jobs:
+        report = job.result(timeout=120)
+        assert report.error is None and all(r.error is None for r in report.results)
+        held = re.findall(r"inspector: timed (\S+) from ([\d.]+) to ([\d.]+)", job.log)
+        assert [mode for mode, _, _ in held] == ["tensor", "spec", "numpy"]
+        intervals += [(float(start), float(end)) for _, start, end in held]
+    intervals.sort()
+    for (_, end), (next_start, _) in itertools.pairwise(intervals):
+        assert end <= next_start, "two jobs made timed calls at the same time"
 
 
 def test_cancel_and_network_isolation(executor):
