@@ -184,7 +184,11 @@ def _progress() -> None:
     progress = job.progress
     done = f" (finished: {', '.join(progress.modes_done)})" if progress.modes_done else ""
     left, right = st.columns([5, 1])
-    left.info(f"{progress.stage} {progress.mode or ''}{done}".strip())
+    if progress.stage == "waiting":  # another user's job holds the pool's timing turn
+        left.info(f"waiting for another inspection's timed calls to end before timing "
+                  f"{progress.mode}{done}")
+    else:
+        left.info(f"{progress.stage} {progress.mode or ''}{done}".strip())
     if right.button("Cancel", key="cancel"):
         job.cancel()
 
