@@ -414,7 +414,8 @@ class LocalExecutor:
                 doing = f" (it was {now.stage}{' mode ' + now.mode if now.mode else ''})"
                 fewer = "make fewer timed calls (--runs, --warmup), " if now.stage == "timing" else ""
                 job._fail(Timeout(f"the job ran longer than {limits.timeout_s:g} s{doing}; "
-                                  f"{fewer}simplify the function or raise the limit (--timeout)"),
+                                  f"{fewer}simplify the function or raise the limit (--timeout; in the "
+                                  "app: Advanced)"),
                           tensorflow)
                 return
             if worker.bytes_read > limits.max_report_mb * 2**20:
@@ -427,7 +428,8 @@ class LocalExecutor:
             used = worker.memory_mb()
             if used > limits.memory_mb:
                 job._fail(MemoryLimit(f"the worker used {used:.0f} MB, over the {limits.memory_mb} "
-                                      "MB limit; use smaller inputs or raise it (--memory-mb)"),
+                                      "MB limit; use smaller inputs or raise it (--memory-mb; in "
+                                      "the app: Advanced)"),
                           tensorflow)
                 return
 

@@ -110,6 +110,18 @@ def test_user_error_while_tracing_highlights_the_line_and_cancel_works():
     assert at.session_state["report"].results[0].post.nodes > 0
 
 
+def test_limits_set_in_advanced_reach_the_worker():
+    at = app()
+    at.selectbox(key="entry").set_value("(paste your own code)").run()
+    at.text_area(key="code").set_value("def f(x):\n    while True:\n        pass\n").run()
+    at.multiselect(key="modes").set_value(["tensor"]).run()
+    at.number_input(key="time_limit").set_value(3).run()
+    started = time.monotonic()
+    inspect(at)
+    assert time.monotonic() - started < 30
+    assert any("Timeout" in e.value and "longer than 3 s" in e.value for e in at.error)
+
+
 def test_permalink_restores_settings():
     at = app(entry="process_variable_data", mode=["spec", "xla"], call=["float32[7]"])
     assert at.selectbox(key="entry").value == "process_variable_data"

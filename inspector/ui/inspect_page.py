@@ -30,6 +30,10 @@ STARTER = "import tensorflow as tf\n\ndef f(x):\n    return tf.square(x)\n"
 DEFAULT_RUNS = 100
 # How long the click's own run waits for the job before showing progress and Cancel.
 QUICK_ANSWER_S = 1.5
+# Bounds on the limits a user may set in Advanced: one job holds a worker (about 1 GB) and,
+# on a shared dashboard, keeps others queued.
+MAX_TIME_LIMIT_S = 600
+MAX_MEMORY_MB = 16384
 # How often the page asks a running job for progress.
 POLL_S = 0.1
 
@@ -122,9 +126,16 @@ def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]
             overrides = st.text_input("Grappler overrides (KEY=VALUE, space-separated)",
                                       key="grappler", placeholder="constant_folding=off")
             ablate = st.checkbox("Leave-one-out ablation per optimizer", key="ablate")
+            left, right = st.columns(2)
+            time_limit = left.number_input(
+                "Time limit, s (0: 60 s; gallery models their own)", 0, MAX_TIME_LIMIT_S, 0,
+                key="time_limit")
+            memory_mb = right.number_input("Memory limit, MB", 512, MAX_MEMORY_MB,
+                                           Limits.memory_mb, step=512, key="memory_mb")
     options_: dict[str, Any] = {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
                                 "grappler": overrides.split(),
-                                "device": None if device == DEFAULT_DEVICE else device}
+                                "device": None if device == DEFAULT_DEVICE else device,
+                                "time_limit": float(time_limit), "memory_mb": int(memory_mb)}
     return source, function, calls, modes, options_
 
 
@@ -143,7 +154,8 @@ def _function_picker(source: Source) -> str | None:
 
 def _submit(source: Source, function: str | None, calls: list[str], modes: list[str],
             options: dict[str, Any]) -> None:
-    grappler = options.pop("grappler")
+    grappler, time_limit, memory_mb = (options.pop(k) for k in ("grappler", "time_limit",
+                                                                "memory_mb"))
     for stale in ("report", "log", *graphs_tab.CACHES):  # caches are keyed by id(report)
         st.session_state.pop(stale, None)
     st.session_state["source_text"] = source.text
@@ -158,8 +170,10 @@ def _submit(source: Source, function: str | None, calls: list[str], modes: list[
     if request.device:
         params["device"] = request.device
     st.query_params.from_dict(params)
-    limit = gallery.get(source.gallery_name).timeout_s if source.gallery_name else 60.0
-    st.session_state["job"] = executor().submit(request, Limits(timeout_s=limit))
+    if not time_limit:
+        time_limit = gallery.get(source.gallery_name).timeout_s if source.gallery_name else 60.0
+    st.session_state["job"] = executor().submit(request, Limits(timeout_s=time_limit,
+                                                                memory_mb=memory_mb))
 
 
 def _collect(wait_s: float) -> bool:
