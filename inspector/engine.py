@@ -87,13 +87,15 @@ def grappler_options(options: dict[str, bool | int]):
             ctx._thread_local_data.function_call_options = None  # recompile with the old config
 
 
-def _variable_shapes(fn: Any, args: list[Any]) -> dict[str, Any]:
-    """Shapes of the variables the traced function reads (the first call's concrete function,
-    already traced: no retrace). Best effort: without them, variable reads stay unknown."""
+def _traced_shapes(fn: Any, args: list[Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """What the traced function knew (the first call's concrete function, already traced: no
+    retrace): its variable reads' shapes, and every op's output shapes. Best effort: without
+    them, shapes are only what a re-import infers."""
     try:
-        return shapes.variable_read_shapes(fn.get_concrete_function(*args))
+        concrete = fn.get_concrete_function(*args)
+        return shapes.variable_read_shapes(concrete), shapes.traced_shapes(concrete)
     except Exception:  # e.g. a function TensorFlow will not hand out concretely; shapes only
-        return {}
+        return {}, {}
 
 
 @dataclasses.dataclass
@@ -119,6 +121,7 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
     fields: dict[str, Any] = {}
     pre = post = None
     reads: dict[str, Any] = {}
+    traced: dict[str, list[Any]] = {}
     events("tracing", mode, None)
     try:
         if mode == "eager":
@@ -131,7 +134,7 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
             fn(*args)
             first_us = (time.perf_counter_ns() - start) / 1e3
             records = [capture.record_call(fn, args, calls[0], params, earlier, 1, 0)]
-            reads = _variable_shapes(fn, args)
+            reads, traced = _traced_shapes(fn, args)
             events("optimizing", mode, None)
             pre, post, log = capture.offline_graphs(fn, args, device)
             fields.update(graph_source="offline",
@@ -143,7 +146,7 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
             first_us = first.first_call_us
             pre, post = first.pre_graph, first.post_graph
             records = [capture.record_call(fn, args, calls[0], params, earlier, 1, 0)]
-            reads = _variable_shapes(fn, args)
+            reads, traced = _traced_shapes(fn, args)
             passes = grappler_log.parse_passes(first.log, first.item) if first.item else ()
             fields.update(graph_source="runtime", grappler_passes=passes)
     except Exception as exc:
@@ -161,7 +164,8 @@ def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectReq
 
     if pre is not None:
         events("analysing", mode, None)
-        pre_shapes, post_shapes = shapes.shape_table(pre, reads), shapes.shape_table(post, reads)
+        pre_shapes = shapes.shape_table(pre, reads, traced)
+        post_shapes = shapes.shape_table(post, reads)  # Grappler may reuse a name for another value
         fields.update(
             pre=diff.summarize(pre), post=diff.summarize(post), diff=diff.diff_graphs(pre, post),
             shapes={"pre": pre_shapes, "post": post_shapes},

@@ -21,6 +21,17 @@ def variable_read_shapes(concrete_function: Any) -> dict[str, Any]:
             if op.type == "ReadVariableOp" and op.outputs[0].shape.is_fully_defined()}
 
 
+def traced_shapes(concrete_function: Any) -> dict[str, list[Any]]:
+    """Op name -> the static shape of each output, as tracing knew it.
+
+    The pre-Grappler GraphDef is this graph, so its node names match. A re-import knows less
+    where shapes come through functions called inside it: a nested tf.function's call op
+    re-infers through a body whose variable reads have no handle shapes.
+    """
+    return {op.name: [output.shape for output in op.outputs]
+            for op in concrete_function.graph.get_operations()}
+
+
 def _with_known_reads(graph_def: Any, reads: dict[str, Any]) -> Any:
     """A copy of ``graph_def`` for shape inference only: each variable read with a known shape
     becomes a Placeholder of that shape (same name, so the rest of the graph is unchanged)."""
@@ -37,12 +48,15 @@ def _with_known_reads(graph_def: Any, reads: dict[str, Any]) -> Any:
     return patched
 
 
-def shape_table(graph_def: Any, variable_shapes: dict[str, Any] | None = None) -> ShapeTable:
+def shape_table(graph_def: Any, variable_shapes: dict[str, Any] | None = None,
+                traced: dict[str, list[Any]] | None = None) -> ShapeTable:
     """Import ``graph_def`` into an empty ``tf.Graph`` and read each output's static shape.
 
     Runtime graphs carry shapes only on ``_Arg``; importing re-runs shape inference.
     ``variable_shapes`` (from ``variable_read_shapes``) lets variable reads infer too.
-    Handle outputs (resources, variants) are shown by dtype and not counted as unknown.
+    ``traced`` (from ``traced_shapes``; only for the pre-Grappler graph, whose names are the
+    traced ones) completes each output with what tracing knew. Handle outputs (resources,
+    variants) are shown by dtype and not counted as unknown.
     """
     import tensorflow as tf
 
@@ -59,13 +73,18 @@ def shape_table(graph_def: Any, variable_shapes: dict[str, Any] | None = None) -
     unknown = 0
     for op in graph.get_operations():
         shapes = []
-        for output in op.outputs:
+        known = (traced or {}).get(op.name, [])
+        for index, output in enumerate(op.outputs):
             if output.dtype.name in HANDLE_DTYPES:
                 shapes.append(output.dtype.name)
                 continue
-            if not output.shape.is_fully_defined():
+            shape = output.shape
+            if not shape.is_fully_defined() and index < len(known) \
+                    and shape.is_compatible_with(known[index]):
+                shape = shape.merge_with(known[index])
+            if not shape.is_fully_defined():
                 unknown += 1
-            shapes.append(_format(output.shape))
+            shapes.append(_format(shape))
         nodes.append(NodeShapes(op.name, ops.get(op.name, op.type), tuple(shapes)))
     return ShapeTable(tuple(nodes), unknown)
 

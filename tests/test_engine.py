@@ -188,3 +188,27 @@ def test_variable_reads_get_the_shapes_of_the_traced_function():
     assert result.unknown_shape_outputs == {"pre": 0, "post": 0}
     handles = [n for n in result.shapes["pre"].nodes if n.outputs == ("resource",)]
     assert len(handles) == len(reads)  # the resource arguments, shown by dtype
+
+
+NESTED = ("import tensorflow as tf\n\nv = tf.Variable(tf.ones([4, 4]))\n\n@tf.function\n"
+          "def inner(x):\n    return tf.matmul(x, v)\n\ndef outer(x):\n    return inner(x) + 1.0\n")
+
+
+def test_pre_graph_shapes_through_a_nested_function_are_the_traced_ones():
+    """A re-import infers a nested tf.function's call through a body whose variable read has
+    no shape; the pre graph is the traced graph, so the report takes tracing's shapes."""
+    source = sources.Source(NESTED, "nested.py")
+    request = prepare(source, "outer", ["float32[2,4]"], ["spec", "spec-dynamic"], runs=3,
+                      warmup=1)
+    report = engine.run(request)
+    outer = sources.load_function(source, "outer").function
+    for mode, dims in (("spec", [2, 4]), ("spec-dynamic", [None, None])):
+        concrete = tf.function(outer).get_concrete_function(tf.TensorSpec(dims, tf.float32))
+        calls = [op for op in concrete.graph.get_operations()
+                 if op.type == "StatefulPartitionedCall"]
+        assert len(calls) == 1
+        expected = "(" + ", ".join(str(d) for d in calls[0].outputs[0].shape.as_list()) + ")"
+        nodes = {n.name: n for n in report.result(mode).shapes["pre"].nodes}
+        assert nodes[calls[0].name].outputs == (expected,)
+    assert report.result("spec").unknown_shape_outputs["pre"] == 0
+    assert report.result("spec-dynamic").unknown_shape_outputs["pre"] > 0
