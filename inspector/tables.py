@@ -74,10 +74,11 @@ def shapes(report: Report, mode: str, only_unknown: bool = False) -> list[Row]:
 
 
 def retracing(report: Report) -> list[Row]:
-    """Each call of each mode: whether it traced, why, the signature, or why it was refused."""
+    """Each call of each mode: whether it traced, why, the signature, or the error type that
+    refused it (the reason carries TensorFlow's message)."""
     return [{"mode": r.mode, "call": number, "spec": c.spec,
              "traced": c.traced, "reason": c.reason, "signature": c.signature or "",
-             "refused": str(c.error) if c.error else ""}
+             "refused": c.error.type if c.error else ""}
             for r in report.results for number, c in enumerate(r.calls, 1)]
 
 
