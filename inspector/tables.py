@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inspector import diff
 from inspector.report import Report
 
 Row = dict[str, Any]
@@ -43,6 +44,26 @@ def rewrites(report: Report, mode: str) -> list[Row]:
             + [{"node": w.name, "what": "rewired",
                 "detail": f"{', '.join(w.pre_inputs)} -> {', '.join(w.post_inputs)}"}
                for w in d.rewired])
+
+
+def mode_comparison(graph_a: Any, graph_b: Any, mode_a: str, mode_b: str) -> list[Row]:
+    """How two modes' graphs (both pre or both post Grappler) differ, node by node: nodes only
+    one of them has, ops that differ (a Const in one mode only is a shape or value TensorFlow
+    knew there), and inputs that differ. Empty when the graphs have the same nodes, ops and
+    inputs."""
+    d = diff.diff_graphs(graph_a, graph_b)
+    ops_a = {n.name: n.op for n in graph_a.node}
+    ops_b = {n.name: n.op for n in graph_b.node}
+    return ([{"node": n, "difference": f"only in {mode_a}", "detail": ops_a[n]}
+             for n in d.removed]
+            + [{"node": n, "difference": f"only in {mode_b}", "detail": ops_b[n]}
+               for n in d.added]
+            + [{"node": c.name, "difference": "op differs",
+                "detail": f"{mode_a}: {c.pre_op}, {mode_b}: {c.post_op}"} for c in d.op_changed]
+            + [{"node": w.name, "difference": "inputs differ",
+                "detail": f"{mode_a}: {', '.join(w.pre_inputs)}; "
+                          f"{mode_b}: {', '.join(w.post_inputs)}"}
+               for w in d.rewired if w.name not in {c.name for c in d.op_changed}])
 
 
 def _unknown(shape: str) -> bool:

@@ -122,6 +122,29 @@ def test_limits_set_in_advanced_reach_the_worker():
     assert any("Timeout" in e.value and "longer than 3 s" in e.value for e in at.error)
 
 
+def test_compare_two_modes_in_the_rewrites_tab():
+    # Seed example 2 asks which nodes differ between the numpy and spec modes.
+    at = app(entry="process_data_spec", mode=["numpy", "spec"])
+    inspect(at)
+    at.session_state["result_tab"] = "Rewrites"
+    at.run()
+    assert any(s.value.startswith("The same graph before Grappler") for s in at.success)
+    at.radio(key="compare_side").set_value("after Grappler").run()
+    assert any(s.value.startswith("The same graph after Grappler") for s in at.success)
+    # With None dims, tf.shape and tf.size stay ops; with fixed shapes tracing made them
+    # constants: the engine's own shape-dependent list names the same nodes.
+    at = app(entry="shape_folding", mode=["spec-dynamic", "spec"])
+    inspect(at)
+    at.session_state["result_tab"] = "Rewrites"
+    at.run()
+    at.selectbox(key="compare_a").set_value("spec-dynamic").run()
+    frame = at.dataframe[-1].value  # the comparison, below the mode's own rewrites
+    differs = set(frame[frame["difference"] == "op differs"]["node"])
+    report = at.session_state["report"]
+    assert differs == set(report.shape_dependent_constants.pre)
+    assert all("spec: Const" in d for d in frame[frame["difference"] == "op differs"]["detail"])
+
+
 def test_permalink_restores_settings():
     at = app(entry="process_variable_data", mode=["spec", "xla"], call=["float32[7]"])
     assert at.selectbox(key="entry").value == "process_variable_data"

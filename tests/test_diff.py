@@ -26,3 +26,18 @@ def test_summary_counts_ops():
     summary = summarize(load_pbtxt("folding_pre.pbtxt"))
     assert summary.nodes == 7
     assert summary.ops == {"_Arg": 1, "Const": 2, "Mul": 2, "Identity": 1, "_Retval": 1}
+
+
+def test_mode_comparison_rows_name_each_difference_once():
+    from inspector.tables import mode_comparison
+
+    pre, post = load_pbtxt("folding_pre.pbtxt"), load_pbtxt("folding_post.pbtxt")
+    assert mode_comparison(pre, pre, "numpy", "spec") == []
+    rows = {(r["node"], r["difference"]): r["detail"]
+            for r in mode_comparison(pre, post, "a", "b")}
+    assert rows == {
+        ("a", "only in a"): "Const", ("b", "only in a"): "Const",
+        ("Identity", "only in a"): "Identity",
+        ("ConstantFolding/y-folded", "only in b"): "Const",
+        ("scale", "op differs"): "a: Mul, b: Const",  # not also listed as rewired
+        ("output_RetVal", "inputs differ"): "a: Identity; b: y"}

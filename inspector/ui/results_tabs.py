@@ -41,7 +41,38 @@ def rewrites(report: Report) -> None:
     mode = _mode_picker(report, "rewrites_mode", "diff")
     if mode:
         st.dataframe(pd.DataFrame(tables.rewrites(report, mode)), hide_index=True,
-                     use_container_width=True)
+                     width="stretch")
+    _compare_modes(report)
+
+
+def _compare_modes(report: Report) -> None:
+    """Two modes' graphs side by side as a node-by-node difference (e.g. numpy against spec:
+    does a NumPy argument change what is traced or what Grappler does?)."""
+    modes = [r.mode for r in report.results if r.graphs]
+    if len(modes) < 2:
+        return
+    st.subheader("Compare two modes")
+    left, middle, right = st.columns(3)
+    first: Any = left.selectbox("Mode", modes, key="compare_a",
+                                index=modes.index("numpy") if "numpy" in modes else 0)
+    others = [m for m in modes if m != first]
+    second: Any = middle.selectbox("against", others, key="compare_b",
+                                   index=others.index("spec") if "spec" in others else 0)
+    side: Any = right.radio("Graphs", ["before Grappler", "after Grappler"], key="compare_side",
+                            horizontal=True)
+    graphs_a = graphs_tab.mode_graphs(report, first)
+    graphs_b = graphs_tab.mode_graphs(report, second)
+    if graphs_a is None or graphs_b is None:
+        return
+    pre = side == "before Grappler"
+    graph_a, graph_b = (graphs_a.pre, graphs_b.pre) if pre else (graphs_a.post, graphs_b.post)
+    rows = tables.mode_comparison(graph_a, graph_b, first, second)
+    counts = f"{first} {len(graph_a.node)} nodes, {second} {len(graph_b.node)} nodes"
+    if not rows:
+        st.success(f"The same graph {side}: same nodes, ops and inputs ({counts}).")
+        return
+    st.caption(f"{len(rows)} differences ({counts}).")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def shapes(report: Report) -> None:
@@ -58,12 +89,12 @@ def shapes(report: Report) -> None:
                "None dims (compared with the spec-dynamic mode).")
     st.dataframe(frame.style.apply(lambda row: ["background-color: #fff3b0" if row[marked]
                                                 else "" for _ in row], axis=1),
-                 hide_index=True, use_container_width=True)
+                 hide_index=True, width="stretch")
 
 
 def retracing(report: Report) -> None:
     st.dataframe(pd.DataFrame(tables.retracing(report)), hide_index=True, key="retracing",
-                 use_container_width=True)
+                 width="stretch")
 
 
 def passes(report: Report) -> None:
