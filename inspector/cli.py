@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", metavar="PATH", help="write the JSON report ('-': stdout)")
     inspect.add_argument("--ablate", action="store_true",
                          help="leave-one-out table: each Grappler optimizer turned off")
+    inspect.add_argument("--compare", type=_mode_pair, metavar="A,B",
+                         help="print how two modes' graphs differ node by node, before and "
+                              "after Grappler, e.g. numpy,spec")
     inspect.add_argument("--grappler", action="append", default=[], metavar="KEY=VALUE",
                          help="override a Grappler option, e.g. constant_folding=off")
     inspect.add_argument("--timeout", type=float, help="seconds per inspection (default 60; "
@@ -93,6 +96,16 @@ def _hops(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a number of hops (0, 1, 2, ...), not {text!r}")
     return int(text)
+
+
+def _mode_pair(text: str) -> tuple[str, str]:
+    pair = tuple(m.strip() for m in text.split(","))
+    graph_modes = [m for m in specs.MODES if m != "eager"]
+    if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(graph_modes):
+        raise argparse.ArgumentTypeError(
+            f"expected two different modes with graphs, e.g. numpy,spec (from "
+            f"{', '.join(graph_modes)}), not {text!r}")
+    return pair[0], pair[1]
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -249,6 +262,30 @@ def format_summary(report: Report) -> str:
     return "\n".join(lines)
 
 
+def format_comparison(report: Report, mode_a: str, mode_b: str) -> str:
+    """Two modes' graphs, before and after Grappler, node by node (from the GraphDefs the
+    worker sent)."""
+    from inspector import graphdefs  # the protos load only when comparing or exporting
+
+    results = [report.result(mode_a), report.result(mode_b)]
+    graphs = [graphdefs.mode_graphs(r) if r is not None else None for r in results]
+    if graphs[0] is None or graphs[1] is None:
+        failed = [m for m, g in zip((mode_a, mode_b), graphs, strict=True) if g is None]
+        return f"{mode_a} vs {mode_b}: not compared, {' and '.join(failed)} has no graphs"
+    lines = []
+    for side, label in (("pre", "before Grappler"), ("post", "after Grappler")):
+        graph_a, graph_b = getattr(graphs[0], side), getattr(graphs[1], side)
+        rows = tables.mode_comparison(graph_a, graph_b, mode_a, mode_b)
+        sizes = f"{len(graph_a.node)} and {len(graph_b.node)} nodes"
+        if not rows:
+            lines.append(f"{mode_a} vs {mode_b} {label}: the same graph (same nodes, ops and "
+                         f"inputs; {sizes})")
+            continue
+        lines.append(f"{mode_a} vs {mode_b} {label}: {len(rows)} differences ({sizes})")
+        lines += [f"  {row['node']}: {row['difference']}: {row['detail']}" for row in rows]
+    return "\n".join(lines)
+
+
 def _progress_printer(err: TextIO):
     def show(progress: Progress) -> None:
         where = f" {progress.mode}" if progress.mode else ""
@@ -263,7 +300,12 @@ def _inspect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         source = sources.read_source(args.source)
         request = prepare(source, args.function, args.call, args.mode, args.grappler,
                           device=args.device, runs=args.runs, warmup=args.warmup,
-                          budget_s=args.budget, ablate=args.ablate, include_graphs=exporting)
+                          budget_s=args.budget, ablate=args.ablate,
+                          include_graphs=exporting or args.compare is not None)
+        missing = [m for m in args.compare or () if m not in request.modes]
+        if missing:
+            raise UsageError(f"--compare {','.join(args.compare)} needs both modes in the run; "
+                             f"add {' '.join('--mode ' + m for m in missing)}")
         if args.html or (args.graphs and args.format):
             render.dot_command()  # fail before the inspection, not after it
         _prepare_outputs(args)
@@ -287,6 +329,8 @@ def _inspect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_MODE_FAILED
     if args.json != "-":
         out.write(format_summary(report) + "\n")
+        if args.compare and report.error is None:
+            out.write("\n" + format_comparison(report, *args.compare) + "\n")
     if report.error is not None:
         err.write(f"error: {report.error}\n")
         for frame in report.error.frames:

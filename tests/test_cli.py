@@ -38,6 +38,10 @@ def test_gallery_lists_the_seed_examples_first():
     (["inspect", "gallery:process_data", "--grappler", "folding=off"], "bad grappler override"),
     (["inspect", "gallery:process_data", "--format", "gif"], "unknown picture format(s) gif"),
     (["inspect", "gallery:process_data", "--changes-only", "-1"], "number of hops"),
+    (["inspect", "gallery:process_data", "--mode", "numpy", "--compare", "numpy,spec"],
+     "needs both modes in the run; add --mode spec"),
+    (["inspect", "gallery:process_data", "--compare", "numpy,eager"],
+     "two different modes with graphs"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_input_is_one_line_exit_2_and_a_json_report(tmp_path, args, fragment):
@@ -115,6 +119,23 @@ def test_ablation_table_is_printed_as_the_report_has_it(tmp_path):
         post_nodes, change, _median = printed[option]
         assert int(post_nodes) == row["post_nodes"]
         assert int(change) == row["post_nodes"] - result["post"]["nodes"]
+
+
+def test_compare_prints_what_differs_between_two_modes(tmp_path):
+    path = tmp_path / "r.json"
+    done = cli("inspect", "gallery:shape_folding", "--mode", "spec-dynamic", "--mode", "spec",
+               "--compare", "spec-dynamic,spec", "--runs", "5", "--json", str(path))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(path.read_text())
+    lines = done.stdout.splitlines()
+    start = lines.index(next(line for line in lines
+                             if line.startswith("spec-dynamic vs spec before Grappler")))
+    end = lines.index(next(line for line in lines
+                           if line.startswith("spec-dynamic vs spec after Grappler")))
+    differing = {line.split(":")[0].strip() for line in lines[start + 1:end]}
+    # The engine's own list of nodes constant only with fixed shapes names the same nodes.
+    assert differing == set(report["shape_dependent_constants"]["pre"])
+    assert all(line.endswith("spec: Const") for line in lines[start + 1:end])
 
 
 def test_user_error_in_a_file_names_the_line(tmp_path):
