@@ -2,21 +2,23 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup system browser run cli test lint bench clean
+.PHONY: setup system browser run cli test test-fast lint bench clean
 
-$(STAMP): requirements.txt
+# The pinned packages, then this package in editable mode (console script tf-graph-inspector).
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 system:
 	scripts/ensure-system.sh
 
 browser:
-	scripts/ensure-system.sh --browser
+	scripts/ensure-system.sh --test
 
 setup: $(STAMP) system
 
@@ -24,10 +26,15 @@ run: setup
 	$(PY) -m streamlit run app.py
 
 cli: setup
-	$(PY) -m inspector inspect gallery:process_data
+	$(VENV)/bin/tf-graph-inspector inspect gallery:process_data
 
+# Everything: workers, PostgreSQL, chromium.
 test: setup browser
 	$(PY) -m pytest
+
+# No worker processes, no browser: the pure parts and the in-process engine, in about a minute.
+test-fast: setup
+	$(PY) -m pytest -m "not worker and not browser and not postgres"
 
 lint: setup
 	$(VENV)/bin/ruff check inspector tests bench app.py

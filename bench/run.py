@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 PY = sys.executable
 SEEDS = ("process_data", "process_data_spec", "process_variable_data")
 
@@ -33,7 +32,8 @@ RAW_SCRIPT = textwrap.dedent('''
     import numpy as np
     import tensorflow as tf
     from tensorflow.python.eager import context
-    from inspector import engine, gallery, sources
+    from inspector.engine import inspection
+    from inspector.inputs import gallery, sources
     entry = gallery.get(sys.argv[1])
     modes, repeats = sys.argv[2].split(","), int(sys.argv[3])
     shape = [int(d) for d in entry.calls[0].split("[")[1].rstrip("]").split(",")]
@@ -52,7 +52,7 @@ RAW_SCRIPT = textwrap.dedent('''
         # file names but not across line numbers, so each request's code starts lower.
         source = sources.read_source("gallery:" + entry.name)
         source = sources.Source("\\n" * number + source.text, source.filename)
-        fn = sources.load_function(source, entry.function).function
+        fn = loader.load_function(source, entry.function).function
         for mode in modes:
             g = builds[mode](fn)
             arg = x if mode in ("numpy", "reduce-retracing") else tf.constant(x)
@@ -72,7 +72,7 @@ RAW_SCRIPT = textwrap.dedent('''
     if repeats == 0:
         one_request(0)
     else:
-        engine.warm_up()
+        inspection.warm_up()
         times = []
         for number in range(repeats):
             start = time.perf_counter()
@@ -96,16 +96,18 @@ def stages(names: tuple[str, ...]) -> None:
     code = textwrap.dedent('''
         import json, sys, time
         t = time.perf_counter(); import tensorflow as tf; t_import = time.perf_counter() - t
-        from inspector import capture, diff, gallery, modes, shapes, sources, timing
-        from inspector.specs import parse_calls
+        from inspector.engine import capture, functions, shapes, timing
+        from inspector.graphs import diff
+        from inspector.inputs import gallery, sources
+        from inspector.inputs.calls import parse_calls
         out = {"import": t_import}
         for name in sys.argv[1:]:
             e = gallery.get(name); row = {}
             t = time.perf_counter()
-            f = sources.load_function(sources.read_source("gallery:" + name), e.function).function
+            f = loader.load_function(sources.read_source("gallery:" + name), e.function).function
             row["load"] = time.perf_counter() - t
             call = parse_calls(e.calls)[0]
-            fn = modes.build_function(f, "spec", call); args = modes.make_arguments(call, "spec", 0)
+            fn = functions.build_function(f, "spec", call); args = functions.make_arguments(call, "spec", 0)
             t = time.perf_counter(); first = capture.capture_first_call(fn, args)
             row["trace+optimize+first call+capture"] = time.perf_counter() - t
             t = time.perf_counter(); diff.diff_graphs(first.pre_graph, first.post_graph)
@@ -152,9 +154,9 @@ def raw_warm(name: str, modes: tuple[str, ...], repeats: int) -> list[float]:
 
 
 def executor_latency(repeats: int) -> None:
-    from inspector.executor import LocalExecutor
-    from inspector.request import prepare
-    from inspector.sources import read_source
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
 
     print("\n### Worker pool: request to report (100 timed runs per mode)\n")
     request = prepare(read_source("gallery:process_data"), runs=100)
@@ -196,10 +198,11 @@ def render_times(names: tuple[str, ...]) -> None:
     """Pictures of large models, drawn in this process (no TensorFlow) from a worker's report."""
     import tempfile
 
-    from inspector import export, graphdefs, render, views
-    from inspector.executor import LocalExecutor
-    from inspector.request import prepare
-    from inspector.sources import read_source
+    from inspector.graphs import protos, render, views
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+    from inspector.output import files
 
     print("\n### Rendering (mode spec; seconds, dot included)\n")
     print("| model | nodes pre/post | overview pre (svg) | overview post (svg) | diff (svg) | "
@@ -210,7 +213,7 @@ def render_times(names: tuple[str, ...]) -> None:
             request = prepare(read_source(f"gallery:{name}"), modes=["spec"], runs=3, warmup=1,
                               include_graphs=True)
             report = pool.submit(request).result()
-            graphs = graphdefs.mode_graphs(report.results[0])
+            graphs = protos.mode_graphs(report.results[0])
             assert graphs is not None, report.results[0].error
             cells = []
             for view in views.VIEWS:
@@ -221,7 +224,7 @@ def render_times(names: tuple[str, ...]) -> None:
             for formats in (("svg", "pdf"), ("svg", "pdf", "png")):
                 with tempfile.TemporaryDirectory() as out:
                     start = time.perf_counter()
-                    export.write_graphs(report, out, formats, expanded)
+                    files.write_graphs(report, out, formats, expanded)
                     cells.append(time.perf_counter() - start)
             print(f"| {name} | {len(graphs.pre.node)}/{len(graphs.post.node)} | "
                   + " | ".join(f"{c:.2f}" for c in cells) + " |")

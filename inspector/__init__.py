@@ -21,10 +21,11 @@ from inspector.errors import (
     UserCodeError,
     WorkerCrashed,
 )
-from inspector.executor import Executor, Limits, LocalExecutor
+from inspector.inputs.request import InspectRequest, prepare
+from inspector.inputs.sources import Source, read_source
+from inspector.jobs.executor import Executor, Limits
+from inspector.jobs.local import LocalExecutor
 from inspector.report import ModeResult, Report
-from inspector.request import InspectRequest, prepare
-from inspector.sources import Source, read_source
 
 __all__ = [
     "inspect", "Report", "ModeResult", "InspectRequest", "Source", "Limits", "Executor",

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from inspector import gallery, render, sources, specs, tables
 from inspector.errors import (
     ErrorInfo,
     GraphvizMissing,
@@ -18,10 +17,14 @@ from inspector.errors import (
     RenderError,
     UsageError,
 )
-from inspector.executor import Limits, Progress, run_one
+from inspector.graphs import render
+from inspector.graphs.views import ViewOptions
+from inspector.inputs import gallery, modes, sources
+from inspector.inputs.request import prepare
+from inspector.jobs.executor import Limits, Progress
+from inspector.jobs.local import run_one
+from inspector.output import tables
 from inspector.report import Report
-from inspector.request import prepare
-from inspector.views import ViewOptions
 
 EXIT_OK, EXIT_MODE_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -38,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m inspector",
+    parser = _Parser(prog="tf-graph-inspector",
                      description="See what tf.function and Grappler do to a Python function.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     inspect = commands.add_parser("inspect", help="trace, optimize, diff and time a function")
@@ -46,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--function", help="the function to inspect (optional when the source "
                                             "defines exactly one)")
     inspect.add_argument("--mode", action="append", default=[], metavar="MODE",
-                         help="repeatable: " + ", ".join(specs.MODES) + ", all (default: all)")
+                         help="repeatable: " + ", ".join(modes.MODES) + ", all (default: all)")
     inspect.add_argument("--call", action="append", default=[], metavar="SPEC",
                          help="repeatable, one call each: e.g. 'float32[2,3]; int32[]'")
     inspect.add_argument("--device", help="e.g. CPU:0 or GPU:0 (default: TensorFlow's choice)")
@@ -100,7 +103,7 @@ def _hops(text: str) -> int:
 
 def _mode_pair(text: str) -> tuple[str, str]:
     pair = tuple(m.strip() for m in text.split(","))
-    graph_modes = [m for m in specs.MODES if m != "eager"]
+    graph_modes = [m for m in modes.MODES if m != "eager"]
     if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(graph_modes):
         raise argparse.ArgumentTypeError(
             f"expected two different modes with graphs, e.g. numpy,spec (from "
@@ -142,16 +145,17 @@ def _view_options(args: argparse.Namespace) -> ViewOptions:
 
 
 def _export(report: Report, args: argparse.Namespace, err: TextIO) -> None:
-    from inspector import export  # Plotly and the protos load only when exporting
+    from inspector.output import files  # Plotly and the protos load only when exporting
+    from inspector.output.html_report import html_report
 
     options = _view_options(args)
     written: list[Path] = []
     if args.graphs:
-        written += export.write_graphs(report, args.graphs, args.format, options)
+        written += files.write_graphs(report, args.graphs, args.format, options)
     if args.tensorboard:
-        written += export.write_tensorboard(report, args.tensorboard)
+        written += files.write_tensorboard(report, args.tensorboard)
     if args.html:
-        Path(args.html).write_text(export.html_report(report, options), encoding="utf-8")
+        Path(args.html).write_text(html_report(report, options), encoding="utf-8")
         written.append(Path(args.html))
     for path in written:
         err.write(f"wrote {path}\n")
@@ -265,10 +269,10 @@ def format_summary(report: Report) -> str:
 def format_comparison(report: Report, mode_a: str, mode_b: str) -> str:
     """Two modes' graphs, before and after Grappler, node by node (from the GraphDefs the
     worker sent)."""
-    from inspector import graphdefs  # the protos load only when comparing or exporting
+    from inspector.graphs import protos  # the protos load only when comparing or exporting
 
     results = [report.result(mode_a), report.result(mode_b)]
-    graphs = [graphdefs.mode_graphs(r) if r is not None else None for r in results]
+    graphs = [protos.mode_graphs(r) if r is not None else None for r in results]
     if graphs[0] is None or graphs[1] is None:
         failed = [m for m, g in zip((mode_a, mode_b), graphs, strict=True) if g is None]
         return f"{mode_a} vs {mode_b}: not compared, {' and '.join(failed)} has no graphs"
@@ -354,7 +358,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
                       f"{' | '.join(entry.calls)}\n{'':<24}{entry.hint}\n")
         return EXIT_OK
     if args.command == "devices":
-        from inspector.executor import LocalExecutor
+        from inspector.jobs.local import LocalExecutor
 
         with LocalExecutor(workers=1) as executor:
             try:

@@ -174,8 +174,6 @@ class ModeResult:
     pre: GraphSummary | None = None
     post: GraphSummary | None = None
     diff: GraphDiff | None = None
-    # Outputs with a not fully defined static shape: {"pre": n, "post": n}.
-    unknown_shape_outputs: dict[str, int] | None = None
     # Every node's static shapes: {"pre": table, "post": table}.
     shapes: dict[str, ShapeTable] | None = None
     timing: Timing | None = None
@@ -185,6 +183,16 @@ class ModeResult:
     ablation: tuple[AblationRow, ...] = ()
     # Serialized GraphDefs {"pre": bytes, "post": bytes}; left out of the JSON report unless asked.
     graphs: dict[str, bytes] | None = field(default=None, compare=False)
+
+    # Properties the JSON form carries beside the fields (kept for readers of older reports).
+    DERIVED_JSON: typing.ClassVar[tuple[str, ...]] = ("unknown_shape_outputs",)
+
+    @property
+    def unknown_shape_outputs(self) -> dict[str, int] | None:
+        """Outputs with a not fully defined static shape: {"pre": n, "post": n}."""
+        if not self.shapes:
+            return None
+        return {side: table.unknown_outputs for side, table in self.shapes.items()}
 
 
 @dataclass(frozen=True)
@@ -255,6 +263,8 @@ def to_data(value: Any, include_graphs: bool) -> Any:
             if f.name == "graphs" and not include_graphs:
                 continue
             out[f.name] = to_data(getattr(value, f.name), include_graphs)
+        for name in getattr(value, "DERIVED_JSON", ()):
+            out[name] = to_data(getattr(value, name), include_graphs)
         return out
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Make sure the system packages exist: Graphviz's `dot` (pictures) and, with --browser,
-# Debian's chromium (real-browser tests). Installs them with apt where we are root.
+# Make sure the system packages exist: Graphviz's `dot` (pictures) and, with --test, what the
+# test suite starts for real: Debian's chromium (browser tests) and PostgreSQL's server binaries
+# (saved runs on PostgreSQL). Installs them with apt where we are root.
 set -euo pipefail
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
-if [[ "${1:-}" == "--browser" ]]; then
+if [[ "${1:-}" == "--test" ]]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 fi
 [[ ${#need[@]} -eq 0 ]] && exit 0
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,21 @@ os.environ.setdefault("TF_CPP_VMODULE", "meta_optimizer=1")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-sys.path.insert(0, str(ROOT))
 
 
 def load_pbtxt(name: str):
     """A GraphDef from tests/data (protobuf text), read with TensorBoard's copy of the protos so
     pure tests stay free of TensorFlow."""
-    from inspector.graphdefs import parse_text
+    from inspector.graphs.protos import parse_text
 
     return parse_text((DATA / name).read_text())
 
 
 def fixture_graphs(mode: str = "spec"):
     """The constant-folding fixture as one mode's pre/post graphs with their diff."""
-    from inspector.diff import diff_graphs
+    from inspector.graphs.diff import diff_graphs
+    from inspector.graphs.protos import ModeGraphs
     from inspector.report import NodeShapes, ShapeTable
-    from inspector.views import ModeGraphs
 
     pre, post = load_pbtxt("folding_pre.pbtxt"), load_pbtxt("folding_post.pbtxt")
 
@@ -44,7 +42,7 @@ def fixture_graphs(mode: str = "spec"):
 @pytest.fixture(scope="session")
 def executor():
     """Two pre-started workers shared by the tests that need isolation."""
-    from inspector.executor import LocalExecutor
+    from inspector.jobs.local import LocalExecutor
 
     with LocalExecutor(workers=2) as pool:
         yield pool

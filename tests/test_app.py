@@ -39,8 +39,8 @@ def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out(executor):
     inspect(at)
     assert not at.exception
     # The same inspection through the engine's own entry point, outside the app.
-    from inspector.request import prepare
-    from inspector.sources import read_source
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
 
     expected = executor.submit(prepare(read_source("gallery:process_data"),
                                        modes=["numpy", "spec", "spec-dynamic"], runs=5)).result()

@@ -1,6 +1,6 @@
 """The pre/post diff on small GraphDef fixtures (no TensorFlow function runs)."""
 
-from inspector.diff import diff_graphs, summarize
+from inspector.graphs.diff import diff_graphs, summarize
 from tests.conftest import load_pbtxt
 
 
@@ -29,7 +29,7 @@ def test_summary_counts_ops():
 
 
 def test_mode_comparison_rows_name_each_difference_once():
-    from inspector.tables import mode_comparison
+    from inspector.output.tables import mode_comparison
 
     pre, post = load_pbtxt("folding_pre.pbtxt"), load_pbtxt("folding_post.pbtxt")
     assert mode_comparison(pre, pre, "numpy", "spec") == []

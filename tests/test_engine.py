@@ -14,9 +14,10 @@ pytestmark = pytest.mark.tf
 tf = pytest.importorskip("tensorflow")
 from tensorflow.python.eager import context  # noqa: E402
 
-from inspector import engine, gallery, sources  # noqa: E402
-from inspector.request import prepare  # noqa: E402
-from inspector.specs import PythonArg, parse_calls  # noqa: E402
+from inspector.engine import inspection, loader  # noqa: E402
+from inspector.inputs import gallery, sources  # noqa: E402
+from inspector.inputs.calls import PythonArg, parse_calls  # noqa: E402
+from inspector.inputs.request import prepare  # noqa: E402
 
 SMALL = [e.name for e in gallery.ENTRIES if e.timeout_s <= 60]
 LARGE = [e.name for e in gallery.ENTRIES if e.timeout_s > 60]
@@ -28,13 +29,13 @@ def inspect_entry(name: str, modes=("all",)):
     if name not in _reports:
         source = sources.read_source(f"gallery:{name}")
         request = prepare(source, modes=modes, runs=5, warmup=1)
-        _reports[name] = engine.run(request)
+        _reports[name] = inspection.run(request)
     return _reports[name]
 
 
 def direct_function(entry, mode):
     """Build the mode's tf.function and arguments with TensorFlow's API, not the inspector's."""
-    loaded = sources.load_function(sources.read_source(f"gallery:{entry.name}"), entry.function)
+    loaded = loader.load_function(sources.read_source(f"gallery:{entry.name}"), entry.function)
     calls = parse_calls(entry.calls)
 
     def arguments(call, as_numpy):
@@ -166,7 +167,7 @@ def test_overrides_and_ablation_change_what_grappler_does():
     source = sources.read_source("gallery:constant_arithmetic")
     request = prepare(source, modes=["spec"], grappler=["constant_folding=off"], runs=3,
                       warmup=1, ablate=True)
-    result = engine.run(request).result("spec")
+    result = inspection.run(request).result("spec")
     assert result.diff.folded == ()
     rows = {row.option: row for row in result.ablation}
     assert rows["disable_meta_optimizer"].post_nodes == result.pre.nodes
@@ -200,8 +201,8 @@ def test_pre_graph_shapes_through_a_nested_function_are_the_traced_ones():
     source = sources.Source(NESTED, "nested.py")
     request = prepare(source, "outer", ["float32[2,4]"], ["spec", "spec-dynamic"], runs=3,
                       warmup=1)
-    report = engine.run(request)
-    outer = sources.load_function(source, "outer").function
+    report = inspection.run(request)
+    outer = loader.load_function(source, "outer").function
     for mode, dims in (("spec", [2, 4]), ("spec-dynamic", [None, None])):
         concrete = tf.function(outer).get_concrete_function(tf.TensorSpec(dims, tf.float32))
         calls = [op for op in concrete.graph.get_operations()

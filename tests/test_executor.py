@@ -14,9 +14,9 @@ import psutil
 import pytest
 
 from inspector.errors import CallSpecError, FunctionNotFound, SourceError
-from inspector.executor import Limits
-from inspector.request import InspectRequest, prepare
-from inspector.sources import Source
+from inspector.inputs.request import InspectRequest, prepare
+from inspector.inputs.sources import Source
+from inspector.jobs.executor import Limits
 
 pytestmark = pytest.mark.worker
 

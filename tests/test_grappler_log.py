@@ -1,6 +1,6 @@
 """Grappler's per-pass log lines, parsed for one item."""
 
-from inspector.grappler_log import parse_passes
+from inspector.engine.passlog import parse_passes
 
 LOG = """\
 I0000 00:00:1.1 4035 meta_optimizer.cc:1059] Starting optimization for grappler item: __inference_other_3
@@ -29,7 +29,7 @@ def test_unknown_item_has_no_passes():
 
 
 def test_passes_chart_has_one_bar_per_pass_with_short_labels():
-    from inspector.charts import grappler_passes
+    from inspector.output.charts import grappler_passes
     from inspector.report import ModeResult, Report
 
     tfg = ("tfg_optimizer{any(tfg-consolidate-attrs,tfg-toposort,"

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from inspector import render
 from inspector.errors import GraphvizMissing, RenderError
-from inspector.views import VIEWS, ViewOptions, build
+from inspector.graphs import render
+from inspector.graphs.views import VIEWS, ViewOptions, build
 from tests.conftest import DATA, fixture_graphs
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from inspector import gallery
 from inspector.errors import FunctionNotFound, SourceError
-from inspector.sources import Source, find_function, read_source
+from inspector.inputs import gallery
+from inspector.inputs.sources import Source, find_function, read_source
 
 
 def test_single_function_is_found_without_a_name():

@@ -3,16 +3,9 @@
 import pytest
 
 from inspector.errors import CallSpecError, UsageError
-from inspector.grappler_log import parse_overrides
-from inspector.specs import (
-    MODES,
-    PythonArg,
-    TensorArg,
-    check_arity,
-    parse_call,
-    parse_calls,
-    parse_modes,
-)
+from inspector.inputs.calls import PythonArg, TensorArg, check_arity, parse_call, parse_calls
+from inspector.inputs.grappler import parse_overrides
+from inspector.inputs.modes import MODES, parse_modes
 
 
 def test_parses_tensors_scalars_and_python_values():

@@ -7,7 +7,7 @@ import timeit
 
 import pytest
 
-from inspector.timing import MAX_RUNS, MIN_RUNS, measure, plan_runs
+from inspector.engine.timing import MAX_RUNS, MIN_RUNS, measure, plan_runs
 
 
 def test_plan_fits_the_budget_within_bounds():

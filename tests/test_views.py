@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from inspector import views
-from inspector.diff import diff_graphs
-from inspector.graphdefs import parse_text
-from inspector.views import ModeGraphs, ViewOptions, build
+from inspector.graphs import views
+from inspector.graphs.diff import diff_graphs
+from inspector.graphs.protos import ModeGraphs, parse_text
+from inspector.graphs.views import ViewOptions, build
 from tests.conftest import fixture_graphs
 
 # Two blocks of three nodes under scopes; Grappler fused block1's conv and removed block2's bias.

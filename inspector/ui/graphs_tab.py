@@ -14,8 +14,8 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from inspector import graphdefs, render, views
 from inspector.errors import RenderError
+from inspector.graphs import protos, render, views
 from inspector.report import Report
 
 DRAW_CHOICES = {"overview (scopes collapsed to fit)": None, "every node": False}
@@ -34,7 +34,7 @@ MAX_FRAME_PX = 820
 MAX_PICKS = 500
 
 
-def mode_graphs(report: Report, mode: str) -> views.ModeGraphs | None:
+def mode_graphs(report: Report, mode: str) -> protos.ModeGraphs | None:
     """Parsed GraphDefs, kept per report in this session (parsing ResNet50's takes ~0.1 s)."""
     cache = st.session_state.setdefault("_graphs_cache", {})
     key = (id(report), mode)
@@ -42,11 +42,11 @@ def mode_graphs(report: Report, mode: str) -> views.ModeGraphs | None:
         result = report.result(mode)
         if len(cache) > 16:
             cache.clear()
-        cache[key] = graphdefs.mode_graphs(result) if result is not None else None
+        cache[key] = protos.mode_graphs(result) if result is not None else None
     return cache[key]
 
 
-def _picture(report: Report, graphs: views.ModeGraphs, view: str,
+def _picture(report: Report, graphs: protos.ModeGraphs, view: str,
              options: views.ViewOptions, fit: bool, width_px: int) -> None:
     cache = st.session_state.setdefault("_picture_cache", {})
     key = (id(report), graphs.mode, view, options)
@@ -87,7 +87,7 @@ def _frame(svg: str, fit: bool, width_px: int) -> None:
                     f'border:1px solid #ddd">{svg}</div>', height=frame_px, scrolling=False)
 
 
-def _node_panel(graphs: views.ModeGraphs, name: str) -> None:
+def _node_panel(graphs: protos.ModeGraphs, name: str) -> None:
     """One node before and after Grappler: op, device, inputs, static shapes, attributes."""
     status = views.node_status(graphs.diff).get(name, "unchanged")
     st.markdown(f"**{html.escape(name)}**: {status.replace('_', ' ')}")
@@ -102,7 +102,7 @@ def _node_panel(graphs: views.ModeGraphs, name: str) -> None:
         sides[side] = {"op": node.op, "device": node.device or "(unplaced)",
                        "inputs": ", ".join(node.input) or "(none)",
                        "static shapes": " ".join(shapes) or "(none)",
-                       **{f"attr {key}": graphdefs.attr_text(value)
+                       **{f"attr {key}": protos.attr_text(value)
                           for key, value in sorted(node.attr.items())}}
     st.table(pd.DataFrame(sides).fillna(""))
 

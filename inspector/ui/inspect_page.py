@@ -13,12 +13,15 @@ from typing import Any
 
 import streamlit as st
 
-from inspector import gallery, sources, specs
 from inspector.errors import ErrorInfo, InputError, InspectorError
-from inspector.executor import Limits, LocalExecutor
+from inspector.inputs import gallery, sources
+from inspector.inputs.calls import parse_calls
+from inspector.inputs.modes import MODE_HELP, MODES
+from inspector.inputs.request import prepare
+from inspector.inputs.sources import Source
+from inspector.jobs.executor import Limits
+from inspector.jobs.local import LocalExecutor
 from inspector.report import Report
-from inspector.request import prepare
-from inspector.sources import Source
 from inspector.ui import graphs_tab, results_tabs
 
 PASTE = "(paste your own code)"
@@ -59,7 +62,7 @@ def _settings_from_url() -> dict[str, Any]:
     params = st.query_params
     entry = params.get("entry", gallery.ENTRIES[0].name)
     return {"entry": entry if entry in [e.name for e in gallery.ENTRIES] else PASTE,
-            "modes": [m for m in params.get_all("mode") if m in specs.MODES] or DEFAULT_MODES,
+            "modes": [m for m in params.get_all("mode") if m in MODES] or DEFAULT_MODES,
             "calls": params.get_all("call"), "device": params.get("device")}
 
 
@@ -106,11 +109,11 @@ def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]
                                   value="\n".join(url["calls"] or default_calls))
         calls = [line for line in calls_text.splitlines() if line.strip()]
         try:
-            specs.parse_calls(calls)
+            parse_calls(calls)
         except InputError as exc:
             st.error(exc.message)
-        modes = st.multiselect("Modes", specs.MODES, default=url["modes"], key="modes",
-                               help="\n".join(f"{m}: {h}" for m, h in specs.MODE_HELP.items()))
+        modes = st.multiselect("Modes", MODES, default=url["modes"], key="modes",
+                               help="\n".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
         seen, no_workers = devices()
         if no_workers:
             st.error(no_workers)

@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from inspector import charts, export, graphdefs, render, tables, views
+from inspector.graphs import protos, render, views
+from inspector.output import charts, files, tables
+from inspector.output.html_report import html_report
 from inspector.report import Report
 from inspector.ui import graphs_tab
 
@@ -128,11 +130,11 @@ def exports(report: Report, log: str) -> None:
     cols = st.columns(3)
     cols[0].download_button("JSON report", report.to_json(), f"{stem}-report.json",
                             "application/json", key="dl_json", on_click="ignore")
-    cols[1].download_button("HTML report", lambda: export.html_report(report),
+    cols[1].download_button("HTML report", lambda: html_report(report),
                             f"{stem}-report.html", "text/html", key="dl_html",
                             on_click="ignore")
     cols[2].download_button("TensorBoard logs (zip)",
-                            lambda: export.zip_directory(export.write_tensorboard, report),
+                            lambda: files.zip_directory(files.write_tensorboard, report),
                             f"{stem}-tensorboard.zip", "application/zip", key="dl_tb",
                             on_click="ignore")
     st.caption("TensorBoard: unzip, then `tensorboard --logdir <folder>`; one run per mode "
@@ -146,25 +148,25 @@ def exports(report: Report, log: str) -> None:
         column = 0
         for view in views.VIEWS:
             for fmt in render.FORMATS:
-                name = export.file_name(report.function, r.mode, view, fmt)
+                name = files.file_name(report.function, r.mode, view, fmt)
                 row[column % 6].download_button(
                     f"{view} .{fmt}", _image(graphs, view, fmt), name, MIME[fmt],
                     key=f"dl_{r.mode}_{view}_{fmt}", on_click="ignore")
                 column += 1
         for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
-            for fmt in export.GRAPH_FORMATS:
+            for fmt in files.GRAPH_FORMATS:
                 data: Any = (r.graphs or {})[side] if fmt == "pb" else _text_of(graph_def)
                 row[column % 6].download_button(
-                    f"{side} .{fmt}", data, export.file_name(report.function, r.mode, side, fmt),
+                    f"{side} .{fmt}", data, files.file_name(report.function, r.mode, side, fmt),
                     MIME[fmt], key=f"dl_{r.mode}_{side}_{fmt}", on_click="ignore")
                 column += 1
     with st.expander("Worker log (TensorFlow's C++ log for this job)"):
         st.code(log or "(empty)")
 
 
-def _image(graphs: views.ModeGraphs, view: str, fmt: str) -> Any:
+def _image(graphs: protos.ModeGraphs, view: str, fmt: str) -> Any:
     return lambda: render.draw(graphs, view, (fmt,)).data[fmt]
 
 
 def _text_of(graph_def: Any) -> Any:
-    return lambda: graphdefs.to_text(graph_def)
+    return lambda: protos.to_text(graph_def)

@@ -6,28 +6,45 @@ workers send back as serialized bytes; TensorBoard's copy of ``graph_pb2`` reads
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import text_format
 from tensorboard.compat.proto import graph_pb2, types_pb2
 
-from inspector.report import ModeResult
-from inspector.views import ModeGraphs
+from inspector.report import GraphDiff, ModeResult, Report, ShapeTable
+
+# A GraphDef message: TensorFlow's class in the worker, TensorBoard's copy elsewhere (the same
+# fields); protobuf classes carry no useful static type.
+GraphDef = Any
 
 
-def parse(data: bytes) -> Any:
+@dataclass(frozen=True)
+class ModeGraphs:
+    """One mode's graphs before and after Grappler, with what the engine found in them."""
+
+    mode: str
+    # GraphDef protos (TensorFlow's class or TensorBoard's copy).
+    pre: GraphDef
+    post: GraphDef
+    diff: GraphDiff
+    pre_shapes: ShapeTable | None = None
+    post_shapes: ShapeTable | None = None
+
+
+def parse(data: bytes) -> GraphDef:
     """A ``GraphDef`` from its binary serialization (what ``SerializeToString`` wrote)."""
     graph_def = graph_pb2.GraphDef()
     graph_def.ParseFromString(data)
     return graph_def
 
 
-def parse_text(text: str) -> Any:
+def parse_text(text: str) -> GraphDef:
     """A ``GraphDef`` from protobuf text (``.pbtxt``)."""
     return text_format.Parse(text, graph_pb2.GraphDef())
 
 
-def to_text(graph_def: Any) -> str:
+def to_text(graph_def: GraphDef) -> str:
     """Protobuf text, as TensorFlow's ``tf.io.write_graph(as_text=True)`` writes it."""
     return text_format.MessageToString(graph_def)
 
@@ -63,3 +80,13 @@ def mode_graphs(result: ModeResult) -> ModeGraphs | None:
     shapes = result.shapes or {}
     return ModeGraphs(result.mode, parse(result.graphs["pre"]), parse(result.graphs["post"]),
                       result.diff, shapes.get("pre"), shapes.get("post"))
+
+
+def report_graphs(report: Report) -> dict[str, ModeGraphs]:
+    """Every mode's graphs that the report carries, by mode."""
+    found = {}
+    for result in report.results:
+        graphs = mode_graphs(result)
+        if graphs is not None:
+            found[graphs.mode] = graphs
+    return found

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from inspector.specs import CallSpec, PythonArg, TensorArg
+from inspector.inputs.calls import CallSpec, PythonArg, TensorArg
 
 # Modes whose arguments are NumPy arrays (each call pays a conversion to a Tensor).
 NUMPY_MODES = frozenset({"numpy", "reduce-retracing"})

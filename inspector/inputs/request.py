@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from inspector import gallery, sources, specs
-from inspector.errors import CallSpecError
-from inspector.grappler_log import parse_overrides
-from inspector.sources import Source
+from inspector.errors import CallSpecError, ErrorInfo
+from inspector.inputs import gallery, sources
+from inspector.inputs.calls import check_arity, parse_calls
+from inspector.inputs.grappler import parse_overrides
+from inspector.inputs.modes import parse_modes
+from inspector.inputs.sources import Source
+from inspector.report import Report
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,18 @@ class InspectRequest:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def source_label(self) -> str:
+        """How reports name the source: ``gallery:NAME`` or the file name."""
+        name = self.source.gallery_name
+        return f"gallery:{name}" if name else self.source.filename
+
+    def blank_report(self, tensorflow: str | None, error: ErrorInfo | None = None) -> Report:
+        """A report with this request's header and no results yet (the one place it is built)."""
+        return Report(tensorflow=tensorflow, error=error, source=self.source_label,
+                      function=self.function, calls=self.calls, modes=self.modes,
+                      grappler={k: str(v) for k, v in self.grappler.items()})
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InspectRequest:
         data = dict(data)
@@ -63,9 +78,9 @@ def prepare(source: Source, function: str | None = None, calls: list[str] | tupl
                 f"give at least one --call: {info.name} takes {len(info.params)} argument(s) "
                 f"({', '.join(info.params)}), e.g. --call '{'; '.join(['float32[4]'] * info.required)}'")
         call_texts = ("",)
-    parsed = specs.parse_calls(call_texts)
-    specs.check_arity(parsed, info.params, info.required, info.varargs)
+    parsed = parse_calls(call_texts)
+    check_arity(parsed, info.params, info.required, info.varargs)
     return InspectRequest(source=source, function=info.name,
                           calls=tuple(str(c) for c in parsed),
-                          modes=specs.parse_modes(modes), grappler=parse_overrides(grappler),
+                          modes=parse_modes(modes), grappler=parse_overrides(grappler),
                           **options)

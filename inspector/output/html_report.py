@@ -1,124 +1,16 @@
-"""Files to take away: graph images, GraphDefs (.pbtxt/.pb), a TensorBoard log directory and a
-self-contained HTML report. Works on a finished report in any process (no TensorFlow).
-"""
+"""The self-contained HTML report: tables, Plotly charts and SVG graphs inline; opens offline."""
 
 from __future__ import annotations
 
 import html
-import io
-import os
-import socket
-import tempfile
-import time
-import zipfile
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import plotly.offline
-from tensorboard.compat.proto import event_pb2
-from tensorboard.summary.writer.record_writer import RecordWriter
 
-from inspector import charts, graphdefs, render, tables, views
 from inspector.errors import RenderError
+from inspector.graphs import protos, render, views
+from inspector.output import charts, tables
 from inspector.report import Report
-
-GRAPH_FORMATS = ("pbtxt", "pb")
-IMAGE_FORMATS = render.FORMATS
-
-
-def file_name(function: str | None, mode: str, view: str, ext: str) -> str:
-    """``<function>-<mode>-<view>.<ext>``, e.g. ``process_data-spec-pre.svg``."""
-    return f"{function or 'function'}-{mode}-{view}.{ext}"
-
-
-def _graph_modes(report: Report) -> list[views.ModeGraphs]:
-    found = []
-    for result in report.results:
-        graphs = graphdefs.mode_graphs(result)
-        if graphs is not None:
-            found.append(graphs)
-    return found
-
-
-def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] = ("svg",),
-                 options: views.ViewOptions = views.DEFAULT_OPTIONS) -> list[Path]:
-    """The pre and post GraphDefs of each mode as ``.pbtxt`` and ``.pb`` (the bytes TensorFlow
-    serialized), and pictures of the pre, post and diff views in the image ``formats``.
-    Returns the files written.
-
-    Raises GraphvizMissing (before writing anything) when images are asked for without ``dot``.
-    """
-    formats = tuple(formats)
-    unknown = [f for f in formats if f not in IMAGE_FORMATS]
-    if unknown:
-        raise ValueError(f"unknown image format(s) {unknown}; choose from "
-                         f"{', '.join(IMAGE_FORMATS)}")
-    if formats:
-        render.dot_command()
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-
-    def write(mode: str, view: str, ext: str, data: bytes) -> None:
-        path = out / file_name(report.function, mode, view, ext)
-        path.write_bytes(data)
-        written.append(path)
-
-    pictures = []
-    for result in report.results:
-        graphs = graphdefs.mode_graphs(result)
-        if graphs is None or not result.graphs:
-            continue
-        for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
-            write(graphs.mode, side, "pbtxt", graphdefs.to_text(graph_def).encode("utf-8"))
-            write(graphs.mode, side, "pb", result.graphs[side])
-        pictures += [(graphs, view) for view in (views.VIEWS if formats else ())]
-    # One dot process per picture, as many at once as there are cores: each is single-threaded
-    # and an every-node export of a large model is several seconds of layout per picture.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        drawn = pool.map(lambda job: render.draw(job[0], job[1], formats, options), pictures)
-        for (graphs, view), picture in zip(pictures, drawn, strict=True):
-            for fmt, data in picture.data.items():
-                write(graphs.mode, view, fmt, data)
-    return written
-
-
-def write_tensorboard(report: Report, directory: str | Path) -> list[Path]:
-    """A log directory with one run per mode and graph (``<mode>/pre``, ``<mode>/post``):
-    ``tensorboard --logdir DIR`` shows them in its Graphs tab. Returns the event files."""
-    written = []
-    for result in report.results:
-        for side, serialized in (result.graphs or {}).items():
-            run = Path(directory) / result.mode / side
-            run.mkdir(parents=True, exist_ok=True)
-            now = time.time()
-            path = run / f"events.out.tfevents.{int(now)}.{socket.gethostname()}.inspector"
-            with open(path, "wb") as handle:
-                writer = RecordWriter(handle)
-                writer.write(event_pb2.Event(wall_time=now, file_version="brain.Event:2")
-                             .SerializeToString())
-                writer.write(event_pb2.Event(wall_time=now, step=0, graph_def=serialized)
-                             .SerializeToString())
-                writer.flush()
-            written.append(path)
-    return written
-
-
-def zip_directory(write: Any, report: Report) -> bytes:
-    """Call ``write(report, tmpdir)`` and return everything it wrote as one zip archive."""
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="inspector-export-") as tmp:
-        write(report, tmp)
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(Path(tmp).rglob("*")):
-                if path.is_file():
-                    archive.write(path, path.relative_to(tmp))
-    return buffer.getvalue()
-
-
-# --- the HTML report ---------------------------------------------------------------------------
 
 _STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
@@ -150,7 +42,7 @@ def _table(rows: list[dict[str, Any]], empty: str = "none") -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _svg(graphs: views.ModeGraphs, view: str, options: views.ViewOptions) -> str:
+def _svg(graphs: protos.ModeGraphs, view: str, options: views.ViewOptions) -> str:
     try:
         picture = render.draw(graphs, view, ("svg",), options)
     except RenderError as exc:
@@ -183,7 +75,7 @@ def html_report(report: Report, options: views.ViewOptions = views.DEFAULT_OPTIO
                                                              include_plotlyjs=False),
                   charts.timing_ecdf(report).to_html(full_html=False, include_plotlyjs=False)]
     parts += ["<h2>Retracing</h2>", _table(tables.retracing(report))]
-    by_mode = {g.mode: g for g in _graph_modes(report)}
+    by_mode = protos.report_graphs(report)
     for result in report.results:
         mode = result.mode
         parts.append(f'<h2 id="mode-{e(mode)}">Mode {e(mode)}</h2>')

@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspector import views
 from inspector.errors import GraphvizMissing, RenderError
+from inspector.graphs import protos, views
 
 # What happened to a node -> fill colour. The same node looks the same in every view.
 COLOURS = {
@@ -173,7 +173,7 @@ class Picture:
     fallback: str | None = None
 
 
-def draw(graphs: views.ModeGraphs, view: str, formats: tuple[str, ...] = ("svg",),
+def draw(graphs: protos.ModeGraphs, view: str, formats: tuple[str, ...] = ("svg",),
          options: views.ViewOptions = views.DEFAULT_OPTIONS,
          timeout_s: float = DOT_TIMEOUT_S) -> Picture:
     """Build the view and draw it; on a dot timeout, collapse further and try again.

@@ -1,11 +1,10 @@
-"""Grappler's options and its per-pass log (``TF_CPP_VMODULE=meta_optimizer=1``), parsed."""
+"""Grappler's option names, checked and parsed before anything runs (no TensorFlow)."""
 
 from __future__ import annotations
 
 import re
 
 from inspector.errors import UsageError
-from inspector.report import GrapplerPass
 
 # The keys tf.config.optimizer.set_experimental_options accepts (it ignores unknown keys
 # silently, so they are checked here).
@@ -49,42 +48,3 @@ def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, bool | int]
         else:
             raise UsageError(f"bad grappler override {item!r}; {_FORMS}")
     return options
-
-
-_ITEM = re.compile(r"Starting optimization for grappler item: (\S+)")
-_PASS = re.compile(r"meta_optimizer\.cc:\d+\] (.+?): Graph size after: (\d+) nodes \((-?\d+)\), "
-                   r"(\d+) edges \((-?\d+)\), time = ([\d.]+)ms")
-
-
-def parse_passes(log: str, item: str) -> tuple[GrapplerPass, ...]:
-    """The pass lines logged for one grappler item (a function's ``__inference_..`` name).
-
-    The meta optimizer runs its passes in rounds; a pass seen again starts the next round.
-    """
-    passes: list[GrapplerPass] = []
-    current = None
-    seen: set[str] = set()
-    iteration = 1
-    for line in log.splitlines():
-        started = _ITEM.search(line)
-        if started:
-            current = started.group(1)
-            seen, iteration = set(), 1
-            continue
-        if current != item:
-            continue
-        if "Optimized main graph" in line:
-            current = None
-            continue
-        match = _PASS.search(line)
-        if not match:
-            continue
-        name = match.group(1)
-        if name in seen:
-            iteration += 1
-            seen = set()
-        seen.add(name)
-        passes.append(GrapplerPass(iteration, name, int(match.group(2)), int(match.group(3)),
-                                   int(match.group(4)), int(match.group(5)),
-                                   float(match.group(6))))
-    return tuple(passes)

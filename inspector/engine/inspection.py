@@ -10,22 +10,38 @@ import dataclasses
 import io
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
 from tensorflow.python.eager import context
 
-from inspector import capture, diff, grappler_log, modes, shapes, sources, timing, turns
+from inspector.engine import capture, functions, loader, passlog, retrace, shapes, timing
 from inspector.errors import ErrorInfo, InspectorError, UsageError
-from inspector.report import AblationRow, ModeResult, Report, ShapeDependentConstants
-from inspector.request import InspectRequest
-from inspector.specs import parse_calls
+from inspector.graphs import diff
+from inspector.inputs import grappler, sources
+from inspector.inputs.calls import CallSpec, parse_calls
+from inspector.inputs.request import InspectRequest
+from inspector.jobs import turns
+from inspector.jobs.executor import Stage
+from inspector.report import (
+    AblationRow,
+    CallRecord,
+    GrapplerPass,
+    ModeResult,
+    Report,
+    ShapeDependentConstants,
+)
+
+if TYPE_CHECKING:  # the type only: TensorBoard's protos are not needed in the worker
+    from inspector.graphs.protos import GraphDef
 
 # Cap on what the user's code may print into the report.
 MAX_STDOUT_CHARS = 20_000
 # Timed seconds per ablation row (a rough latency per optimizer, not the main measurement).
 ABLATION_BUDGET_S = 0.3
 
+# The event that carries a finished mode's ModeResult (the others carry a jobs Stage).
+MODE_DONE = "mode_done"
 # A progress callback: (stage, mode or None, payload or None).
 EventSink = Callable[[str, "str | None", Any], None]
 
@@ -105,85 +121,110 @@ class _ModeRun:
     result: ModeResult
     function: Any = None
     first_args: list[Any] | None = None
-    pre_graph: Any = None
-    post_graph: Any = None
+    pre_graph: GraphDef | None = None
+    post_graph: GraphDef | None = None
 
 
-def _inspect_mode(loaded: sources.LoadedFunction, mode: str, request: InspectRequest,
-                  params: tuple[str, ...], device: str, events: EventSink) -> _ModeRun:
-    calls = parse_calls(request.calls)
-    fn: Any = modes.build_function(loaded.function, mode, calls[0])
-    args = modes.make_arguments(calls[0], mode, 0)
-    doing = f"tracing and running the function in mode {mode}"
-    timing_options: dict[str, Any] = dict(budget_s=request.budget_s, runs=request.runs,
-                                          warmup=request.warmup, sync=_sync_for(device))
-    earlier: list[tuple[int, str]] = []
-    fields: dict[str, Any] = {}
-    pre = post = None
-    reads: dict[str, Any] = {}
-    traced: dict[str, list[Any]] = {}
-    events("tracing", mode, None)
-    try:
+@dataclasses.dataclass(frozen=True)
+class _FirstCall:
+    """A mode's first call: its graphs, where they came from, and what tracing knew."""
+
+    first_call_us: float
+    record: CallRecord
+    graph_source: str | None = None
+    pre: GraphDef | None = None
+    post: GraphDef | None = None
+    grappler_passes: tuple[GrapplerPass, ...] = ()
+    hlo: dict[str, str] | None = None
+    # Variable read shapes and every op's output shapes from the traced function.
+    variable_reads: dict[str, Any] = dataclasses.field(default_factory=dict)
+    traced_shapes: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
+
+
+def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tuple[str, ...],
+                earlier: list[tuple[int, str]], device: str, events: EventSink) -> _FirstCall:
+    """Trace, optimize and run once, capturing the graphs the mode gives: run metadata for
+    tf.functions, an offline Grappler run and HLO for XLA, nothing for eager."""
+    if mode in ("eager", "xla"):
+        start = time.perf_counter_ns()
+        fn(*args)
+        first_us = (time.perf_counter_ns() - start) / 1e3
+        record = retrace.record_call(fn, args, call, params, earlier, 1, 0)
         if mode == "eager":
-            start = time.perf_counter_ns()
-            fn(*args)
-            first_us = (time.perf_counter_ns() - start) / 1e3
-            records = [capture.record_call(fn, args, calls[0], params, earlier, 1, 0)]
-        elif mode == "xla":
-            start = time.perf_counter_ns()
-            fn(*args)
-            first_us = (time.perf_counter_ns() - start) / 1e3
-            records = [capture.record_call(fn, args, calls[0], params, earlier, 1, 0)]
-            reads, traced = _traced_shapes(fn, args)
-            events("optimizing", mode, None)
-            pre, post, log = capture.offline_graphs(fn, args, device)
-            fields.update(graph_source="offline",
-                          grappler_passes=grappler_log.parse_passes(log, capture.OFFLINE_ITEM))
-            compiler_ir = fn.experimental_get_compiler_ir(*args)
-            fields["hlo"] = {stage: compiler_ir(stage=stage) for stage in ("hlo", "optimized_hlo")}
-        else:
-            first = capture.capture_first_call(fn, args)
-            first_us = first.first_call_us
-            pre, post = first.pre_graph, first.post_graph
-            records = [capture.record_call(fn, args, calls[0], params, earlier, 1, 0)]
-            reads, traced = _traced_shapes(fn, args)
-            passes = grappler_log.parse_passes(first.log, first.item) if first.item else ()
-            fields.update(graph_source="runtime", grappler_passes=passes)
+            return _FirstCall(first_us, record)
+        reads, traced = _traced_shapes(fn, args)
+        events(Stage.OPTIMIZING, mode, None)
+        pre, post, log = capture.offline_graphs(fn, args, device)
+        compiler_ir = fn.experimental_get_compiler_ir(*args)
+        return _FirstCall(first_us, record, "offline", pre, post,
+                          passlog.parse_passes(log, capture.OFFLINE_ITEM),
+                          {stage: compiler_ir(stage=stage) for stage in ("hlo", "optimized_hlo")},
+                          reads, traced)
+    first = capture.capture_first_call(fn, args)
+    record = retrace.record_call(fn, args, call, params, earlier, 1, 0)
+    reads, traced = _traced_shapes(fn, args)
+    passes = passlog.parse_passes(first.log, first.item) if first.item else ()
+    return _FirstCall(first.first_call_us, record, "runtime", first.pre_graph, first.post_graph,
+                      passes, None, reads, traced)
+
+
+def _analyse(first: _FirstCall, include_graphs: bool) -> dict[str, Any]:
+    """The diff, summaries and static shapes of the mode's graphs, as ModeResult fields."""
+    if first.pre is None or first.post is None:
+        return {}
+    pre_shapes = shapes.shape_table(first.pre, first.variable_reads, first.traced_shapes)
+    # The post graph is left to inference: Grappler may reuse a name for another value.
+    post_shapes = shapes.shape_table(first.post, first.variable_reads)
+    return dict(
+        pre=diff.summarize(first.pre), post=diff.summarize(first.post),
+        diff=diff.diff_graphs(first.pre, first.post),
+        shapes={"pre": pre_shapes, "post": post_shapes},
+        graphs={"pre": first.pre.SerializeToString(), "post": first.post.SerializeToString()}
+        if include_graphs else None)
+
+
+def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequest,
+                  params: tuple[str, ...], device: str, events: EventSink) -> _ModeRun:
+    """One mode: first call and capture, timed calls, the later calls, then the analyses."""
+    calls = parse_calls(request.calls)
+    fn: Any = functions.build_function(loaded.function, mode, calls[0])
+    args = functions.make_arguments(calls[0], mode, 0)
+    earlier: list[tuple[int, str]] = []
+    events(Stage.TRACING, mode, None)
+    try:
+        first = _first_call(fn, args, calls[0], mode, params, earlier, device, events)
     except Exception as exc:
-        error = sources.user_code_error(exc, loaded.path, doing)
+        error = loader.user_code_error(exc, loaded.path,
+                                       f"tracing and running the function in mode {mode}")
         return _ModeRun(ModeResult(mode, error=ErrorInfo.from_exception(error)))
 
-    with turns.turn(mode, on_wait=lambda: events("waiting", mode, None),
-                     on_start=lambda: events("timing", mode, None)):
-        fields["timing"] = timing.measure(lambda: fn(*args), first_call_us=first_us,
-                                          **timing_options)
+    with turns.turn(mode, on_wait=lambda: events(Stage.WAITING, mode, None),
+                    on_start=lambda: events(Stage.TIMING, mode, None)):
+        measured = timing.measure(lambda: fn(*args), first_call_us=first.first_call_us,
+                                  budget_s=request.budget_s, runs=request.runs,
+                                  warmup=request.warmup, sync=_sync_for(device))
 
+    records = [first.record]
     for number, call in enumerate(calls[1:], 2):
-        call_args = modes.make_arguments(call, mode, number - 1)
-        records.append(capture.record_call(fn, call_args, call, params, earlier, number))
+        call_args = functions.make_arguments(call, mode, number - 1)
+        records.append(retrace.record_call(fn, call_args, call, params, earlier, number))
 
-    if pre is not None:
-        events("analysing", mode, None)
-        pre_shapes = shapes.shape_table(pre, reads, traced)
-        post_shapes = shapes.shape_table(post, reads)  # Grappler may reuse a name for another value
-        fields.update(
-            pre=diff.summarize(pre), post=diff.summarize(post), diff=diff.diff_graphs(pre, post),
-            shapes={"pre": pre_shapes, "post": post_shapes},
-            unknown_shape_outputs={"pre": pre_shapes.unknown_outputs,
-                                   "post": post_shapes.unknown_outputs})
-        if request.include_graphs and post is not None:
-            fields["graphs"] = {"pre": pre.SerializeToString(), "post": post.SerializeToString()}
-    traces = fn.experimental_get_tracing_count() if mode != "eager" else 0
-    result = ModeResult(mode, traces=traces, calls=tuple(records),
-                        signatures=tuple(s for _, s in earlier), **fields)
-    return _ModeRun(result, fn, args, pre, post)
+    if first.pre is not None:
+        events(Stage.ANALYSING, mode, None)
+    result = ModeResult(
+        mode, traces=fn.experimental_get_tracing_count() if mode != "eager" else 0,
+        calls=tuple(records), signatures=tuple(s for _, s in earlier),
+        graph_source=first.graph_source, timing=measured,
+        grappler_passes=first.grappler_passes, hlo=first.hlo,
+        **_analyse(first, request.include_graphs))
+    return _ModeRun(result, fn, args, first.pre, first.post)
 
 
 def _ablate(run: _ModeRun, request: InspectRequest, device: str) -> tuple[AblationRow, ...]:
     """Leave-one-out: the same tf.function re-optimized with each optimizer off (no retrace)."""
     args = run.first_args or []
     rows = []
-    for option, off_value in grappler_log.ABLATION_OFF:
+    for option, off_value in grappler.ABLATION_OFF:
         try:
             with grappler_options({**request.grappler, option: off_value}):
                 nodes = capture.recompile_post_nodes(run.function, args)
@@ -225,34 +266,29 @@ def run(request: InspectRequest, events: EventSink = _no_events) -> Report:
 
 
 def _run(request: InspectRequest, events: EventSink) -> Report:
-    source = request.source
-    header: dict[str, Any] = dict(
-        tensorflow=tf.__version__,
-        source=f"gallery:{source.gallery_name}" if source.gallery_name else source.filename,
-        function=request.function, calls=request.calls, modes=request.modes,
-        grappler={k: str(v) for k, v in request.grappler.items()})
+    blank = request.blank_report(tf.__version__)
     printed = io.StringIO()
     try:
         device, devices = resolve_device(request.device)
-        header.update(device=device, devices=devices)
-        events("loading", None, None)
+        blank = dataclasses.replace(blank, device=device, devices=devices)
+        events(Stage.LOADING, None, None)
         with contextlib.redirect_stdout(printed):
-            loaded = sources.load_function(source, request.function)
+            loaded = loader.load_function(request.source, request.function)
     except InspectorError as exc:
-        return Report(error=ErrorInfo.from_exception(exc),
-                      stdout=printed.getvalue()[:MAX_STDOUT_CHARS], **header)
-    params = sources.find_function(source, request.function).params
+        return dataclasses.replace(blank, error=ErrorInfo.from_exception(exc),
+                                   stdout=printed.getvalue()[:MAX_STDOUT_CHARS])
+    params = sources.find_function(request.source, request.function).params
     runs: dict[str, _ModeRun] = {}
     with tf.device(device), contextlib.redirect_stdout(printed):
         for mode in request.modes:
             runs[mode] = _inspect_mode(loaded, mode, request, params, device, events)
-            events("mode_done", mode, runs[mode].result)
+            events(MODE_DONE, mode, runs[mode].result)
         if request.ablate:
             for mode, mode_run in runs.items():
                 if mode_run.function is not None and mode not in ("eager", "xla"):
-                    events("ablating", mode, None)
+                    events(Stage.ABLATING, mode, None)
                     rows = _ablate(mode_run, request, device)
                     mode_run.result = dataclasses.replace(mode_run.result, ablation=rows)
-    return Report(results=tuple(r.result for r in runs.values()),
-                  shape_dependent_constants=_shape_dependent(runs),
-                  stdout=printed.getvalue()[:MAX_STDOUT_CHARS], **header)
+    return dataclasses.replace(blank, results=tuple(r.result for r in runs.values()),
+                               shape_dependent_constants=_shape_dependent(runs),
+                               stdout=printed.getvalue()[:MAX_STDOUT_CHARS])

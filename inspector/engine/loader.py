@@ -1,8 +1,7 @@
-"""Where a function comes from: a file, stdin or the gallery; checked without running, then loaded."""
+"""Run the user's source as a module in the worker, and trim its errors to the user's own frames."""
 
 from __future__ import annotations
 
-import ast
 import re
 import sys
 import tempfile
@@ -13,101 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector import gallery
 from inspector.errors import FunctionNotFound, SourceError, UserCodeError
-
-GALLERY_PREFIX = "gallery:"
-
-
-@dataclass(frozen=True)
-class Source:
-    """The user's code as text, before anything runs."""
-
-    # The complete module source.
-    text: str
-    # The name shown in tracebacks and used as the module's file name ("<stdin>" for stdin).
-    filename: str
-    # The gallery entry's name when the code came from the gallery, else None.
-    gallery_name: str | None = None
-
-
-@dataclass(frozen=True)
-class FunctionInfo:
-    """What the source's ``def`` says about the function to inspect."""
-
-    name: str
-    # Names of the positional parameters, in order.
-    params: tuple[str, ...]
-    # How many of them have no default.
-    required: int
-    # Whether the function takes *args.
-    varargs: bool
-    # 1-based line of the ``def``.
-    line: int
-
-
-def read_source(where: str, stdin_text: str | None = None) -> Source:
-    """Read SOURCE as the CLI names it: a .py path, ``-`` for stdin, or ``gallery:NAME``."""
-    if where.startswith(GALLERY_PREFIX):
-        entry = gallery.get(where[len(GALLERY_PREFIX):])
-        return Source(entry.source, f"gallery_{entry.name}.py", entry.name)
-    if where == "-":
-        text = stdin_text if stdin_text is not None else sys.stdin.read()
-        return Source(text, "<stdin>")
-    path = Path(where)
-    if not path.is_file():
-        raise SourceError(f"no such file: {where}; SOURCE is a .py file, '-' for stdin, "
-                          f"or gallery:NAME")
-    try:
-        return Source(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"cannot read {where}: {exc}") from None
-
-
-def parse(source: Source) -> ast.Module:
-    try:
-        return ast.parse(source.text, filename=source.filename)
-    except SyntaxError as exc:
-        line = exc.lineno
-        text = (exc.text or "").strip()
-        shown = f": {text}" if text else ""
-        raise SourceError(f"syntax error at line {line}: {exc.msg}{shown}", line=line) from None
-
-
-def _top_level_defs(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
-    return {node.name: node for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-
-
-def function_names(source: Source) -> tuple[str, ...]:
-    """The top-level functions the source defines, in order; SourceError on a syntax error."""
-    return tuple(_top_level_defs(parse(source)))
-
-
-def find_function(source: Source, name: str | None) -> FunctionInfo:
-    """Find the top-level ``def`` to inspect, without running the code.
-
-    With ``name`` None the source must define exactly one top-level function.
-    """
-    tree = parse(source)
-    defs = _top_level_defs(tree)
-    if name is None:
-        if len(defs) != 1:
-            listed = ", ".join(defs) or "none"
-            raise FunctionNotFound(f"the source defines {len(defs)} top-level functions "
-                                   f"({listed}); choose one with --function NAME")
-        name = next(iter(defs))
-    node = defs.get(name)
-    if node is None:
-        assigned = {target.id for stmt in tree.body if isinstance(stmt, ast.Assign)
-                    for target in stmt.targets if isinstance(target, ast.Name)}
-        what = "is assigned, not defined with def" if name in assigned else "is not defined"
-        raise FunctionNotFound(f"{name!r} {what}; top-level functions: "
-                               f"{', '.join(defs) or 'none'}")
-    args = node.args
-    positional = [a.arg for a in args.posonlyargs + args.args]
-    return FunctionInfo(name, tuple(positional), len(positional) - len(args.defaults),
-                        args.vararg is not None, node.lineno)
+from inspector.inputs.sources import Source
 
 
 def user_frames(tb: types.TracebackType | None, filename: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector import diff
+from inspector.graphs import diff
 from inspector.report import Report
 
 Row = dict[str, Any]

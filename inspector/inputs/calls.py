@@ -1,4 +1,4 @@
-"""Call specs (``float32[2,3]; int32[]``) and input modes: parsing and validation, no TensorFlow."""
+"""The call grammar (``float32[2,3]; int32[]``): parsing and arity checks, no TensorFlow."""
 
 from __future__ import annotations
 
@@ -6,25 +6,11 @@ import ast
 import re
 from dataclasses import dataclass
 
-from inspector.errors import CallSpecError, UsageError
+from inspector.errors import CallSpecError
 
 # dtype names accepted in a call spec; each is also a tf.dtypes name and (but bfloat16) a NumPy one.
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
           "uint8", "bool", "complex64")
-
-# Every mode, in the order reports list them. "eager" is a timing baseline with no tf.function.
-MODES = ("eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla")
-
-# One line each, for --help, the UI and reports.
-MODE_HELP = {
-    "eager": "no tf.function: the Python function called eagerly with Tensors (timing baseline)",
-    "numpy": "tf.function called with NumPy arrays (each call converts them)",
-    "tensor": "tf.function called with tf.Tensors",
-    "spec": "input_signature of TensorSpecs with the first call's exact shapes",
-    "spec-dynamic": "input_signature of TensorSpecs with every dim None (rank kept)",
-    "reduce-retracing": "tf.function(reduce_retracing=True) called with NumPy arrays",
-    "xla": "tf.function(jit_compile=True) called with tf.Tensors",
-}
 
 _TENSOR_RE = re.compile(r"^([a-z0-9]+)\s*\[\s*([0-9,\s]*)\]$")
 SPEC_FORMS = ("a call is arguments separated by ';', each a tensor 'dtype[dims]' such as "
@@ -117,17 +103,3 @@ def check_arity(calls: tuple[CallSpec, ...], params: tuple[str, ...], required: 
                 f"call {number} ({call}) has {count} argument(s) but the function takes {wanted} "
                 f"({', '.join(params) or 'none'}); give one 'dtype[dims]' per parameter, "
                 "separated by ';'")
-
-
-def parse_modes(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Expand 'all', drop repeats, keep the canonical order; raise UsageError on unknown names."""
-    chosen: set[str] = set()
-    for name in names or ("all",):
-        name = name.strip().lower().replace("_", "-")
-        if name == "all":
-            chosen.update(MODES)
-        elif name in MODES:
-            chosen.add(name)
-        else:
-            raise UsageError(f"unknown mode {name!r}; modes: {', '.join(MODES)}, all")
-    return tuple(m for m in MODES if m in chosen)

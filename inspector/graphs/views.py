@@ -7,11 +7,13 @@ the result is a small typed graph that ``render`` turns into DOT. Nothing here r
 from __future__ import annotations
 
 import heapq
+import typing
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from inspector.report import GraphDiff, ShapeTable
+from inspector.graphs.protos import ModeGraphs
+from inspector.report import GraphDiff
 
 # Nodes a reader rarely needs: argument/result plumbing, variable reads, pass-throughs.
 NOISE_OPS = frozenset({"_Arg", "_Retval", "ReadVariableOp", "Identity", "NoOp", "Placeholder"})
@@ -24,7 +26,9 @@ MIN_BOXES = 12
 SHARED_FANOUT = 8
 # A node's fate, in the order a reader cares about (a scope takes its members' first one).
 STATUSES = ("fused", "folded", "op_changed", "added", "removed", "unchanged")
-VIEWS = ("pre", "post", "diff")
+# The three pictures of a mode: before Grappler, after it, and the union with changes marked.
+View = Literal["pre", "post", "diff"]
+VIEWS: tuple[View, ...] = typing.get_args(View)
 
 
 @dataclass(frozen=True)
@@ -102,19 +106,6 @@ class ViewGraph:
     hidden_nodes: int
     # Scopes drawn as one box each.
     collapsed: tuple[str, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class ModeGraphs:
-    """One mode's graphs before and after Grappler, with what the engine found in them."""
-
-    mode: str
-    # GraphDef protos (TensorFlow's class or TensorBoard's copy).
-    pre: Any
-    post: Any
-    diff: GraphDiff
-    pre_shapes: ShapeTable | None = None
-    post_shapes: ShapeTable | None = None
 
 
 def matches(query: str, name: str, op: str) -> bool:

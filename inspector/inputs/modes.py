@@ -1,0 +1,42 @@
+"""The input modes a function is inspected under: names, help text, parsing (no TensorFlow)."""
+
+from __future__ import annotations
+
+import typing
+from typing import Literal
+
+from inspector.errors import UsageError
+
+# Every mode, in the order reports list them. "eager" is a timing baseline with no tf.function.
+Mode = Literal["eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla"]
+MODES: tuple[Mode, ...] = typing.get_args(Mode)
+
+# One line each, for --help, the UI and reports.
+MODE_HELP = {
+    "eager": "no tf.function: the Python function called eagerly with Tensors (timing baseline)",
+    "numpy": "tf.function called with NumPy arrays (each call converts them)",
+    "tensor": "tf.function called with tf.Tensors",
+    "spec": "input_signature of TensorSpecs with the first call's exact shapes",
+    "spec-dynamic": "input_signature of TensorSpecs with every dim None (rank kept)",
+    "reduce-retracing": "tf.function(reduce_retracing=True) called with NumPy arrays",
+    "xla": "tf.function(jit_compile=True) called with tf.Tensors",
+}
+
+# Modes whose arguments are NumPy arrays (each call pays a conversion to a Tensor).
+NUMPY_MODES: frozenset[Mode] = frozenset({"numpy", "reduce-retracing"})
+# Modes built with an input_signature.
+SIGNATURE_MODES: frozenset[Mode] = frozenset({"spec", "spec-dynamic"})
+
+
+def parse_modes(names: list[str] | tuple[str, ...]) -> tuple[Mode, ...]:
+    """Expand 'all', drop repeats, keep the canonical order; raise UsageError on unknown names."""
+    chosen: set[str] = set()
+    for name in names or ("all",):
+        name = name.strip().lower().replace("_", "-")
+        if name == "all":
+            chosen.update(MODES)
+        elif name in MODES:
+            chosen.add(name)
+        else:
+            raise UsageError(f"unknown mode {name!r}; modes: {', '.join(MODES)}, all")
+    return tuple(m for m in MODES if m in chosen)

@@ -1,0 +1,354 @@
+"""The local pool: K pre-started worker processes on this machine, one job each, FIFO.
+
+Each worker imported TensorFlow before a job arrives, runs one job in its own process group
+under time, memory and report-size limits, and exits; a replacement starts at once.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import (
+    Cancelled,
+    ErrorInfo,
+    InspectorError,
+    MemoryLimit,
+    ReportTooLarge,
+    Timeout,
+    WorkerCrashed,
+)
+from inspector.inputs.request import InspectRequest
+from inspector.jobs import protocol
+from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress, Stage, check_fits
+from inspector.jobs.process import WorkerProcess
+from inspector.jobs.protocol import Event
+from inspector.jobs.turns import TURN_LOCK_ENV
+from inspector.report import ModeResult, Report, mode_result_from_dict
+
+# How often the supervisor checks time, memory and cancellation.
+POLL_S = 0.05
+# How long a worker may take to import TensorFlow and warm up.
+START_TIMEOUT_S = 120.0
+
+
+class LocalJob:
+    """A job queued on or running in a LocalExecutor; it owns its own state changes."""
+
+    def __init__(self, request: InspectRequest, limits: Limits):
+        self.request = request
+        self.limits = limits
+        self._done = threading.Event()
+        self._cancelled = threading.Event()
+        self._progress = Progress(Stage.QUEUED)
+        self._mode_results: dict[str, ModeResult] = {}
+        self._report: Report | None = None
+        # While True, a finished report waits for its worker to be reaped before release.
+        self._running = False
+        self.log = ""  # the worker's stderr for this job (TensorFlow's C++ log included)
+        # The worker's "ready" event: pid, tensorflow version, devices.
+        self.worker_info: dict[str, Any] = {}
+
+    # -- what callers use ------------------------------------------------------------------
+    @property
+    def progress(self) -> Progress:
+        return self._progress
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def result(self, timeout: float | None = None) -> Report:
+        if not self._done.wait(timeout):
+            raise TimeoutError("the job has not finished")
+        assert self._report is not None
+        return self._report
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    # -- state changes, made by the pool ----------------------------------------------------
+    def start(self, worker_info: dict[str, Any]) -> None:
+        self.worker_info = worker_info
+        self._running = True
+        self._progress = Progress(Stage.STARTING)
+
+    def enter_stage(self, stage: str, mode: str | None) -> None:
+        self._progress = Progress(Stage(stage), mode, self._progress.modes_done)
+
+    def add_mode(self, mode: str, result: ModeResult) -> None:
+        self._mode_results[mode] = result
+        self._progress = replace(self._progress, modes_done=(*self._progress.modes_done, mode))
+
+    def finish(self, data: dict[str, Any], log: str) -> None:
+        """The worker's "done" report; released at once (its worker is reaped afterwards:
+        the kernel takes 20-40 ms to free a TensorFlow process)."""
+        self.log = log
+        self._running = False
+        self._settle(protocol.assemble(data, self._mode_results), Stage.DONE)
+
+    def fail(self, error: InspectorError, tensorflow: str | None = None) -> None:
+        """Keep finished modes; the running one and those not reached get the error."""
+        info = ErrorInfo.from_exception(error)
+        blank = self.request.blank_report(tensorflow)
+        if not self._mode_results and self._progress.mode is None:
+            self._settle(replace(blank, error=info), Stage.FAILED)
+            return
+        results = []
+        for mode in self.request.modes:
+            if mode in self._mode_results:
+                results.append(self._mode_results[mode])
+            elif mode == self._progress.mode:
+                results.append(ModeResult(mode, error=info))
+            else:
+                results.append(ModeResult(mode, error=ErrorInfo(
+                    info.type, f"not run: the job stopped in mode {self._progress.mode}: "
+                               f"{info.message}")))
+        self._settle(replace(blank, results=tuple(results)), Stage.FAILED)
+
+    def release(self, log: str) -> None:
+        """The worker is gone: a report kept back until now reaches the caller."""
+        if not self.log:
+            self.log = log
+        self._running = False
+        self._done.set()
+
+    def _settle(self, report: Report, stage: Stage) -> None:
+        self._report = report
+        self._progress = replace(self._progress, stage=stage)
+        if not self._running:
+            self._done.set()
+
+
+class LocalExecutor:
+    """K pre-started worker processes on this machine, one job each, FIFO when all are busy."""
+
+    def __init__(self, workers: int = 1, limits: Limits = DEFAULT_LIMITS,
+                 python: str = sys.executable, env: dict[str, str] | None = None):
+        self.limits = limits
+        self._python = python
+        self._workdir = Path(tempfile.mkdtemp(prefix="inspector-"))
+        # The pool's workers take turns for their timed calls (turns.turn).
+        self._env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1",
+                     TURN_LOCK_ENV: str(self._workdir / "timing.lock")}
+        self._jobs: queue.Queue[LocalJob | None] = queue.Queue()
+        self._closed = threading.Event()
+        self._live: set[WorkerProcess] = set()
+        self._idle_ready = 0  # workers that are ready and waiting for a job
+        self._devices: tuple[str, ...] = ()  # as the last ready worker listed them
+        self._ready_devices = threading.Event()
+        self._lock = threading.Lock()
+        self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
+                       for i in range(max(1, workers))]
+        for slot in self._slots:
+            slot.start()
+
+    # -- public API -------------------------------------------------------------------------
+    def submit(self, request: InspectRequest, limits: Limits | None = None) -> LocalJob:
+        """Queue a request. Raises CallSpecError when its arguments cannot fit the limits."""
+        if self._closed.is_set():
+            raise RuntimeError("the executor is closed")
+        job = LocalJob(request, limits or self.limits)
+        check_fits(request, job.limits)
+        self._jobs.put(job)
+        return job
+
+    def devices(self, timeout: float = START_TIMEOUT_S) -> tuple[str, ...]:
+        """The logical devices a worker's TensorFlow sees (reported when it became ready).
+
+        Raises WorkerCrashed when no worker starts within ``timeout``.
+        """
+        if not self._ready_devices.wait(timeout):
+            raise WorkerCrashed(f"no worker started within {timeout:g} s to list the devices")
+        return self._devices
+
+    def wait_warm(self, timeout: float = START_TIMEOUT_S) -> bool:
+        """Block until every slot has a worker that imported TensorFlow and waits for a job."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._idle_ready >= len(self._slots):
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def close(self) -> None:
+        """Stop every worker; queued jobs are cancelled."""
+        self._closed.set()
+        for _ in self._slots:
+            self._jobs.put(None)
+        with self._lock:
+            live = list(self._live)
+        for worker in live:
+            worker.kill()
+        for slot in self._slots:
+            slot.join(timeout=5)
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job.fail(Cancelled("the executor was closed before the job started"))
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- slots --------------------------------------------------------------------------------
+    def _start_worker(self) -> WorkerProcess:
+        worker = WorkerProcess(self._python, self._env, self._workdir)
+        with self._lock:
+            self._live.add(worker)
+        return worker
+
+    def _retire(self, worker: WorkerProcess) -> None:
+        worker.kill()
+        with self._lock:
+            self._live.discard(worker)
+
+    def _next_job(self, ready: bool) -> LocalJob | None:
+        """The next queued job (None when closing); counts this slot idle while it waits."""
+        with self._lock:
+            self._idle_ready += ready
+        job = self._jobs.get()
+        with self._lock:
+            self._idle_ready -= ready
+        return job
+
+    def _slot(self) -> None:
+        """One worker at a time: start it, hand it the next job, supervise, replace it."""
+        while not self._closed.is_set():
+            worker = self._start_worker()
+            startup_error = self._await_ready(worker)
+            job = self._next_job(startup_error is None)
+            if job is None or self._closed.is_set():
+                self._retire(worker)
+                if job is not None:
+                    job.fail(Cancelled("the executor was closed"))
+                return
+            if job.cancelled or startup_error is not None:
+                job.log = worker.read_log()
+                job.fail(startup_error or Cancelled("cancelled before it started"))
+                self._retire(worker)
+                if startup_error is not None:
+                    time.sleep(1.0)  # a worker that cannot start will not start a moment later
+                continue
+            job.start(worker.ready or {})
+            try:
+                self._supervise(worker, job)
+            except Exception as exc:  # a supervisor bug must not leave the caller waiting
+                job.fail(WorkerCrashed(f"supervising the worker failed: {exc}"))
+            finally:
+                log = worker.read_log()
+                self._retire(worker)
+                job.release(log)
+
+    def _await_ready(self, worker: WorkerProcess) -> InspectorError | None:
+        """Wait for the worker's TensorFlow import; None when it is ready."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline and not self._closed.is_set():
+            events = worker.read_events(0.2)
+            if events is None:
+                return worker.crash_error("while starting")
+            for event in events:
+                if event.get("event") == Event.READY:
+                    worker.ready = event
+                    self._devices = tuple(event.get("devices", ()))
+                    self._ready_devices.set()
+                    return None
+        return WorkerCrashed(f"the worker did not start within {START_TIMEOUT_S:g} s")
+
+    def _supervise(self, worker: WorkerProcess, job: LocalJob) -> None:
+        """Send the job, then follow its events and enforce its limits until it ends."""
+        tensorflow = job.worker_info.get("tensorflow")
+        worker.send_job(protocol.job_message(job.request, str(worker.workdir / "job.log")))
+        started = time.monotonic()
+        checked = 0.0  # when the process tree's memory was last read (about 1 ms a read)
+        while True:
+            events = worker.read_events(POLL_S)
+            if events is None:
+                job.fail(worker.crash_error("during the job"), tensorflow)
+                return
+            if self._handle_events(worker, job, events, tensorflow):
+                return
+            breach = self._breach(worker, job, time.monotonic() - started,
+                                  check_memory=time.monotonic() - checked >= POLL_S)
+            if breach is not None:
+                job.fail(breach, tensorflow)
+                return
+            if time.monotonic() - checked >= POLL_S:  # not again for every burst of events
+                checked = time.monotonic()
+
+    @staticmethod
+    def _handle_events(worker: WorkerProcess, job: LocalJob, events: list[dict[str, Any]],
+                       tensorflow: str | None) -> bool:
+        """Apply the worker's events to the job; True once the job has ended."""
+        for event in events:
+            kind = event.get("event")
+            if kind == Event.STAGE:
+                job.enter_stage(event["stage"], event.get("mode"))
+            elif kind == Event.MODE:
+                job.add_mode(event["mode"], mode_result_from_dict(event["result"]))
+            elif kind == Event.DONE:
+                job.finish(event["report"], worker.read_log())
+                return True
+            elif kind == Event.FAILED:
+                job.fail(ErrorInfo.from_dict(event["error"]).to_exception(), tensorflow)
+                return True
+        return False
+
+    @staticmethod
+    def _breach(worker: WorkerProcess, job: LocalJob, elapsed: float,
+                check_memory: bool) -> InspectorError | None:
+        """The limit the job has broken (or a cancellation), if any."""
+        limits = job.limits
+        if job.cancelled:
+            return Cancelled("the job was cancelled")
+        if elapsed > limits.timeout_s:
+            now = job.progress
+            doing = f" (it was {now.stage}{' mode ' + now.mode if now.mode else ''})"
+            fewer = ("make fewer timed calls (--runs, --warmup), " if now.stage == Stage.TIMING
+                     else "")
+            return Timeout(f"the job ran longer than {limits.timeout_s:g} s{doing}; {fewer}"
+                           "simplify the function or raise the limit (--timeout; in the app: "
+                           "Advanced)")
+        if worker.bytes_read > limits.max_report_mb * 2**20:
+            return ReportTooLarge(f"the worker sent more than {limits.max_report_mb} MB")
+        if check_memory:
+            used = worker.memory_mb()
+            if used > limits.memory_mb:
+                return MemoryLimit(f"the worker used {used:.0f} MB, over the {limits.memory_mb} "
+                                   "MB limit; use smaller inputs or raise it (--memory-mb; in "
+                                   "the app: Advanced)")
+        return None
+
+
+def run_one(request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
+            on_progress: Callable[[Progress], None] | None = None) -> tuple[Report, str]:
+    """Start a worker, run one request, stop: for one-shot callers like the CLI.
+
+    Returns the report and the worker's log.
+    """
+    # The job is waiting already: a warm-up would only delay it.
+    with LocalExecutor(workers=1, limits=limits, env={"INSPECTOR_WARM_UP": "off"}) as executor:
+        job = executor.submit(request)
+        last = None
+        while not job.wait(0.1):
+            if on_progress is not None and job.progress != last:
+                last = job.progress
+                on_progress(last)
+        return job.result(), job.log

@@ -1,0 +1,103 @@
+"""One started worker process: its control pipe, its log, its memory, and killing it."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from inspector.errors import WorkerCrashed
+
+# The repository root: workers run ``python -m inspector.jobs.worker`` from here.
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+class WorkerProcess:
+    """A ``python -m inspector.jobs.worker`` process in its own process group."""
+
+    def __init__(self, python: str, env: dict[str, str], workdir: Path):
+        self.workdir = Path(tempfile.mkdtemp(prefix="job-", dir=workdir))
+        self.log_path = self.workdir / "worker.log"
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [python, "-m", "inspector.jobs.worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self._log, env=env, cwd=str(_ROOT),
+            start_new_session=True)  # its own process group, killed as one
+        # The worker's "ready" event (pid, tensorflow, devices), once it arrived.
+        self.ready: dict[str, Any] | None = None
+        self._buffer = b""
+        self.bytes_read = 0  # everything read from the control pipe, for the report size cap
+
+    def read_events(self, timeout: float) -> list[dict[str, Any]] | None:
+        """Events that arrived within ``timeout``; None once the pipe is closed."""
+        assert self.process.stdout is not None
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.process.stdout, selectors.EVENT_READ)
+                if not selector.select(timeout):
+                    return []
+        except (OSError, ValueError):
+            return None
+        try:
+            chunk = os.read(self.process.stdout.fileno(), 1 << 20)
+        except (OSError, ValueError):  # closed by kill() from another thread
+            return None
+        if not chunk:
+            return None
+        self.bytes_read += len(chunk)
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def send_job(self, message: bytes) -> None:
+        """Write the job's one line and close stdin; the job's log replaces the start-up log."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(message)
+        self.process.stdin.close()
+        self.log_path = self.workdir / "job.log"
+
+    def memory_mb(self) -> float:
+        """Resident memory of the whole process tree (children the user's code started too)."""
+        try:
+            root = psutil.Process(self.process.pid)
+            tree = [root, *root.children(recursive=True)]
+            return sum(p.memory_info().rss for p in tree) / 2**20
+        except psutil.Error:
+            return 0.0
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
+        self._log.close()
+
+    def read_log(self) -> str:
+        return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
+
+    def crash_error(self, when: str) -> WorkerCrashed:
+        """Why the worker died, from its exit status and the last lines it logged."""
+        code = self.process.wait()
+        how = _signal_name(code) if code < 0 else f"exit code {code}"
+        # CUDA's start-up complaints on a CPU-only machine say nothing about the crash.
+        tail = [t for t in self.read_log().strip().splitlines() if "cuda" not in t.lower()][-3:]
+        last = f"; last log lines: {' | '.join(tail)}" if tail else ""
+        return WorkerCrashed(f"the worker died {when} ({how}){last}")
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"

@@ -1,0 +1,48 @@
+"""The worker's JSON-lines protocol: event names, and how a final report is put back together.
+
+The worker writes ``{"event": "ready", ...}`` on its control pipe, reads one request line,
+writes ``stage`` and ``mode`` events, and ends with ``done`` (a report) or ``failed`` (an
+error). Shared by the parent (``local``) and the worker (``worker``), so neither spells the
+names on its own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from enum import StrEnum
+from typing import Any, TextIO
+
+from inspector.inputs.request import InspectRequest
+from inspector.report import ModeResult, Report, mode_result_from_dict
+
+
+class Event(StrEnum):
+    # The worker imported TensorFlow and waits for a job: pid, tensorflow, devices.
+    READY = "ready"
+    # A new stage (and mode) began.
+    STAGE = "stage"
+    # One mode finished: its ModeResult.
+    MODE = "mode"
+    # The job ended with a report; results already sent are named ``{"sent": mode}``.
+    DONE = "done"
+    # The engine itself failed: an ErrorInfo dict.
+    FAILED = "failed"
+
+
+def send(control: TextIO, event: Event, **fields: Any) -> None:
+    control.write(json.dumps({"event": str(event), **fields}) + "\n")
+    control.flush()
+
+
+def job_message(request: InspectRequest, log_path: str) -> bytes:
+    """The one line a worker reads: where its log goes and what to inspect."""
+    return (json.dumps({"log_path": log_path, "request": request.to_dict()}) + "\n").encode()
+
+
+def assemble(data: dict[str, Any], received: dict[str, ModeResult]) -> Report:
+    """The worker's final report; results it names with ``{"sent": mode}`` are the ones its
+    ``mode`` events already delivered."""
+    results = tuple(received[item["sent"]] if "sent" in item else mode_result_from_dict(item)
+                    for item in data.get("results", ()))
+    return replace(Report.from_dict({**data, "results": []}), results=results)

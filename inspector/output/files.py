@@ -1,0 +1,105 @@
+"""Files to take away: graph images, GraphDefs (.pbtxt/.pb), a TensorBoard log directory, zips.
+Works on a finished report in any process (no TensorFlow); the HTML report is in ``html``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tensorboard.compat.proto import event_pb2
+from tensorboard.summary.writer.record_writer import RecordWriter
+
+from inspector.graphs import protos, render, views
+from inspector.report import Report
+
+GRAPH_FORMATS = ("pbtxt", "pb")
+
+
+def file_name(function: str | None, mode: str, view: str, ext: str) -> str:
+    """``<function>-<mode>-<view>.<ext>``, e.g. ``process_data-spec-pre.svg``."""
+    return f"{function or 'function'}-{mode}-{view}.{ext}"
+
+
+def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] = ("svg",),
+                 options: views.ViewOptions = views.DEFAULT_OPTIONS) -> list[Path]:
+    """The pre and post GraphDefs of each mode as ``.pbtxt`` and ``.pb`` (the bytes TensorFlow
+    serialized), and pictures of the pre, post and diff views in the image ``formats``.
+    Returns the files written.
+
+    Raises GraphvizMissing (before writing anything) when images are asked for without ``dot``.
+    """
+    formats = tuple(formats)
+    unknown = [f for f in formats if f not in render.FORMATS]
+    if unknown:
+        raise ValueError(f"unknown image format(s) {unknown}; choose from "
+                         f"{', '.join(render.FORMATS)}")
+    if formats:
+        render.dot_command()
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+
+    def write(mode: str, view: str, ext: str, data: bytes) -> None:
+        path = out / file_name(report.function, mode, view, ext)
+        path.write_bytes(data)
+        written.append(path)
+
+    pictures = []
+    for result in report.results:
+        graphs = protos.mode_graphs(result)
+        if graphs is None or result.graphs is None:  # the second for mypy: implied by the first
+            continue
+        for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
+            write(graphs.mode, side, "pbtxt", protos.to_text(graph_def).encode("utf-8"))
+            write(graphs.mode, side, "pb", result.graphs[side])
+        pictures += [(graphs, view) for view in (views.VIEWS if formats else ())]
+    # One dot process per picture, as many at once as there are cores: each is single-threaded
+    # and an every-node export of a large model is several seconds of layout per picture.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        drawn = pool.map(lambda job: render.draw(job[0], job[1], formats, options), pictures)
+        for (graphs, view), picture in zip(pictures, drawn, strict=True):
+            for fmt, data in picture.data.items():
+                write(graphs.mode, view, fmt, data)
+    return written
+
+
+def write_tensorboard(report: Report, directory: str | Path) -> list[Path]:
+    """A log directory with one run per mode and graph (``<mode>/pre``, ``<mode>/post``):
+    ``tensorboard --logdir DIR`` shows them in its Graphs tab. Returns the event files."""
+    written = []
+    for result in report.results:
+        for side, serialized in (result.graphs or {}).items():
+            run = Path(directory) / result.mode / side
+            run.mkdir(parents=True, exist_ok=True)
+            now = time.time()
+            path = run / f"events.out.tfevents.{int(now)}.{socket.gethostname()}.inspector"
+            with open(path, "wb") as handle:
+                writer = RecordWriter(handle)
+                writer.write(event_pb2.Event(wall_time=now, file_version="brain.Event:2")
+                             .SerializeToString())
+                writer.write(event_pb2.Event(wall_time=now, step=0, graph_def=serialized)
+                             .SerializeToString())
+                writer.flush()
+            written.append(path)
+    return written
+
+
+def zip_directory(write: Any, report: Report) -> bytes:
+    """Call ``write(report, tmpdir)`` and return everything it wrote as one zip archive."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="inspector-export-") as tmp:
+        write(report, tmp)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(Path(tmp).rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(tmp))
+    return buffer.getvalue()
