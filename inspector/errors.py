@@ -7,7 +7,9 @@ Every error has a stable ``type`` (its class name) and a ``message`` that says w
     │   ├── UsageError             unknown mode, bad option, unknown gallery entry
     │   ├── SourceError            syntax or import error in the source (with its line)
     │   ├── FunctionNotFound       no such function, or the name is not callable
-    │   └── CallSpecError          bad dtype or shape text, wrong number of arguments
+    │   ├── CallSpecError          bad dtype or shape text, wrong number of arguments, too big
+    │   ├── StoreError             the saved-runs store cannot be opened (URL, server, schema)
+    │   └── RunNotFound            no saved run has that id (or it is not yours to see)
     ├── UserCodeError              the user's function raised while tracing or running
     ├── WorkerError                the isolated worker could not finish the job
     │   ├── Timeout                the job ran past its wall-clock limit
@@ -67,6 +69,14 @@ class CallSpecError(InputError):
     pass
 
 
+class StoreError(InputError):
+    pass
+
+
+class RunNotFound(InputError):
+    pass
+
+
 class UserCodeError(InspectorError):
     pass
 
@@ -107,6 +117,7 @@ _BY_NAME: dict[str, type[InspectorError]] = {
     cls.__name__: cls
     for cls in (
         InspectorError, InputError, UsageError, SourceError, FunctionNotFound, CallSpecError,
+        StoreError, RunNotFound,
         UserCodeError, WorkerError, Timeout, MemoryLimit, ReportTooLarge, WorkerCrashed,
         Cancelled, RenderError, GraphvizMissing,
     )
@@ -148,3 +159,8 @@ class ErrorInfo:
     def __str__(self) -> str:
         where = f" (line {self.line})" if self.line else ""
         return f"{self.type}{where}: {self.message}"
+
+
+def error_types(base: type[InspectorError]) -> set[str]:
+    """The type names of ``base`` and every error class below it in the tree."""
+    return {name for name, cls in _BY_NAME.items() if issubclass(cls, base)}

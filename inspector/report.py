@@ -227,6 +227,8 @@ class Report:
     shape_dependent_constants: ShapeDependentConstants | None = None
     # What the module printed while loading and the function printed while running.
     stdout: str = ""
+    # The saved run's id (inspect --save, the app, history show); None when not saved.
+    run_id: str | None = None
 
     def result(self, mode: str) -> ModeResult | None:
         return next((r for r in self.results if r.mode == mode), None)

@@ -43,11 +43,16 @@ def test_gallery_lists_the_seed_examples_first():
     (["inspect", "gallery:process_data", "--compare", "numpy,eager"],
      "two different modes with graphs"),
     (["frobnicate"], "invalid choice"),
+    # Too big for the memory limit: refused before any worker starts, with the size and limit.
+    (["inspect", "-", "--call", "float32[100000,100000]"],
+     "needs about 77,094 MB (its arguments twice, 76,294 MB, plus 800 MB for TensorFlow), "
+     "over the 4096 MB memory limit"),
 ])
 def test_bad_input_is_one_line_exit_2_and_a_json_report(tmp_path, args, fragment):
     report_path = tmp_path / "report.json"
     with_json = [*args, "--json", str(report_path)] if args[0] == "inspect" else args
-    done = cli(*with_json, timeout=30)
+    stdin = "import tensorflow as tf\n\ndef f(x):\n    return x * 2\n" if "-" in args else None
+    done = cli(*with_json, timeout=30, stdin=stdin)
     assert done.returncode == 2, done.stderr
     assert fragment in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -213,3 +213,38 @@ def test_pre_graph_shapes_through_a_nested_function_are_the_traced_ones():
         assert nodes[calls[0].name].outputs == (expected,)
     assert report.result("spec").unknown_shape_outputs["pre"] == 0
     assert report.result("spec-dynamic").unknown_shape_outputs["pre"] > 0
+
+
+def test_summary_names_every_kind_of_change_checknumerics_op_change_included():
+    """debug_stripper turns CheckNumerics into an Identity in place: an op change, which the
+    text summary must show as TensorFlow reported it."""
+    from inspector.output.text import format_summary
+
+    code = ("import tensorflow as tf\n\ndef f(x):\n"
+            "    return tf.debugging.check_numerics(x * 2.0, 'bad') + 1.0\n")
+    request = prepare(sources.Source(code, "checked.py"), calls=["float32[4]"], modes=["spec"],
+                      grappler=["debug_stripper=on"], runs=3, warmup=1)
+    report = inspection.run(request)
+    changes = report.result("spec").diff.op_changed
+    checked = [c for c in changes if c.pre_op == "CheckNumerics"]
+    assert checked and checked[0].post_op == "Identity"
+    text = format_summary(report)
+    assert f"{checked[0].name} (CheckNumerics -> Identity)" in text
+
+
+def test_argument_data_is_made_in_its_own_dtype():
+    import tracemalloc
+
+    from inspector.engine.functions import make_array
+    from inspector.inputs.calls import TensorArg
+
+    for dtype, itemsize in (("float32", 4), ("int32", 4), ("bool", 1), ("float16", 2)):
+        tracemalloc.start()
+        array = make_array(TensorArg(dtype, (500, 500)), seed=1)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert array.dtype == np.dtype(tf.dtypes.as_dtype(dtype).as_numpy_dtype)
+        # float16 goes through float32 (NumPy draws no 16-bit normals): at most 3x its size;
+        # the others never hold a float64 copy (which would be 2x-8x).
+        limit = 3.1 if dtype == "float16" else 1.1
+        assert peak <= limit * 500 * 500 * itemsize, (dtype, peak)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
+from inspector.graphs.protos import GraphDef, NodeDef
 from inspector.report import FunctionGraph, FusedNode, GraphDiff, GraphSummary, OpChange, Rewire
 
-# Ops that exist only to carry a function's arguments and results in runtime graphs.
-BOUNDARY_OPS = frozenset({"_Arg", "_Retval", "_DeviceArg", "_DeviceRetval"})
 
-
-def summarize(graph_def: Any) -> GraphSummary:
+def summarize(graph_def: GraphDef) -> GraphSummary:
     """Node and op counts of a GraphDef's main graph and of each library function."""
     functions = tuple(
         FunctionGraph(f.signature.name, len(f.node_def), dict(Counter(n.op for n in f.node_def)))
@@ -20,14 +17,14 @@ def summarize(graph_def: Any) -> GraphSummary:
                         functions)
 
 
-def _fused_ops(node: Any) -> tuple[str, ...]:
+def _fused_ops(node: NodeDef) -> tuple[str, ...]:
     if "fused_ops" not in node.attr:
         return ()
     return tuple(op.decode() if isinstance(op, bytes) else op
                  for op in node.attr["fused_ops"].list.s)
 
 
-def diff_graphs(pre: Any, post: Any) -> GraphDiff:
+def diff_graphs(pre: GraphDef, post: GraphDef) -> GraphDiff:
     """Compare two GraphDefs by node name: what Grappler removed, added, folded, fused, rewired."""
     pre_nodes = {n.name: n for n in pre.node}
     post_nodes = {n.name: n for n in post.node}
@@ -47,5 +44,5 @@ def diff_graphs(pre: Any, post: Any) -> GraphDiff:
     )
 
 
-def constant_nodes(graph_def: Any) -> set[str]:
+def constant_nodes(graph_def: GraphDef) -> set[str]:
     return {n.name for n in graph_def.node if n.op == "Const"}

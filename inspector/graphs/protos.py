@@ -15,8 +15,9 @@ from tensorboard.compat.proto import graph_pb2, types_pb2
 from inspector.report import GraphDiff, ModeResult, Report, ShapeTable
 
 # A GraphDef message: TensorFlow's class in the worker, TensorBoard's copy elsewhere (the same
-# fields); protobuf classes carry no useful static type.
+# fields); protobuf classes carry no useful static type, so these name what a parameter holds.
 GraphDef = Any
+NodeDef = Any
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import heapq
 import typing
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from inspector.graphs.protos import ModeGraphs
+from inspector.graphs.protos import GraphDef, ModeGraphs, NodeDef
 from inspector.report import GraphDiff
 
 # Nodes a reader rarely needs: argument/result plumbing, variable reads, pass-throughs.
@@ -131,13 +131,7 @@ def _source_name(text: str) -> tuple[str, int, bool]:
     return name, int(index) if index.isdigit() else 0, control
 
 
-def _scopes(name: str) -> list[str]:
-    """Enclosing scope paths of a node name, outermost first: "a/b/c" -> ["a", "a/b"]."""
-    parts = name.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
-
-
-def _near_changes(nodes: dict[str, Any], changed: set[str], hops: int) -> set[str]:
+def _near_changes(nodes: dict[str, NodeDef], changed: set[str], hops: int) -> set[str]:
     neighbours: dict[str, set[str]] = defaultdict(set)
     for name, node in nodes.items():
         for text in node.input:
@@ -158,13 +152,13 @@ def _choose_collapsed(names: list[str], options: ViewOptions) -> set[str]:
 
     Scopes in ``options.expand`` (and the scopes around them) open whatever the budget.
     """
-    members: Counter[str] = Counter(scope for name in names for scope in _scopes(name))
+    members: Counter[str] = Counter(scope for name in names for scope in scopes(name))
     children: dict[str, set[str]] = defaultdict(set)  # scope ("" = root) -> boxes directly inside
     for name in names:
-        chain = ["", *_scopes(name)]
+        chain = ["", *scopes(name)]
         for parent, child in zip(chain, [*chain[1:], name], strict=True):
             children[parent].add(child if child == name else child + "/")
-    forced = {scope for wanted in options.expand for scope in _scopes(wanted.strip("/") + "/x")}
+    forced = {scope for wanted in options.expand for scope in scopes(wanted.strip("/") + "/x")}
     collapsed = set(members)
     visible = len(children[""])
 
@@ -186,38 +180,63 @@ def _choose_collapsed(names: list[str], options: ViewOptions) -> set[str]:
     return {scope for scope in collapsed if members[scope] > 1}
 
 
-def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS) -> ViewGraph:
-    """The picture of ``view``: "pre", "post", or "diff" (the union, post's version of nodes in
-    both, removed nodes kept)."""
-    if view not in VIEWS:
-        raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
-    diff = graphs.diff
-    first, shapes = (graphs.post, graphs.post_shapes) if view == "post" else (
+def scopes(name: str) -> list[str]:
+    """Enclosing scope paths of a node name, outermost first: "a/b/c" -> ["a", "a/b"]."""
+    parts = name.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def all_scopes(graphs: ModeGraphs) -> list[str]:
+    """Every scope path in the mode's pre and post graphs, sorted (for "expand" pickers)."""
+    return sorted({scope for graph in (graphs.pre, graphs.post) for node in graph.node
+                   for scope in scopes(node.name)})
+
+
+@dataclass
+class _Scene:
+    """The nodes one picture draws from, and which box stands for each."""
+
+    # Every node of the view by name (post's version for nodes in both, in the diff view).
+    nodes: dict[str, NodeDef]
+    shape_of: dict[str, tuple[str, ...]]
+    status: dict[str, str]
+    # Shown nodes in graph order (noise and far-from-change nodes left out).
+    names: list[str]
+    collapsed: set[str]
+
+    def box_of(self, name: str) -> str:
+        for scope in scopes(name):
+            if scope in self.collapsed:
+                return scope + "/"
+        return name
+
+
+def _scene(graphs: ModeGraphs, view: str, options: ViewOptions) -> _Scene:
+    """Step 1: the view's nodes and shapes, what is shown, and which scopes collapse."""
+    first, table = (graphs.post, graphs.post_shapes) if view == "post" else (
         graphs.pre, graphs.pre_shapes)
-    status = node_status(diff)
+    status = node_status(graphs.diff)
     nodes = {n.name: n for n in first.node}
-    shape_of = {n.name: n.outputs for n in shapes.nodes} if shapes else {}
+    shape_of = {n.name: n.outputs for n in table.nodes} if table else {}
     if view == "diff":
         nodes.update({n.name: n for n in graphs.post.node})
         if graphs.post_shapes is not None:
             shape_of.update({n.name: n.outputs for n in graphs.post_shapes.nodes})
-    total = len(nodes)
-    hide_noise = options.hide_noise if options.hide_noise is not None else total > MAX_NODES
+    hide_noise = options.hide_noise if options.hide_noise is not None else len(nodes) > MAX_NODES
     shown = {name for name, n in nodes.items() if not (hide_noise and n.op in NOISE_OPS)}
     if options.changes_only is not None:
         changed = {name for name in nodes if status.get(name, "unchanged") != "unchanged"}
         shown &= _near_changes(nodes, changed, options.changes_only)
     names = [name for name in nodes if name in shown]
     collapse = options.collapse if options.collapse is not None else len(names) > options.max_nodes
-    collapsed = _choose_collapsed(names, options) if collapse else set()
+    return _Scene(nodes, shape_of, status, names,
+                  _choose_collapsed(names, options) if collapse else set())
 
-    def box_of(name: str) -> str:
-        for scope in _scopes(name):
-            if scope in collapsed:
-                return scope + "/"
-        return name
 
-    # Sources of each shown node, bridged through hidden ones so hidden plumbing keeps the flow.
+def _bridged_inputs(scene: _Scene) -> dict[str, list[tuple[str, int, bool]]]:
+    """Step 2: each shown node's sources, bridged through hidden ones so hidden plumbing keeps
+    the flow: (source, output index, control)."""
+    nodes, shown = scene.nodes, set(scene.names)
     bridged: dict[str, list[tuple[str, int, bool]]] = {}
 
     def sources_of(name: str, seen: frozenset[str] = frozenset()) -> list[tuple[str, int, bool]]:
@@ -234,23 +253,24 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
                 found += [(s, i, control or c) for s, i, c in bridged[source]]
         return found
 
-    inputs = {name: sources_of(name) for name in names}
-    consumers: Counter[str] = Counter(
-        source for name in names for source in {s for s, _, _ in inputs[name]})
-    shared = {name for name, count in consumers.items()
-              if count >= SHARED_FANOUT and nodes[name].op == "Const"}
-    query = options.highlight
+    return {name: sources_of(name) for name in scene.names}
+
+
+def _boxes(scene: _Scene, diff: GraphDiff, consumers: Counter[str], shared: set[str],
+           query: str) -> dict[str, ViewNode]:
+    """Step 3: one box per shown node, or per collapsed scope with its members' fates."""
     boxes: dict[str, ViewNode] = {}
     groups: dict[str, list[str]] = defaultdict(list)
     fused = {f.name: f.fused_ops for f in diff.fused}
-    for name in names:
-        box = box_of(name)
+    nodes, status = scene.nodes, scene.status
+    for name in scene.names:
+        box = scene.box_of(name)
         if box != name:
             groups[box].append(name)
             continue
         node = nodes[name]
         boxes[name] = ViewNode(name, name, node.op, status.get(name, "unchanged"),
-                               tuple(shape_of.get(name, ())), tuple(fused.get(name, ())),
+                               tuple(scene.shape_of.get(name, ())), tuple(fused.get(name, ())),
                                highlighted=matches(query, name, node.op),
                                edges_left_out=consumers[name] if name in shared else 0)
     for box, inside in groups.items():
@@ -259,16 +279,22 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
                               members=len(inside), changed=len(inside) - fates["unchanged"],
                               highlighted=any(matches(query, n, nodes[n].op) for n in inside),
                               edges_left_out=sum(consumers[n] for n in inside if n in shared))
+    return boxes
+
+
+def _edges(scene: _Scene, inputs: dict[str, list[tuple[str, int, bool]]], shared: set[str],
+           edge_shapes: bool) -> dict[tuple[str, str], ViewEdge]:
+    """Step 4: edges between boxes (merged where scopes collapse; shared constants left out)."""
     edges: dict[tuple[str, str], ViewEdge] = {}
-    for name in names:
-        target = box_of(name)
+    for name in scene.names:
+        target = scene.box_of(name)
         for source, index, control in inputs[name]:
-            start = box_of(source)
+            start = scene.box_of(source)
             if start == target or source in shared:
                 continue
             label = ""
-            if options.edge_shapes and not control and start == source and target == name:
-                outputs = shape_of.get(source, ())
+            if edge_shapes and not control and start == source and target == name:
+                outputs = scene.shape_of.get(source, ())
                 label = outputs[index] if index < len(outputs) else ""
             earlier = edges.get((start, target))
             if earlier is None:
@@ -276,15 +302,39 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
             else:
                 edges[(start, target)] = ViewEdge(start, target, earlier.control and control,
                                                   earlier.label, earlier.count + 1)
-    if view == "diff":  # nodes in both are drawn as after Grappler: add the inputs it cut
-        before = {n.name: n for n in graphs.pre.node}
-        for name in names:
-            if name not in before or before[name] is nodes[name]:
-                continue
-            for text in before[name].input:
-                source, _, control = _source_name(text)
-                start, target = box_of(source), box_of(name)
-                if source in shown and start != target and (start, target) not in edges:
-                    edges[(start, target)] = ViewEdge(start, target, control, removed=True)
+    return edges
+
+
+def _add_cut_edges(scene: _Scene, pre: GraphDef, edges: dict[tuple[str, str], ViewEdge]) -> None:
+    """Step 5, diff view: nodes in both are drawn as after Grappler; add the inputs it cut."""
+    before = {n.name: n for n in pre.node}
+    shown = set(scene.names)
+    for name in scene.names:
+        if name not in before or before[name] is scene.nodes[name]:
+            continue
+        for text in before[name].input:
+            source, _, control = _source_name(text)
+            start, target = scene.box_of(source), scene.box_of(name)
+            if source in shown and start != target and (start, target) not in edges:
+                edges[(start, target)] = ViewEdge(start, target, control, removed=True)
+
+
+def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS) -> ViewGraph:
+    """The picture of ``view``: "pre", "post", or "diff" (the union, post's version of nodes in
+    both, removed nodes kept)."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+    scene = _scene(graphs, view, options)
+    inputs = _bridged_inputs(scene)
+    consumers: Counter[str] = Counter(
+        source for name in scene.names for source in {s for s, _, _ in inputs[name]})
+    shared = {name for name, count in consumers.items()
+              if count >= SHARED_FANOUT and scene.nodes[name].op == "Const"}
+    boxes = _boxes(scene, graphs.diff, consumers, shared, options.highlight)
+    edges = _edges(scene, inputs, shared, options.edge_shapes)
+    if view == "diff":
+        _add_cut_edges(scene, graphs.pre, edges)
+    total = len(scene.nodes)
     return ViewGraph(view, tuple(boxes.values()), tuple(edges.values()), total,
-                     total - len(names), tuple(sorted(s for s in collapsed if s + "/" in boxes)))
+                     total - len(scene.names),
+                     tuple(sorted(s for s in scene.collapsed if s + "/" in boxes)))

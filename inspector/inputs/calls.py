@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inspector.errors import CallSpecError
@@ -81,7 +82,7 @@ def parse_call(text: str) -> CallSpec:
     return CallSpec(tuple(parse_arg(part) for part in text.split(";")))
 
 
-def parse_calls(texts: list[str] | tuple[str, ...]) -> tuple[CallSpec, ...]:
+def parse_calls(texts: Sequence[str]) -> tuple[CallSpec, ...]:
     calls = []
     for number, text in enumerate(texts, 1):
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from inspector.errors import UsageError
 
@@ -33,7 +34,7 @@ _FORMS = ("--grappler KEY=VALUE with VALUE on/off for " + ", ".join(BOOLEAN_OPTI
           "; or min_graph_nodes=N (-1 optimizes every graph)")
 
 
-def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, bool | int]:
+def parse_overrides(items: Sequence[str]) -> dict[str, bool | int]:
     """Parse ``KEY=VALUE`` overrides; raise UsageError naming the accepted forms."""
     options: dict[str, bool | int] = {}
     for item in items:

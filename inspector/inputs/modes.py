@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from collections.abc import Sequence
 from typing import Literal
 
 from inspector.errors import UsageError
@@ -28,7 +29,7 @@ NUMPY_MODES: frozenset[Mode] = frozenset({"numpy", "reduce-retracing"})
 SIGNATURE_MODES: frozenset[Mode] = frozenset({"spec", "spec-dynamic"})
 
 
-def parse_modes(names: list[str] | tuple[str, ...]) -> tuple[Mode, ...]:
+def parse_modes(names: Sequence[str]) -> tuple[Mode, ...]:
     """Expand 'all', drop repeats, keep the canonical order; raise UsageError on unknown names."""
     chosen: set[str] = set()
     for name in names or ("all",):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -63,8 +64,8 @@ class InspectRequest:
         return cls(**data)
 
 
-def prepare(source: Source, function: str | None = None, calls: list[str] | tuple[str, ...] = (),
-            modes: list[str] | tuple[str, ...] = (), grappler: list[str] | tuple[str, ...] = (),
+def prepare(source: Source, function: str | None = None, calls: Sequence[str] = (),
+            modes: Sequence[str] = (), grappler: Sequence[str] = (),
             **options: Any) -> InspectRequest:
     """Check everything that can be checked without running the code; raise an InputError."""
     entry = gallery.get(source.gallery_name) if source.gallery_name else None

@@ -10,7 +10,7 @@ import plotly.offline
 from inspector.errors import RenderError
 from inspector.graphs import protos, render, views
 from inspector.output import charts, tables
-from inspector.report import Report
+from inspector.report import ModeResult, Report
 
 _STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
@@ -27,11 +27,8 @@ pre { background: #f7f7f7; padding: 0.5em; overflow: auto; max-height: 400px; }
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f'<td class="num">{value:,.1f}</td>'
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f'<td class="num">{value}</td>'
-    return f"<td>{html.escape('' if value is None else str(value))}</td>"
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return f'<td{" class=num" if numeric else ""}>{html.escape(tables.cell_text(value))}</td>'
 
 
 def _table(rows: list[dict[str, Any]], empty: str = "none") -> str:
@@ -52,8 +49,7 @@ def _svg(graphs: protos.ModeGraphs, view: str, options: views.ViewOptions) -> st
     return note + text[text.find("<svg"):]
 
 
-def html_report(report: Report, options: views.ViewOptions = views.DEFAULT_OPTIONS) -> str:
-    """One HTML file with everything inline (Plotly's script, SVG graphs): opens offline."""
+def _header(report: Report) -> list[str]:
     e = html.escape
     parts = [f"<h1>Graph optimization report: {e(report.function or '?')}</h1>",
              f"<p>Source {e(report.source or '?')} | TensorFlow {e(report.tensorflow or '?')} | "
@@ -66,45 +62,54 @@ def html_report(report: Report, options: views.ViewOptions = views.DEFAULT_OPTIO
     parts += ["<h2>Modes</h2>", _table(tables.matrix(report))]
     sdc = report.shape_dependent_constants
     if sdc is not None:
-        parts.append(f"<p>Constant with fixed shapes ({e(sdc.fixed_mode)}) but not with None "
-                     f"dims: before Grappler {e(', '.join(sdc.pre) or 'none')}; after "
-                     f"{e(', '.join(sdc.post) or 'none')}.</p>")
+        parts.append(f"<p>{e(tables.shape_dependent_sentence(sdc))}</p>")
     if any(r.timing for r in report.results):
         parts += ["<h2>Timing</h2>",
                   charts.timing_distribution(report).to_html(full_html=False,
                                                              include_plotlyjs=False),
                   charts.timing_ecdf(report).to_html(full_html=False, include_plotlyjs=False)]
     parts += ["<h2>Retracing</h2>", _table(tables.retracing(report))]
+    return parts
+
+
+def _mode_section(report: Report, result: ModeResult, graphs: protos.ModeGraphs | None,
+                  options: views.ViewOptions) -> list[str]:
+    e = html.escape
+    mode = result.mode
+    parts = [f'<h2 id="mode-{e(mode)}">Mode {e(mode)}</h2>']
+    if result.error is not None:
+        parts.append(f'<p class="error">{e(str(result.error))}</p>')
+        return parts + [f"<pre>{e(frame)}</pre>" for frame in result.error.frames]
+    if graphs is not None:
+        parts += ['<h3>Graphs before | after Grappler</h3><div class="graphs">',
+                  f'<div class="graph">{_svg(graphs, "pre", options)}</div>',
+                  f'<div class="graph">{_svg(graphs, "post", options)}</div></div>',
+                  '<h3>Diff view</h3><div class="graph">'
+                  f'{_svg(graphs, "diff", options)}</div>']
+    if result.diff is not None:
+        parts += ["<h3>Rewrites</h3>", _table(tables.rewrites(report, mode))]
+    if result.grappler_passes:
+        parts += ["<h3>Grappler passes</h3>",
+                  charts.grappler_passes(report, mode).to_html(full_html=False,
+                                                               include_plotlyjs=False),
+                  _table(tables.passes(report, mode))]
+    if result.ablation:
+        parts += ["<h3>Leave-one-out ablation</h3>", _table(tables.ablation(report, mode))]
+    if result.shapes:
+        parts += ["<details><summary>Static shapes of every node</summary>",
+                  _table(tables.shapes(report, mode)), "</details>"]
+    for stage, text in (result.hlo or {}).items():
+        parts.append(f"<details><summary>XLA {e(stage)}</summary><pre>{e(text)}</pre></details>")
+    return parts
+
+
+def html_report(report: Report, options: views.ViewOptions = views.DEFAULT_OPTIONS) -> str:
+    """One HTML file with everything inline (Plotly's script, SVG graphs): opens offline."""
+    e = html.escape
     by_mode = protos.report_graphs(report)
+    parts = _header(report)
     for result in report.results:
-        mode = result.mode
-        parts.append(f'<h2 id="mode-{e(mode)}">Mode {e(mode)}</h2>')
-        if result.error is not None:
-            parts.append(f'<p class="error">{e(str(result.error))}</p>')
-            parts += [f"<pre>{e(frame)}</pre>" for frame in result.error.frames]
-            continue
-        if mode in by_mode:
-            graphs = by_mode[mode]
-            parts += ['<h3>Graphs before | after Grappler</h3><div class="graphs">',
-                      f'<div class="graph">{_svg(graphs, "pre", options)}</div>',
-                      f'<div class="graph">{_svg(graphs, "post", options)}</div></div>',
-                      '<h3>Diff view</h3><div class="graph">'
-                      f'{_svg(graphs, "diff", options)}</div>']
-        if result.diff is not None:
-            parts += ["<h3>Rewrites</h3>", _table(tables.rewrites(report, mode))]
-        if result.grappler_passes:
-            parts += ["<h3>Grappler passes</h3>",
-                      charts.grappler_passes(report, mode).to_html(full_html=False,
-                                                                   include_plotlyjs=False),
-                      _table(tables.passes(report, mode))]
-        if result.ablation:
-            parts += ["<h3>Leave-one-out ablation</h3>", _table(tables.ablation(report, mode))]
-        if result.shapes:
-            parts += ["<details><summary>Static shapes of every node</summary>",
-                      _table(tables.shapes(report, mode)), "</details>"]
-        for stage, text in (result.hlo or {}).items():
-            parts.append(f"<details><summary>XLA {e(stage)}</summary><pre>{e(text)}</pre>"
-                         "</details>")
+        parts += _mode_section(report, result, by_mode.get(result.mode), options)
     if report.stdout:
         parts += ["<h2>Printed output</h2>", f"<pre>{e(report.stdout)}</pre>"]
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"

@@ -5,9 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from inspector.graphs import diff
-from inspector.report import Report
+from inspector.report import Report, ShapeDependentConstants
 
 Row = dict[str, Any]
+
+# What every table shows where a value does not apply (eager has no graph, a failed mode no
+# timing).
+NOT_APPLICABLE = "n/a"
+
+
+def cell_text(value: Any) -> str:
+    """One value as every table shows it: counts as integers with thousands separators,
+    microseconds with one decimal, NOT_APPLICABLE for None, booleans as yes/no."""
+    if value is None:
+        return NOT_APPLICABLE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def formatted(rows: list[Row]) -> list[dict[str, str]]:
+    """Rows with every value as ``cell_text`` (for the app's tables, the CLI and the HTML)."""
+    return [{key: cell_text(value) for key, value in row.items()} for row in rows]
+
+
+def shape_dependent_sentence(sdc: ShapeDependentConstants) -> str:
+    """The one sentence that names nodes constant only with fixed shapes."""
+    return (f"Constant with fixed shapes ({sdc.fixed_mode}) but not with None dims: before "
+            f"Grappler {', '.join(sdc.pre) or 'none'}; after {', '.join(sdc.post) or 'none'}.")
 
 
 def matrix(report: Report) -> list[Row]:

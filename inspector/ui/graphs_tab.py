@@ -107,20 +107,10 @@ def _node_panel(graphs: protos.ModeGraphs, name: str) -> None:
     st.table(pd.DataFrame(sides).fillna(""))
 
 
-def show(report: Report) -> None:
-    modes = [r.mode for r in report.results if r.graphs]
-    if not modes:
-        st.info("No graphs: eager mode has none, and failed modes stopped before capture.")
-        return
-    top = st.columns([2, 2, 3, 3])
-    mode: Any = top[0].selectbox("Mode", modes, key="graph_mode")
-    view = top[1].radio("View", ["pre | post", "diff"], horizontal=True, key="graph_view")
-    draw = top[2].selectbox("Draw", list(DRAW_CHOICES), key="graph_draw")
-    near = top[3].selectbox("Show", list(NEAR_CHOICES), key="graph_near")
-    graphs = mode_graphs(report, mode)
-    if graphs is None:
-        st.info("This mode has no graphs.")
-        return
+def _view_options(graphs: protos.ModeGraphs, draw: str, near: str
+                  ) -> tuple[views.ViewOptions, bool]:
+    """The second row of controls: search, noise, edge shapes, zoom, scopes to expand.
+    Returns the view options and whether pictures fit the column width."""
     total = max(len(graphs.pre.node), len(graphs.post.node))
     row = st.columns([3, 2, 2, 2, 5])
     search = row[0].text_input("Find node (name or op)", key="graph_search")
@@ -131,14 +121,44 @@ def show(report: Report) -> None:
                                  help="_Arg/_Retval, ReadVariableOp, Identity, NoOp: edges "
                                       "are kept through them")
     edge_shapes = row[2].checkbox("Shapes on edges", key="graph_edge_shapes")
-    scopes = sorted({"/".join(n.name.split("/")[:i]) for g in (graphs.pre, graphs.post)
-                     for n in g.node for i in range(1, n.name.count("/") + 1)})
-    expand = row[4].multiselect("Expand scopes", scopes, key="graph_expand",
+    expand = row[4].multiselect("Expand scopes", views.all_scopes(graphs), key="graph_expand",
                                 help="open these scopes even when the overview collapses")
     options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
                                 expand=tuple(expand), changes_only=NEAR_CHOICES[near],
                                 edge_shapes=edge_shapes, highlight=search)
-    fit = zoom == "fit width"
+    return options, zoom == "fit width"
+
+
+def _node_picker(graphs: protos.ModeGraphs, search: str) -> None:
+    """A node list narrowed by the search, and the chosen node's panel."""
+    names = list(dict.fromkeys([n.name for n in graphs.pre.node]
+                               + [n.name for n in graphs.post.node]))
+    ops = {n.name: n.op for g in (graphs.pre, graphs.post) for n in g.node}
+    found = [n for n in names if views.matches(search, n, ops[n])] if search.strip() else names
+    if not found:
+        st.caption(f"No node name or op contains {search!r}.")
+        found = names
+    picked: Any = st.selectbox(f"Node details ({min(len(found), MAX_PICKS)} of {len(names)} "
+                               "nodes match the search)", found[:MAX_PICKS], key="graph_node")
+    if picked:
+        _node_panel(graphs, picked)
+
+
+def show(report: Report) -> None:
+    modes = [r.mode for r in report.results if r.graphs]
+    if not modes:
+        st.info("No graphs: eager mode has none, and failed modes stopped before capture.")
+        return
+    top = st.columns([2, 2, 3, 3])
+    mode: Any = top[0].selectbox("Mode", modes, key="graph_mode")
+    view = top[1].radio("View", ["pre | post", "diff"], horizontal=True, key="graph_view")
+    draw: Any = top[2].selectbox("Draw", list(DRAW_CHOICES), key="graph_draw")
+    near: Any = top[3].selectbox("Show", list(NEAR_CHOICES), key="graph_near")
+    graphs = mode_graphs(report, mode)
+    if graphs is None:
+        st.info("This mode has no graphs.")
+        return
+    options, fit = _view_options(graphs, draw, near)
     if view == "diff":
         _picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
     else:
@@ -149,14 +169,4 @@ def show(report: Report) -> None:
         with right:
             st.markdown(f"**After Grappler** ({len(graphs.post.node)} nodes)")
             _picture(report, graphs, "post", options, fit, FULL_WIDTH_PX // 2)
-    names = list(dict.fromkeys([n.name for n in graphs.pre.node]
-                               + [n.name for n in graphs.post.node]))
-    ops = {n.name: n.op for g in (graphs.pre, graphs.post) for n in g.node}
-    matches = [n for n in names if views.matches(search, n, ops[n])] if search.strip() else names
-    if not matches:
-        st.caption(f"No node name or op contains {search!r}.")
-        matches = names
-    picked: Any = st.selectbox(f"Node details ({min(len(matches), MAX_PICKS)} of {len(names)} "
-                               "nodes match the search)", matches[:MAX_PICKS], key="graph_node")
-    if picked:
-        _node_panel(graphs, picked)
+    _node_picker(graphs, options.highlight)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -81,29 +83,63 @@ def show_code(source: str, line: int | None = None, context: int = 3) -> None:
             f'border:1px solid #f3b0b0">{rows}</pre>')
 
 
-def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]:
-    url = _settings_from_url()
+@dataclass(frozen=True)
+class PageInputs:
+    """What the page's widgets say: the request's parts, then the job's limits."""
+
+    source: Source
+    function: str | None
+    calls: list[str]
+    modes: Sequence[str]
+    # InspectRequest options: device, runs, budget_s, ablate.
+    options: dict[str, Any]
+    # Grappler overrides as KEY=VALUE texts.
+    grappler: list[str]
+    # 0: the source's default (sources.default_timeout_s).
+    time_limit_s: float
+    memory_mb: int
+
+
+def _source_inputs(url: dict[str, Any]) -> tuple[Source, str | None, list[str]]:
+    """The function to inspect: a gallery entry or pasted code; with its default calls."""
     names = [e.name for e in gallery.ENTRIES] + [PASTE]
+    choice: Any = st.selectbox("Function", names, index=names.index(url["entry"]), key="entry",
+                               format_func=lambda n: str(n) if n == PASTE else
+                               f"{n}: {gallery.get(n).title}")
+    if choice == PASTE:
+        code = st.text_area("Python source", key="code", height=240, value=STARTER,
+                            help="Plain text editing; the highlighted, numbered copy below "
+                                 "is what line numbers in errors refer to.")
+        source = Source(code, "pasted.py")
+        function = _function_picker(source)
+        with st.expander("Highlighted", expanded=False):
+            show_code(code)
+        return source, function, ["float32[4]"]
+    source = sources.gallery_source(choice)
+    entry = gallery.get(choice)
+    st.info(entry.hint)
+    show_code(entry.source)
+    return source, entry.function, list(entry.calls)
+
+
+def _device_input(url: dict[str, Any]) -> str | None:
+    seen, no_workers = devices()
+    if no_workers:
+        st.error(no_workers)
+    options = [DEFAULT_DEVICE, *seen]
+    device: Any = st.selectbox("Device", options, key="device",
+                               index=options.index(url["device"])
+                               if url["device"] in options else 0)
+    if not any(":GPU:" in d for d in seen):
+        st.caption("The workers' TensorFlow sees no GPU on this machine: CPU only.")
+    return None if device == DEFAULT_DEVICE else device
+
+
+def _inputs() -> PageInputs:
+    url = _settings_from_url()
     left, right = st.columns([3, 2])
     with left:
-        choice: Any = st.selectbox("Function", names, index=names.index(url["entry"]), key="entry",
-                                   format_func=lambda n: str(n) if n == PASTE else
-                                   f"{n}: {gallery.get(n).title}")
-        if choice == PASTE:
-            code = st.text_area("Python source", key="code", height=240, value=STARTER,
-                                help="Plain text editing; the highlighted, numbered copy below "
-                                     "is what line numbers in errors refer to.")
-            source = Source(code, "pasted.py")
-            function = _function_picker(source)
-            default_calls = ["float32[4]"]
-            with st.expander("Highlighted", expanded=False):
-                show_code(code)
-        else:
-            entry = gallery.get(choice)
-            st.info(entry.hint)
-            show_code(entry.source)
-            source = Source(entry.source, f"gallery_{entry.name}.py", entry.name)
-            function, default_calls = entry.function, list(entry.calls)
+        source, function, default_calls = _source_inputs(url)
     with right:
         calls_text = st.text_area("Calls, one per line (`float32[2,3]; int32[]`)", key="calls",
                                   value="\n".join(url["calls"] or default_calls))
@@ -114,15 +150,7 @@ def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]
             st.error(exc.message)
         modes = st.multiselect("Modes", MODES, default=url["modes"], key="modes",
                                help="\n".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
-        seen, no_workers = devices()
-        if no_workers:
-            st.error(no_workers)
-        options = [DEFAULT_DEVICE, *seen]
-        device: Any = st.selectbox("Device", options, key="device",
-                                   index=options.index(url["device"])
-                                   if url["device"] in options else 0)
-        if not any(":GPU:" in d for d in seen):
-            st.caption("The workers' TensorFlow sees no GPU on this machine: CPU only.")
+        device = _device_input(url)
         with st.expander("Advanced"):
             runs = st.number_input("Timed runs per mode (0: as many as fit in 1 s)", 0, 100000,
                                    DEFAULT_RUNS, key="runs")
@@ -135,11 +163,10 @@ def _inputs() -> tuple[Source, str | None, list[str], list[str], dict[str, Any]]
                 key="time_limit")
             memory_mb = right.number_input("Memory limit, MB", 512, MAX_MEMORY_MB,
                                            Limits.memory_mb, step=512, key="memory_mb")
-    options_: dict[str, Any] = {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
-                                "grappler": overrides.split(),
-                                "device": None if device == DEFAULT_DEVICE else device,
-                                "time_limit": float(time_limit), "memory_mb": int(memory_mb)}
-    return source, function, calls, modes, options_
+    return PageInputs(source, function, calls, modes,
+                      {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
+                       "device": device},
+                      overrides.split(), float(time_limit), int(memory_mb))
 
 
 def _function_picker(source: Source) -> str | None:
@@ -155,28 +182,25 @@ def _function_picker(source: Source) -> str | None:
     return picked
 
 
-def _submit(source: Source, function: str | None, calls: list[str], modes: list[str],
-            options: dict[str, Any]) -> None:
-    grappler, time_limit, memory_mb = (options.pop(k) for k in ("grappler", "time_limit",
-                                                                "memory_mb"))
+def _submit(inputs: PageInputs) -> None:
     for stale in ("report", "log", *graphs_tab.CACHES):  # caches are keyed by id(report)
         st.session_state.pop(stale, None)
-    st.session_state["source_text"] = source.text
+    st.session_state["source_text"] = inputs.source.text
     try:
-        request = prepare(source, function, calls, modes, grappler, include_graphs=True,
-                          **options)
+        request = prepare(inputs.source, inputs.function, inputs.calls, inputs.modes,
+                          inputs.grappler, include_graphs=True, **inputs.options)
+        time_limit = inputs.time_limit_s or sources.default_timeout_s(inputs.source)
+        job = executor().submit(request, Limits(timeout_s=time_limit,
+                                                memory_mb=inputs.memory_mb))
     except InputError as exc:
         st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
         return
-    params: dict[str, Any] = {"entry": source.gallery_name or "paste",
+    params: dict[str, Any] = {"entry": inputs.source.gallery_name or "paste",
                               "mode": list(request.modes), "call": list(request.calls)}
     if request.device:
         params["device"] = request.device
     st.query_params.from_dict(params)
-    if not time_limit:
-        time_limit = gallery.get(source.gallery_name).timeout_s if source.gallery_name else 60.0
-    st.session_state["job"] = executor().submit(request, Limits(timeout_s=time_limit,
-                                                                memory_mb=memory_mb))
+    st.session_state["job"] = job
 
 
 def _collect(wait_s: float) -> bool:
@@ -246,7 +270,7 @@ st.caption("What tf.function and Grappler do to a function under each input mode
 inputs = _inputs()
 running = "job" in st.session_state
 if st.button("Inspect", type="primary", key="run", disabled=running):
-    _submit(*inputs)
+    _submit(inputs)
     # Most inspections finish within a second: answer in this run, without polling round trips.
     running = not _collect(QUICK_ANSWER_S) and "job" in st.session_state
 if running:

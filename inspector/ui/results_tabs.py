@@ -20,14 +20,14 @@ MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
 
 
 def matrix(report: Report) -> None:
-    frame = pd.DataFrame(tables.matrix(report)).set_index("mode")
-    if not frame["error"].any():
-        frame = frame.drop(columns="error")
-    st.table(frame.style.format(precision=1, thousands=",", na_rep="-"))
+    rows = tables.matrix(report)
+    if not any(row["error"] for row in rows):
+        rows = [{k: v for k, v in row.items() if k != "error"} for row in rows]
+    # Text cells, formatted once for every table: counts stay integers, n/a where nothing applies.
+    st.table(pd.DataFrame(tables.formatted(rows)).set_index("mode"))
     sdc = report.shape_dependent_constants
     if sdc:
-        st.write(f"Constant with fixed shapes ({sdc.fixed_mode}) but not with None dims: "
-                 f"before Grappler {list(sdc.pre) or 'none'}, after {list(sdc.post) or 'none'}")
+        st.write(tables.shape_dependent_sentence(sdc))
 
 
 def _mode_picker(report: Report, key: str, need: str) -> str | None:

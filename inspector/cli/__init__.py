@@ -1,0 +1,82 @@
+"""The command line: ``tf-graph-inspector inspect|history|gallery|devices``.
+
+Each command lives in its own module (``inspect_command``, ``history_command``); this one
+builds the parser and maps typed errors to exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from inspector.cli import history_command, inspect_command
+from inspector.cli.common import (
+    EXIT_MODE_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    json_path,
+    write_json,
+)
+from inspector.errors import ErrorInfo, InputError, InspectorError
+from inspector.inputs import gallery
+from inspector.report import Report
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="tf-graph-inspector",
+                    description="See what tf.function and Grappler do to a Python function.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    inspect_command.add_arguments(
+        commands.add_parser("inspect", help="trace, optimize, diff and time a function"))
+    history_command.add_parsers(
+        commands.add_parser("history", help="saved runs: list, show, compare, delete, prune"),
+        Parser)
+    commands.add_parser("gallery", help="list the built-in examples")
+    commands.add_parser("devices", help="list the devices TensorFlow sees")
+    return parser
+
+
+def _gallery(out: TextIO) -> int:
+    for entry in gallery.ENTRIES:
+        out.write(f"{entry.name:<24}{entry.title}\n{'':<24}calls: "
+                  f"{' | '.join(entry.calls)}\n{'':<24}{entry.hint}\n")
+    return EXIT_OK
+
+
+def _devices(out: TextIO, err: TextIO) -> int:
+    from inspector.jobs.local import LocalExecutor
+
+    with LocalExecutor(workers=1) as executor:
+        try:
+            devices = executor.devices()
+        except InspectorError as exc:
+            err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
+            return EXIT_MODE_FAILED
+    for name in devices:
+        out.write(name + "\n")
+    if not any(":GPU:" in d for d in devices):
+        out.write("(no GPU: TensorFlow sees only the CPU on this machine)\n")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
+         err: TextIO = sys.stderr) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "gallery":
+            return _gallery(out)
+        if args.command == "devices":
+            return _devices(out, err)
+        if args.command == "history":
+            return history_command.run(args, out, err)
+        return inspect_command.run(args, out, err)
+    except InputError as exc:  # bad arguments, a store that cannot open, an unknown run id
+        err.write(f"error: {ErrorInfo.from_exception(exc) if exc.type != 'InputError' else exc.message}\n")
+        write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), json_path(argv),
+                   out)
+        return EXIT_USAGE

@@ -1,0 +1,56 @@
+"""What every command shares: exit codes, the one-line argument parser, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from inspector.errors import GraphvizMissing, InputError, error_types
+from inspector.report import Report
+
+EXIT_OK, EXIT_MODE_FAILED, EXIT_USAGE = 0, 1, 2
+
+# Error types that mean the user's input must change (exit code 2), wherever they were found:
+# every InputError, and a missing Graphviz (install it, or ask for no pictures).
+INPUT_ERROR_TYPES = frozenset(error_types(InputError) | error_types(GraphvizMissing))
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit code 2 with no usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{message} (see --help)")
+
+
+def exit_code(report: Report) -> int:
+    if report.error is not None:
+        return EXIT_USAGE if report.error.type in INPUT_ERROR_TYPES else EXIT_MODE_FAILED
+    return EXIT_MODE_FAILED if report.failed_modes else EXIT_OK
+
+
+def write_text(text: str, where: str | None, out: TextIO) -> None:
+    """``text`` to a file, or to ``out`` for "-"; nothing for None."""
+    if where is None:
+        return
+    if where == "-":
+        out.write(text)
+    else:
+        Path(where).write_text(text, encoding="utf-8")
+
+
+def write_json(report: Report, where: str | None, out: TextIO) -> None:
+    write_text(report.to_json() + "\n", where, out)
+
+
+def json_path(argv: list[str]) -> str | None:
+    """Where --json points, read from raw arguments argparse refused (the report is written
+    whatever happened)."""
+    if argv[:1] != ["inspect"]:
+        return None
+    for i, arg in enumerate(argv):
+        if arg == "--json" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--json="):
+            return arg.split("=", 1)[1]
+    return None

@@ -1,0 +1,147 @@
+"""``history``: list, show, compare, delete and prune saved runs (no worker, no TensorFlow)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from tabulate import tabulate
+
+from inspector.cli.common import EXIT_OK, write_json, write_text
+from inspector.inputs.modes import MODES
+from inspector.output import compare, tables
+from inspector.output.text import format_summary
+from inspector.store.runs import STATUSES, RunFilter, RunStore, RunSummary
+
+
+def add_parsers(history: argparse.ArgumentParser, parser_class: type) -> None:
+    actions: Any = history.add_subparsers(dest="action", required=True,
+                                          parser_class=parser_class)
+    listing = actions.add_parser("list", help="saved runs, newest first")
+    listing.add_argument("--function", help="only runs of this function")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--tag", help="only runs with this tag")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listing.add_argument("--json", metavar="PATH", help="write the list as JSON ('-': stdout)")
+    show = actions.add_parser("show", help="a saved run's report and exports, without running")
+    show.add_argument("id")
+    show.add_argument("--json", metavar="PATH", help="the report as inspect --json wrote it")
+    show.add_argument("--html", metavar="PATH", help="write the HTML report")
+    show.add_argument("--graphs", metavar="DIR", help="write GraphDefs and SVG pictures")
+    show.add_argument("--tensorboard", metavar="DIR", help="write a TensorBoard log directory")
+    comparing = actions.add_parser("compare", help="two saved runs side by side")
+    comparing.add_argument("first")
+    comparing.add_argument("second")
+    comparing.add_argument("--mode", choices=MODES, help="only this mode")
+    delete = actions.add_parser("delete", help="delete a saved run")
+    delete.add_argument("id")
+    prune = actions.add_parser("prune", help="delete old runs (retention)")
+    prune.add_argument("--keep-days", type=float, help="delete runs older than this")
+    prune.add_argument("--max-gb", type=float, help="then the oldest until the store is smaller")
+
+
+def summary_json(run: RunSummary) -> dict[str, object]:
+    """A run as ``history list --json`` gives it."""
+    return {"id": run.id, "created_at": run.created_at.isoformat(), "status": run.status,
+            "owner": run.owner, "title": run.title, "source": run.source_label,
+            "function": run.function, "modes": list(run.modes), "tensorflow": run.tensorflow,
+            "device": run.device, "duration_s": run.duration_s, "post_nodes": run.post_nodes,
+            "tags": list(run.tags), "error_type": run.error_type}
+
+
+def list_rows(summaries: list[RunSummary]) -> list[dict[str, object]]:
+    """The History table's columns (shared with the app)."""
+    return [{"id": s.id, "when": s.created_at.strftime("%Y-%m-%d %H:%M"), "who": s.owner,
+             "function": s.function, "title": s.title or "", "modes": " ".join(s.modes),
+             "TF": s.tensorflow, "device": (s.device or "").replace("/device:", ""),
+             "status": s.status,
+             "post nodes": " ".join(f"{m}:{n}" for m, n in s.post_nodes.items()),
+             "tags": " ".join(s.tags)} for s in summaries]
+
+
+def _list(store: RunStore, args: argparse.Namespace, out: TextIO) -> int:
+    found = store.find(RunFilter(function=args.function, status=args.status, tag=args.tag),
+                       limit=args.limit)
+    if args.json:
+        write_text(json.dumps([summary_json(s) for s in found], indent=2) + "\n", args.json, out)
+    if args.json != "-":
+        rows = tables.formatted(list_rows(found))
+        out.write((tabulate(rows, headers="keys", disable_numparse=True) if rows
+                   else f"no saved runs in {store.safe_url}") + "\n")
+    return EXIT_OK
+
+
+def _show(store: RunStore, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    saved = store.get(args.id)
+    report = saved.report
+    if report is None:
+        out.write(f"run {args.id} is {saved.summary.status}: it has no report\n")
+        return EXIT_OK
+    write_json(report, args.json, out)
+    written: list[Path] = []
+    if args.graphs or args.tensorboard or args.html:
+        from inspector.output import files
+        from inspector.output.html_report import html_report
+
+        if args.graphs:
+            written += files.write_graphs(report, args.graphs)
+        if args.tensorboard:
+            written += files.write_tensorboard(report, args.tensorboard)
+        if args.html:
+            Path(args.html).write_text(html_report(report), encoding="utf-8")
+            written.append(Path(args.html))
+    for path in written:
+        err.write(f"wrote {path}\n")
+    if args.json != "-":
+        out.write(format_summary(report) + "\n")
+    return EXIT_OK
+
+
+def format_run_comparison(store: RunStore, first: str, second: str,
+                          mode: str | None = None) -> str:
+    """``history compare``: figures, post-Grappler graphs per mode, the source diff."""
+    a, b = store.get(first), store.get(second)
+    lines = [f"A {first}: {a.summary.function} ({a.summary.source_label}), TensorFlow "
+             f"{a.summary.tensorflow}, {a.summary.created_at:%Y-%m-%d %H:%M}",
+             f"B {second}: {b.summary.function} ({b.summary.source_label}), TensorFlow "
+             f"{b.summary.tensorflow}, {b.summary.created_at:%Y-%m-%d %H:%M}"]
+    if a.report is None or b.report is None:
+        return "\n".join([*lines, "not compared: a run has no report "
+                                  f"({a.summary.status}, {b.summary.status})"])
+    rows = [r for r in compare.matrix_rows(a.report, b.report) if mode in (None, r["mode"])]
+    lines += ["", tabulate(tables.formatted(rows), headers="keys", disable_numparse=True)]
+    for found in compare.graph_comparisons(a.report, b.report):
+        if mode not in (None, found.mode):
+            continue
+        sizes = f"{found.nodes_a} and {found.nodes_b} nodes"
+        if not found.rows:
+            lines += ["", f"[{found.mode}] after Grappler: the same graph ({sizes})"]
+            continue
+        lines += ["", f"[{found.mode}] after Grappler: {len(found.rows)} differences ({sizes})"]
+        lines += [f"  {row['node']}: {row['difference']}: {row['detail']}" for row in found.rows]
+    source = compare.source_diff(a.source_text, b.source_text, f"A {first}", f"B {second}")
+    lines += ["", source.rstrip() if source else "source: the same code"]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``history ACTION``; StoreError and RunNotFound reach main() (exit 2)."""
+    store = RunStore()
+    try:
+        if args.action == "list":
+            return _list(store, args, out)
+        if args.action == "show":
+            return _show(store, args, out, err)
+        if args.action == "compare":
+            out.write(format_run_comparison(store, args.first, args.second, args.mode) + "\n")
+        elif args.action == "delete":
+            store.delete(args.id)
+            err.write(f"deleted run {args.id}\n")
+        elif args.action == "prune":
+            gone = store.prune(args.keep_days, args.max_gb)
+            err.write(f"pruned {len(gone)} run(s)\n")
+        return EXIT_OK
+    finally:
+        store.close()

@@ -1,0 +1,216 @@
+"""``inspect``: trace, optimize, diff and time a function; export, print, save."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from inspector.errors import (
+    ErrorInfo,
+    GraphvizMissing,
+    InputError,
+    RenderError,
+    UsageError,
+)
+from inspector.graphs import render
+from inspector.graphs.views import ViewOptions
+from inspector.inputs import modes, sources
+from inspector.inputs.request import prepare
+from inspector.jobs.executor import Limits, Progress, check_fits
+from inspector.jobs.local import run_one
+from inspector.output.text import format_comparison, format_summary
+from inspector.report import Report
+
+if TYPE_CHECKING:
+    from inspector.store.runs import RunStore
+from inspector.cli.common import EXIT_MODE_FAILED, EXIT_USAGE, exit_code, write_json
+
+
+def add_arguments(inspect: argparse.ArgumentParser) -> None:
+    """The ``inspect`` command's arguments."""
+    inspect.add_argument("source", help="a .py file, '-' for stdin, or gallery:NAME")
+    inspect.add_argument("--function", help="the function to inspect (optional when the source "
+                                            "defines exactly one)")
+    inspect.add_argument("--mode", action="append", default=[], metavar="MODE",
+                         help="repeatable: " + ", ".join(modes.MODES) + ", all (default: all)")
+    inspect.add_argument("--call", action="append", default=[], metavar="SPEC",
+                         help="repeatable, one call each: e.g. 'float32[2,3]; int32[]'")
+    inspect.add_argument("--device", help="e.g. CPU:0 or GPU:0 (default: TensorFlow's choice)")
+    inspect.add_argument("--runs", type=int, help="timed calls per mode (default: adapt to "
+                                                  "--budget)")
+    inspect.add_argument("--warmup", type=int, help="untimed calls first (default 10)")
+    inspect.add_argument("--budget", type=float, default=2.0,
+                         help="seconds of timed calls per mode when --runs is not given")
+    inspect.add_argument("--json", metavar="PATH", help="write the JSON report ('-': stdout)")
+    inspect.add_argument("--ablate", action="store_true",
+                         help="leave-one-out table: each Grappler optimizer turned off")
+    inspect.add_argument("--compare", type=_mode_pair, metavar="A,B",
+                         help="print how two modes' graphs differ node by node, before and "
+                              "after Grappler, e.g. numpy,spec")
+    inspect.add_argument("--grappler", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a Grappler option, e.g. constant_folding=off")
+    inspect.add_argument("--timeout", type=float, help="seconds per inspection (default 60; "
+                                                       "large gallery models bring their own)")
+    inspect.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
+                         help="memory cap of the worker process tree")
+    exports = inspect.add_argument_group("exports (file names: <function>-<mode>-<view>.<ext>)")
+    exports.add_argument("--graphs", metavar="DIR",
+                         help="write each mode's pre/post GraphDefs (.pbtxt, .pb) and pictures "
+                              "of the pre, post and diff views")
+    exports.add_argument("--format", default="svg", type=_formats,
+                         help="picture formats for --graphs, comma-separated: svg,png,pdf "
+                              "(default svg; 'none' for GraphDefs only)")
+    exports.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
+    exports.add_argument("--tensorboard", metavar="DIR",
+                         help="write a TensorBoard log directory (one run per mode and graph)")
+    exports.add_argument("--expanded", action="store_true",
+                         help="draw every node: no scope collapsing, no noise hiding")
+    exports.add_argument("--changes-only", type=_hops, metavar="K",
+                         help="draw only changed nodes and their neighbours within K hops")
+    exports.add_argument("--expand", action="append", default=[], metavar="SCOPE",
+                         help="repeatable: draw this name scope opened in collapsed overviews")
+    exports.add_argument("--edge-shapes", action="store_true",
+                         help="label data edges with the static shape they carry")
+    inspect.add_argument("--log", metavar="PATH",
+                         help="write the worker's log (TensorFlow's C++ log, Grappler's passes)")
+    saving = inspect.add_argument_group("saved runs (store: INSPECTOR_DB, INSPECTOR_DATA)")
+    saving.add_argument("--save", action="store_true",
+                        help="keep the run in the store; prints its id (history show ID)")
+    saving.add_argument("--title", help="a title for the saved run")
+    saving.add_argument("--tag", action="append", default=[], metavar="TAG",
+                        help="repeatable: a tag for the saved run")
+
+
+def _hops(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of hops (0, 1, 2, ...), not {text!r}")
+    return int(text)
+
+
+def _mode_pair(text: str) -> tuple[str, str]:
+    pair = tuple(m.strip() for m in text.split(","))
+    graph_modes = [m for m in modes.MODES if m != "eager"]
+    if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(graph_modes):
+        raise argparse.ArgumentTypeError(
+            f"expected two different modes with graphs, e.g. numpy,spec (from "
+            f"{', '.join(graph_modes)}), not {text!r}")
+    return pair[0], pair[1]
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    if chosen == ("none",):
+        return ()
+    unknown = [f for f in chosen if f not in render.FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown picture format(s) {', '.join(unknown) or repr(text)}; choose from "
+            f"{', '.join(render.FORMATS)} or none")
+    return chosen
+
+
+def _prepare_outputs(args: argparse.Namespace) -> None:
+    """Create the folders the outputs go to, so a bad path fails before the inspection runs."""
+    folders = [Path(p).parent for p in (args.json, args.html, args.log) if p and p != "-"]
+    folders += [Path(p) for p in (args.graphs, args.tensorboard) if p]
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the output folder {folder}: {exc.strerror}") from exc
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"cannot write to the output folder {folder}")
+
+
+def _view_options(args: argparse.Namespace) -> ViewOptions:
+    common = dict(changes_only=args.changes_only, edge_shapes=args.edge_shapes,
+                  expand=tuple(args.expand))
+    if args.expanded:
+        return ViewOptions(hide_noise=False, collapse=False, **common)
+    return ViewOptions(**common)
+
+
+def _export(report: Report, args: argparse.Namespace, err: TextIO) -> None:
+    from inspector.output import files  # Plotly and the protos load only when exporting
+    from inspector.output.html_report import html_report
+
+    options = _view_options(args)
+    written: list[Path] = []
+    if args.graphs:
+        written += files.write_graphs(report, args.graphs, args.format, options)
+    if args.tensorboard:
+        written += files.write_tensorboard(report, args.tensorboard)
+    if args.html:
+        Path(args.html).write_text(html_report(report, options), encoding="utf-8")
+        written.append(Path(args.html))
+    for path in written:
+        err.write(f"wrote {path}\n")
+
+
+def _progress_printer(err: TextIO):
+    def show(progress: Progress) -> None:
+        where = f" {progress.mode}" if progress.mode else ""
+        err.write(f"  ... {progress.stage}{where}\n")
+        err.flush()
+    return show
+
+
+def _open_store() -> RunStore:
+    from inspector.store.runs import RunStore  # SQLAlchemy loads only when saving
+
+    return RunStore()
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``inspect``: validate, run in a one-shot worker, write outputs; the exit code."""
+    exporting = bool(args.graphs or args.html or args.tensorboard)
+    try:
+        source = sources.read_source(args.source)
+        request = prepare(source, args.function, args.call, args.mode, args.grappler,
+                          device=args.device, runs=args.runs, warmup=args.warmup,
+                          budget_s=args.budget, ablate=args.ablate,
+                          include_graphs=exporting or args.save or args.compare is not None)
+        missing = [m for m in args.compare or () if m not in request.modes]
+        if missing:
+            raise UsageError(f"--compare {','.join(args.compare)} needs both modes in the run; "
+                             f"add {' '.join('--mode ' + m for m in missing)}")
+        if args.html or (args.graphs and args.format):
+            render.dot_command()  # fail before the inspection, not after it
+        _prepare_outputs(args)
+        timeout = sources.default_timeout_s(source) if args.timeout is None else args.timeout
+        limits = Limits(timeout_s=timeout, memory_mb=args.memory_mb)
+        check_fits(request, limits)
+        store = _open_store() if args.save else None  # a bad store fails before any work
+    except (InputError, GraphvizMissing) as exc:
+        err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
+        write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), args.json, out)
+        return EXIT_USAGE
+    run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
+                         tags=args.tag) if store else None
+    report, log = run_one(request, limits, _progress_printer(err) if err.isatty() else None)
+    if store is not None and run_id is not None:
+        store.finish(run_id, report)
+        store.close()
+        report = dataclasses.replace(report, run_id=run_id)
+        err.write(f"saved run {run_id}\n")
+    if args.log:
+        Path(args.log).write_text(log, encoding="utf-8")
+    write_json(report, args.json, out)
+    if exporting and report.error is None:
+        try:
+            _export(report, args, err)
+        except (RenderError, OSError) as exc:
+            err.write(f"error: exports failed: {exc}\n")
+            return EXIT_MODE_FAILED
+    if args.json != "-":
+        out.write(format_summary(report) + "\n")
+        if args.compare and report.error is None:
+            out.write("\n" + format_comparison(report, *args.compare) + "\n")
+    if report.error is not None:
+        err.write(f"error: {report.error}\n")
+        for frame in report.error.frames:
+            err.write(f"    {frame}\n")
+    return exit_code(report)

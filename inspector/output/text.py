@@ -1,0 +1,116 @@
+"""The command line's text: the report summary and the two-mode comparison.
+
+Tables are the rows ``tables`` builds for the app and the HTML report, laid out by ``tabulate``
+(columns sized from their content, so large figures never run together).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tabulate import tabulate
+
+from inspector.graphs import protos
+from inspector.output import tables
+from inspector.report import GraphDiff, ModeResult, Report
+
+# How many node names one kind of change lists before "... and N more".
+MAX_NAMES = 12
+
+
+def _capped(label: str, items: Sequence[str]) -> str:
+    shown = ", ".join(items[:MAX_NAMES])
+    more = f" ... and {len(items) - MAX_NAMES} more" if len(items) > MAX_NAMES else ""
+    return f"  {label} ({len(items)}): {shown}{more}"
+
+
+def _diff_lines(diff: GraphDiff) -> list[str]:
+    """Every kind of change Grappler made, each capped at MAX_NAMES names."""
+    folded = set(diff.folded)
+    kinds = [
+        ("folded", list(diff.folded)),
+        ("fused", [f"{f.name} ({f.op}: {'+'.join(f.fused_ops)})" for f in diff.fused]),
+        ("op changed", [f"{c.name} ({c.pre_op} -> {c.post_op})" for c in diff.op_changed
+                        if c.name not in folded]),
+        ("removed", list(diff.removed)),
+        ("added", list(diff.added)),
+        ("rewired", [w.name for w in diff.rewired]),
+    ]
+    return [_capped(label, items) for label, items in kinds if items]
+
+
+def _call_lines(result: ModeResult) -> list[str]:
+    lines = []
+    for number, call in enumerate(result.calls, 1):
+        flag = ("refused" if call.error is not None else "traced" if call.traced
+                else "eager" if result.mode == "eager" else "reused")
+        lines.append(f"  call {number} {call.spec}: {flag}: {call.reason}")
+    return lines
+
+
+def _ablation_lines(report: Report, mode: str) -> list[str]:
+    rows = tables.ablation(report, mode)
+    if not rows:
+        return []
+    shown = [{**row, "nodes vs all on": None if row["nodes vs all on"] is None
+              else f"{row['nodes vs all on']:+d}"} for row in rows]
+    table = tabulate(tables.formatted(shown), headers="keys", tablefmt="plain",
+                     disable_numparse=True, colalign=("left", "right", "right", "right", "left"))
+    return ["  leave-one-out ablation:", *("    " + line for line in table.splitlines())]
+
+
+def _matrix(report: Report) -> list[str]:
+    rows = [{k: v for k, v in row.items() if k != "error"} for row in tables.matrix(report)]
+    # Headers wrap (at 9 characters) so the thirteen columns fit a terminal.
+    table = tabulate(tables.formatted(rows), headers="keys", tablefmt="simple",
+                     disable_numparse=True, maxheadercolwidths=9,
+                     colalign=("left", *["right"] * (len(rows[0]) - 1)) if rows else ())
+    return table.splitlines()
+
+
+def format_summary(report: Report) -> str:
+    """The human-readable summary: a mode matrix, then per-mode details."""
+    lines = [f"{report.function} from {report.source} | TensorFlow {report.tensorflow} | "
+             f"device {report.device}"]
+    if report.error is not None:
+        lines.append(f"error: {report.error}")
+        return "\n".join(lines)
+    lines += ["", *_matrix(report)]
+    for result in report.results:
+        if result.error is not None:
+            lines += ["", f"[{result.mode}] error: {result.error}",
+                      *(f"    {frame}" for frame in result.error.frames)]
+            continue
+        details = _call_lines(result)
+        details += _diff_lines(result.diff) if result.diff else []
+        details += _ablation_lines(report, result.mode)
+        if result.graph_source == "offline":
+            details.append("  graphs: offline Grappler run (jit_compile functions record no "
+                           "runtime graphs)")
+        lines += ["", f"[{result.mode}]", *details]
+    sdc = report.shape_dependent_constants
+    if sdc is not None:
+        lines += ["", tables.shape_dependent_sentence(sdc)]
+    return "\n".join(lines)
+
+
+def format_comparison(report: Report, mode_a: str, mode_b: str) -> str:
+    """Two modes' graphs, before and after Grappler, node by node (from the GraphDefs the
+    worker sent)."""
+    results = [report.result(mode_a), report.result(mode_b)]
+    graphs = [protos.mode_graphs(r) if r is not None else None for r in results]
+    if graphs[0] is None or graphs[1] is None:
+        failed = [m for m, g in zip((mode_a, mode_b), graphs, strict=True) if g is None]
+        return f"{mode_a} vs {mode_b}: not compared, {' and '.join(failed)} has no graphs"
+    lines = []
+    for side, label in (("pre", "before Grappler"), ("post", "after Grappler")):
+        graph_a, graph_b = getattr(graphs[0], side), getattr(graphs[1], side)
+        rows = tables.mode_comparison(graph_a, graph_b, mode_a, mode_b)
+        sizes = f"{len(graph_a.node)} and {len(graph_b.node)} nodes"
+        if not rows:
+            lines.append(f"{mode_a} vs {mode_b} {label}: the same graph (same nodes, ops and "
+                         f"inputs; {sizes})")
+            continue
+        lines.append(f"{mode_a} vs {mode_b} {label}: {len(rows)} differences ({sizes})")
+        lines += [f"  {row['node']}: {row['difference']}: {row['detail']}" for row in rows]
+    return "\n".join(lines)

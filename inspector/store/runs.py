@@ -1,0 +1,408 @@
+"""The run store: save an inspection, list and filter runs, load one, delete, prune.
+
+A run is committed in one transaction after its artifacts are on disk, so a process killed at
+any moment leaves either no row, a ``running`` row (shown as ``interrupted`` once its process
+is gone), or a complete run; artifacts no row names are swept when a store opens.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gzip
+import os
+import secrets
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Engine, make_url
+
+from inspector.errors import RunNotFound, StoreError
+from inspector.inputs.request import InspectRequest
+from inspector.report import Report
+from inspector.store.artifacts import Artifacts
+from inspector.store.models import run_tags, runs
+
+DB_ENV = "INSPECTOR_DB"
+DATA_ENV = "INSPECTOR_DATA"
+# Where runs live when INSPECTOR_DATA is not set (the XDG data folder, like other tools).
+DEFAULT_DATA = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / \
+    "tf-graph-inspector"
+STATUSES = ("running", "done", "failed", "cancelled", "interrupted")
+# SQLite waits this long for another writer (8 concurrent CLI saves must never see "database
+# is locked").
+SQLITE_BUSY_MS = 30_000
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One row of the History table."""
+
+    id: str
+    status: str
+    owner: str
+    title: str | None
+    function: str
+    source_label: str
+    modes: tuple[str, ...]
+    tensorflow: str | None
+    device: str | None
+    created_at: dt.datetime
+    duration_s: float | None
+    # Post-Grappler nodes per mode.
+    post_nodes: dict[str, int]
+    tags: tuple[str, ...]
+    error_type: str | None
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A run with everything needed to show it again without a worker."""
+
+    summary: RunSummary
+    source_text: str
+    # InspectRequest.to_dict() and the Limits as saved.
+    request: dict[str, Any]
+    limits: dict[str, Any]
+    executor: str
+    finished_at: dt.datetime | None
+    # The report as the inspection produced it (graphs included), with run_id set; None while
+    # the run is running or when it was interrupted.
+    report: Report | None
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """History filters; None or empty means any."""
+
+    function: str | None = None
+    owner: str | None = None
+    status: str | None = None
+    tensorflow: str | None = None
+    tag: str | None = None
+    # Only runs created on or after / before these moments.
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    # Text in the title or the source.
+    text: str | None = None
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA)
+
+
+def store_url() -> str:
+    return os.environ.get(DB_ENV) or f"sqlite:///{data_dir() / 'runs.db'}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _safe(url: str | URL) -> str:
+    """The URL as users may see it: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers go on while one process writes; foreign keys make tag rows follow their
+    # run; busy_timeout makes concurrent writers wait instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cursor.close()
+
+
+def _engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    except Exception as exc:
+        raise StoreError(f"cannot use the store URL {_safe(url)}: {exc}; set {DB_ENV} to a "
+                         "SQLAlchemy URL such as sqlite:////path/runs.db or "
+                         "postgresql+psycopg://user@host/db") from None
+
+
+def _migrate(engine: Engine, url: str) -> None:
+    """Bring the schema to this code's head; refuse a schema newer than this code."""
+    config = Config(str(_MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    try:
+        with engine.begin() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+            unknown = current - {rev.revision for rev in
+                                 ScriptDirectory.from_config(config).walk_revisions()}
+            if unknown:
+                raise StoreError(
+                    f"the store {_safe(url)} has schema {', '.join(sorted(unknown))}, newer than "
+                    "this version of the inspector knows; upgrade the inspector, or point "
+                    f"{DB_ENV} at another store")
+            if current != heads:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+    except StoreError:
+        raise
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError(f"cannot open the store {_safe(url)}: {reason}; check that the "
+                         f"database server runs and {DB_ENV} is right") from None
+
+
+def _alive(host: str, pid: int) -> bool:
+    """Whether the process that owns a running row still exists (only this host can tell)."""
+    return host != socket.gethostname() or psutil.pid_exists(pid)
+
+
+class RunStore:
+    """Saved runs in one database and one artifacts folder."""
+
+    def __init__(self, url: str | None = None, data: Path | None = None):
+        self.url = url or store_url()
+        self.data = data or data_dir()
+        self.engine = _engine(self.url)
+        _migrate(self.engine, self.url)
+        self.artifacts = Artifacts(self.data / "artifacts")
+        self.mark_interrupted()
+        self.sweep()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def safe_url(self) -> str:
+        return _safe(self.url)
+
+    # -- writing ------------------------------------------------------------------------------
+    def start(self, request: InspectRequest, limits: dict[str, Any], *, owner: str = "local",
+              title: str | None = None, tags: Sequence[str] = (),
+              executor: str = "local") -> str:
+        """A ``running`` row for a request about to run; returns the run's id."""
+        run_id = secrets.token_urlsafe(8)
+        row = dict(id=run_id, status="running", owner=owner, title=title or None,
+                   function=request.function, source_label=request.source_label,
+                   source_text=request.source.text, request=request.to_dict(), limits=limits,
+                   modes=list(request.modes), executor=executor, created_at=_now(),
+                   size_bytes=0, host=socket.gethostname(), pid=os.getpid())
+        with self.engine.begin() as connection:
+            connection.execute(runs.insert().values(**row))
+            unique_tags = sorted({t.strip() for t in tags if t.strip()})
+            if unique_tags:
+                connection.execute(run_tags.insert(),
+                                   [{"run_id": run_id, "tag": t} for t in unique_tags])
+        return run_id
+
+    def finish(self, run_id: str, report: Report, status: str | None = None) -> None:
+        """Store the report's artifacts, then complete the row in one transaction."""
+        status = status or ("failed" if report.error or report.failed_modes else "done")
+        if report.error is not None and report.error.type == "Cancelled":
+            status = "cancelled"
+        graphs: dict[str, dict[str, str]] = {}
+        size = 0
+        for result in report.results:
+            for side, data in (result.graphs or {}).items():
+                sha = self.artifacts.put(data)
+                graphs.setdefault(result.mode, {})[side] = sha
+                size += len(data)
+        body = gzip.compress(dataclasses.replace(report, run_id=run_id).to_json(
+            include_graphs=False, indent=None).encode(), compresslevel=6)
+        report_sha = self.artifacts.put(body)
+        size += len(body)
+        finished = _now()
+        with self.engine.begin() as connection:
+            created = connection.execute(sa.select(runs.c.created_at)
+                                         .where(runs.c.id == run_id)).scalar_one_or_none()
+            if created is None:
+                raise RunNotFound(f"no run {run_id!r} to finish (was it deleted?)")
+            if created.tzinfo is None:  # SQLite hands naive datetimes back
+                created = created.replace(tzinfo=dt.UTC)
+            connection.execute(runs.update().where(runs.c.id == run_id).values(
+                status=status, tensorflow=report.tensorflow, device=report.device,
+                finished_at=finished, duration_s=(finished - created).total_seconds(),
+                report_sha=report_sha, graphs=graphs,
+                post_nodes={r.mode: r.post.nodes for r in report.results if r.post},
+                error_type=(report.error.type if report.error else
+                            next((r.error.type for r in report.results if r.error), None)),
+                size_bytes=size))
+
+    def save(self, request: InspectRequest, limits: dict[str, Any], report: Report,
+             **meta: Any) -> str:
+        """Start and finish at once (a report made before the store was involved)."""
+        run_id = self.start(request, limits, **meta)
+        self.finish(run_id, report)
+        return run_id
+
+    def delete(self, run_id: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(run_tags.delete().where(run_tags.c.run_id == run_id))
+            if connection.execute(runs.delete().where(runs.c.id == run_id)).rowcount == 0:
+                raise RunNotFound(f"no saved run {run_id!r}; `history list` shows the ids")
+        self.sweep()
+
+    def mark_interrupted(self) -> int:
+        """Running rows whose process is gone (a server or CLI killed mid-job)."""
+        with self.engine.begin() as connection:
+            rows = connection.execute(sa.select(runs.c.id, runs.c.host, runs.c.pid)
+                                      .where(runs.c.status == "running")).all()
+            gone = [row.id for row in rows if not _alive(row.host, row.pid)]
+            if gone:
+                connection.execute(runs.update().where(runs.c.id.in_(gone))
+                                   .values(status="interrupted"))
+        return len(gone)
+
+    def sweep(self) -> int:
+        """Remove artifacts no row names (left by a process killed between writing its files
+        and committing its row, or by deleted runs). Returns how many were removed."""
+        with self.engine.connect() as connection:
+            referenced = set()
+            for report_sha, graphs in connection.execute(sa.select(runs.c.report_sha,
+                                                                   runs.c.graphs)):
+                referenced.add(report_sha)
+                referenced.update(sha for sides in (graphs or {}).values()
+                                  for sha in sides.values())
+            running = connection.execute(sa.select(sa.func.count()).select_from(runs)
+                                         .where(runs.c.status == "running")).scalar_one()
+        removed = 0
+        for name, path in list(self.artifacts.all()):
+            # While a run is running here its files may be written but not yet named: keep
+            # those that are recent.
+            young = running and path.stat().st_mtime > _now().timestamp() - 3600
+            if name not in referenced and not young:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def prune(self, keep_days: float | None = None, max_gb: float | None = None) -> list[str]:
+        """Delete finished runs older than ``keep_days``, then the oldest until the runs' total
+        size is under ``max_gb``. Returns the deleted ids."""
+        doomed: list[str] = []
+        finished = runs.c.status != "running"
+        with self.engine.connect() as connection:
+            if keep_days is not None:
+                cutoff = _now() - dt.timedelta(days=keep_days)
+                doomed += connection.execute(sa.select(runs.c.id).where(
+                    finished, runs.c.created_at < cutoff)).scalars().all()
+            if max_gb is not None:
+                total = 0
+                budget = max_gb * 2**30
+                for run_id, size in connection.execute(
+                        sa.select(runs.c.id, runs.c.size_bytes).where(finished)
+                        .order_by(runs.c.created_at.desc())):
+                    total += size
+                    if total > budget and run_id not in doomed:
+                        doomed.append(run_id)
+        if doomed:
+            with self.engine.begin() as connection:
+                connection.execute(run_tags.delete().where(run_tags.c.run_id.in_(doomed)))
+                connection.execute(runs.delete().where(runs.c.id.in_(doomed)))
+            self.sweep()
+        return doomed
+
+    # -- reading ------------------------------------------------------------------------------
+    def _where(self, filters: RunFilter) -> list[Any]:
+        clauses: list[Any] = []
+        for column, value in ((runs.c.function, filters.function), (runs.c.owner, filters.owner),
+                              (runs.c.status, filters.status),
+                              (runs.c.tensorflow, filters.tensorflow)):
+            if value:
+                clauses.append(column == value)
+        if filters.tag:
+            clauses.append(runs.c.id.in_(sa.select(run_tags.c.run_id)
+                                         .where(run_tags.c.tag == filters.tag)))
+        if filters.since:
+            clauses.append(runs.c.created_at >= filters.since)
+        if filters.until:
+            clauses.append(runs.c.created_at < filters.until)
+        if filters.text:
+            pattern = f"%{filters.text}%"
+            clauses.append(sa.or_(runs.c.title.ilike(pattern),
+                                  runs.c.source_text.ilike(pattern)))
+        return clauses
+
+    def find(self, filters: RunFilter = RunFilter(), limit: int = 50,
+             offset: int = 0) -> list[RunSummary]:
+        """Runs newest first, one page (the database pages; nothing else is loaded)."""
+        query = (sa.select(runs.c.id, runs.c.status, runs.c.owner, runs.c.title,
+                           runs.c.function, runs.c.source_label, runs.c.modes,
+                           runs.c.tensorflow, runs.c.device, runs.c.created_at,
+                           runs.c.duration_s, runs.c.post_nodes, runs.c.error_type,
+                           runs.c.size_bytes)
+                 .where(*self._where(filters))
+                 .order_by(runs.c.created_at.desc(), runs.c.id).limit(limit).offset(offset))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+            tags: dict[str, list[str]] = {}
+            if rows:
+                for run_id, tag in connection.execute(
+                        sa.select(run_tags.c.run_id, run_tags.c.tag)
+                        .where(run_tags.c.run_id.in_([r.id for r in rows]))
+                        .order_by(run_tags.c.tag)):
+                    tags.setdefault(run_id, []).append(tag)
+        return [_summary(row, tags.get(row.id, ())) for row in rows]
+
+    def count(self, filters: RunFilter = RunFilter()) -> int:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(runs)
+                                      .where(*self._where(filters))).scalar_one()
+
+    def values(self, column: str) -> list[str]:
+        """The distinct values of a filterable column (functions, owners, versions, tags)."""
+        table_column = run_tags.c.tag if column == "tag" else runs.c[column]
+        with self.engine.connect() as connection:
+            return [v for v in connection.execute(sa.select(table_column).distinct()
+                                                  .order_by(table_column)).scalars() if v]
+
+    def get(self, run_id: str) -> SavedRun:
+        """A run with its report and graphs, read from the store (no worker)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(runs).where(runs.c.id == run_id)).one_or_none()
+            tags = connection.execute(sa.select(run_tags.c.tag).where(
+                run_tags.c.run_id == run_id).order_by(run_tags.c.tag)).scalars().all()
+        if row is None:
+            raise RunNotFound(f"no saved run {run_id!r}; `history list` shows the ids")
+        report = None
+        if row.report_sha:
+            report = Report.from_json(gzip.decompress(self.artifacts.get(row.report_sha)).decode())
+            graphs = row.graphs or {}
+            report = dataclasses.replace(report, results=tuple(
+                dataclasses.replace(r, graphs={side: self.artifacts.get(sha) for side, sha
+                                               in graphs[r.mode].items()})
+                if r.mode in graphs else r for r in report.results))
+        return SavedRun(_summary(row, tags), row.source_text, row.request, row.limits,
+                        row.executor, _aware(row.finished_at), report)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is not None and moment.tzinfo is None:  # SQLite stores no zone: it is UTC
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+def _summary(row: Any, tags: Sequence[str]) -> RunSummary:
+    created = _aware(row.created_at)
+    assert created is not None
+    return RunSummary(row.id, row.status, row.owner, row.title, row.function, row.source_label,
+                      tuple(row.modes or ()), row.tensorflow, row.device, created,
+                      row.duration_s, dict(row.post_nodes or {}), tuple(tags), row.error_type,
+                      row.size_bytes or 0)

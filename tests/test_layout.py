@@ -1,0 +1,72 @@
+"""The package's boundaries and its packaging: what may import TensorFlow, and pinned deps."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import inspector
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Only the engine and the worker's entry point may import TensorFlow. UI pages are Streamlit
+# scripts (importing one runs it; so does __main__); test_app checks the running app instead.
+TENSORFLOW_ALLOWED = ("inspector.engine.", "inspector.jobs.worker")
+SCRIPTS = ("inspector.ui.inspect_page", "inspector.__main__")
+
+_FIRST_IMPORTER = """
+import importlib, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+    if "tensorflow" in sys.modules:
+        print(name)
+        break
+"""
+
+
+def _modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages(inspector.__path__, "inspector."))
+
+
+def first_tensorflow_importer(modules: list[str]) -> str | None:
+    """Import ``modules`` in turn in a fresh interpreter; the first after which TensorFlow is
+    loaded (directly or through what it imports), or None."""
+    done = subprocess.run([sys.executable, "-c", _FIRST_IMPORTER, *modules], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip() or None
+
+
+def test_only_the_engine_and_the_worker_entry_import_tensorflow():
+    outside = [m for m in _modules()
+               if not m.startswith(TENSORFLOW_ALLOWED) and m not in SCRIPTS]
+    assert "inspector.cli" in outside and "inspector.jobs.local" in outside
+    assert first_tensorflow_importer(outside) is None
+
+
+def test_the_boundary_check_catches_an_engine_import():
+    # The same check on a list with one engine module in it names that module.
+    assert first_tensorflow_importer(
+        ["inspector.graphs.diff", "inspector.engine.inspection", "inspector.cli"]
+    ) == "inspector.engine.inspection"
+
+
+def _pins(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text().splitlines()
+            if line.strip() and not line.startswith(("#", "-r"))]
+
+
+def test_requirements_files_agree_with_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert _pins(ROOT / "requirements.txt") == project["dependencies"]
+    assert _pins(ROOT / "requirements-dev.txt") == project["optional-dependencies"]["dev"]
+    assert all("==" in pin for pin in project["dependencies"] + project["optional-dependencies"]["dev"])
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "tf-graph-inspector"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "inspect" in done.stdout
