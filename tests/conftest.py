@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
+# Saved runs of every test (the app saves each inspection) go to a folder of this session's,
+# never to the user's own store.
+os.environ["INSPECTOR_DATA"] = tempfile.mkdtemp(prefix="inspector-test-data-")
+os.environ.pop("INSPECTOR_DB", None)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
 os.environ.setdefault("TF_CPP_VMODULE", "meta_optimizer=1")
 
@@ -46,3 +51,12 @@ def executor():
 
     with LocalExecutor(workers=2) as pool:
         yield pool
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server for the session (tests/postgres.py)."""
+    from postgres import server
+
+    with server() as url:
+        yield url

@@ -6,10 +6,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 
@@ -81,6 +84,8 @@ def test_seed_example_three_in_a_browser(server, browser):
     for mode in ("numpy", "spec", "spec-dynamic"):
         assert mode in matrix.inner_text()
     shot(page, "matrix")
+    run_url = page.locator("[data-testid=stCode]", has_text="?run=").first.inner_text().strip()
+    saved_matrix = matrix.inner_text()
     page.get_by_role("tab", name="Graphs").click()
     pictures = page.frame_locator("iframe")
     pictures.first.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
@@ -93,7 +98,9 @@ def test_seed_example_three_in_a_browser(server, browser):
     page.get_by_text("Node details").wait_for()
     page.get_by_text("Identity: removed").wait_for(timeout=30_000)  # the panel followed
     panel = page.locator("[data-testid=stTable]").last
-    assert "Identity" in panel.inner_text() and "(not in this graph)" in panel.inner_text()
+    # The panel redraws after the picker's label: wait for its text, not just its presence.
+    expect(panel).to_contain_text("(not in this graph)", timeout=30_000)
+    assert "Identity" in panel.inner_text()
     shot(page, "graphs-search")
     page.get_by_role("tab", name="Timing").click()
     page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)
@@ -109,6 +116,30 @@ def test_seed_example_three_in_a_browser(server, browser):
     assert "<svg" in svg and "process_variable_data" not in svg[:0]
     page.close()
     assert not errors
+    _opens_from_its_link_without_a_worker(browser, run_url, saved_matrix)
+
+
+def _job_logs() -> set[str]:
+    """Every job a worker of any pool on this machine started (each writes a job.log)."""
+    return {str(p) for p in Path(tempfile.gettempdir()).glob("inspector-*/job-*/job.log")}
+
+
+def _opens_from_its_link_without_a_worker(browser, run_url: str, saved_matrix: str) -> None:
+    """The run made above, opened from its link in a fresh browser context (no cookies, no
+    session): the same matrix and graphs, read from the store; no worker starts a job."""
+    assert "?run=" in run_url
+    jobs_before = _job_logs()
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.goto(run_url)
+    page.get_by_role("tab", name="Matrix").wait_for(timeout=30_000)
+    assert page.locator("[data-testid=stTable]").first.inner_text() == saved_matrix
+    page.get_by_role("tab", name="Graphs").click()
+    page.frame_locator("iframe").first.locator(".graph-view svg g.node").first.wait_for(
+        timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "saved-run.png"))
+    context.close()
+    assert _job_logs() == jobs_before
 
 
 def test_html_report_opens_offline_with_graphs_and_charts(tmp_path, browser):

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Only the engine and the worker's entry point may import TensorFlow. UI pages are Streamlit
 # scripts (importing one runs it; so does __main__); test_app checks the running app instead.
 TENSORFLOW_ALLOWED = ("inspector.engine.", "inspector.jobs.worker")
-SCRIPTS = ("inspector.ui.inspect_page", "inspector.__main__")
+SCRIPTS = ("inspector.ui.inspect_page", "inspector.ui.history_page", "inspector.ui.compare_page",
+           "inspector.__main__")
 
 _FIRST_IMPORTER = """
 import importlib, sys

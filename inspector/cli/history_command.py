@@ -51,23 +51,13 @@ def summary_json(run: RunSummary) -> dict[str, object]:
             "tags": list(run.tags), "error_type": run.error_type}
 
 
-def list_rows(summaries: list[RunSummary]) -> list[dict[str, object]]:
-    """The History table's columns (shared with the app)."""
-    return [{"id": s.id, "when": s.created_at.strftime("%Y-%m-%d %H:%M"), "who": s.owner,
-             "function": s.function, "title": s.title or "", "modes": " ".join(s.modes),
-             "TF": s.tensorflow, "device": (s.device or "").replace("/device:", ""),
-             "status": s.status,
-             "post nodes": " ".join(f"{m}:{n}" for m, n in s.post_nodes.items()),
-             "tags": " ".join(s.tags)} for s in summaries]
-
-
 def _list(store: RunStore, args: argparse.Namespace, out: TextIO) -> int:
     found = store.find(RunFilter(function=args.function, status=args.status, tag=args.tag),
                        limit=args.limit)
     if args.json:
         write_text(json.dumps([summary_json(s) for s in found], indent=2) + "\n", args.json, out)
     if args.json != "-":
-        rows = tables.formatted(list_rows(found))
+        rows = tables.formatted(tables.run_rows(found))
         out.write((tabulate(rows, headers="keys", disable_numparse=True) if rows
                    else f"no saved runs in {store.safe_url}") + "\n")
     return EXIT_OK

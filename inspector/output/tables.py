@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspector.graphs import diff
 from inspector.report import Report, ShapeDependentConstants
+
+if TYPE_CHECKING:
+    from inspector.store.runs import RunSummary
 
 Row = dict[str, Any]
 
@@ -147,3 +150,13 @@ def ablation(report: Report, mode: str) -> list[Row]:
              "nodes vs all on": (a.post_nodes - base) if a.post_nodes is not None and base
              else None, "median us": a.median_us, "error": a.error or ""}
             for a in (result.ablation if result else ())]
+
+
+def run_rows(summaries: list[RunSummary]) -> list[Row]:
+    """Saved runs as the History table shows them (the app and ``history list``)."""
+    return [{"id": s.id, "when": s.created_at.strftime("%Y-%m-%d %H:%M"), "who": s.owner,
+             "function": s.function, "title": s.title or "", "modes": " ".join(s.modes),
+             "TF": s.tensorflow, "device": (s.device or "").replace("/device:", ""),
+             "status": s.status,
+             "post nodes": " ".join(f"{m}:{n}" for m, n in s.post_nodes.items()),
+             "tags": " ".join(s.tags)} for s in summaries]

@@ -102,8 +102,9 @@ def data_dir() -> Path:
     return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA)
 
 
-def store_url() -> str:
-    return os.environ.get(DB_ENV) or f"sqlite:///{data_dir() / 'runs.db'}"
+def store_url(data: Path | None = None) -> str:
+    """INSPECTOR_DB, else a SQLite file in the data folder."""
+    return os.environ.get(DB_ENV) or f"sqlite:///{(data or data_dir()) / 'runs.db'}"
 
 
 def _now() -> dt.datetime:
@@ -179,8 +180,8 @@ class RunStore:
     """Saved runs in one database and one artifacts folder."""
 
     def __init__(self, url: str | None = None, data: Path | None = None):
-        self.url = url or store_url()
         self.data = data or data_dir()
+        self.url = url or store_url(self.data)
         self.engine = _engine(self.url)
         _migrate(self.engine, self.url)
         self.artifacts = Artifacts(self.data / "artifacts")

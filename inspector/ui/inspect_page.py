@@ -7,24 +7,22 @@ page stays responsive and can cancel.
 
 from __future__ import annotations
 
-import html
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
-from inspector.errors import ErrorInfo, InputError, InspectorError
+from inspector.errors import ErrorInfo, InputError
 from inspector.inputs import gallery, sources
 from inspector.inputs.calls import parse_calls
 from inspector.inputs.modes import MODE_HELP, MODES
-from inspector.inputs.request import prepare
+from inspector.inputs.request import InspectRequest, prepare
 from inspector.inputs.sources import Source
 from inspector.jobs.executor import Limits
-from inspector.jobs.local import LocalExecutor
 from inspector.report import Report
-from inspector.ui import graphs_tab, results_tabs
+from inspector.store.runs import SavedRun
+from inspector.ui import graphs_tab, report_view, services
 
 PASTE = "(paste your own code)"
 DEFAULT_MODES = ["eager", "numpy", "spec", "spec-dynamic"]
@@ -43,44 +41,12 @@ MAX_MEMORY_MB = 16384
 POLL_S = 0.1
 
 
-@st.cache_resource
-def executor() -> LocalExecutor:
-    """One warm worker pool per server process, shared by every session; a shared dashboard
-    sets INSPECTOR_WORKERS to serve several users at once (each worker holds ~1 GB)."""
-    return LocalExecutor(workers=int(os.environ.get("INSPECTOR_WORKERS", "1")))
-
-
-@st.cache_data(ttl=600, show_spinner="Waiting for a worker to list its devices ...")
-def devices() -> tuple[list[str], str | None]:
-    """The workers' devices, or why there are none (cached too: a pool that cannot start
-    should not make every rerun wait for it)."""
-    try:
-        return list(executor().devices()), None
-    except InspectorError as exc:
-        return [], f"{exc.type}: {exc.message}"
-
-
 def _settings_from_url() -> dict[str, Any]:
     params = st.query_params
     entry = params.get("entry", gallery.ENTRIES[0].name)
     return {"entry": entry if entry in [e.name for e in gallery.ENTRIES] else PASTE,
             "modes": [m for m in params.get_all("mode") if m in MODES] or DEFAULT_MODES,
             "calls": params.get_all("call"), "device": params.get("device")}
-
-
-def show_code(source: str, line: int | None = None, context: int = 3) -> None:
-    """The user's code with line numbers; the line an error points at highlighted."""
-    lines = source.splitlines()
-    if line is None or not 1 <= line <= len(lines):
-        st.code(source, language="python", line_numbers=True)
-        return
-    start, stop = max(1, line - context), min(len(lines), line + context)
-    rows = "".join(
-        f'<div style="background:{"#ffd6d6" if n == line else "transparent"}">'
-        f'<span style="color:#999; display:inline-block; width:3em">{n}</span>'
-        f"{html.escape(lines[n - 1])}</div>" for n in range(start, stop + 1))
-    st.html(f'<pre class="error-code" style="font-size:13px; padding:6px; '
-            f'border:1px solid #f3b0b0">{rows}</pre>')
 
 
 @dataclass(frozen=True)
@@ -113,17 +79,17 @@ def _source_inputs(url: dict[str, Any]) -> tuple[Source, str | None, list[str]]:
         source = Source(code, "pasted.py")
         function = _function_picker(source)
         with st.expander("Highlighted", expanded=False):
-            show_code(code)
+            report_view.show_code(code)
         return source, function, ["float32[4]"]
     source = sources.gallery_source(choice)
     entry = gallery.get(choice)
     st.info(entry.hint)
-    show_code(entry.source)
+    report_view.show_code(entry.source)
     return source, entry.function, list(entry.calls)
 
 
 def _device_input(url: dict[str, Any]) -> str | None:
-    seen, no_workers = devices()
+    seen, no_workers = services.devices()
     if no_workers:
         st.error(no_workers)
     options = [DEFAULT_DEVICE, *seen]
@@ -182,17 +148,23 @@ def _function_picker(source: Source) -> str | None:
     return picked
 
 
-def _submit(inputs: PageInputs) -> None:
+def _submit(request: InspectRequest, limits: Limits) -> None:
+    """Queue the request as a saved run; the page then waits for it."""
     for stale in ("report", "log", *graphs_tab.CACHES):  # caches are keyed by id(report)
         st.session_state.pop(stale, None)
-    st.session_state["source_text"] = inputs.source.text
+    st.session_state["source_text"] = request.source.text
+    try:
+        st.session_state["job"] = services.submit(request, limits)
+    except InputError as exc:  # arguments too big for the limit; a store that cannot open
+        st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
+
+
+def _submit_inputs(inputs: PageInputs) -> None:
     try:
         request = prepare(inputs.source, inputs.function, inputs.calls, inputs.modes,
                           inputs.grappler, include_graphs=True, **inputs.options)
-        time_limit = inputs.time_limit_s or sources.default_timeout_s(inputs.source)
-        job = executor().submit(request, Limits(timeout_s=time_limit,
-                                                memory_mb=inputs.memory_mb))
     except InputError as exc:
+        st.session_state["source_text"] = inputs.source.text
         st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
         return
     params: dict[str, Any] = {"entry": inputs.source.gallery_name or "paste",
@@ -200,16 +172,17 @@ def _submit(inputs: PageInputs) -> None:
     if request.device:
         params["device"] = request.device
     st.query_params.from_dict(params)
-    st.session_state["job"] = job
+    time_limit = inputs.time_limit_s or sources.default_timeout_s(inputs.source)
+    _submit(request, Limits(timeout_s=time_limit, memory_mb=inputs.memory_mb))
 
 
 def _collect(wait_s: float) -> bool:
     """Wait up to ``wait_s`` for the running job; when it has ended, keep its report."""
-    job = st.session_state.get("job")
-    if job is None or not job.wait(wait_s):
+    saved: services.SavedJob | None = st.session_state.get("job")
+    if saved is None or not saved.job.wait(wait_s):
         return False
-    st.session_state["report"] = job.result()
-    st.session_state["log"] = job.log
+    st.session_state["report"] = saved.report()
+    st.session_state["log"] = saved.job.log
     del st.session_state["job"]
     return True
 
@@ -217,63 +190,105 @@ def _collect(wait_s: float) -> bool:
 @st.fragment(run_every=POLL_S)
 def _progress() -> None:
     """Polls the running job; when it ends, redraws the whole page with its report."""
-    job = st.session_state.get("job")
-    if job is None:
+    saved: services.SavedJob | None = st.session_state.get("job")
+    if saved is None:
         return
     if _collect(0):
         st.rerun()
-    progress = job.progress
+    progress = saved.job.progress
     done = f" (finished: {', '.join(progress.modes_done)})" if progress.modes_done else ""
     left, right = st.columns([5, 1])
     if progress.stage == "waiting":  # another user's job holds the pool's timing turn
         left.info(f"waiting for another inspection's timed calls to end before timing "
                   f"{progress.mode}{done}")
     else:
-        left.info(f"{progress.stage} {progress.mode or ''}{done}".strip())
+        left.info(f"{progress.stage} {progress.mode or ''}{done} (run {saved.run_id})".strip())
     if right.button("Cancel", key="cancel"):
-        job.cancel()
+        saved.job.cancel()
 
 
-def _error(error: ErrorInfo, where: str = "") -> None:
-    line = f" (line {error.line})" if error.line else ""
-    st.error(f"{where}{error.type}{line}: {error.message}")
-    if error.line and st.session_state.get("source_text"):
-        show_code(st.session_state["source_text"], error.line)
-    for frame in error.frames:
-        st.code(frame, language=None)
+def _run_header(run_id: str, status: str) -> None:
+    """The run's id and the link that opens it again (the code box has a copy button)."""
+    left, right = st.columns([1, 3])
+    left.markdown(f"**Run `{run_id}`** · {status}")
+    right.code(services.run_url(run_id), language=None)
 
 
-def _results(report: Report) -> None:
-    if report.error is not None:
-        _error(report.error)
+def _edit_as_new(saved: SavedRun) -> None:
+    """Put a saved run's inputs into the Inspect form (pasted code included)."""
+    request, limits = saved.request, saved.limits
+    gallery_name = request["source"].get("gallery_name")
+    state = st.session_state
+    state["entry"] = gallery_name or PASTE
+    if not gallery_name:
+        state["code"] = saved.source_text
+    state["calls"] = "\n".join(request["calls"])
+    state["modes"] = list(request["modes"])
+    state["device"] = request.get("device") or DEFAULT_DEVICE
+    state["runs"] = request.get("runs") or 0
+    state["grappler"] = " ".join(f"{k}={'on' if v is True else 'off' if v is False else v}"
+                                 for k, v in request.get("grappler", {}).items())
+    state["ablate"] = bool(request.get("ablate"))
+    # Within the form's bounds (a CLI run may have asked for more).
+    state["memory_mb"] = min(max(int(limits.get("memory_mb", Limits.memory_mb)), 512),
+                             MAX_MEMORY_MB)
+    state["time_limit"] = min(int(limits.get("timeout_s", 0)), MAX_TIME_LIMIT_S)
+    st.query_params.clear()
+
+
+def _saved_run(run_id: str) -> None:
+    """A saved run read from the store (no worker): its header, actions and report."""
+    runs = services.store_or_error()
+    if runs is None:
         return
-    st.caption(f"{report.function}: TensorFlow {report.tensorflow} on {report.device}")
-    for result in report.results:
-        if result.error is not None:
-            _error(result.error, f"mode {result.mode}: ")
-    # Only the open tab runs (on_change="rerun"): the first answer appears without drawing
-    # graphs or charts nobody has looked at yet.
-    names = ["Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",
-             "XLA", "Export"]
-    shows = [results_tabs.matrix, graphs_tab.show, results_tabs.rewrites, results_tabs.shapes,
-             results_tabs.retracing, results_tabs.passes, results_tabs.timing, results_tabs.xla,
-             lambda r: results_tabs.exports(r, st.session_state.get("log", ""))]
-    for tab, show in zip(st.tabs(names, key="result_tab", on_change="rerun"), shows, strict=True):
-        if tab.open:
-            with tab:
-                show(report)
+    try:
+        saved = services.saved_run(run_id)
+    except InputError as exc:
+        st.error(f"{exc.type}: {exc.message}")
+        return
+    summary = saved.summary
+    st.subheader(f"{summary.title or summary.function} ({summary.source_label})")
+    _run_header(run_id, f"{summary.status} · {summary.owner} · "
+                        f"{summary.created_at:%Y-%m-%d %H:%M} UTC")
+    actions = st.columns(4)
+    if actions[0].button("Re-run", key="rerun_saved",
+                         help="the same inputs as a new run"):
+        request = InspectRequest.from_dict(saved.request)
+        st.query_params.clear()
+        _submit(request, Limits(**saved.limits))
+        st.rerun()
+    if actions[1].button("Edit as new", key="edit_saved",
+                         help="load these inputs, code included, into the form"):
+        _edit_as_new(saved)
+        st.rerun()
+    actions[2].page_link("inspector/ui/history_page.py", label="History")
+    if actions[3].button("Delete", key="delete_saved"):
+        services.forget_run(run_id)
+        st.query_params.clear()
+        st.rerun()
+    if saved.report is None:
+        st.info(f"This run is {summary.status}: it has no report. Re-run it.")
+        return
+    report_view.show(saved.report, saved.source_text)
 
 
 st.title("TensorFlow graph optimization inspector")
 st.caption("What tf.function and Grappler do to a function under each input mode, measured "
-           "by TensorFlow in an isolated worker.")
+           "by TensorFlow in an isolated worker. Every inspection is kept: see History.")
+if "run" in st.query_params and "job" not in st.session_state:
+    _saved_run(st.query_params["run"])
+    st.stop()
 inputs = _inputs()
 running = "job" in st.session_state
 if st.button("Inspect", type="primary", key="run", disabled=running):
-    _submit(inputs)
+    _submit_inputs(inputs)
     # Most inspections finish within a second: answer in this run, without polling round trips.
     running = not _collect(QUICK_ANSWER_S) and "job" in st.session_state
 if running:
     _progress()
 if "report" in st.session_state and not running:
-    _results(st.session_state["report"])
+    report = st.session_state["report"]
+    if report.run_id:
+        _run_header(report.run_id, "saved")
+    report_view.show(report, st.session_state.get("source_text", ""),
+                     st.session_state.get("log", ""))

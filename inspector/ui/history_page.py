@@ -1,0 +1,80 @@
+"""The History page: every saved run, newest first, filtered and paged in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from inspector.output import tables
+from inspector.store.runs import STATUSES, RunFilter, RunStore
+from inspector.ui import services
+
+# Rows per page: the database pages; the page never loads more.
+PAGE_SIZE = 50
+ANY = "(any)"
+
+
+def _filters(runs: RunStore) -> tuple[RunFilter, Any]:
+    """The filters, and the column left for the page number."""
+    row = st.columns([3, 2, 2, 2, 2, 3])
+    text = row[0].text_input("Search titles and source", key="h_text")
+
+    def pick(column: int, label: str, values: list[str], key: str) -> str | None:
+        chosen: Any = row[column].selectbox(label, [ANY, *values], key=key)
+        return None if chosen == ANY else chosen
+
+    function = pick(1, "Function", runs.values("function"), "h_function")
+    owner = pick(2, "Who", runs.values("owner"), "h_owner")
+    status = pick(3, "Status", list(STATUSES), "h_status")
+    version = pick(4, "TensorFlow", runs.values("tensorflow"), "h_tf")
+    tag = pick(5, "Tag", runs.values("tag"), "h_tag")
+    left, right = st.columns([2, 1])
+    dates: Any = left.date_input("Created between", value=[], key="h_dates")
+    since = until = None
+    if isinstance(dates, tuple) and len(dates) == 2:
+        since = dt.datetime.combine(dates[0], dt.time(), dt.UTC)
+        until = dt.datetime.combine(dates[1] + dt.timedelta(days=1), dt.time(), dt.UTC)
+    return RunFilter(function=function, owner=owner, status=status, tensorflow=version,
+                     tag=tag, since=since, until=until, text=text.strip() or None), right
+
+
+def _actions(runs: RunStore, chosen: list[str]) -> None:
+    left, middle, right = st.columns(3)
+    if len(chosen) == 1:
+        left.link_button("Open", f"/?run={chosen[0]}")
+    if len(chosen) == 2:
+        middle.link_button("Compare", f"/compare?compare={chosen[0]},{chosen[1]}")
+    if chosen and right.button(f"Delete {len(chosen)} run(s)", key="h_delete"):
+        for run_id in chosen:
+            services.forget_run(run_id)
+        st.rerun()
+    if not chosen:
+        st.caption("Select one run to open it, two to compare them.")
+
+
+def page() -> None:
+    st.title("History")
+    runs = services.store_or_error()
+    if runs is None:
+        return
+    filters, page_column = _filters(runs)
+    total = runs.count(filters)
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = int(page_column.number_input(f"Page (of {pages}; {total} runs)", 1, pages, 1, key="h_page"))
+    summaries = runs.find(filters, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    if not summaries:
+        st.info(f"No saved runs match in {runs.safe_url}.")
+        return
+    frame = pd.DataFrame(tables.run_rows(summaries))
+    frame.insert(0, "link", [f"/?run={s.id}" for s in summaries])
+    selection: Any = st.dataframe(
+        frame, hide_index=True, key="h_table", on_select="rerun", selection_mode="multi-row",
+        column_config={"link": st.column_config.LinkColumn("open", display_text="open")})
+    chosen = [summaries[i].id for i in selection.selection.rows]
+    _actions(runs, chosen)
+
+
+page()

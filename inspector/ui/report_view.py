@@ -1,0 +1,62 @@
+"""A report on screen: errors with the user's line highlighted, then the result tabs. Used for a
+fresh inspection and for a saved run alike."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from inspector.errors import ErrorInfo
+from inspector.report import Report
+from inspector.ui import graphs_tab, results_tabs
+
+
+def show_code(source: str, line: int | None = None, context: int = 3) -> None:
+    """The user's code with line numbers; the line an error points at highlighted."""
+    lines = source.splitlines()
+    if line is None or not 1 <= line <= len(lines):
+        st.code(source, language="python", line_numbers=True)
+        return
+    start, stop = max(1, line - context), min(len(lines), line + context)
+    rows = "".join(
+        f'<div style="background:{"#ffd6d6" if n == line else "transparent"}">'
+        f'<span style="color:#999; display:inline-block; width:3em">{n}</span>'
+        f"{html.escape(lines[n - 1])}</div>" for n in range(start, stop + 1))
+    st.html(f'<pre class="error-code" style="font-size:13px; padding:6px; '
+            f'border:1px solid #f3b0b0">{rows}</pre>')
+
+
+def _error(error: ErrorInfo, where: str = "") -> None:
+    line = f" (line {error.line})" if error.line else ""
+    st.error(f"{where}{error.type}{line}: {error.message}")
+    if error.line and st.session_state.get("source_text"):
+        show_code(st.session_state["source_text"], error.line)
+    for frame in error.frames:
+        st.code(frame, language=None)
+
+
+def show(report: Report, source_text: str = "", log: str = "") -> None:
+    """The report's errors and result tabs; ``source_text`` for error lines, ``log`` for the
+    Export tab."""
+    st.session_state["source_text"] = source_text
+    if report.error is not None:
+        _error(report.error)
+        return
+    st.caption(f"{report.function}: TensorFlow {report.tensorflow} on {report.device}")
+    for result in report.results:
+        if result.error is not None:
+            _error(result.error, f"mode {result.mode}: ")
+    # Only the open tab runs (on_change="rerun"): the first answer appears without drawing
+    # graphs or charts nobody has looked at yet.
+    names = ["Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",
+             "XLA", "Export"]
+    shows = [results_tabs.matrix, graphs_tab.show, results_tabs.rewrites, results_tabs.shapes,
+             results_tabs.retracing, results_tabs.passes, results_tabs.timing, results_tabs.xla,
+             lambda r: results_tabs.exports(r, log)]
+    for tab, show in zip(st.tabs(names, key="result_tab", on_change="rerun"), shows, strict=True):
+        if tab.open:
+            with tab:
+                show(report)
+
+
