@@ -32,7 +32,7 @@ RAW_SCRIPT = textwrap.dedent('''
     import numpy as np
     import tensorflow as tf
     from tensorflow.python.eager import context
-    from inspector.engine import inspection
+    from inspector.engine import inspection, loader
     from inspector.inputs import gallery, sources
     entry = gallery.get(sys.argv[1])
     modes, repeats = sys.argv[2].split(","), int(sys.argv[3])
@@ -96,7 +96,7 @@ def stages(names: tuple[str, ...]) -> None:
     code = textwrap.dedent('''
         import json, sys, time
         t = time.perf_counter(); import tensorflow as tf; t_import = time.perf_counter() - t
-        from inspector.engine import capture, functions, shapes, timing
+        from inspector.engine import capture, functions, loader, retrace, shapes, timing
         from inspector.graphs import diff
         from inspector.inputs import gallery, sources
         from inspector.inputs.calls import parse_calls
@@ -279,16 +279,154 @@ def click_to_result(repeats: int) -> None:
           f"max {max(times):.2f} s over {len(times)} clicks")
 
 
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(PY).parent / "tf-graph-inspector"), *args], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=900)
+
+
+def _saved_id(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stderr.split("saved run ")[1].split()[0]
+
+
+def _fill_history(store, template_id: str, total: int) -> None:
+    """``total`` runs in the database: copies of one saved run's row (ids, times, functions
+    and titles vary), sharing its artifacts, as a busy team's store would hold."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from inspector.store.models import runs
+
+    with store.engine.begin() as connection:
+        row = dict(connection.execute(sa.select(runs).where(runs.c.id == template_id))
+                   .one()._mapping)
+        now = dt.datetime.now(dt.UTC)
+        copies = []
+        for number in range(total - 1):
+            copies.append({**row, "id": f"bench{number:07d}", "function": f"fn_{number % 40}",
+                           "title": f"bench run {number}",
+                           "created_at": now - dt.timedelta(minutes=number + 1)})
+        connection.execute(runs.insert(), copies)
+
+
+def saved_runs(resnet: bool) -> None:
+    """The store: list and History page over 10,000 runs, opening a saved run, what saving
+    adds to an inspection, bytes per run, and 8 concurrent `inspect --save` on SQLite."""
+    import tempfile
+
+    from streamlit.testing.v1 import AppTest
+
+    from inspector.store.runs import RunStore
+
+    data = Path(tempfile.mkdtemp(prefix="inspector-bench-store-"))
+    env = {**os.environ, "INSPECTOR_DATA": str(data), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    os.environ["INSPECTOR_DATA"] = str(data)
+    os.environ.pop("INSPECTOR_DB", None)
+    print("\n### Saved runs (SQLite store in a fresh data folder)\n")
+    seed = _saved_id(_cli("inspect", "gallery:process_data", "--mode", "all", "--runs", "100",
+                          "--save", env=env))
+    store = RunStore()
+    rows = [("seed example 1, all modes", seed)]
+    if resnet:
+        rows.append(("resnet50, numpy spec spec-dynamic", _saved_id(_cli(
+            "inspect", "gallery:resnet50", "--mode", "numpy", "--mode", "spec", "--mode",
+            "spec-dynamic", "--runs", "20", "--save", env=env))))
+    print("| run | inspection (s) | saving (s) | saving / inspection | stored bytes | "
+          "open in the app (s) |")
+    print("|---|---|---|---|---|---|")
+    # The server is warm when a colleague opens a link: one untimed page run first.
+    AppTest.from_file(str(ROOT / "inspector/ui/inspect_page.py"), default_timeout=120).run()
+    for label, run_id in rows:
+        saved = store.get(run_id)
+        assert saved.report is not None
+        start = time.perf_counter()
+        again = store.start(_request_of(saved), saved.limits)
+        store.finish(again, saved.report)
+        save_s = time.perf_counter() - start
+        inspect_s = saved.summary.duration_s or float("nan")
+        at = AppTest.from_file(str(ROOT / "inspector/ui/inspect_page.py"), default_timeout=120)
+        at.query_params["run"] = run_id
+        start = time.perf_counter()
+        at.run()
+        open_s = time.perf_counter() - start
+        assert not at.exception and at.table, "the saved run's matrix is shown"
+        print(f"| {label} | {inspect_s:.2f} | {save_s:.3f} | {save_s / inspect_s:.1%} | "
+              f"{saved.summary.size_bytes:,} | {open_s:.2f} |")
+    _fill_history(store, seed, 10_000)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        done = _cli("history", "list", env=env)
+        times.append(time.perf_counter() - start)
+        assert done.returncode == 0 and "bench0000000" in done.stdout
+    floor = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([PY, "-c", "import sqlalchemy"], check=True)
+        floor.append(time.perf_counter() - start)
+    query = []
+    for _ in range(5):
+        start = time.perf_counter()
+        store.count()
+        store.find(limit=50)
+        query.append(time.perf_counter() - start)
+    page = []
+    for _ in range(5):
+        at = AppTest.from_file(str(ROOT / "inspector/ui/history_page.py"), default_timeout=60)
+        start = time.perf_counter()
+        at.run()
+        page.append(time.perf_counter() - start)
+        assert not at.exception and at.dataframe
+    print(f"\n10,000 runs: `history list` end to end (a new process) median "
+          f"{statistics.median(times):.2f} s (min {min(times):.2f}); of which a new Python "
+          f"importing SQLAlchemy alone: median {statistics.median(floor):.2f} s; the count and "
+          f"first page's queries: {statistics.median(query) * 1e3:.0f} ms. History page server "
+          f"work to its table (AppTest run): median {statistics.median(page):.2f} s "
+          f"(min {min(page):.2f}).")
+    concurrent_saves(env)
+
+
+def _request_of(saved):
+    from inspector.inputs.request import InspectRequest
+
+    return InspectRequest.from_dict(saved.request)
+
+
+def concurrent_saves(env: dict[str, str]) -> None:
+    """8 `inspect --save` processes at once on one SQLite store."""
+    from inspector.store.runs import RunFilter, RunStore
+
+    before = RunStore().count(RunFilter(status="done"))
+    start = time.perf_counter()
+    processes = [subprocess.Popen(
+        [str(Path(PY).parent / "tf-graph-inspector"), "inspect", "gallery:process_data",
+         "--mode", "spec", "--runs", "20", "--save"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    errors = [p.communicate(timeout=900)[1] for p in processes]
+    wall_s = time.perf_counter() - start
+    saved = RunStore().count(RunFilter(status="done")) - before
+    locked = sum("locked" in e for e in errors)
+    failed = sum(p.returncode != 0 for p in processes)
+    print(f"\n8 concurrent `inspect --save` (SQLite): {saved} of 8 runs saved, {failed} failed, "
+          f"{locked} 'database is locked', {wall_s:.1f} s wall.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
+    parser.add_argument("--only", choices=("store",), help="run one part only")
     args = parser.parse_args()
+    if args.only == "store":
+        saved_runs(resnet=not args.quick)
+        return
     names = SEEDS if args.quick else (*SEEDS, "resnet50")
     stages(names)
     versus_raw(SEEDS, 1 if args.quick else 3)
     executor_latency(3 if args.quick else 10)
     render_times(("mobilenet_v2", "resnet50"))
     click_to_result(3 if args.quick else 5)
+    saved_runs(resnet=not args.quick)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Importing this package does not import TensorFlow; inspections run in worker pro
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from inspector.errors import (
     CallSpecError,
@@ -21,11 +22,26 @@ from inspector.errors import (
     UserCodeError,
     WorkerCrashed,
 )
-from inspector.inputs.request import InspectRequest, prepare
-from inspector.inputs.sources import Source, read_source
-from inspector.jobs.executor import Executor, Limits
-from inspector.jobs.local import LocalExecutor
-from inspector.report import ModeResult, Report
+
+if TYPE_CHECKING:
+    from inspector.inputs.request import InspectRequest, prepare
+    from inspector.inputs.sources import Source, read_source
+    from inspector.jobs.executor import Executor, Limits
+    from inspector.jobs.local import LocalExecutor
+    from inspector.report import ModeResult, Report
+
+# The API's classes load on first use (PEP 562): a command such as `history list` imports
+# this package and should not pay for the worker pool's modules.
+_LAZY = {"InspectRequest": "inputs.request", "prepare": "inputs.request",
+         "Source": "inputs.sources", "read_source": "inputs.sources",
+         "Executor": "jobs.executor", "Limits": "jobs.executor", "LocalExecutor": "jobs.local",
+         "ModeResult": "report", "Report": "report"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"inspector.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'inspector' has no attribute {name!r}")
 
 __all__ = [
     "inspect", "Report", "ModeResult", "InspectRequest", "Source", "Limits", "Executor",
@@ -48,6 +64,11 @@ def inspect(source: str, function: str | None = None, calls: tuple[str, ...] = (
     Raises:
         InputError: the source, function, calls or options are wrong (nothing ran).
     """
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.executor import Limits
+    from inspector.jobs.local import LocalExecutor
+
     grappler = options.pop("grappler", ())
     request = prepare(read_source(source), function, calls, modes, grappler, **options)
     if executor is not None:

@@ -258,3 +258,43 @@ def test_gallery_requests_round_trip_through_the_store(tmp_path):
     assert saved.summary.status == "running" and saved.report is None
     assert saved.summary.source_label == "gallery:process_data"
     store.close()
+
+
+@pytest.mark.worker
+def test_history_compare_of_folding_on_and_off_shows_the_folded_nodes(tmp_path):
+    """Two saved runs of one function, Grappler's constant folding on and off: the comparison
+    names the nodes the first run's report says were folded, and nothing else differs in op."""
+    env = {**os.environ, "INSPECTOR_DATA": str(tmp_path / "data")}
+    cli = [str(Path(sys.executable).parent / "tf-graph-inspector")]
+    ids, reports = [], []
+    for override in ([], ["--grappler", "constant_folding=off"]):
+        path = tmp_path / f"r{len(ids)}.json"
+        done = subprocess.run([*cli, "inspect", "gallery:constant_arithmetic", "--mode", "spec",
+                               "--runs", "5", "--save", "--json", str(path), *override],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        ids.append(done.stderr.split("saved run ")[1].split()[0])
+        reports.append(__import__("json").loads(path.read_text()))
+    folded = set(reports[0]["results"][0]["diff"]["folded"])
+    assert folded and not reports[1]["results"][0]["diff"]["folded"]
+    done = subprocess.run([*cli, "history", "compare", *ids], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    op_differs = {line.split(":")[0].strip() for line in done.stdout.splitlines()
+                  if ": op differs: A: Const," in line}
+    assert op_differs == folded
+    assert "source: the same code" in done.stdout
+
+
+def test_the_schema_revisions_the_code_knows_are_alembics():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from inspector.store import runs
+
+    config = Config()
+    config.set_main_option("script_location", str(runs._MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    assert [r.revision for r in reversed(list(script.walk_revisions()))] == \
+        list(runs.SCHEMA_REVISIONS)
+    assert script.get_current_head() == runs.SCHEMA_HEAD

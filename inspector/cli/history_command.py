@@ -11,7 +11,7 @@ from tabulate import tabulate
 
 from inspector.cli.common import EXIT_OK, write_json, write_text
 from inspector.inputs.modes import MODES
-from inspector.output import compare, tables
+from inspector.output import tables
 from inspector.output.text import format_summary
 from inspector.store.runs import STATUSES, RunFilter, RunStore, RunSummary
 
@@ -92,6 +92,8 @@ def _show(store: RunStore, args: argparse.Namespace, out: TextIO, err: TextIO) -
 def format_run_comparison(store: RunStore, first: str, second: str,
                           mode: str | None = None) -> str:
     """``history compare``: figures, post-Grappler graphs per mode, the source diff."""
+    from inspector.output import compare  # TensorBoard's protos load only when comparing
+
     a, b = store.get(first), store.get(second)
     lines = [f"A {first}: {a.summary.function} ({a.summary.source_label}), TensorFlow "
              f"{a.summary.tensorflow}, {a.summary.created_at:%Y-%m-%d %H:%M}",
@@ -118,7 +120,7 @@ def format_run_comparison(store: RunStore, first: str, second: str,
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``history ACTION``; StoreError and RunNotFound reach main() (exit 2)."""
-    store = RunStore()
+    store = RunStore(maintain=args.action in ("delete", "prune"))
     try:
         if args.action == "list":
             return _list(store, args, out)

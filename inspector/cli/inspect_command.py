@@ -18,13 +18,11 @@ from inspector.errors import (
 from inspector.graphs import render
 from inspector.graphs.views import ViewOptions
 from inspector.inputs import modes, sources
-from inspector.inputs.request import prepare
-from inspector.jobs.executor import Limits, Progress, check_fits
-from inspector.jobs.local import run_one
-from inspector.output.text import format_comparison, format_summary
+from inspector.jobs.executor import Limits, check_fits
 from inspector.report import Report
 
 if TYPE_CHECKING:
+    from inspector.jobs.executor import Progress
     from inspector.store.runs import RunStore
 from inspector.cli.common import EXIT_MODE_FAILED, EXIT_USAGE, exit_code, write_json
 
@@ -166,6 +164,11 @@ def _open_store() -> RunStore:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``inspect``: validate, run in a one-shot worker, write outputs; the exit code."""
+    # Loaded here, not at import: other commands (history) start faster without them.
+    from inspector.inputs.request import prepare
+    from inspector.jobs.local import run_one
+    from inspector.output.text import format_comparison, format_summary
+
     exporting = bool(args.graphs or args.html or args.tensorboard)
     try:
         source = sources.read_source(args.source)

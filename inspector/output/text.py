@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from inspector.graphs import protos
 from inspector.output import tables
 from inspector.report import GraphDiff, ModeResult, Report
 
@@ -97,6 +96,8 @@ def format_summary(report: Report) -> str:
 def format_comparison(report: Report, mode_a: str, mode_b: str) -> str:
     """Two modes' graphs, before and after Grappler, node by node (from the GraphDefs the
     worker sent)."""
+    from inspector.graphs import protos  # TensorBoard's protos load only when comparing
+
     results = [report.result(mode_a), report.result(mode_b)]
     graphs = [protos.mode_graphs(r) if r is not None else None for r in results]
     if graphs[0] is None or graphs[1] is None:

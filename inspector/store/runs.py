@@ -20,10 +20,6 @@ from typing import Any
 
 import psutil
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Engine, make_url
 
 from inspector.errors import RunNotFound, StoreError
@@ -42,6 +38,10 @@ STATUSES = ("running", "done", "failed", "cancelled", "interrupted")
 # is locked").
 SQLITE_BUSY_MS = 30_000
 _MIGRATIONS = Path(__file__).parent / "migrations"
+# Every revision in migrations/versions, oldest first; the last is this code's schema (a test
+# checks this list against Alembic's own).
+SCHEMA_REVISIONS = ("0001",)
+SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 
 
 @dataclass(frozen=True)
@@ -145,24 +145,33 @@ def _engine(url: str) -> Engine:
                          "postgresql+psycopg://user@host/db") from None
 
 
+def _current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (None: a new database)."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def _migrate(engine: Engine, url: str) -> None:
-    """Bring the schema to this code's head; refuse a schema newer than this code."""
-    config = Config(str(_MIGRATIONS / "alembic.ini"))
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+    """Bring the schema to this code's head; refuse a schema newer than this code. Alembic
+    loads only when there is something to do (it is most of a CLI call's start-up)."""
     try:
+        current = _current_revision(engine)
+        if current == SCHEMA_HEAD:
+            return
+        if current is not None and current not in SCHEMA_REVISIONS:
+            raise StoreError(
+                f"the store {_safe(url)} has schema {current}, newer than this version of the "
+                f"inspector knows; upgrade the inspector, or point {DB_ENV} at another store")
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config(str(_MIGRATIONS / "alembic.ini"))
+        config.set_main_option("script_location", str(_MIGRATIONS))
         with engine.begin() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
-            unknown = current - {rev.revision for rev in
-                                 ScriptDirectory.from_config(config).walk_revisions()}
-            if unknown:
-                raise StoreError(
-                    f"the store {_safe(url)} has schema {', '.join(sorted(unknown))}, newer than "
-                    "this version of the inspector knows; upgrade the inspector, or point "
-                    f"{DB_ENV} at another store")
-            if current != heads:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
     except StoreError:
         raise
     except sa.exc.SQLAlchemyError as exc:
@@ -179,14 +188,21 @@ def _alive(host: str, pid: int) -> bool:
 class RunStore:
     """Saved runs in one database and one artifacts folder."""
 
-    def __init__(self, url: str | None = None, data: Path | None = None):
+    def __init__(self, url: str | None = None, data: Path | None = None, *,
+                 maintain: bool = False):
+        """Open (and migrate) a store; running rows whose process is gone become interrupted.
+
+        ``maintain``: also sweep artifacts no row names (a long-lived server at start; short
+        CLI calls skip the walk over every file).
+        """
         self.data = data or data_dir()
         self.url = url or store_url(self.data)
         self.engine = _engine(self.url)
         _migrate(self.engine, self.url)
         self.artifacts = Artifacts(self.data / "artifacts")
         self.mark_interrupted()
-        self.sweep()
+        if maintain:
+            self.sweep()
 
     def close(self) -> None:
         self.engine.dispose()

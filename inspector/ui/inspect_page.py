@@ -261,7 +261,7 @@ def _saved_run(run_id: str) -> None:
                          help="load these inputs, code included, into the form"):
         _edit_as_new(saved)
         st.rerun()
-    actions[2].page_link("inspector/ui/history_page.py", label="History")
+    actions[2].link_button("History", "/history")
     if actions[3].button("Delete", key="delete_saved"):
         services.forget_run(run_id)
         st.query_params.clear()

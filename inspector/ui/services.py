@@ -41,8 +41,10 @@ def devices() -> tuple[list[str], str | None]:
 
 @st.cache_resource
 def store() -> RunStore:
-    """The run store (INSPECTOR_DB / INSPECTOR_DATA); StoreError when it cannot open."""
-    return RunStore()
+    """The run store (INSPECTOR_DB / INSPECTOR_DATA); StoreError when it cannot open. Opened
+    once per server: runs left running by a killed server become interrupted, and orphaned
+    artifacts are swept."""
+    return RunStore(maintain=True)
 
 
 def store_or_error() -> RunStore | None:
@@ -73,6 +75,11 @@ def forget_run(run_id: str) -> None:
     """After a delete: drop the cached copy."""
     store().delete(run_id)
     _FINISHED.discard(run_id)
+    _finished_run.clear()
+
+
+def saved_run_cache_clear() -> None:
+    _FINISHED.clear()
     _finished_run.clear()
 
 

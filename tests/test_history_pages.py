@@ -1,0 +1,83 @@
+"""The History and Compare pages and a saved run's page, through AppTest, on a store filled
+here with runs whose graphs are the test fixtures (no worker, no TensorFlow)."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.inputs.request import prepare
+from inspector.inputs.sources import Source
+from inspector.report import GraphSummary, ModeResult, Report
+from inspector.store.runs import RunStore
+from tests.conftest import ROOT, fixture_graphs
+
+AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+
+
+@pytest.fixture
+def saved(tmp_path, monkeypatch):
+    """Two runs of one function: Grappler's graph, and the same function's unoptimized one."""
+    from inspector.ui import services
+
+    monkeypatch.setenv("INSPECTOR_DATA", str(tmp_path))
+    services.store.clear()  # the pages' cached store belongs to the previous test's folder
+    services.saved_run_cache_clear()
+    graphs = fixture_graphs()
+    store = RunStore()
+
+    def save(title: str, post, code: str, tags=()) -> str:
+        result = ModeResult("spec", traces=1, pre=GraphSummary(len(graphs.pre.node), {}),
+                            post=GraphSummary(len(post.node), {}), diff=graphs.diff,
+                            graphs={"pre": graphs.pre.SerializeToString(),
+                                    "post": post.SerializeToString()})
+        report = Report(tensorflow="2.21.0", function="f", device="/device:CPU:0",
+                        modes=("spec",), results=(result,))
+        request = prepare(Source(code, "pasted.py"), "f", ["float32[4]"], ["spec"])
+        return store.save(request, {"timeout_s": 60.0, "memory_mb": 4096}, report, title=title,
+                          tags=tags)
+
+    code = "import tensorflow as tf\n\ndef f(x):\n    return x * (2.0 + 3.0)\n"
+    first = save("optimized", graphs.post, code, tags=["cf"])
+    second = save("unoptimized", graphs.pre, code.replace("3.0", "4.0"))
+    store.close()
+    yield first, second
+
+
+def page(path: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_history_lists_filters_and_searches(saved):
+    first, second = saved
+    at = page("inspector/ui/history_page.py")
+    assert not at.exception
+    assert list(at.dataframe[0].value["id"]) == [second, first]  # newest first
+    at.selectbox(key="h_tag").select("cf").run()
+    assert list(at.dataframe[0].value["id"]) == [first]
+    at.selectbox(key="h_tag").select("(any)").run()
+    at.text_input(key="h_text").input("4.0").run()  # source text search
+    assert list(at.dataframe[0].value["id"]) == [second]
+
+
+def test_compare_shows_the_graph_and_source_differences(saved):
+    first, second = saved
+    at = page("inspector/ui/compare_page.py", compare=f"{first},{second}")
+    assert not at.exception
+    figures = at.table[0].value
+    post = figures[figures["figure"] == "post nodes"].iloc[0]
+    assert post["change"] != "="
+    text = " ".join(m.value for m in at.markdown)
+    assert "differences" in text
+    assert any("+    return x * (2.0 + 4.0)" in c.value for c in at.code)
+
+
+def test_a_saved_run_opens_from_its_id_and_an_unknown_id_says_so(saved):
+    first, _ = saved
+    at = page("inspector/ui/inspect_page.py", run=first)
+    assert not at.exception and at.table[0].value.loc["spec", "traces"] == "1"
+    assert any(f"?run={first}" in c.value for c in at.code)
+    at = page("inspector/ui/inspect_page.py", run="nope")
+    assert "RunNotFound" in at.error[0].value
