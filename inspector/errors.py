@@ -11,6 +11,7 @@ Every error has a stable ``type`` (its class name) and a ``message`` that says w
     │   ├── StoreError             the saved-runs store cannot be opened (URL, server, schema)
     │   └── RunNotFound            no saved run has that id (or it is not yours to see)
     ├── UserCodeError              the user's function raised while tracing or running
+    │   └── SandboxDenied          it touched a path the sandbox hides or keeps read-only
     ├── WorkerError                the isolated worker could not finish the job
     │   ├── Timeout                the job ran past its wall-clock limit
     │   ├── MemoryLimit            the worker's process tree went past its memory cap
@@ -81,6 +82,10 @@ class UserCodeError(InspectorError):
     pass
 
 
+class SandboxDenied(UserCodeError):
+    pass
+
+
 class WorkerError(InspectorError):
     pass
 
@@ -118,7 +123,7 @@ _BY_NAME: dict[str, type[InspectorError]] = {
     for cls in (
         InspectorError, InputError, UsageError, SourceError, FunctionNotFound, CallSpecError,
         StoreError, RunNotFound,
-        UserCodeError, WorkerError, Timeout, MemoryLimit, ReportTooLarge, WorkerCrashed,
+        UserCodeError, SandboxDenied, WorkerError, Timeout, MemoryLimit, ReportTooLarge, WorkerCrashed,
         Cancelled, RenderError, GraphvizMissing,
     )
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sys
 import tempfile
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import FunctionNotFound, SourceError, UserCodeError
+from inspector.errors import FunctionNotFound, SandboxDenied, SourceError, UserCodeError
 from inspector.inputs.sources import Source
 
 
@@ -54,11 +56,32 @@ def _frames_in_message(message: str, filename: str) -> tuple[tuple[str, ...], in
     return tuple(frames), last_line, content[-1] if content else ""
 
 
+# Set by the sandbox (hosting.sandbox) in the worker's environment.
+IN_SANDBOX_ENV = "INSPECTOR_IN_SANDBOX"
+# What a hidden or read-only path looks like to the user's code.
+_DENIED_ERRNOS = frozenset({errno.ENOENT, errno.EACCES, errno.EROFS, errno.EPERM})
+
+
+def _sandbox_denied(exc: BaseException, doing: str, line: int | None,
+                    frames: tuple[str, ...]) -> SandboxDenied | None:
+    """An OSError on a path, in a sandbox: most likely the sandbox, so say so and name it."""
+    if not (os.environ.get(IN_SANDBOX_ENV) and isinstance(exc, OSError) and exc.filename
+            and exc.errno in _DENIED_ERRNOS):
+        return None
+    return SandboxDenied(
+        f"{type(exc).__name__}: {exc.strerror}: {exc.filename} (while {doing}); the sandbox "
+        "shows only the system, Python and this job's folder, read-only but for /tmp and the "
+        "job folder: no store, settings, secrets or home files", line=line, frames=frames)
+
+
 def user_code_error(exc: BaseException, filename: str, doing: str) -> UserCodeError:
     """Wrap an exception raised by user code, keeping only the user's frames."""
     message = str(exc).strip()
     frames = user_frames(exc.__traceback__, filename)
     line = last_user_line(exc.__traceback__, filename)
+    denied = _sandbox_denied(exc, doing, line, frames)
+    if denied is not None:
+        return denied
     if message.startswith(("in user code:", "Graph execution error")):
         found, found_line, summary = _frames_in_message(message, filename)
         frames, line = found or frames, found_line or line

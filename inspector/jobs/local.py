@@ -7,7 +7,6 @@ under time, memory and report-size limits, and exits; a replacement starts at on
 from __future__ import annotations
 
 import os
-import queue
 import sys
 import tempfile
 import threading
@@ -26,9 +25,11 @@ from inspector.errors import (
     Timeout,
     WorkerCrashed,
 )
+from inspector.hosting import sandbox
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import protocol
 from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress, Stage, check_fits
+from inspector.jobs.fairqueue import FairQueue
 from inspector.jobs.process import WorkerProcess
 from inspector.jobs.protocol import Event
 from inspector.jobs.turns import TURN_LOCK_ENV
@@ -43,9 +44,13 @@ START_TIMEOUT_S = 120.0
 class LocalJob:
     """A job queued on or running in a LocalExecutor; it owns its own state changes."""
 
-    def __init__(self, request: InspectRequest, limits: Limits):
+    def __init__(self, request: InspectRequest, limits: Limits, user: str = "local",
+                 pool: LocalExecutor | None = None):
         self.request = request
         self.limits = limits
+        # Who asked: the fair queue serves users in turn.
+        self.user = user
+        self._pool = pool
         self._done = threading.Event()
         self._cancelled = threading.Event()
         self._progress = Progress(Stage.QUEUED)
@@ -76,7 +81,15 @@ class LocalJob:
         return self._report
 
     def cancel(self) -> None:
+        """Stop the job: at once while it is queued, by killing its worker while it runs."""
         self._cancelled.set()
+        if self._pool is not None and self._pool.withdraw(self):
+            self.fail(Cancelled("cancelled while queued"))
+
+    @property
+    def queued_ahead(self) -> int | None:
+        """Jobs that will start before this one, while it is queued."""
+        return self._pool.queued_ahead(self) if self._pool is not None else None
 
     # -- state changes, made by the pool ----------------------------------------------------
     def start(self, worker_info: dict[str, Any]) -> None:
@@ -135,14 +148,30 @@ class LocalExecutor:
     """K pre-started worker processes on this machine, one job each, FIFO when all are busy."""
 
     def __init__(self, workers: int = 1, limits: Limits = DEFAULT_LIMITS,
-                 python: str = sys.executable, env: dict[str, str] | None = None):
+                 python: str = sys.executable, env: dict[str, str] | None = None, *,
+                 jobs_per_user: int | None = None, sandbox_mode: str | None = None,
+                 hidden: tuple[Path, ...] = ()):
+        """K workers. ``jobs_per_user``: how many jobs one user may have running at once
+        (default: all workers); users are served in turn. ``sandbox_mode``: "bwrap", "auto"
+        (default, from $INSPECTOR_SANDBOX) or "off"; ``hidden``: paths the sandbox must cover
+        even where a read-only bind would show them (the data folder, the settings file).
+
+        Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
+        """
         self.limits = limits
         self._python = python
+        self.sandbox = sandbox.detect(sandbox_mode)
+        self._hidden = tuple(hidden)
         self._workdir = Path(tempfile.mkdtemp(prefix="inspector-"))
+        os.chmod(self._workdir, 0o711)  # sandboxed workers (other uids) reach their job folders
+        lock = self._workdir / "timing.lock"
+        lock.touch(mode=0o666)
+        os.chmod(lock, 0o666)
+        self._lock_file = lock
         # The pool's workers take turns for their timed calls (turns.turn).
         self._env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1",
-                     TURN_LOCK_ENV: str(self._workdir / "timing.lock")}
-        self._jobs: queue.Queue[LocalJob | None] = queue.Queue()
+                     TURN_LOCK_ENV: str(lock)}
+        self._jobs: FairQueue[LocalJob] = FairQueue(jobs_per_user or max(1, workers))
         self._closed = threading.Event()
         self._live: set[WorkerProcess] = set()
         self._idle_ready = 0  # workers that are ready and waiting for a job
@@ -155,14 +184,24 @@ class LocalExecutor:
             slot.start()
 
     # -- public API -------------------------------------------------------------------------
-    def submit(self, request: InspectRequest, limits: Limits | None = None) -> LocalJob:
-        """Queue a request. Raises CallSpecError when its arguments cannot fit the limits."""
+    def submit(self, request: InspectRequest, limits: Limits | None = None,
+               user: str = "local") -> LocalJob:
+        """Queue a request for ``user``. Raises CallSpecError when its arguments cannot fit
+        the limits."""
         if self._closed.is_set():
             raise RuntimeError("the executor is closed")
-        job = LocalJob(request, limits or self.limits)
+        job = LocalJob(request, limits or self.limits, user, self)
         check_fits(request, job.limits)
-        self._jobs.put(job)
+        self._jobs.put(user, job)
         return job
+
+    def queued_ahead(self, job: LocalJob) -> int | None:
+        """Jobs that start before this queued one (users in turn); None once it started."""
+        return self._jobs.ahead(job.user, job)
+
+    def withdraw(self, job: LocalJob) -> bool:
+        """Take a queued job out of the queue (a cancel before it started)."""
+        return self._jobs.remove(job.user, job)
 
     def devices(self, timeout: float = START_TIMEOUT_S) -> tuple[str, ...]:
         """The logical devices a worker's TensorFlow sees (reported when it became ready).
@@ -186,21 +225,15 @@ class LocalExecutor:
     def close(self) -> None:
         """Stop every worker; queued jobs are cancelled."""
         self._closed.set()
-        for _ in self._slots:
-            self._jobs.put(None)
+        left = self._jobs.drain()
         with self._lock:
             live = list(self._live)
         for worker in live:
             worker.kill()
         for slot in self._slots:
             slot.join(timeout=5)
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                job.fail(Cancelled("the executor was closed before the job started"))
+        for job in left:
+            job.fail(Cancelled("the executor was closed before the job started"))
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -210,7 +243,8 @@ class LocalExecutor:
 
     # -- slots --------------------------------------------------------------------------------
     def _start_worker(self) -> WorkerProcess:
-        worker = WorkerProcess(self._python, self._env, self._workdir)
+        worker = WorkerProcess(self._python, self._env, self._workdir, self.sandbox.active,
+                               writable=(self._lock_file,), hidden=self._hidden)
         with self._lock:
             self._live.add(worker)
         return worker
@@ -221,13 +255,14 @@ class LocalExecutor:
             self._live.discard(worker)
 
     def _next_job(self, ready: bool) -> LocalJob | None:
-        """The next queued job (None when closing); counts this slot idle while it waits."""
+        """The next job, users in turn (None when closing); counts this slot idle while it
+        waits."""
         with self._lock:
             self._idle_ready += ready
-        job = self._jobs.get()
+        taken = self._jobs.get()
         with self._lock:
             self._idle_ready -= ready
-        return job
+        return taken[1] if taken is not None else None
 
     def _slot(self) -> None:
         """One worker at a time: start it, hand it the next job, supervise, replace it."""
@@ -244,6 +279,7 @@ class LocalExecutor:
                 job.log = worker.read_log()
                 job.fail(startup_error or Cancelled("cancelled before it started"))
                 self._retire(worker)
+                self._jobs.done(job.user)
                 if startup_error is not None:
                     time.sleep(1.0)  # a worker that cannot start will not start a moment later
                 continue
@@ -255,6 +291,7 @@ class LocalExecutor:
             finally:
                 log = worker.read_log()
                 self._retire(worker)
+                self._jobs.done(job.user)
                 job.release(log)
 
     def _await_ready(self, worker: WorkerProcess) -> InspectorError | None:
@@ -266,7 +303,9 @@ class LocalExecutor:
                 return worker.crash_error("while starting")
             for event in events:
                 if event.get("event") == Event.READY:
-                    worker.ready = event
+                    # The host's pid of what was started (bwrap's, when sandboxed): inside a
+                    # sandbox's PID namespace the worker sees a pid of its own.
+                    worker.ready = {**event, "pid": worker.process.pid}
                     self._devices = tuple(event.get("devices", ()))
                     self._ready_devices.set()
                     return None

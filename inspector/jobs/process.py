@@ -14,6 +14,7 @@ from typing import Any
 import psutil
 
 from inspector.errors import WorkerCrashed
+from inspector.hosting import sandbox
 
 # The repository root: workers run ``python -m inspector.jobs.worker`` from here.
 _ROOT = Path(__file__).resolve().parents[2]
@@ -22,14 +23,24 @@ _ROOT = Path(__file__).resolve().parents[2]
 class WorkerProcess:
     """A ``python -m inspector.jobs.worker`` process in its own process group."""
 
-    def __init__(self, python: str, env: dict[str, str], workdir: Path):
+    def __init__(self, python: str, env: dict[str, str], workdir: Path,
+                 sandboxed: bool = False, writable: tuple[Path, ...] = (),
+                 hidden: tuple[Path, ...] = ()):
         self.workdir = Path(tempfile.mkdtemp(prefix="job-", dir=workdir))
         self.log_path = self.workdir / "worker.log"
         self._log = open(self.log_path, "wb")
+        command = [python, "-m", "inspector.jobs.worker"]
+        self.sandboxed = sandboxed
+        if sandboxed:
+            uid = sandbox.worker_uid()
+            if os.geteuid() == 0:
+                os.chown(self.workdir, uid, uid)  # its only writable folder besides /tmp
+            command = sandbox.command(command, job_dir=self.workdir, writable=writable,
+                                      hidden=hidden, uid=uid)
         self.process = subprocess.Popen(
-            [python, "-m", "inspector.jobs.worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self._log, env=env, cwd=str(_ROOT),
-            start_new_session=True)  # its own process group, killed as one
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=env,
+            cwd=str(_ROOT), start_new_session=True,  # its own process group, killed as one
+            preexec_fn=sandbox.preexec() if sandboxed else None)
         # The worker's "ready" event (pid, tensorflow, devices), once it arrived.
         self.ready: dict[str, Any] | None = None
         self._buffer = b""
@@ -89,6 +100,8 @@ class WorkerProcess:
     def crash_error(self, when: str) -> WorkerCrashed:
         """Why the worker died, from its exit status and the last lines it logged."""
         code = self.process.wait()
+        if self.sandboxed and code > 128:  # bwrap exits 128+N when the worker dies of signal N
+            code = 128 - code
         how = _signal_name(code) if code < 0 else f"exit code {code}"
         # CUDA's start-up complaints on a CPU-only machine say nothing about the crash.
         tail = [t for t in self.read_log().strip().splitlines() if "cuda" not in t.lower()][-3:]

@@ -126,14 +126,17 @@ def _run_job(control: TextIO, job: dict[str, Any]) -> None:
 
 def main() -> None:
     _die_with_parent()
-    network_isolated = _isolate_network() if os.environ.get("INSPECTOR_NETWORK") != "on" else False
+    sandboxed = os.environ.get("INSPECTOR_IN_SANDBOX") == "bwrap"  # its own empty network
+    network_isolated = sandboxed or (
+        _isolate_network() if os.environ.get("INSPECTOR_NETWORK") != "on" else False)
     base_priority = _lower_priority_while_starting()
     control = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # stray prints from TensorFlow or user code go to the log
     tensorflow, devices = _start_tensorflow()
     _restore_priority(base_priority)
     send(control, Event.READY, pid=os.getpid(), tensorflow=tensorflow,
-         network_isolated=network_isolated, devices=devices)
+         network_isolated=network_isolated, sandbox="bwrap" if sandboxed else "none",
+         devices=devices)
     line = sys.stdin.readline()
     if not line:
         os._exit(0)  # the executor closed without a job

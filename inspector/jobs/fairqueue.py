@@ -1,0 +1,98 @@
+"""Jobs waiting for a worker, served round-robin across users, each user capped at N at once.
+
+One user's burst waits behind its own cap and never blocks another user: with two workers and
+a cap of one, a colleague's job starts on the free worker while the first user has five
+queued. Within a user, first in first out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+
+
+class FairQueue(Generic[Item]):
+    """A blocking queue of (user, item); ``get`` takes the next user in turn who is under the
+    cap; ``done`` says a user's item finished (its slot frees)."""
+
+    def __init__(self, per_user: int = 1):
+        if per_user < 1:
+            raise ValueError("per_user must be at least 1")
+        self.per_user = per_user
+        self._queues: OrderedDict[str, deque[Item]] = OrderedDict()  # rotation order
+        self._running: dict[str, int] = {}
+        self._changed = threading.Condition()
+        self._closed = False
+
+    def put(self, user: str, item: Item) -> None:
+        with self._changed:
+            self._queues.setdefault(user, deque()).append(item)
+            self._changed.notify_all()
+
+    def _next_user(self) -> str | None:
+        for user, waiting in self._queues.items():
+            if waiting and self._running.get(user, 0) < self.per_user:
+                return user
+        return None
+
+    def get(self) -> tuple[str, Item] | None:
+        """Block until some user under the cap has a job; None once closed."""
+        with self._changed:
+            while True:
+                if self._closed:
+                    return None
+                user = self._next_user()
+                if user is not None:
+                    item = self._queues[user].popleft()
+                    self._running[user] = self._running.get(user, 0) + 1
+                    self._queues.move_to_end(user)  # served: to the back of the rotation
+                    return user, item
+                self._changed.wait()
+
+    def done(self, user: str) -> None:
+        with self._changed:
+            self._running[user] = max(0, self._running.get(user, 0) - 1)
+            self._changed.notify_all()
+
+    def remove(self, user: str, item: Item) -> bool:
+        """Take a queued item out (a cancel before it started); False if it already left."""
+        with self._changed:
+            waiting = self._queues.get(user)
+            if waiting is None or item not in waiting:
+                return False
+            waiting.remove(item)
+            return True
+
+    def ahead(self, user: str, item: Item) -> int | None:
+        """How many queued jobs will start before this one, serving users in turn (None when it
+        is not queued). An estimate of order, not of time: jobs finish when they finish."""
+        with self._changed:
+            if item not in self._queues.get(user, ()):
+                return None
+            queues = {u: list(q) for u, q in self._queues.items()}
+            count = 0
+            while any(queues.values()):
+                for waiting in queues.values():
+                    if not waiting:
+                        continue
+                    if waiting[0] == item:
+                        return count
+                    waiting.pop(0)
+                    count += 1
+            return None
+
+    def drain(self) -> list[Item]:
+        """Close the queue and return everything still waiting."""
+        with self._changed:
+            self._closed = True
+            left = [item for waiting in self._queues.values() for item in waiting]
+            self._queues.clear()
+            self._changed.notify_all()
+            return left
+
+    def waiting(self) -> int:
+        with self._changed:
+            return sum(len(q) for q in self._queues.values())

@@ -1,0 +1,122 @@
+"""The sandbox, tested from pasted user code run by a real worker in bubblewrap: secrets stay
+unreadable, the network unreachable, the system unwritable, fork bombs and stray children end."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from inspector.hosting import sandbox
+from inspector.inputs.request import prepare
+from inspector.inputs.sources import Source
+from inspector.jobs.executor import Limits
+from inspector.jobs.local import LocalExecutor
+
+pytestmark = pytest.mark.worker
+
+if sandbox.detect("auto").kind != "bwrap":
+    pytest.skip(f"no sandbox here: {sandbox.detect('auto').reason}", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def secrets(tmp_path_factory):
+    """A store file, a settings file and a file in the server's home, with known content."""
+    data = tmp_path_factory.mktemp("data")
+    store = data / "runs.db"
+    store.write_text("STORE-CONTENT-7f3a")
+    config = tmp_path_factory.mktemp("config") / "inspector.toml"
+    config.write_text("SETTINGS-CONTENT-9c1e")
+    home = Path.home() / f".inspector-sandbox-test-{os.getpid()}"
+    home.write_text("HOME-CONTENT-44b2")
+    yield {"store": store, "config": config, "home": home}
+    home.unlink()
+
+
+@pytest.fixture(scope="module")
+def pool(secrets):
+    with LocalExecutor(workers=1, sandbox_mode="bwrap",
+                       hidden=(secrets["store"].parent, secrets["config"])) as executor:
+        yield executor
+
+
+def run(pool, body: str, timeout_s: float = 60.0):
+    code = "import tensorflow as tf\n" + textwrap.dedent(body) + "\n\ndef f(x):\n    return x\n"
+    request = prepare(Source(code, "pasted.py"), "f", ["float32[4]"], ["eager"], runs=1,
+                      warmup=0)
+    return pool.submit(request, Limits(timeout_s=timeout_s)).result(timeout=timeout_s + 60)
+
+
+@pytest.mark.parametrize("which", ["store", "config", "home"])
+def test_secrets_are_not_readable(pool, secrets, which):
+    path = secrets[which]
+    report = run(pool, f"print(open({str(path)!r}).read())")
+    assert report.error is not None and report.error.type == "SandboxDenied"
+    assert str(path) in report.error.message
+    text = report.to_json()
+    for content in ("STORE-CONTENT", "SETTINGS-CONTENT", "HOME-CONTENT"):
+        assert content not in text
+
+
+def test_the_network_is_unreachable_even_on_loopback(pool):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    accepted: list[object] = []
+
+    def accept() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                accepted.append(listener.accept())
+            except TimeoutError:
+                continue
+
+    watcher = threading.Thread(target=accept, daemon=True)
+    watcher.start()
+    report = run(pool, f"import socket\nsocket.create_connection(('127.0.0.1', {port}), 5)")
+    watcher.join()
+    listener.close()
+    assert report.error is not None and "Connection refused" in report.error.message
+    assert accepted == []
+
+
+def test_writing_outside_the_temp_folder_fails(pool, tmp_path):
+    target = Path("/usr/inspector-sandbox-test")
+    report = run(pool, f"open({str(target)!r}, 'w').write('x')")
+    assert report.error is not None and report.error.type == "SandboxDenied"
+    assert not target.exists()
+    report = run(pool, "open('/tmp/scratch.txt', 'w').write('fine')")  # private temp: allowed
+    assert report.error is None
+
+
+def _sandbox_processes(marker: str) -> list[str]:
+    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in listing.splitlines() if marker in line]
+
+
+def test_a_fork_bomb_ends_in_a_typed_error_and_the_next_job_runs(pool):
+    started = time.monotonic()
+    report = run(pool, "import os\nwhile True:\n    os.fork()", timeout_s=60)
+    assert report.error is not None
+    assert report.error.type in ("UserCodeError", "MemoryLimit", "Timeout"), report.error
+    assert time.monotonic() - started < 90
+    time.sleep(1)
+    assert not _sandbox_processes("pasted.py")
+    assert run(pool, "x = 1").error is None
+
+
+def test_a_child_left_running_is_gone_when_the_job_ends(pool):
+    report = run(pool, "import subprocess\n"
+                       "subprocess.Popen(['sleep', '987654'], start_new_session=True)")
+    assert report.error is None
+    time.sleep(1)
+    assert not _sandbox_processes("sleep 987654")
