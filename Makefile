@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup system browser run cli test test-fast lint bench clean
+.PHONY: setup system browser run serve cli test test-fast lint bench clean
 
 # The pinned packages, then this package in editable mode (console script tf-graph-inspector).
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -24,6 +24,11 @@ setup: $(STAMP) system
 
 run: setup
 	$(PY) -m streamlit run app.py
+
+# The hosted dashboard: CONFIG=inspector.toml make serve (refuses to start without the sandbox).
+CONFIG ?= inspector.toml
+serve: setup
+	$(VENV)/bin/tf-graph-inspector serve --config $(CONFIG)
 
 cli: setup
 	$(VENV)/bin/tf-graph-inspector inspect gallery:process_data

@@ -223,3 +223,29 @@ def test_cancel_and_network_isolation(executor):
     # In the worker's own network namespace the host is unreachable: loopback is down, or (in
     # bubblewrap, which brings up a loopback of its own) nothing listens on it.
     assert "Network is unreachable" in error.message or "Connection refused" in error.message
+
+
+def test_a_second_user_is_served_while_the_first_has_five_jobs_queued():
+    """Two workers, one job at once per user: Alice submits six, Bob one after them. Bob's
+    job starts on the free worker at once; in FIFO order it would wait for all of Alice's."""
+    from inspector.jobs.local import LocalExecutor
+
+    slow = request_for("import time\n\ndef f(x):\n    time.sleep(1.5)\n    return x\n",
+                       modes=("eager",))
+    with LocalExecutor(workers=2, jobs_per_user=1) as pool:
+        assert pool.wait_warm(180)
+        alice = [pool.submit(slow, user="alice") for _ in range(6)]
+        time.sleep(0.5)
+        assert sum(job.progress.stage == "queued" for job in alice) == 5
+        assert alice[-1].queued_ahead == 4
+        bob = pool.submit(request_for(GOOD, modes=("eager",)), user="bob")
+        assert bob.queued_ahead in (0, None)  # next in turn, or already started
+        assert bob.wait(120) and bob.result().error is None
+        # Alice's second job has not finished (her first barely has): Bob did not wait for her.
+        assert not alice[2].wait(0) and not alice[-1].wait(0)
+        # Cancel works while queued: at once, without a worker.
+        alice[-1].cancel()
+        assert alice[-1].wait(1)
+        assert alice[-1].result().error.type == "Cancelled"
+        assert all(job.wait(180) for job in alice[:-1])
+        assert all(job.result().error is None for job in alice[:-1])

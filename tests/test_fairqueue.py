@@ -16,6 +16,7 @@ def test_users_take_turns_and_a_burst_waits_behind_its_own_cap():
     # Alice is at her cap: Bob is served although four of hers wait ahead of him in time.
     assert queue.get() == ("bob", "b0")
     assert queue.ahead("alice", "a3") == 2
+    assert queue.ahead("bob", "b0") is None  # already served
     queue.done("alice")
     assert queue.get() == ("alice", "a1")
 

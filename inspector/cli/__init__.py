@@ -1,4 +1,4 @@
-"""The command line: ``tf-graph-inspector inspect|history|gallery|devices``.
+"""The command line: ``tf-graph-inspector inspect|history|serve|gallery|devices``.
 
 Each command lives in its own module (``inspect_command``, ``history_command``); this one
 builds the parser and maps typed errors to exit codes.
@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from inspector.cli import history_command, inspect_command
+from inspector.cli import history_command, inspect_command, serve_command
 from inspector.cli.common import (
     EXIT_MODE_FAILED,
     EXIT_OK,
@@ -35,6 +35,8 @@ def build_parser() -> Parser:
     history_command.add_parsers(
         commands.add_parser("history", help="saved runs: list, show, compare, delete, prune"),
         Parser)
+    serve_command.add_arguments(
+        commands.add_parser("serve", help="the hosted dashboard (settings file, sandbox required)"))
     commands.add_parser("gallery", help="list the built-in examples")
     commands.add_parser("devices", help="list the devices TensorFlow sees")
     return parser
@@ -74,6 +76,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
             return _devices(out, err)
         if args.command == "history":
             return history_command.run(args, out, err)
+        if args.command == "serve":
+            return serve_command.run(args, out, err)
         return inspect_command.run(args, out, err)
     except InputError as exc:  # bad arguments, a store that cannot open, an unknown run id
         err.write(f"error: {ErrorInfo.from_exception(exc) if exc.type != 'InputError' else exc.message}\n")

@@ -17,6 +17,7 @@ from inspector.errors import (
 )
 from inspector.graphs import render
 from inspector.graphs.views import ViewOptions
+from inspector.hosting import sandbox
 from inspector.inputs import modes, sources
 from inspector.jobs.executor import Limits, check_fits
 from inspector.report import Report
@@ -191,6 +192,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
         write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), args.json, out)
         return EXIT_USAGE
+    guard = sandbox.detect()
+    if not guard.active:
+        err.write(f"warning: user code runs without a sandbox: {guard.reason}\n")
     run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
                          tags=args.tag) if store else None
     report, log = run_one(request, limits, _progress_printer(err) if err.isatty() else None)

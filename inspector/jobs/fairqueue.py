@@ -73,15 +73,22 @@ class FairQueue(Generic[Item]):
             if item not in self._queues.get(user, ()):
                 return None
             queues = {u: list(q) for u, q in self._queues.items()}
+            # Users at their cap are passed over until their running jobs end.
+            room = {u: self.per_user - self._running.get(u, 0) for u in queues}
             count = 0
             while any(queues.values()):
-                for waiting in queues.values():
-                    if not waiting:
+                served = False
+                for current, waiting in queues.items():
+                    if not waiting or room[current] <= 0:
                         continue
                     if waiting[0] == item:
                         return count
                     waiting.pop(0)
+                    room[current] -= 1
                     count += 1
+                    served = True
+                if not served:  # everyone at the cap: by then their running jobs have ended
+                    room = dict.fromkeys(queues, self.per_user)
             return None
 
     def drain(self) -> list[Item]:

@@ -33,10 +33,6 @@ STARTER = "import tensorflow as tf\n\ndef f(x):\n    return tf.square(x)\n"
 DEFAULT_RUNS = 100
 # How long the click's own run waits for the job before showing progress and Cancel.
 QUICK_ANSWER_S = 1.5
-# Bounds on the limits a user may set in Advanced: one job holds a worker (about 1 GB) and,
-# on a shared dashboard, keeps others queued.
-MAX_TIME_LIMIT_S = 600
-MAX_MEMORY_MB = 16384
 # How often the page asks a running job for progress.
 POLL_S = 0.1
 
@@ -44,7 +40,8 @@ POLL_S = 0.1
 def _settings_from_url() -> dict[str, Any]:
     params = st.query_params
     entry = params.get("entry", gallery.ENTRIES[0].name)
-    return {"entry": entry if entry in [e.name for e in gallery.ENTRIES] else PASTE,
+    fallback = PASTE if services.policy().pasted_code else gallery.ENTRIES[0].name
+    return {"entry": entry if entry in [e.name for e in gallery.ENTRIES] else fallback,
             "modes": [m for m in params.get_all("mode") if m in MODES] or DEFAULT_MODES,
             "calls": params.get_all("call"), "device": params.get("device")}
 
@@ -68,7 +65,7 @@ class PageInputs:
 
 def _source_inputs(url: dict[str, Any]) -> tuple[Source, str | None, list[str]]:
     """The function to inspect: a gallery entry or pasted code; with its default calls."""
-    names = [e.name for e in gallery.ENTRIES] + [PASTE]
+    names = [e.name for e in gallery.ENTRIES] + ([PASTE] if services.policy().pasted_code else [])
     choice: Any = st.selectbox("Function", names, index=names.index(url["entry"]), key="entry",
                                format_func=lambda n: str(n) if n == PASTE else
                                f"{n}: {gallery.get(n).title}")
@@ -125,10 +122,13 @@ def _inputs() -> PageInputs:
             ablate = st.checkbox("Leave-one-out ablation per optimizer", key="ablate")
             left, right = st.columns(2)
             time_limit = left.number_input(
-                "Time limit, s (0: 60 s; gallery models their own)", 0, MAX_TIME_LIMIT_S, 0,
+                "Time limit, s (0: 60 s; gallery models their own)", 0,
+                int(services.policy().max_timeout_s), 0,
                 key="time_limit")
-            memory_mb = right.number_input("Memory limit, MB", 512, MAX_MEMORY_MB,
-                                           Limits.memory_mb, step=512, key="memory_mb")
+            max_memory = services.policy().max_memory_mb
+            memory_mb = right.number_input("Memory limit, MB", 512, max_memory,
+                                           min(Limits.memory_mb, max_memory), step=512,
+                                           key="memory_mb")
     return PageInputs(source, function, calls, modes,
                       {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
                        "device": device},
@@ -198,7 +198,11 @@ def _progress() -> None:
     progress = saved.job.progress
     done = f" (finished: {', '.join(progress.modes_done)})" if progress.modes_done else ""
     left, right = st.columns([5, 1])
-    if progress.stage == "waiting":  # another user's job holds the pool's timing turn
+    ahead = saved.job.queued_ahead if progress.stage == "queued" else None
+    if ahead is not None:
+        left.info(f"queued: {ahead} job(s) ahead of this one (users are served in turn; "
+                  f"run {saved.run_id})")
+    elif progress.stage == "waiting":  # another user's job holds the pool's timing turn
         left.info(f"waiting for another inspection's timed calls to end before timing "
                   f"{progress.mode}{done}")
     else:
@@ -230,9 +234,10 @@ def _edit_as_new(saved: SavedRun) -> None:
                                  for k, v in request.get("grappler", {}).items())
     state["ablate"] = bool(request.get("ablate"))
     # Within the form's bounds (a CLI run may have asked for more).
+    settings = services.policy()
     state["memory_mb"] = min(max(int(limits.get("memory_mb", Limits.memory_mb)), 512),
-                             MAX_MEMORY_MB)
-    state["time_limit"] = min(int(limits.get("timeout_s", 0)), MAX_TIME_LIMIT_S)
+                             settings.max_memory_mb)
+    state["time_limit"] = min(int(limits.get("timeout_s", 0)), int(settings.max_timeout_s))
     st.query_params.clear()
 
 
@@ -272,12 +277,27 @@ def _saved_run(run_id: str) -> None:
     report_view.show(saved.report, saved.source_text)
 
 
+def _limits_in_force() -> None:
+    """What the operator allows, and whether user code runs in the sandbox (said once)."""
+    settings = services.policy()
+    guard = services.executor().sandbox
+    st.caption(f"Limits in force: {settings.workers} worker(s), {settings.jobs_per_user} job(s) "
+               f"at once per user, time limit up to {settings.max_timeout_s:g} s, memory up to "
+               f"{settings.max_memory_mb} MB; pasted code "
+               f"{'allowed' if settings.pasted_code else 'not allowed (gallery only)'}.")
+    if not guard.active:
+        st.warning(f"User code runs without a sandbox: {guard.reason}.")
+
+
 st.title("TensorFlow graph optimization inspector")
 st.caption("What tf.function and Grappler do to a function under each input mode, measured "
            "by TensorFlow in an isolated worker. Every inspection is kept: see History.")
+if services.policy_or_error() is None:
+    st.stop()
 if "run" in st.query_params and "job" not in st.session_state:
     _saved_run(st.query_params["run"])
     st.stop()
+_limits_in_force()
 inputs = _inputs()
 running = "job" in st.session_state
 if st.button("Inspect", type="primary", key="run", disabled=running):

@@ -10,23 +10,52 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from inspector.errors import InspectorError
+from inspector.hosting.policy import Policy
+from inspector.hosting.policy import load as load_policy
 from inspector.inputs.request import InspectRequest
 from inspector.jobs.executor import Limits
 from inspector.jobs.local import LocalExecutor, LocalJob
 from inspector.report import Report
-from inspector.store.runs import RunStore, SavedRun
+from inspector.store.runs import RunStore, SavedRun, data_dir
+
+
+@st.cache_resource
+def policy() -> Policy:
+    """The operator's settings (INSPECTOR_CONFIG); PolicyError names a wrong key."""
+    return load_policy()
+
+
+def policy_or_error() -> Policy | None:
+    """The settings, or None after showing what is wrong with them (instead of the page)."""
+    try:
+        return policy()
+    except InspectorError as exc:
+        st.error(f"{exc.type}: {exc.message}")
+        return None
 
 
 @st.cache_resource
 def executor() -> LocalExecutor:
-    """One warm worker pool per server process, shared by every session; a shared dashboard
-    sets INSPECTOR_WORKERS to serve several users at once (each worker holds ~1 GB)."""
-    return LocalExecutor(workers=int(os.environ.get("INSPECTOR_WORKERS", "1")))
+    """One warm worker pool per server process, shared by every session: the settings' worker
+    count (or INSPECTOR_WORKERS; each worker holds ~1 GB), users served in turn."""
+    settings = policy()
+    workers = int(os.environ.get("INSPECTOR_WORKERS", settings.workers))
+    return LocalExecutor(workers=workers, jobs_per_user=settings.jobs_per_user,
+                         hidden=_hidden_paths(settings))
+
+
+def _hidden_paths(settings: Policy) -> tuple[Path, ...]:
+    """What the sandbox must cover even if a read-only bind would show it."""
+    paths = [data_dir(), Path(".streamlit").resolve()]
+    if settings.path:
+        paths.append(Path(settings.path).resolve())
+    return tuple(paths)
 
 
 @st.cache_data(ttl=600, show_spinner="Waiting for a worker to list its devices ...")
@@ -109,11 +138,13 @@ class SavedJob:
         return dataclasses.replace(self.job.result(), run_id=self.run_id)
 
 
-def submit(request: InspectRequest, limits: Limits, title: str | None = None) -> SavedJob:
-    """Queue a request on the pool and keep it as a run (status running until it ends)."""
+def submit(request: InspectRequest, limits: Limits, user: str = "local",
+           title: str | None = None) -> SavedJob:
+    """Queue a request on the pool (users in turn) and keep it as a run (status running until
+    it ends)."""
     runs = store()
-    job = executor().submit(request, limits)
-    run_id = runs.start(request, dataclasses.asdict(limits), title=title)
+    job = executor().submit(request, limits, user=user)
+    run_id = runs.start(request, dataclasses.asdict(limits), owner=user, title=title)
     return SavedJob(job, run_id, runs)
 
 

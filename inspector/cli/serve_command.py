@@ -1,0 +1,47 @@
+"""``serve``: the hosted dashboard. Reads the operator's settings, refuses to start without the
+sandbox, then runs the Streamlit app bound where the settings say."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from inspector.cli.common import EXIT_USAGE
+from inspector.hosting import policy, sandbox
+from inspector.store import runs
+
+_APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def add_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--config", help=f"the settings file (default: ${policy.CONFIG_ENV})")
+    serve.add_argument("--check", action="store_true",
+                       help="check the settings and the sandbox, then exit without serving")
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = policy.load(args.config)  # PolicyError (exit 2) names the key
+    try:
+        sandbox.detect("bwrap")
+    except sandbox.SandboxUnavailable as exc:
+        err.write(f"error: the hosted dashboard refuses to start without its sandbox: {exc}\n")
+        return EXIT_USAGE
+    env = {**os.environ, sandbox.SANDBOX_ENV: "bwrap"}
+    if settings.path:
+        env[policy.CONFIG_ENV] = str(Path(settings.path).resolve())
+    if settings.store_url:
+        env[runs.DB_ENV] = settings.store_url
+    if settings.data_dir:
+        env[runs.DATA_ENV] = settings.data_dir
+    out.write(f"serving on http://{settings.address}:{settings.port} ({settings.workers} "
+              f"worker(s), {settings.jobs_per_user} job(s) at once per user, sandbox on)\n")
+    if args.check:
+        return 0
+    out.flush()
+    command = [sys.executable, "-m", "streamlit", "run", str(_APP), "--server.headless", "true",
+               "--server.address", settings.address, "--server.port", str(settings.port)]
+    os.execve(sys.executable, command, env)
+    return 0  # not reached

@@ -1,0 +1,73 @@
+"""The operator's settings file and the hosted command that reads it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inspector.hosting.policy import Policy, PolicyError, parse
+
+CLI = str(Path(sys.executable).parent / "tf-graph-inspector")
+
+
+def test_a_full_file_parses_into_the_policy():
+    policy = parse("""
+        [workers]
+        count = 3
+        jobs_per_user = 2
+        max_timeout_s = 120
+        max_memory_mb = 2048
+        [inputs]
+        pasted_code = false
+        [access]
+        allowed_domains = ["example.com"]
+        allowed_users = ["guest@gmail.com"]
+        admins = ["lead@example.com"]
+        [store]
+        url = "sqlite:////tmp/x.db"
+        [retention]
+        keep_days = 30
+        [server]
+        address = "0.0.0.0"
+        port = 8600
+    """)
+    assert (policy.workers, policy.jobs_per_user, policy.max_timeout_s) == (3, 2, 120)
+    assert policy.pasted_code is False and policy.port == 8600
+    assert policy.allows("Someone@Example.com") and policy.allows("guest@gmail.com")
+    assert not policy.allows("someone@elsewhere.org") and not policy.allows(None)
+    assert policy.is_admin("lead@example.com") and not policy.is_admin("guest@gmail.com")
+    assert Policy().allows(None)  # no lists: local mode lets everyone in
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[workers]\ncuont = 2\n", "unknown key [workers] cuont"),
+    ("[workers]\ncount = 'two'\n", "[workers] count must be an integer of at least 1, not 'two'"),
+    ("[workers]\nmax_memory_mb = 100\n", "[workers] max_memory_mb must be an integer of at least 512"),
+    ("[access]\nadmins = 'lead@example.com'\n", "[access] admins must be a list of emails"),
+    ("[server]\nport = 70000\n", "[server] port must be a port number"),
+    ("workers = 2\n", "workers must be a [section]"),
+    ("[workers\n", "not valid TOML"),
+])
+def test_a_wrong_key_or_value_is_named(text, fragment):
+    with pytest.raises(PolicyError) as caught:
+        parse(text, "inspector.toml")
+    assert fragment in caught.value.message and "inspector.toml" in caught.value.message
+
+
+def test_serve_stops_on_a_wrong_key_and_refuses_to_start_without_the_sandbox(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[workers]\ncount = 0\n")
+    done = subprocess.run([CLI, "serve", "--config", str(bad)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "[workers] count must be" in done.stderr
+    good = tmp_path / "good.toml"
+    good.write_text("[server]\nport = 8611\n")
+    no_bwrap = {**os.environ, "PATH": str(tmp_path)}  # bwrap (and setpriv) cannot be found
+    done = subprocess.run([CLI, "serve", "--config", str(good), "--check"],
+                          capture_output=True, text=True, timeout=60, env=no_bwrap)
+    assert done.returncode == 2
+    assert "refuses to start without its sandbox" in done.stderr and "bubblewrap" in done.stderr
