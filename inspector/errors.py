@@ -9,7 +9,8 @@ Every error has a stable ``type`` (its class name) and a ``message`` that says w
     │   ├── FunctionNotFound       no such function, or the name is not callable
     │   ├── CallSpecError          bad dtype or shape text, wrong number of arguments, too big
     │   ├── StoreError             the saved-runs store cannot be opened (URL, server, schema)
-    │   └── RunNotFound            no saved run has that id (or it is not yours to see)
+    │   ├── RunNotFound            no saved run has that id (or it is not yours to see)
+    │   └── NotAllowed             only the run's owner or an admin may do that
     ├── UserCodeError              the user's function raised while tracing or running
     │   └── SandboxDenied          it touched a path the sandbox hides or keeps read-only
     ├── WorkerError                the isolated worker could not finish the job
@@ -78,6 +79,10 @@ class RunNotFound(InputError):
     pass
 
 
+class NotAllowed(InputError):
+    pass
+
+
 class UserCodeError(InspectorError):
     pass
 
@@ -122,7 +127,7 @@ _BY_NAME: dict[str, type[InspectorError]] = {
     cls.__name__: cls
     for cls in (
         InspectorError, InputError, UsageError, SourceError, FunctionNotFound, CallSpecError,
-        StoreError, RunNotFound,
+        StoreError, RunNotFound, NotAllowed,
         UserCodeError, SandboxDenied, WorkerError, Timeout, MemoryLimit, ReportTooLarge, WorkerCrashed,
         Cancelled, RenderError, GraphvizMissing,
     )

@@ -71,3 +71,20 @@ def test_serve_stops_on_a_wrong_key_and_refuses_to_start_without_the_sandbox(tmp
                           capture_output=True, text=True, timeout=60, env=no_bwrap)
     assert done.returncode == 2
     assert "refuses to start without its sandbox" in done.stderr and "bubblewrap" in done.stderr
+
+
+def test_serve_names_the_wrong_key_of_a_bad_auth_section(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text("[server]\nport = 8612\n")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[auth]\nredirect_uri = "http://127.0.0.1:8612/oauth2callback"\n'
+                       'cookie_secret = "x"\n[auth.mock]\nclient_id = "a"\n'
+                       'server_metadata_url = "http://127.0.0.1:9/.well-known/x"\n')
+    done = subprocess.run([CLI, "serve", "--config", str(good), "--secrets", str(secrets),
+                           "--check"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "[auth.mock] client_secret is missing" in done.stderr
+    secrets.write_text('[auth]\nredirect_uri = "http://127.0.0.1:8612/callback"\n')
+    done = subprocess.run([CLI, "serve", "--config", str(good), "--secrets", str(secrets),
+                           "--check"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "[auth] cookie_secret is missing" in done.stderr

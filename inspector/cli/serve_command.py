@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tomllib
 from pathlib import Path
 from typing import TextIO
 
 from inspector.cli.common import EXIT_USAGE
-from inspector.hosting import policy, sandbox
+from inspector.hosting import identity, policy, sandbox
 from inspector.store import runs
 
 _APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -18,12 +19,31 @@ _APP = Path(__file__).resolve().parents[2] / "app.py"
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--config", help=f"the settings file (default: ${policy.CONFIG_ENV})")
+    serve.add_argument("--secrets", default=str(_APP.parent / ".streamlit" / "secrets.toml"),
+                       help="Streamlit's secrets file; its [auth] section turns sign-in on")
     serve.add_argument("--check", action="store_true",
                        help="check the settings and the sandbox, then exit without serving")
 
 
+def _auth_section(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        section = tomllib.loads(path.read_text(encoding="utf-8")).get("auth")
+    except tomllib.TOMLDecodeError as exc:
+        raise policy.PolicyError(f"{path}: not valid TOML: {exc}") from None
+    return section if isinstance(section, dict) else None
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = policy.load(args.config)  # PolicyError (exit 2) names the key
+    auth = _auth_section(Path(args.secrets))
+    if auth is not None:
+        try:
+            identity.check_auth(auth, args.secrets)
+        except ValueError as exc:
+            err.write(f"error: sign-in is misconfigured: {exc}\n")
+            return EXIT_USAGE
     try:
         sandbox.detect("bwrap")
     except sandbox.SandboxUnavailable as exc:
@@ -37,11 +57,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if settings.data_dir:
         env[runs.DATA_ENV] = settings.data_dir
     out.write(f"serving on http://{settings.address}:{settings.port} ({settings.workers} "
-              f"worker(s), {settings.jobs_per_user} job(s) at once per user, sandbox on)\n")
+              f"worker(s), {settings.jobs_per_user} job(s) at once per user, sandbox on, "
+              f"{'sign-in through ' + args.secrets if auth else 'no sign-in: local mode'})\n")
     if args.check:
         return 0
     out.flush()
     command = [sys.executable, "-m", "streamlit", "run", str(_APP), "--server.headless", "true",
-               "--server.address", settings.address, "--server.port", str(settings.port)]
+               "--server.address", settings.address, "--server.port", str(settings.port),
+               "--secrets.files", args.secrets]
     os.execve(sys.executable, command, env)
     return 0  # not reached

@@ -154,7 +154,8 @@ def ablation(report: Report, mode: str) -> list[Row]:
 
 def run_rows(summaries: list[RunSummary]) -> list[Row]:
     """Saved runs as the History table shows them (the app and ``history list``)."""
-    return [{"id": s.id, "when": s.created_at.strftime("%Y-%m-%d %H:%M"), "who": s.owner,
+    return [{"id": s.id, "when": s.created_at.strftime("%Y-%m-%d %H:%M"), "who": s.owner_name,
+             "visibility": s.visibility,
              "function": s.function, "title": s.title or "", "modes": " ".join(s.modes),
              "TF": s.tensorflow, "device": (s.device or "").replace("/device:", ""),
              "status": s.status,

@@ -25,8 +25,13 @@ runs = Table(
     Column("id", String(16), primary_key=True),
     # running, done, failed, cancelled or interrupted (see runs.STATUSES).
     Column("status", String(16), nullable=False, index=True),
-    # "local" without sign-in.
+    # Who ran it: "local" without sign-in, else the provider's "<iss>|<sub>" (stable; emails
+    # can change hands).
     Column("owner", String(255), nullable=False, index=True),
+    # How to show the owner: name or email at the time of the run.
+    Column("owner_name", String(255), nullable=False, server_default="local"),
+    # "team" (every signed-in user sees it) or "private" (its owner and admins).
+    Column("visibility", String(16), nullable=False, server_default="team", index=True),
     Column("title", String(255)),
     Column("function", String(255), nullable=False, index=True),
     # "gallery:NAME" or the file name.

@@ -22,7 +22,7 @@ import psutil
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
-from inspector.errors import RunNotFound, StoreError
+from inspector.errors import NotAllowed, RunNotFound, StoreError
 from inspector.inputs.request import InspectRequest
 from inspector.report import Report
 from inspector.store.artifacts import Artifacts
@@ -34,13 +34,14 @@ DATA_ENV = "INSPECTOR_DATA"
 DEFAULT_DATA = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / \
     "tf-graph-inspector"
 STATUSES = ("running", "done", "failed", "cancelled", "interrupted")
+VISIBILITIES = ("team", "private")
 # SQLite waits this long for another writer (8 concurrent CLI saves must never see "database
 # is locked").
 SQLITE_BUSY_MS = 30_000
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Every revision in migrations/versions, oldest first; the last is this code's schema (a test
 # checks this list against Alembic's own).
-SCHEMA_REVISIONS = ("0001",)
+SCHEMA_REVISIONS = ("0001", "0002")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 
 
@@ -50,7 +51,11 @@ class RunSummary:
 
     id: str
     status: str
+    # "<iss>|<sub>" (or "local") and how to show it.
     owner: str
+    owner_name: str
+    # "team" or "private".
+    visibility: str
     title: str | None
     function: str
     source_label: str
@@ -88,6 +93,8 @@ class RunFilter:
 
     function: str | None = None
     owner: str | None = None
+    # The owner as shown (name or email).
+    owner_name: str | None = None
     status: str | None = None
     tensorflow: str | None = None
     tag: str | None = None
@@ -96,6 +103,11 @@ class RunFilter:
     until: dt.datetime | None = None
     # Text in the title or the source.
     text: str | None = None
+    # Who looks: private runs of others are left out (None: the operator's CLI sees all).
+    viewer: str | None = None
+    viewer_is_admin: bool = False
+    # Only the viewer's own runs ("mine").
+    mine: bool = False
 
 
 def data_dir() -> Path:
@@ -213,11 +225,15 @@ class RunStore:
 
     # -- writing ------------------------------------------------------------------------------
     def start(self, request: InspectRequest, limits: dict[str, Any], *, owner: str = "local",
+              owner_name: str | None = None, visibility: str = "team",
               title: str | None = None, tags: Sequence[str] = (),
               executor: str = "local") -> str:
         """A ``running`` row for a request about to run; returns the run's id."""
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {VISIBILITIES}")
         run_id = secrets.token_urlsafe(8)
-        row = dict(id=run_id, status="running", owner=owner, title=title or None,
+        row = dict(id=run_id, status="running", owner=owner, owner_name=owner_name or owner,
+                   visibility=visibility, title=title or None,
                    function=request.function, source_label=request.source_label,
                    source_text=request.source.text, request=request.to_dict(), limits=limits,
                    modes=list(request.modes), executor=executor, created_at=_now(),
@@ -270,7 +286,31 @@ class RunStore:
         self.finish(run_id, report)
         return run_id
 
-    def delete(self, run_id: str) -> None:
+    def _check_owner(self, run_id: str, by: str | None, admin: bool) -> None:
+        """NotAllowed unless ``by`` owns the run or is an admin (None: the operator's CLI)."""
+        if by is None or admin:
+            return
+        with self.engine.connect() as connection:
+            owner = connection.execute(sa.select(runs.c.owner).where(runs.c.id == run_id)
+                                       ).scalar_one_or_none()
+        if owner is None:
+            raise RunNotFound(f"no saved run {run_id!r}; `history list` shows the ids")
+        if owner != by:
+            raise NotAllowed(f"run {run_id} is not yours: only its owner or an admin may "
+                             "delete it or change its visibility")
+
+    def set_visibility(self, run_id: str, visibility: str, by: str | None = None,
+                       admin: bool = False) -> None:
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility must be one of {VISIBILITIES}")
+        self._check_owner(run_id, by, admin)
+        with self.engine.begin() as connection:
+            connection.execute(runs.update().where(runs.c.id == run_id)
+                               .values(visibility=visibility))
+
+    def delete(self, run_id: str, by: str | None = None, admin: bool = False) -> None:
+        """Delete a run: its owner or an admin (``by`` None: the operator's CLI)."""
+        self._check_owner(run_id, by, admin)
         with self.engine.begin() as connection:
             connection.execute(run_tags.delete().where(run_tags.c.run_id == run_id))
             if connection.execute(runs.delete().where(runs.c.id == run_id)).rowcount == 0:
@@ -340,6 +380,7 @@ class RunStore:
     def _where(self, filters: RunFilter) -> list[Any]:
         clauses: list[Any] = []
         for column, value in ((runs.c.function, filters.function), (runs.c.owner, filters.owner),
+                              (runs.c.owner_name, filters.owner_name),
                               (runs.c.status, filters.status),
                               (runs.c.tensorflow, filters.tensorflow)):
             if value:
@@ -355,12 +396,17 @@ class RunStore:
             pattern = f"%{filters.text}%"
             clauses.append(sa.or_(runs.c.title.ilike(pattern),
                                   runs.c.source_text.ilike(pattern)))
+        if filters.viewer is not None and not filters.viewer_is_admin:
+            clauses.append(sa.or_(runs.c.visibility == "team", runs.c.owner == filters.viewer))
+        if filters.mine and filters.viewer is not None:
+            clauses.append(runs.c.owner == filters.viewer)
         return clauses
 
     def find(self, filters: RunFilter = RunFilter(), limit: int = 50,
              offset: int = 0) -> list[RunSummary]:
         """Runs newest first, one page (the database pages; nothing else is loaded)."""
-        query = (sa.select(runs.c.id, runs.c.status, runs.c.owner, runs.c.title,
+        query = (sa.select(runs.c.id, runs.c.status, runs.c.owner, runs.c.owner_name,
+                           runs.c.visibility, runs.c.title,
                            runs.c.function, runs.c.source_label, runs.c.modes,
                            runs.c.tensorflow, runs.c.device, runs.c.created_at,
                            runs.c.duration_s, runs.c.post_nodes, runs.c.error_type,
@@ -390,14 +436,18 @@ class RunStore:
             return [v for v in connection.execute(sa.select(table_column).distinct()
                                                   .order_by(table_column)).scalars() if v]
 
-    def get(self, run_id: str) -> SavedRun:
-        """A run with its report and graphs, read from the store (no worker)."""
+    def get(self, run_id: str, viewer: str | None = None, admin: bool = False) -> SavedRun:
+        """A run with its report and graphs, read from the store (no worker). Another user's
+        private run is RunNotFound to ``viewer`` (None: the operator's CLI sees all)."""
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(runs).where(runs.c.id == run_id)).one_or_none()
             tags = connection.execute(sa.select(run_tags.c.tag).where(
                 run_tags.c.run_id == run_id).order_by(run_tags.c.tag)).scalars().all()
-        if row is None:
-            raise RunNotFound(f"no saved run {run_id!r}; `history list` shows the ids")
+        hidden = (row is not None and viewer is not None and not admin
+                  and row.visibility == "private" and row.owner != viewer)
+        if row is None or hidden:
+            raise RunNotFound(f"no saved run {run_id!r} that you can see; History lists yours "
+                              "and your team's")
         report = None
         if row.report_sha:
             report = Report.from_json(gzip.decompress(self.artifacts.get(row.report_sha)).decode())
@@ -419,7 +469,8 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 def _summary(row: Any, tags: Sequence[str]) -> RunSummary:
     created = _aware(row.created_at)
     assert created is not None
-    return RunSummary(row.id, row.status, row.owner, row.title, row.function, row.source_label,
+    return RunSummary(row.id, row.status, row.owner, row.owner_name, row.visibility, row.title,
+                      row.function, row.source_label,
                       tuple(row.modes or ()), row.tensorflow, row.device, created,
                       row.duration_s, dict(row.post_nodes or {}), tuple(tags), row.error_type,
                       row.size_bytes or 0)

@@ -22,13 +22,15 @@ def _ids() -> tuple[str, str] | None:
 
 
 def page() -> None:
+    user = services.current_user()
     st.title("Compare runs")
     runs = services.store_or_error()
     ids = _ids()
     if runs is None or ids is None:
         return
     try:
-        a, b = runs.get(ids[0]), runs.get(ids[1])
+        a = runs.get(ids[0], viewer=user.key, admin=user.admin)
+        b = runs.get(ids[1], viewer=user.key, admin=user.admin)
     except Exception as exc:  # RunNotFound: say which id
         st.error(f"{type(exc).__name__}: {exc}")
         return

@@ -8,6 +8,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from inspector.errors import InspectorError
+from inspector.hosting.identity import User
 from inspector.output import tables
 from inspector.store.runs import STATUSES, RunFilter, RunStore
 from inspector.ui import services
@@ -17,8 +19,10 @@ PAGE_SIZE = 50
 ANY = "(any)"
 
 
-def _filters(runs: RunStore) -> tuple[RunFilter, Any]:
+def _filters(runs: RunStore, user: User) -> tuple[RunFilter, Any]:
     """The filters, and the column left for the page number."""
+    whose = st.radio("Runs", ["team", "mine"], horizontal=True, key="h_whose",
+                     help="team: yours and your colleagues' team runs; mine: only yours")
     row = st.columns([3, 2, 2, 2, 2, 3])
     text = row[0].text_input("Search titles and source", key="h_text")
 
@@ -27,7 +31,7 @@ def _filters(runs: RunStore) -> tuple[RunFilter, Any]:
         return None if chosen == ANY else chosen
 
     function = pick(1, "Function", runs.values("function"), "h_function")
-    owner = pick(2, "Who", runs.values("owner"), "h_owner")
+    owner = pick(2, "Who", runs.values("owner_name"), "h_owner")
     status = pick(3, "Status", list(STATUSES), "h_status")
     version = pick(4, "TensorFlow", runs.values("tensorflow"), "h_tf")
     tag = pick(5, "Tag", runs.values("tag"), "h_tag")
@@ -37,30 +41,36 @@ def _filters(runs: RunStore) -> tuple[RunFilter, Any]:
     if isinstance(dates, tuple) and len(dates) == 2:
         since = dt.datetime.combine(dates[0], dt.time(), dt.UTC)
         until = dt.datetime.combine(dates[1] + dt.timedelta(days=1), dt.time(), dt.UTC)
-    return RunFilter(function=function, owner=owner, status=status, tensorflow=version,
-                     tag=tag, since=since, until=until, text=text.strip() or None), right
+    return RunFilter(function=function, owner_name=owner, status=status, tensorflow=version,
+                     tag=tag, since=since, until=until, text=text.strip() or None,
+                     viewer=user.key, viewer_is_admin=user.admin, mine=whose == "mine"), right
 
 
-def _actions(runs: RunStore, chosen: list[str]) -> None:
+def _actions(chosen: list[str], user: User) -> None:
     left, middle, right = st.columns(3)
     if len(chosen) == 1:
         left.link_button("Open", f"/?run={chosen[0]}")
     if len(chosen) == 2:
         middle.link_button("Compare", f"/compare?compare={chosen[0]},{chosen[1]}")
     if chosen and right.button(f"Delete {len(chosen)} run(s)", key="h_delete"):
-        for run_id in chosen:
-            services.forget_run(run_id)
+        try:
+            for run_id in chosen:
+                services.forget_run(run_id, user)
+        except InspectorError as exc:  # NotAllowed: another user's run
+            st.error(f"{exc.type}: {exc.message}")
+            return
         st.rerun()
     if not chosen:
         st.caption("Select one run to open it, two to compare them.")
 
 
 def page() -> None:
+    user = services.current_user()
     st.title("History")
     runs = services.store_or_error()
     if runs is None:
         return
-    filters, page_column = _filters(runs)
+    filters, page_column = _filters(runs, user)
     total = runs.count(filters)
     pages = max(1, -(-total // PAGE_SIZE))
     number = int(page_column.number_input(f"Page (of {pages}; {total} runs)", 1, pages, 1, key="h_page"))
@@ -74,7 +84,7 @@ def page() -> None:
         frame, hide_index=True, key="h_table", on_select="rerun", selection_mode="multi-row",
         column_config={"link": st.column_config.LinkColumn("open", display_text="open")})
     chosen = [summaries[i].id for i in selection.selection.rows]
-    _actions(runs, chosen)
+    _actions(chosen, user)
 
 
 page()

@@ -61,6 +61,8 @@ class PageInputs:
     # 0: the source's default (sources.default_timeout_s).
     time_limit_s: float
     memory_mb: int
+    # "team" or "private".
+    visibility: str = "team"
 
 
 def _source_inputs(url: dict[str, Any]) -> tuple[Source, str | None, list[str]]:
@@ -120,6 +122,7 @@ def _inputs() -> PageInputs:
             overrides = st.text_input("Grappler overrides (KEY=VALUE, space-separated)",
                                       key="grappler", placeholder="constant_folding=off")
             ablate = st.checkbox("Leave-one-out ablation per optimizer", key="ablate")
+            private = st.checkbox("Private run (only you and admins see it)", key="private")
             left, right = st.columns(2)
             time_limit = left.number_input(
                 "Time limit, s (0: 60 s; gallery models their own)", 0,
@@ -132,7 +135,8 @@ def _inputs() -> PageInputs:
     return PageInputs(source, function, calls, modes,
                       {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
                        "device": device},
-                      overrides.split(), float(time_limit), int(memory_mb))
+                      overrides.split(), float(time_limit), int(memory_mb),
+                      "private" if private else "team")
 
 
 def _function_picker(source: Source) -> str | None:
@@ -148,13 +152,13 @@ def _function_picker(source: Source) -> str | None:
     return picked
 
 
-def _submit(request: InspectRequest, limits: Limits) -> None:
-    """Queue the request as a saved run; the page then waits for it."""
+def _submit(request: InspectRequest, limits: Limits, visibility: str = "team") -> None:
+    """Queue the request as a saved run of this page's user; the page then waits for it."""
     for stale in ("report", "log", *graphs_tab.CACHES):  # caches are keyed by id(report)
         st.session_state.pop(stale, None)
     st.session_state["source_text"] = request.source.text
     try:
-        st.session_state["job"] = services.submit(request, limits)
+        st.session_state["job"] = services.submit(request, limits, USER, visibility)
     except InputError as exc:  # arguments too big for the limit; a store that cannot open
         st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
 
@@ -173,7 +177,8 @@ def _submit_inputs(inputs: PageInputs) -> None:
         params["device"] = request.device
     st.query_params.from_dict(params)
     time_limit = inputs.time_limit_s or sources.default_timeout_s(inputs.source)
-    _submit(request, Limits(timeout_s=time_limit, memory_mb=inputs.memory_mb))
+    _submit(request, Limits(timeout_s=time_limit, memory_mb=inputs.memory_mb),
+            inputs.visibility)
 
 
 def _collect(wait_s: float) -> bool:
@@ -247,15 +252,15 @@ def _saved_run(run_id: str) -> None:
     if runs is None:
         return
     try:
-        saved = services.saved_run(run_id)
+        saved = services.saved_run(run_id, USER)
     except InputError as exc:
         st.error(f"{exc.type}: {exc.message}")
         return
     summary = saved.summary
     st.subheader(f"{summary.title or summary.function} ({summary.source_label})")
-    _run_header(run_id, f"{summary.status} · {summary.owner} · "
+    _run_header(run_id, f"{summary.status} · {summary.owner_name} · {summary.visibility} · "
                         f"{summary.created_at:%Y-%m-%d %H:%M} UTC")
-    actions = st.columns(4)
+    actions = st.columns(5)
     if actions[0].button("Re-run", key="rerun_saved",
                          help="the same inputs as a new run"):
         request = InspectRequest.from_dict(saved.request)
@@ -267,10 +272,18 @@ def _saved_run(run_id: str) -> None:
         _edit_as_new(saved)
         st.rerun()
     actions[2].link_button("History", "/history")
-    if actions[3].button("Delete", key="delete_saved"):
-        services.forget_run(run_id)
-        st.query_params.clear()
-        st.rerun()
+    if USER.admin or summary.owner == USER.key:  # only the owner or an admin
+        if actions[3].button("Delete", key="delete_saved"):
+            services.forget_run(run_id, USER)
+            st.query_params.clear()
+            st.rerun()
+        other = "private" if summary.visibility == "team" else "team"
+        if actions[4].button(f"Make {other}", key="visibility_saved"):
+            runs.set_visibility(run_id, other, by=USER.key, admin=USER.admin)
+            services.saved_run_cache_clear()
+            st.rerun()
+    else:
+        actions[3].caption(f"{summary.owner_name}'s run ({summary.visibility})")
     if saved.report is None:
         st.info(f"This run is {summary.status}: it has no report. Re-run it.")
         return
@@ -289,6 +302,7 @@ def _limits_in_force() -> None:
         st.warning(f"User code runs without a sandbox: {guard.reason}.")
 
 
+USER = services.current_user()
 st.title("TensorFlow graph optimization inspector")
 st.caption("What tf.function and Grappler do to a function under each input mode, measured "
            "by TensorFlow in an isolated worker. Every inspection is kept: see History.")

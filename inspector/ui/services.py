@@ -11,11 +11,13 @@ import dataclasses
 import os
 import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from inspector.errors import InspectorError
+from inspector.hosting.identity import LOCAL, User, check_auth, from_claims, provider_name
 from inspector.hosting.policy import Policy
 from inspector.hosting.policy import load as load_policy
 from inspector.inputs.request import InspectRequest
@@ -90,9 +92,11 @@ def _finished_run(run_id: str) -> SavedRun:
     return store().get(run_id)
 
 
-def saved_run(run_id: str) -> SavedRun:
-    """A saved run from the store; finished runs are kept in memory (they never change), so
-    widget reruns and the pictures' caches (keyed by the report object) reuse them."""
+def saved_run(run_id: str, user: User = LOCAL) -> SavedRun:
+    """A saved run from the store, if ``user`` may see it; finished runs are kept in memory
+    (their results never change), so widget reruns and the pictures' caches (keyed by the
+    report object) reuse them."""
+    store().get(run_id, viewer=user.key, admin=user.admin)  # RunNotFound when hidden from them
     saved = store().get(run_id) if run_id not in _FINISHED else _finished_run(run_id)
     if saved.summary.status != "running":
         _FINISHED.add(run_id)
@@ -100,9 +104,9 @@ def saved_run(run_id: str) -> SavedRun:
     return saved
 
 
-def forget_run(run_id: str) -> None:
-    """After a delete: drop the cached copy."""
-    store().delete(run_id)
+def forget_run(run_id: str, user: User = LOCAL) -> None:
+    """Delete a run (its owner or an admin: NotAllowed otherwise) and drop the cached copy."""
+    store().delete(run_id, by=user.key, admin=user.admin)
     _FINISHED.discard(run_id)
     _finished_run.clear()
 
@@ -114,6 +118,55 @@ def saved_run_cache_clear() -> None:
 
 # Runs known to be finished (so their cached copy is current).
 _FINISHED: set[str] = set()
+
+
+def _auth_section() -> dict[str, Any] | None:
+    """The [auth] section of the secrets, or None (no secrets file, or no [auth])."""
+    try:
+        section: Any = st.secrets.get("auth")
+    except Exception:  # no secrets file at all
+        return None
+    if section is None:
+        return None
+    return section.to_dict() if hasattr(section, "to_dict") else dict(section)
+
+
+def current_user() -> User:
+    """The signed-in user, after the policy's checks; with no [auth] section, ``local``.
+
+    Shows the sign-in page (or why this user may not use the dashboard) and stops the page
+    while there is none.
+    """
+    section = _auth_section()
+    if section is None:
+        if not st.session_state.get("said_local"):
+            st.session_state["said_local"] = True
+            st.sidebar.caption("Local single-user mode: no sign-in, every run is `local`'s.")
+        return LOCAL
+    try:
+        check_auth(section)
+    except ValueError as exc:
+        st.error(f"Sign-in is misconfigured: {exc}")
+        st.stop()
+    settings = policy()
+    if not st.user.is_logged_in:
+        st.title("TensorFlow graph optimization inspector")
+        st.write("This dashboard is for the team: sign in with your account.")
+        st.button("Sign in", key="sign_in", type="primary", on_click=st.login,
+                  args=(provider_name(section),) if provider_name(section) else ())
+        st.stop()
+    claims = st.user.to_dict()
+    email = claims.get("email")
+    user = from_claims(claims, settings.is_admin(email if isinstance(email, str) else None))
+    if not settings.allows(user.email):
+        st.error(f"You are signed in as {user.email or user.name}, which this dashboard does "
+                 "not admit (ask its operator to add your address or domain). Nothing runs.")
+        st.button("Sign out", key="sign_out_refused", on_click=st.logout)
+        st.stop()
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.name}**{' (admin)' if user.admin else ''}")
+        st.button("Sign out", key="sign_out", on_click=st.logout)
+    return user
 
 
 class SavedJob:
@@ -138,13 +191,14 @@ class SavedJob:
         return dataclasses.replace(self.job.result(), run_id=self.run_id)
 
 
-def submit(request: InspectRequest, limits: Limits, user: str = "local",
-           title: str | None = None) -> SavedJob:
+def submit(request: InspectRequest, limits: Limits, user: User = LOCAL,
+           visibility: str = "team") -> SavedJob:
     """Queue a request on the pool (users in turn) and keep it as a run (status running until
     it ends)."""
     runs = store()
-    job = executor().submit(request, limits, user=user)
-    run_id = runs.start(request, dataclasses.asdict(limits), owner=user, title=title)
+    job = executor().submit(request, limits, user=user.key)
+    run_id = runs.start(request, dataclasses.asdict(limits), owner=user.key,
+                        owner_name=user.name, visibility=visibility)
     return SavedJob(job, run_id, runs)
 
 
