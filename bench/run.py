@@ -194,6 +194,35 @@ def executor_latency(repeats: int) -> None:
           f" ({'tensorflow' in sys.modules and 'parent imported TF!' or 'parent never imported TensorFlow'})")
 
 
+def sandbox_cost(repeats: int) -> None:
+    """Cold worker start and warm request with and without bubblewrap, interleaved."""
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+
+    print("\n### The sandbox's cost (bubblewrap on against off, interleaved)\n")
+    request = prepare(read_source("gallery:process_data"), modes=APP_MODES, runs=100)
+    cold: dict[str, list[float]] = {"bwrap": [], "off": []}
+    warm: dict[str, list[float]] = {"bwrap": [], "off": []}
+    for _ in range(repeats):
+        for mode in ("bwrap", "off"):
+            start = time.perf_counter()
+            with LocalExecutor(workers=1, sandbox_mode=mode) as pool:
+                pool.wait_warm()
+                cold[mode].append(time.perf_counter() - start)
+                for _ in range(3):
+                    pool.wait_warm()
+                    start = time.perf_counter()
+                    pool.submit(request).result()
+                    warm[mode].append((time.perf_counter() - start) * 1e3)
+    print("| | sandbox on | sandbox off | on / off |")
+    print("|---|---|---|---|")
+    for label, values, unit in (("cold worker start to ready (s)", cold, "{:.2f}"),
+                                ("warm request, app default modes (ms)", warm, "{:.0f}")):
+        on, off = statistics.median(values["bwrap"]), statistics.median(values["off"])
+        print(f"| {label} | {unit.format(on)} | {unit.format(off)} | {on / off:.2f}x |")
+
+
 def render_times(names: tuple[str, ...]) -> None:
     """Pictures of large models, drawn in this process (no TensorFlow) from a worker's report."""
     import tempfile
@@ -412,13 +441,123 @@ def concurrent_saves(env: dict[str, str]) -> None:
           f"{locked} 'database is locked', {wall_s:.1f} s wall.")
 
 
+LOAD_ENTRIES = ("process_data", "process_data_spec", "process_variable_data", "shape_folding",
+                "constant_arithmetic", "fused_dense")
+
+
+def load_test(rounds: int) -> None:
+    """One server, 2 workers, 6 users (browser contexts in one chromium, each a different user
+    through the test identity hook) inspecting different gallery entries at the same time."""
+    import socket
+    import tempfile
+    import threading
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from inspector.inputs import gallery
+
+    entries = [name for name in LOAD_ENTRIES if name in {e.name for e in gallery.ENTRIES}]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = Path(tempfile.mkdtemp(prefix="inspector-bench-load-"))
+    env = {**os.environ, "INSPECTOR_DATA": str(data), "INSPECTOR_WORKERS": "2",
+           "INSPECTOR_TEST_IDENTITY": "query"}
+    server = subprocess.Popen([PY, "-m", "streamlit", "run", "app.py", "--server.headless",
+                               "true", "--server.port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    peak = [0.0]
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:
+                peak[0] = max(peak[0], psutil_rss(server.pid))
+            except Exception:
+                pass
+            time.sleep(0.2)
+
+    threading.Thread(target=watch, daemon=True).start()
+    times: dict[str, list[float]] = {}
+    problems: list[str] = []
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            users = [f"user{i}" for i in range(len(entries))]
+            pages = {}
+            for user, entry in zip(users, entries, strict=True):
+                page = browser.new_context().new_page()
+                page.goto(f"{url}/?as={user}&entry={entry}&mode=numpy&mode=spec")
+                page.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
+                pages[user] = (page, entry)
+            def link(page) -> str:  # the shown result's run link ("" before the first)
+                found = page.locator("[data-testid=stCode]", has_text="?run=")
+                return (found.first.text_content() or "") if found.count() else ""
+
+            for _ in range(rounds):
+                clicked, before = {}, {}
+                for user, (page, _entry) in pages.items():
+                    before[user] = link(page)
+                    page.get_by_role("button", name="Inspect").click()
+                    clicked[user] = time.perf_counter()
+                waiting = dict(pages)
+                deadline = time.monotonic() + 900
+                while waiting and time.monotonic() < deadline:
+                    for user, (page, _entry) in list(waiting.items()):
+                        now = link(page)
+                        if now and now != before[user]:
+                            times.setdefault(user, []).append(time.perf_counter() - clicked[user])
+                            del waiting[user]
+                    time.sleep(0.1)
+                problems += [f"{user} got no result" for user in waiting]
+                for user, (page, entry) in pages.items():
+                    function = gallery.get(entry).function
+                    shown = page.get_by_text(f"{function}: TensorFlow")
+                    if not shown.count():
+                        problems.append(f"{user} ({entry}) does not see its own result")
+            browser.close()
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=30)
+    import sqlite3
+
+    with sqlite3.connect(data / "runs.db") as db:
+        saved = dict(db.execute("SELECT status, count(*) FROM runs GROUP BY status"))
+        owners = db.execute("SELECT count(DISTINCT owner) FROM runs").fetchone()[0]
+    every = sorted(t for user_times in times.values() for t in user_times)
+    print(f"\n### Load: 1 server, 2 workers, {len(pages)} users at once, {rounds} rounds\n")
+    print(f"click to result per inspection: p50 {statistics.median(every):.1f} s, p95 "
+          f"{every[int(0.95 * (len(every) - 1))]:.1f} s, max {every[-1]:.1f} s; per user p50: "
+          + ", ".join(f"{u} {statistics.median(v):.1f} s" for u, v in times.items()))
+    print(f"runs saved: {saved} from {owners} owners; problems: {problems or 'none'}; server "
+          f"peak RSS {peak[0]:.0f} MB (its process only: workers are separate processes)")
+
+
+def psutil_rss(pid: int) -> float:
+    import psutil
+
+    return psutil.Process(pid).memory_info().rss / 2**20
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
-    parser.add_argument("--only", choices=("store",), help="run one part only")
+    parser.add_argument("--only", choices=("store", "sandbox", "load"), help="one part only")
     args = parser.parse_args()
-    if args.only == "store":
-        saved_runs(resnet=not args.quick)
+    if args.only:
+        {"store": lambda: saved_runs(resnet=not args.quick),
+         "sandbox": lambda: sandbox_cost(2 if args.quick else 4),
+         "load": lambda: load_test(3)}[args.only]()
         return
     names = SEEDS if args.quick else (*SEEDS, "resnet50")
     stages(names)
@@ -427,6 +566,8 @@ def main() -> None:
     render_times(("mobilenet_v2", "resnet50"))
     click_to_result(3 if args.quick else 5)
     saved_runs(resnet=not args.quick)
+    sandbox_cost(2 if args.quick else 4)
+    load_test(3)
 
 
 if __name__ == "__main__":
