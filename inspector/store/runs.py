@@ -436,9 +436,9 @@ class RunStore:
             return [v for v in connection.execute(sa.select(table_column).distinct()
                                                   .order_by(table_column)).scalars() if v]
 
-    def get(self, run_id: str, viewer: str | None = None, admin: bool = False) -> SavedRun:
-        """A run with its report and graphs, read from the store (no worker). Another user's
-        private run is RunNotFound to ``viewer`` (None: the operator's CLI sees all)."""
+    def _row(self, run_id: str, viewer: str | None, admin: bool) -> tuple[Any, list[str]]:
+        """The run's row and tags; RunNotFound when there is none or ``viewer`` may not see it
+        (another user's private run; None: the operator's CLI sees all)."""
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(runs).where(runs.c.id == run_id)).one_or_none()
             tags = connection.execute(sa.select(run_tags.c.tag).where(
@@ -448,6 +448,17 @@ class RunStore:
         if row is None or hidden:
             raise RunNotFound(f"no saved run {run_id!r} that you can see; History lists yours "
                               "and your team's")
+        return row, list(tags)
+
+    def summary(self, run_id: str, viewer: str | None = None,
+                admin: bool = False) -> RunSummary:
+        """The run's row only (no artifacts read): also the check that ``viewer`` may see it."""
+        return _summary(*self._row(run_id, viewer, admin))
+
+    def get(self, run_id: str, viewer: str | None = None, admin: bool = False) -> SavedRun:
+        """A run with its report and graphs, read from the store (no worker); RunNotFound as
+        ``summary`` says."""
+        row, tags = self._row(run_id, viewer, admin)
         report = None
         if row.report_sha:
             report = Report.from_json(gzip.decompress(self.artifacts.get(row.report_sha)).decode())

@@ -96,7 +96,7 @@ def saved_run(run_id: str, user: User = LOCAL) -> SavedRun:
     """A saved run from the store, if ``user`` may see it; finished runs are kept in memory
     (their results never change), so widget reruns and the pictures' caches (keyed by the
     report object) reuse them."""
-    store().get(run_id, viewer=user.key, admin=user.admin)  # RunNotFound when hidden from them
+    store().summary(run_id, viewer=user.key, admin=user.admin)  # RunNotFound when hidden
     saved = store().get(run_id) if run_id not in _FINISHED else _finished_run(run_id)
     if saved.summary.status != "running":
         _FINISHED.add(run_id)
