@@ -81,3 +81,31 @@ def test_a_saved_run_opens_from_its_id_and_an_unknown_id_says_so(saved):
     assert any(f"?run={first}" in c.value for c in at.code)
     at = page("inspector/ui/inspect_page.py", run="nope")
     assert "RunNotFound" in at.error[0].value
+
+
+def test_the_settings_retention_is_applied_when_the_server_opens_the_store(
+        saved, tmp_path, monkeypatch):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from inspector.ui import services
+
+    first, second = saved
+    store = RunStore()
+    with store.engine.begin() as connection:  # the first run is 40 days old
+        connection.execute(sa.text("UPDATE runs SET created_at = :t WHERE id = :i"),
+                           {"t": dt.datetime.now(dt.UTC) - dt.timedelta(days=40), "i": first})
+    store.close()
+    config = tmp_path / "inspector.toml"
+    config.write_text("[retention]\nkeep_days = 30\n")
+    monkeypatch.setenv("INSPECTOR_CONFIG", str(config))
+    services.policy.clear()
+    services.store.clear()
+    try:
+        at = page("inspector/ui/history_page.py")
+        assert not at.exception
+        assert list(at.dataframe[0].value["id"]) == [second]
+    finally:
+        services.policy.clear()
+        services.store.clear()

@@ -72,10 +72,15 @@ def devices() -> tuple[list[str], str | None]:
 
 @st.cache_resource
 def store() -> RunStore:
-    """The run store (INSPECTOR_DB / INSPECTOR_DATA); StoreError when it cannot open. Opened
-    once per server: runs left running by a killed server become interrupted, and orphaned
-    artifacts are swept."""
-    return RunStore(maintain=True)
+    """The run store (INSPECTOR_DB / INSPECTOR_DATA, or the settings' [store]); StoreError
+    when it cannot open. Opened once per server: runs left running by a killed server become
+    interrupted, orphaned artifacts are swept, and the settings' [retention] is applied."""
+    settings = policy()
+    data = Path(settings.data_dir) if settings.data_dir else None
+    runs = RunStore(settings.store_url, data, maintain=True)
+    if settings.keep_days is not None or settings.max_gb is not None:
+        runs.prune(settings.keep_days, settings.max_gb)
+    return runs
 
 
 def store_or_error() -> RunStore | None:
