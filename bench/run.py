@@ -499,9 +499,12 @@ def load_test(rounds: int) -> None:
                 page.goto(f"{url}/?as={user}&entry={entry}&mode=numpy&mode=spec")
                 page.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
                 pages[user] = (page, entry)
-            def link(page) -> str:  # the shown result's run link ("" before the first)
+            def link(page) -> str:  # the shown result's run link ("" while there is none)
                 found = page.locator("[data-testid=stCode]", has_text="?run=")
-                return (found.first.text_content() or "") if found.count() else ""
+                try:  # the page may redraw between finding the box and reading it
+                    return found.first.text_content(timeout=500) or ""
+                except Exception:
+                    return ""
 
             for _ in range(rounds):
                 clicked, before = {}, {}
