@@ -98,31 +98,24 @@ def _finished_run(run_id: str) -> SavedRun:
 
 
 def saved_run(run_id: str, user: User = LOCAL) -> SavedRun:
-    """A saved run from the store, if ``user`` may see it; finished runs are kept in memory
-    (their results never change), so widget reruns and the pictures' caches (keyed by the
-    report object) reuse them."""
-    store().summary(run_id, viewer=user.key, admin=user.admin)  # RunNotFound when hidden
-    saved = store().get(run_id) if run_id not in _FINISHED else _finished_run(run_id)
-    if saved.summary.status != "running":
-        _FINISHED.add(run_id)
-        return _finished_run(run_id)
-    return saved
+    """A saved run from the store, if ``user`` may see it (RunNotFound otherwise). Finished
+    runs are kept in memory (their results never change), so widget reruns and the pictures'
+    caches (keyed by the report object) reuse them; a running one is read anew."""
+    summary = store().summary(run_id, viewer=user.key, admin=user.admin)
+    if summary.status == "running":
+        return store().get(run_id)
+    return _finished_run(run_id)
 
 
 def forget_run(run_id: str, user: User = LOCAL) -> None:
     """Delete a run (its owner or an admin: NotAllowed otherwise) and drop the cached copy."""
     store().delete(run_id, by=user.key, admin=user.admin)
-    _FINISHED.discard(run_id)
     _finished_run.clear()
 
 
 def saved_run_cache_clear() -> None:
-    _FINISHED.clear()
+    """After a run's row changed (its visibility): cached copies are stale."""
     _finished_run.clear()
-
-
-# Runs known to be finished (so their cached copy is current).
-_FINISHED: set[str] = set()
 
 
 # Benchmarks set this to "query" to act as several users without a provider (``?as=NAME``).
