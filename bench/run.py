@@ -555,12 +555,14 @@ def psutil_rss(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
-    parser.add_argument("--only", choices=("store", "sandbox", "load"), help="one part only")
+    parser.add_argument("--only", choices=("store", "sandbox", "load", "raw"),
+                        help="one part only")
     args = parser.parse_args()
     if args.only:
         {"store": lambda: saved_runs(resnet=not args.quick),
          "sandbox": lambda: sandbox_cost(2 if args.quick else 4),
-         "load": lambda: load_test(3)}[args.only]()
+         "load": lambda: load_test(3),
+         "raw": lambda: versus_raw(SEEDS, 1 if args.quick else 3)}[args.only]()
         return
     names = SEEDS if args.quick else (*SEEDS, "resnet50")
     stages(names)
