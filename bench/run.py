@@ -260,11 +260,22 @@ def render_times(names: tuple[str, ...]) -> None:
     print(f"\n(parent imported TensorFlow: {'tensorflow' in sys.modules})")
 
 
+def _wait_healthy(url: str) -> None:
+    """Until a Streamlit server answers its health check (at most about a minute)."""
+    import urllib.request
+
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.2)
+
+
 def click_to_result(repeats: int) -> None:
     """The app in Debian's chromium: click Inspect on a seed example, wait for the matrix."""
     import signal
     import socket
-    import urllib.request
 
     from playwright.sync_api import sync_playwright
 
@@ -278,12 +289,7 @@ def click_to_result(repeats: int) -> None:
     url = f"http://127.0.0.1:{port}"
     times = []
     try:
-        for _ in range(300):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.1)
+        _wait_healthy(url)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -451,7 +457,6 @@ def load_test(rounds: int) -> None:
     import socket
     import tempfile
     import threading
-    import urllib.request
 
     from playwright.sync_api import sync_playwright
 
@@ -483,12 +488,7 @@ def load_test(rounds: int) -> None:
     times: dict[str, list[float]] = {}
     problems: list[str] = []
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        _wait_healthy(url)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking"])

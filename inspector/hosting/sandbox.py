@@ -29,7 +29,7 @@ import resource
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,16 +69,13 @@ class Sandbox:
         return self.kind == "bwrap"
 
 
-def _limits() -> None:
-    """Runs in the child before exec: limits the worker and everything it starts inherits."""
+def set_limits() -> None:
+    """Runs in the child before exec (``preexec_fn``): limits the worker and everything it
+    starts inherits."""
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_PROCESSES, MAX_PROCESSES))
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_NOFILE, (MAX_OPEN_FILES, MAX_OPEN_FILES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def preexec() -> Callable[[], None]:
-    return _limits
 
 
 def _parents(path: Path) -> list[str]:
@@ -161,7 +158,7 @@ def detect(mode: str | None = None) -> Sandbox:
         probe = Path(os.environ.get("TMPDIR", "/tmp"))
         done = subprocess.run(command([sys.executable, "-c", "pass"], job_dir=probe,
                                       uid=worker_uid()),
-                              capture_output=True, text=True, timeout=60, preexec_fn=_limits)
+                              capture_output=True, text=True, timeout=60, preexec_fn=set_limits)
         if done.returncode != 0:
             reason = f"bubblewrap could not start a sandbox: {done.stderr.strip()[:300]}"
     if not reason:

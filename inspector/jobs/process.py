@@ -40,7 +40,7 @@ class WorkerProcess:
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=env,
             cwd=str(_ROOT), start_new_session=True,  # its own process group, killed as one
-            preexec_fn=sandbox.preexec() if sandboxed else None)
+            preexec_fn=sandbox.set_limits if sandboxed else None)
         # The worker's "ready" event (pid, tensorflow, devices), once it arrived.
         self.ready: dict[str, Any] | None = None
         self._buffer = b""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -26,6 +27,8 @@ from inspector.jobs.local import LocalExecutor, LocalJob
 from inspector.report import Report
 from inspector.store.runs import RunStore, SavedRun, data_dir
 
+T = TypeVar("T")
+
 
 @st.cache_resource
 def policy() -> Policy:
@@ -33,13 +36,18 @@ def policy() -> Policy:
     return load_policy()
 
 
-def policy_or_error() -> Policy | None:
-    """The settings, or None after showing what is wrong with them (instead of the page)."""
+def _or_error(load: Callable[[], T]) -> T | None:
+    """``load()``, or None after showing its typed error instead of the page."""
     try:
-        return policy()
+        return load()
     except InspectorError as exc:
         st.error(f"{exc.type}: {exc.message}")
         return None
+
+
+def policy_or_error() -> Policy | None:
+    """The settings, or None after showing what is wrong with them."""
+    return _or_error(policy)
 
 
 @st.cache_resource
@@ -84,12 +92,8 @@ def store() -> RunStore:
 
 
 def store_or_error() -> RunStore | None:
-    """The store, or None after showing why it cannot open (instead of the page)."""
-    try:
-        return store()
-    except InspectorError as exc:
-        st.error(f"{exc.type}: {exc.message}")
-        return None
+    """The store, or None after showing why it cannot open."""
+    return _or_error(store)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Reading the run from the store ...")
