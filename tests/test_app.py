@@ -164,3 +164,37 @@ def test_pasted_code_with_several_functions_offers_a_choice():
         "def step(x):\n    return helper(x) + 1\n").run()
     assert at.selectbox(key="function").options == ["helper", "step"]
     assert at.selectbox(key="function").value == "step"
+
+
+def test_an_operators_file_is_offered_when_pasted_code_is_not(tmp_path, monkeypatch):
+    from inspector.ui import services
+
+    folder = tmp_path / "functions"
+    folder.mkdir()
+    (folder / "ops.py").write_text("import tensorflow as tf\n\ndef helper(x):\n    return x\n\n"
+                                   "def scale(x):\n    return helper(x) * (2.0 + 1.0)\n")
+    (folder / "notes.txt").write_text("not offered")
+    config = tmp_path / "inspector.toml"
+    config.write_text(f'[inputs]\npasted_code = false\nfiles = "{folder}"\n')
+    monkeypatch.setenv("INSPECTOR_CONFIG", str(config))
+    services.policy.clear()
+    try:
+        at = app()
+        options = at.selectbox(key="entry").options
+        assert "file:ops.py" in options and "(paste your own code)" not in options
+        assert not any("notes" in option for option in options)
+        at.selectbox(key="entry").set_value("file:ops.py").run()
+        assert at.selectbox(key="function").value == "scale"
+        at.multiselect(key="modes").set_value(["spec"]).run()
+        at.number_input(key="runs").set_value(5).run()
+        inspect(at)
+        assert not at.exception
+        report = at.session_state["report"]
+        assert report.error is None, report.error
+        assert (report.source, report.function) == ("file:ops.py", "scale")
+        assert report.results[0].post.nodes < report.results[0].pre.nodes  # 2.0 + 1.0 folded
+        # A link cannot name a file outside the folder: it falls back to the gallery.
+        assert app(entry="file:../inspector.toml").selectbox(key="entry").value != \
+            "file:../inspector.toml"
+    finally:
+        services.policy.clear()

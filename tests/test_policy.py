@@ -88,3 +88,10 @@ def test_serve_names_the_wrong_key_of_a_bad_auth_section(tmp_path):
     done = subprocess.run([CLI, "serve", "--config", str(good), "--secrets", str(secrets),
                            "--check"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "[auth] cookie_secret is missing" in done.stderr
+
+
+def test_the_operators_files_folder_must_exist(tmp_path):
+    assert parse(f'[inputs]\nfiles = "{tmp_path}"\n').files_dir == str(tmp_path)
+    with pytest.raises(PolicyError) as caught:
+        parse(f'[inputs]\nfiles = "{tmp_path / "missing"}"\n')
+    assert "[inputs] files must be a folder that exists" in caught.value.message

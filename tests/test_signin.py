@@ -1,6 +1,6 @@
 """Sign-in through a real OIDC provider on 127.0.0.1 (oidc-provider-mock), in chromium: two
 users see their own and team runs, never the other's private run; neither can delete the
-other's run; sign-out works."""
+other's run; sign-out works; a third user outside the allowed domain is refused."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from tests.conftest import ROOT, fixture_graphs
 
 pytestmark = pytest.mark.browser
 USERS = {"alice": "Alice", "bob": "Bob"}
+# Signs in at the provider but is outside the settings' allowed domain.
+OUTSIDER = "eve"
 
 
 def _port() -> int:
@@ -60,6 +62,8 @@ def dashboard(tmp_path_factory):
     issuer = f"http://127.0.0.1:{provider_port}"
     claims = [json.dumps({"sub": sub, "email": f"{sub}@example.com", "name": name})
               for sub, name in USERS.items()]
+    claims.append(json.dumps({"sub": OUTSIDER, "email": f"{OUTSIDER}@outsider.org",
+                              "name": "Eve"}))
     provider = _start([sys.executable, "-W", "ignore", "-m", "oidc_provider_mock", "--port",
                        str(provider_port), *sum((["--user-claims", c] for c in claims), [])],
                       dict(os.environ))
@@ -73,7 +77,10 @@ client_id = "inspector"
 client_secret = "inspector-secret"
 server_metadata_url = "{issuer}/.well-known/openid-configuration"
 """)
-    env = {**os.environ, "INSPECTOR_DATA": str(folder / "data")}
+    settings = folder / "inspector.toml"
+    settings.write_text('[access]\nallowed_domains = ["example.com"]\n')
+    env = {**os.environ, "INSPECTOR_DATA": str(folder / "data"),
+           "INSPECTOR_CONFIG": str(settings)}
     runs = _fill(folder / "data", issuer)
     app = _start([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless",
                   "true", "--server.port", str(app_port), "--server.address", "127.0.0.1",
@@ -158,6 +165,29 @@ def test_two_users_share_team_runs_keep_private_ones_and_cannot_delete_each_othe
     page.screenshot(path=str(ROOT / "tests" / "artifacts" / f"signed-in-{me}.png"))
     page.get_by_role("button", name="Sign out").click()
     # Streamlit ends the session at the provider too (RP-initiated logout), which asks first.
+    page.get_by_role("button", name="End session").click(timeout=30_000)
+    page.goto(url)
+    page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+    context.close()
+
+
+def test_a_user_outside_the_allowed_domain_is_refused_and_nothing_runs(dashboard, browser):
+    url, runs = dashboard
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name=OUTSIDER, exact=True).click()
+    page.get_by_text("which this dashboard does not admit").wait_for(timeout=60_000)
+    assert "eve@outsider.org" in (page.locator("[data-testid=stAlert]").first.text_content()
+                                  or "")
+    page.screenshot(path=str(ROOT / "tests" / "artifacts" / "refused.png"))
+    # No form to run anything, and no saved run opens either.
+    assert page.get_by_role("button", name="Inspect").count() == 0
+    page.goto(f"{url}/?run={runs['alice-team']}")
+    page.get_by_text("which this dashboard does not admit").wait_for(timeout=30_000)
+    assert page.get_by_text("Alice's team run").count() == 0
+    page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="End session").click(timeout=30_000)
     page.goto(url)
     page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)

@@ -3,7 +3,7 @@
 import pytest
 
 from inspector.errors import FunctionNotFound, SourceError
-from inspector.inputs import gallery
+from inspector.inputs import gallery, sources
 from inspector.inputs.sources import Source, find_function, read_source
 
 
@@ -52,3 +52,17 @@ def test_seed_examples_are_in_the_gallery_verbatim():
     for name, text in zip(("process_data", "process_data_spec", "process_variable_data"), texts,
                           strict=True):
         assert gallery.get(name).source == text
+
+
+def test_provided_files_are_only_the_folders_own_py_files(tmp_path):
+    (tmp_path / "a.py").write_text("def f(x):\n    return x\n")
+    (tmp_path / "b.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.py").write_text("def g(x):\n    return x\n")
+    assert sources.provided_names(str(tmp_path)) == ("a.py",)
+    assert sources.provided_names(None) == ()
+    source = sources.provided_source(str(tmp_path), "a.py")
+    assert (source.provided_name, source.filename) == ("a.py", "a.py")
+    for name in ("sub/c.py", "../a.py", "b.txt"):
+        with pytest.raises(SourceError, match="the operator offers: a.py"):
+            sources.provided_source(str(tmp_path), name)

@@ -9,7 +9,8 @@ naming the key. Without a file, the local defaults apply (one user, everything a
     max_timeout_s = 600     # the highest time limit a user may pick
     max_memory_mb = 8192    # the highest memory limit a user may pick
     [inputs]
-    pasted_code = true      # false: only the gallery (and files the operator provides)
+    pasted_code = true      # false: only the gallery and the operator's files
+    files = "/srv/inspector/functions"  # a folder of .py files offered beside the gallery
     [access]
     allowed_domains = ["example.com"]   # signed-in emails in these domains may use it
     allowed_users = ["guest@gmail.com"] # and these emails
@@ -52,6 +53,8 @@ class Policy:
     max_timeout_s: float = 600.0
     max_memory_mb: int = 16384
     pasted_code: bool = True
+    # A folder whose .py files users may pick like gallery entries (None: none offered).
+    files_dir: str | None = None
     allowed_domains: tuple[str, ...] = ()
     allowed_users: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
@@ -103,6 +106,8 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[Any], bool], str]] = {
     ("workers", "max_memory_mb"): ("max_memory_mb", lambda v: _positive_int(v) and v >= 512,
                                    "an integer of at least 512"),
     ("inputs", "pasted_code"): ("pasted_code", lambda v: isinstance(v, bool), "true or false"),
+    ("inputs", "files"): ("files_dir", lambda v: _text(v) and Path(v).is_dir(),
+                          "a folder that exists (of .py files)"),
     ("access", "allowed_domains"): ("allowed_domains", _strings, "a list of domain names"),
     ("access", "allowed_users"): ("allowed_users", _strings, "a list of emails"),
     ("access", "admins"): ("admins", _strings, "a list of emails"),

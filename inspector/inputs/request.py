@@ -45,9 +45,13 @@ class InspectRequest:
 
     @property
     def source_label(self) -> str:
-        """How reports name the source: ``gallery:NAME`` or the file name."""
-        name = self.source.gallery_name
-        return f"gallery:{name}" if name else self.source.filename
+        """How reports name the source: ``gallery:NAME``, ``file:NAME`` (the operator's
+        folder) or the file name."""
+        if self.source.gallery_name:
+            return f"{sources.GALLERY_PREFIX}{self.source.gallery_name}"
+        if self.source.provided_name:
+            return f"{sources.PROVIDED_PREFIX}{self.source.provided_name}"
+        return self.source.filename
 
     def blank_report(self, tensorflow: str | None, error: ErrorInfo | None = None) -> Report:
         """A report with this request's header and no results yet (the one place it is built)."""

@@ -11,6 +11,8 @@ from inspector.errors import FunctionNotFound, SourceError
 from inspector.inputs import gallery
 
 GALLERY_PREFIX = "gallery:"
+# How a file from the operator's folder ([inputs] files) is named in reports and links.
+PROVIDED_PREFIX = "file:"
 # Seconds a job may run when neither the user nor a gallery entry sets a limit.
 DEFAULT_TIMEOUT_S = 60.0
 
@@ -25,6 +27,8 @@ class Source:
     filename: str
     # The gallery entry's name when the code came from the gallery, else None.
     gallery_name: str | None = None
+    # The file's name when the code came from the operator's folder ([inputs] files), else None.
+    provided_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,26 @@ def gallery_source(name: str) -> Source:
     """A gallery entry's code as a Source (UsageError for an unknown name)."""
     entry = gallery.get(name)
     return Source(entry.source, f"gallery_{entry.name}.py", entry.name)
+
+
+def provided_names(folder: str | None) -> tuple[str, ...]:
+    """The .py files the operator offers in ``folder``, sorted (none without a folder)."""
+    if not folder:
+        return ()
+    return tuple(sorted(p.name for p in Path(folder).glob("*.py") if p.is_file()))
+
+
+def provided_source(folder: str | None, name: str) -> Source:
+    """One of the operator's files as a Source; SourceError for a name it does not offer
+    (so a link cannot reach a file outside the folder)."""
+    if name not in provided_names(folder):
+        raise SourceError(f"no provided file {name!r}; the operator offers: "
+                          f"{', '.join(provided_names(folder)) or 'none'}")
+    path = Path(folder or ".") / name
+    try:
+        return Source(path.read_text(encoding="utf-8"), name, provided_name=name)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"cannot read the provided file {name}: {exc}") from None
 
 
 def default_timeout_s(source: Source) -> float:

@@ -41,7 +41,7 @@ def _settings_from_url() -> dict[str, Any]:
     params = st.query_params
     entry = params.get("entry", gallery.ENTRIES[0].name)
     fallback = PASTE if services.policy().pasted_code else gallery.ENTRIES[0].name
-    return {"entry": entry if entry in [e.name for e in gallery.ENTRIES] else fallback,
+    return {"entry": entry if entry in _choices() else fallback,
             "modes": [m for m in params.get_all("mode") if m in MODES] or DEFAULT_MODES,
             "calls": params.get_all("call"), "device": params.get("device")}
 
@@ -65,12 +65,33 @@ class PageInputs:
     visibility: str = "team"
 
 
+def _choices() -> list[str]:
+    """What the Function picker offers: the gallery, the operator's files (``file:NAME``), and
+    pasted code where the operator allows it."""
+    settings = services.policy()
+    return ([e.name for e in gallery.ENTRIES]
+            + [sources.PROVIDED_PREFIX + n for n in sources.provided_names(settings.files_dir)]
+            + ([PASTE] if settings.pasted_code else []))
+
+
+def _choice_label(choice: str) -> str:
+    if choice == PASTE or choice.startswith(sources.PROVIDED_PREFIX):
+        return choice
+    return f"{choice}: {gallery.get(choice).title}"
+
+
 def _source_inputs(url: dict[str, Any]) -> tuple[Source, str | None, list[str]]:
-    """The function to inspect: a gallery entry or pasted code; with its default calls."""
-    names = [e.name for e in gallery.ENTRIES] + ([PASTE] if services.policy().pasted_code else [])
+    """The function to inspect: a gallery entry, an operator's file or pasted code; with its
+    default calls."""
+    names = _choices()
     choice: Any = st.selectbox("Function", names, index=names.index(url["entry"]), key="entry",
-                               format_func=lambda n: str(n) if n == PASTE else
-                               f"{n}: {gallery.get(n).title}")
+                               format_func=_choice_label)
+    if choice.startswith(sources.PROVIDED_PREFIX):
+        source = sources.provided_source(services.policy().files_dir,
+                                         choice[len(sources.PROVIDED_PREFIX):])
+        st.caption("A file the dashboard's operator provides.")
+        report_view.show_code(source.text)
+        return source, _function_picker(source), ["float32[4]"]
     if choice == PASTE:
         code = st.text_area("Python source", key="code", height=240, value=STARTER,
                             help="Plain text editing; the highlighted, numbered copy below "
@@ -171,7 +192,9 @@ def _submit_inputs(inputs: PageInputs) -> None:
         st.session_state["source_text"] = inputs.source.text
         st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
         return
-    params: dict[str, Any] = {"entry": inputs.source.gallery_name or "paste",
+    provided = inputs.source.provided_name
+    params: dict[str, Any] = {"entry": inputs.source.gallery_name or (
+                                  sources.PROVIDED_PREFIX + provided if provided else "paste"),
                               "mode": list(request.modes), "call": list(request.calls)}
     if request.device:
         params["device"] = request.device
@@ -226,12 +249,17 @@ def _run_header(run_id: str, status: str) -> None:
 
 
 def _edit_as_new(saved: SavedRun) -> None:
-    """Put a saved run's inputs into the Inspect form (pasted code included)."""
+    """Put a saved run's inputs into the Inspect form (pasted code included; an operator's
+    file that is no longer offered comes back as pasted code where that is allowed)."""
     request, limits = saved.request, saved.limits
     gallery_name = request["source"].get("gallery_name")
+    provided_name = request["source"].get("provided_name")
     state = st.session_state
-    state["entry"] = gallery_name or PASTE
-    if not gallery_name:
+    entry = gallery_name or (sources.PROVIDED_PREFIX + provided_name if provided_name else PASTE)
+    if entry not in _choices():
+        entry = PASTE if services.policy().pasted_code else _choices()[0]
+    state["entry"] = entry
+    if entry == PASTE:
         state["code"] = saved.source_text
     state["calls"] = "\n".join(request["calls"])
     state["modes"] = list(request["modes"])
@@ -299,7 +327,8 @@ def _limits_in_force() -> None:
     st.caption(f"Limits in force: {settings.workers} worker(s), {settings.jobs_per_user} job(s) "
                f"at once per user, time limit up to {settings.max_timeout_s:g} s, memory up to "
                f"{settings.max_memory_mb} MB; pasted code "
-               f"{'allowed' if settings.pasted_code else 'not allowed (gallery only)'}.")
+               f"{'allowed' if settings.pasted_code else 'not allowed (gallery only)'}"
+               f"{'; the operator provides files' if settings.files_dir else ''}.")
     if not guard.active:
         st.warning(f"User code runs without a sandbox: {guard.reason}.")
 
