@@ -147,6 +147,49 @@ class GrapplerPass:
 
 
 @dataclass(frozen=True)
+class PassChange:
+    """The graph after one Grappler pass, against the graph before that pass (TensorFlow's own
+    dumps of the first call)."""
+
+    # The meta-optimizer round, numbered as ``grappler_passes`` numbers it (1 = first round).
+    iteration: int
+    # As TensorFlow names the pass: constant_folding, arithmetic_optimizer, remapper, ...
+    optimizer: str
+    # Nodes and edges (data and control inputs) of the graph after the pass.
+    nodes: int
+    edges: int
+    # Node names the pass removed, added, gave another op, or gave other inputs.
+    removed: tuple[str, ...]
+    added: tuple[str, ...]
+    op_changed: tuple[str, ...]
+    rewired: tuple[str, ...]
+    # 1: the function's main Grappler run; 2 and on: later runs on the same function in the
+    # same call (TensorFlow runs a short tfg_optimizer pipeline after the main one).
+    run: int = 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.removed or self.added or self.op_changed or self.rewired)
+
+
+# The optimizer named for a change that the graph after Grappler's last pass does not have yet:
+# TensorFlow's runtime made it after Grappler (lowering an If into Switch/Merge, for one).
+AFTER_GRAPPLER = "after_grappler"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The pass after which a changed node is in its final state."""
+
+    # The round, as PassChange.iteration (0 with AFTER_GRAPPLER).
+    iteration: int
+    # As TensorFlow names the pass, or AFTER_GRAPPLER.
+    optimizer: str
+    # Which Grappler run on the function (see PassChange.run; 0 with AFTER_GRAPPLER).
+    run: int = 1
+
+
+@dataclass(frozen=True)
 class AblationRow:
     """The function re-optimized with one Grappler option turned off."""
 
@@ -178,6 +221,13 @@ class ModeResult:
     shapes: dict[str, ShapeTable] | None = None
     timing: Timing | None = None
     grappler_passes: tuple[GrapplerPass, ...] = ()
+    # The graph after each Grappler pass against the one before it, in run order (empty when
+    # not captured; see passes_note).
+    passes: tuple[PassChange, ...] = ()
+    # For every node the diff names, the pass after which it is in its final state.
+    attribution: dict[str, Attribution] | None = None
+    # Why passes are missing or partial (e.g. a graph above the dump size limit), else None.
+    passes_note: str | None = None
     # XLA HLO text by stage ("hlo", "optimized_hlo"), for the xla mode.
     hlo: dict[str, str] | None = None
     ablation: tuple[AblationRow, ...] = ()

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from inspector.engine import tf_log
+
 # Saved runs of every test (the app saves each inspection) go to a folder of this session's,
 # never to the user's own store.
 os.environ["INSPECTOR_DATA"] = tempfile.mkdtemp(prefix="inspector-test-data-")
 os.environ.pop("INSPECTOR_DB", None)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
-os.environ.setdefault("TF_CPP_VMODULE", "meta_optimizer=1")
+tf_log.set_environment()
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

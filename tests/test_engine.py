@@ -148,6 +148,21 @@ def test_shape_folding_differs_between_fixed_and_none_dims():
     assert report.result("spec").unknown_shape_outputs == {"pre": 0, "post": 0}
 
 
+@pytest.mark.parametrize("name", SMALL + LARGE)
+def test_every_changed_node_is_attributed_to_a_pass(name):
+    report = inspect_entry(name, LARGE_MODES if name in LARGE else ("all",))
+    for result in report.results:
+        if result.diff is None:
+            continue
+        changes = result.diff
+        named = {*changes.removed, *changes.added, *changes.folded,
+                 *(f.name for f in changes.fused), *(c.name for c in changes.op_changed),
+                 *(r.name for r in changes.rewired)}
+        assert result.passes or not named, result.mode
+        missing = sorted(named - set(result.attribution or {}))
+        assert not missing, (result.mode, missing[:5])
+
+
 def test_python_scalar_retraces_per_value_with_reasons():
     result = inspect_entry("python_scalar").result("tensor")
     assert [c.traced for c in result.calls] == [True, True, False]

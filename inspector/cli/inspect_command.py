@@ -62,6 +62,10 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
     exports.add_argument("--format", default="svg", type=_formats,
                          help="picture formats for --graphs, comma-separated: svg,png,pdf "
                               "(default svg; 'none' for GraphDefs only)")
+    exports.add_argument("--passes", metavar="DIR",
+                         help="write the graph after each Grappler pass (.pbtxt) and a picture "
+                              "of each changing pass's diff against the graph before it "
+                              "(--format applies)")
     exports.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
     exports.add_argument("--tensorboard", metavar="DIR",
                          help="write a TensorBoard log directory (one run per mode and graph)")
@@ -114,7 +118,7 @@ def _formats(text: str) -> tuple[str, ...]:
 def _prepare_outputs(args: argparse.Namespace) -> None:
     """Create the folders the outputs go to, so a bad path fails before the inspection runs."""
     folders = [Path(p).parent for p in (args.json, args.html, args.log) if p and p != "-"]
-    folders += [Path(p) for p in (args.graphs, args.tensorboard) if p]
+    folders += [Path(p) for p in (args.graphs, args.tensorboard, args.passes) if p]
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -140,6 +144,8 @@ def _export(report: Report, args: argparse.Namespace, err: TextIO) -> None:
     written: list[Path] = []
     if args.graphs:
         written += files.write_graphs(report, args.graphs, args.format, options)
+    if args.passes:
+        written += files.write_passes(report, args.passes, args.format, options)
     if args.tensorboard:
         written += files.write_tensorboard(report, args.tensorboard)
     if args.html:
@@ -170,7 +176,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from inspector.jobs.local import run_one
     from inspector.output.text import format_comparison, format_summary
 
-    exporting = bool(args.graphs or args.html or args.tensorboard)
+    exporting = bool(args.graphs or args.html or args.tensorboard or args.passes)
     try:
         source = sources.read_source(args.source)
         request = prepare(source, args.function, args.call, args.mode, args.grappler,
@@ -181,7 +187,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if missing:
             raise UsageError(f"--compare {','.join(args.compare)} needs both modes in the run; "
                              f"add {' '.join('--mode ' + m for m in missing)}")
-        if args.html or (args.graphs and args.format):
+        if args.html or ((args.graphs or args.passes) and args.format):
             render.dot_command()  # fail before the inspection, not after it
         _prepare_outputs(args)
         timeout = sources.default_timeout_s(source) if args.timeout is None else args.timeout

@@ -3,18 +3,23 @@ metadata of the first call, or an offline Grappler run) and Grappler's per-pass 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow.python.eager import context
 from tensorflow.python.grappler import tf_optimizer
+
+from inspector.engine import tf_log
+from inspector.graphs import passes
 
 # The grappler item name the offline path logs under.
 OFFLINE_ITEM = "graph_to_optimize"
@@ -31,6 +36,8 @@ class FirstCall:
     log: str
     # The grappler item (function) name of the traced function, e.g. "__inference_f_29".
     item: str | None
+    # The graph after each pass of the item's Grappler runs (None: dumps are off).
+    passes: passes.ComparedPasses | None = None
 
 
 @contextmanager
@@ -79,17 +86,36 @@ def capture_first_call(fn: Callable[..., Any], args: list[Any]) -> FirstCall:
     NumPy arguments add a conversion graph (an ``_EagerConst`` node); it is left out, and the
     function is the remaining entry with the most pre-Grappler nodes.
     """
-    with stderr_to_text() as log:
-        start = time.perf_counter_ns()
-        chosen = _call_with_metadata(fn, args)
-        elapsed_us = (time.perf_counter_ns() - start) / 1e3
-    if chosen is None:
-        raise RuntimeError("TensorFlow recorded no graph for the first call")
-    items = re.findall(r"Starting optimization for grappler item: (\S+)", log[0])
-    name = getattr(getattr(fn, "python_function", None), "__name__", "")
-    own = [i for i in items if i.startswith(f"__inference_{name}_")]
+    with _dumps() as folder:
+        with stderr_to_text() as log:
+            start = time.perf_counter_ns()
+            chosen = _call_with_metadata(fn, args)
+            elapsed_us = (time.perf_counter_ns() - start) / 1e3
+        if chosen is None:
+            raise RuntimeError("TensorFlow recorded no graph for the first call")
+        items = re.findall(r"Starting optimization for grappler item: (\S+)", log[0])
+        name = getattr(getattr(fn, "python_function", None), "__name__", "")
+        own = [i for i in items if i.startswith(f"__inference_{name}_")]
+        item = own[0] if own else None
+        compared = _compare(log[0], item, folder)
     return FirstCall(chosen.pre_optimization_graph, chosen.post_optimization_graph, elapsed_us,
-                     log[0], own[0] if own else None)
+                     log[0], item, compared)
+
+
+def _dumps():
+    """The capture's own dump folder, when this TensorFlow dumps each pass."""
+    return tf_log.pass_dumps() if tf_log.dumps_enabled() else nullcontext(None)
+
+
+def _compare(log: str, item: str | None, folder: str | None) -> passes.ComparedPasses | None:
+    """The item's per-pass graphs, read from the folder the log says they went to."""
+    if folder is None or item is None:
+        return None
+    dumps = [d for d in passes.dumps_in_log(log) if Path(d.path).parent == Path(folder)]
+    compared = passes.compare_passes(dumps, item, lambda path: Path(path).read_text("utf-8"))
+    if not compared.passes:
+        return dataclasses.replace(compared, skipped=passes.skipped_reason(log))
+    return compared
 
 
 def recompile_post_nodes(fn: Callable[..., Any], args: list[Any]) -> int | None:
@@ -98,7 +124,8 @@ def recompile_post_nodes(fn: Callable[..., Any], args: list[Any]) -> int | None:
     return None if chosen is None else len(chosen.post_optimization_graph.node)
 
 
-def offline_graphs(fn: Any, args: list[Any], device: str) -> tuple[Any, Any, str]:
+def offline_graphs(fn: Any, args: list[Any], device: str
+                   ) -> tuple[Any, Any, str, passes.ComparedPasses | None]:
     """Pre and post graphs through Grappler by hand, for functions that record no run metadata
     (``jit_compile=True``). Boundary ops are Placeholder/Identity, not _Arg/_Retval."""
     concrete = fn.get_concrete_function(*args)
@@ -109,6 +136,8 @@ def offline_graphs(fn: Any, args: list[Any], device: str) -> tuple[Any, Any, str
     meta_graph.graph_def.CopyFrom(pre)
     keep = [t.op.name for t in concrete.inputs] + [t.op.name for t in concrete.outputs]
     meta_graph.collection_def["train_op"].node_list.value.extend(keep)
-    with stderr_to_text() as log:
-        post = tf_optimizer.OptimizeGraph(context.context().config, meta_graph)
-    return pre, post, log[0]
+    with _dumps() as folder:
+        with stderr_to_text() as log:
+            post = tf_optimizer.OptimizeGraph(context.context().config, meta_graph)
+        compared = _compare(log[0], OFFLINE_ITEM, folder)
+    return pre, post, log[0], compared

@@ -17,7 +17,8 @@ from tensorflow.python.eager import context
 
 from inspector.engine import capture, functions, loader, passlog, retrace, shapes, timing
 from inspector.errors import ErrorInfo, InspectorError, UsageError
-from inspector.graphs import diff
+from inspector.graphs import diff, passes
+from inspector.graphs.passes import ComparedPasses
 from inspector.inputs import grappler, sources
 from inspector.inputs.calls import CallSpec, parse_calls
 from inspector.inputs.request import InspectRequest
@@ -26,6 +27,7 @@ from inspector.jobs.executor import Stage
 from inspector.report import (
     AblationRow,
     CallRecord,
+    GraphDiff,
     GrapplerPass,
     ModeResult,
     Report,
@@ -135,6 +137,7 @@ class _FirstCall:
     pre: GraphDef | None = None
     post: GraphDef | None = None
     grappler_passes: tuple[GrapplerPass, ...] = ()
+    passes: ComparedPasses | None = None
     hlo: dict[str, str] | None = None
     # Variable read shapes and every op's output shapes from the traced function.
     variable_reads: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -154,18 +157,18 @@ def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tup
             return _FirstCall(first_us, record)
         reads, traced = _traced_shapes(fn, args)
         events(Stage.OPTIMIZING, mode, None)
-        pre, post, log = capture.offline_graphs(fn, args, device)
+        pre, post, log, compared = capture.offline_graphs(fn, args, device)
         compiler_ir = fn.experimental_get_compiler_ir(*args)
         return _FirstCall(first_us, record, "offline", pre, post,
-                          passlog.parse_passes(log, capture.OFFLINE_ITEM),
+                          passlog.parse_passes(log, capture.OFFLINE_ITEM), compared,
                           {stage: compiler_ir(stage=stage) for stage in ("hlo", "optimized_hlo")},
                           reads, traced)
     first = capture.capture_first_call(fn, args)
     record = retrace.record_call(fn, args, call, params, earlier, 1, 0)
     reads, traced = _traced_shapes(fn, args)
-    passes = passlog.parse_passes(first.log, first.item) if first.item else ()
+    pass_log = passlog.parse_passes(first.log, first.item) if first.item else ()
     return _FirstCall(first.first_call_us, record, "runtime", first.pre_graph, first.post_graph,
-                      passes, None, reads, traced)
+                      pass_log, first.passes, None, reads, traced)
 
 
 def _analyse(first: _FirstCall, include_graphs: bool) -> dict[str, Any]:
@@ -175,12 +178,30 @@ def _analyse(first: _FirstCall, include_graphs: bool) -> dict[str, Any]:
     pre_shapes = shapes.shape_table(first.pre, first.variable_reads, first.traced_shapes)
     # The post graph is left to inference: Grappler may reuse a name for another value.
     post_shapes = shapes.shape_table(first.post, first.variable_reads)
+    changes = diff.diff_graphs(first.pre, first.post)
+    graphs = ({"pre": first.pre.SerializeToString(), "post": first.post.SerializeToString()}
+              if include_graphs else None)
     return dict(
-        pre=diff.summarize(first.pre), post=diff.summarize(first.post),
-        diff=diff.diff_graphs(first.pre, first.post),
-        shapes={"pre": pre_shapes, "post": post_shapes},
-        graphs={"pre": first.pre.SerializeToString(), "post": first.post.SerializeToString()}
-        if include_graphs else None)
+        pre=diff.summarize(first.pre), post=diff.summarize(first.post), diff=changes,
+        shapes={"pre": pre_shapes, "post": post_shapes}, graphs=graphs,
+        **_pass_fields(first, changes, graphs))
+
+
+def _pass_fields(first: _FirstCall, changes: GraphDiff,
+                 graphs: dict[str, bytes] | None) -> dict[str, Any]:
+    """The per-pass entries and attribution (and, with graphs, each pass's changed nodes)."""
+    if first.passes is None:
+        return {"passes_note": "not captured: this TensorFlow was imported without "
+                               "TF_CPP_VMODULE=meta_optimizer=4"}
+    compared = first.passes
+    if not compared.passes:
+        said = f": {compared.skipped}" if compared.skipped else ""
+        return {"passes_note": f"Grappler ran no passes on this function{said}"}
+    if graphs is not None:
+        graphs["passes"] = passes.pack_deltas(compared.deltas)
+    return {"passes": compared.passes,
+            "attribution": passes.attribute(changes, compared.passes, compared.deltas,
+                                            first.pre, first.post)}
 
 
 def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequest,

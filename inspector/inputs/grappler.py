@@ -49,3 +49,37 @@ def parse_overrides(items: Sequence[str]) -> dict[str, bool | int]:
         else:
             raise UsageError(f"bad grappler override {item!r}; {_FORMS}")
     return options
+
+
+# Each pass as TensorFlow names it in its log and dumps: the option that switches it (None: no
+# set_experimental_options key reaches it), what that option's value means, and whether it runs
+# by default (TensorFlow's RewriterConfig defaults on CPU).
+PASS_OPTIONS: tuple[tuple[str, str | None, bool], ...] = (
+    ("model_pruner", "disable_model_pruning", True),
+    ("implementation_selector", "implementation_selector", True),
+    ("function_optimizer", "function_optimization", True),
+    ("common_subgraph_elimination", None, True),
+    ("constant_folding", "constant_folding", True),
+    ("shape_optimizer", "shape_optimization", True),
+    ("arithmetic_optimizer", "arithmetic_optimization", True),
+    ("layout", "layout_optimizer", True),
+    ("remapper", "remapping", True),
+    ("loop_optimizer", "loop_optimization", True),
+    ("dependency_optimizer", "dependency_optimization", True),
+    ("memory_optimizer", None, True),
+    ("debug_stripper", "debug_stripper", False),
+    ("scoped_allocator_optimizer", "scoped_allocator_optimization", False),
+    ("pin_to_host_optimizer", "pin_to_host_optimization", False),
+    ("auto_mixed_precision", "auto_mixed_precision", False),
+)
+# Options whose True turns their pass off.
+INVERTED = frozenset({"disable_model_pruning", "disable_meta_optimizer"})
+
+
+def pass_in_force(option: str | None, default_on: bool,
+                  overrides: dict[str, str]) -> tuple[bool, str]:
+    """Whether a pass is on, and who decided: "default", or "you: KEY=VALUE"."""
+    if option is None or option not in overrides:
+        return default_on, "default"
+    value = overrides[option].lower() in ("true", "1", "on")
+    return (not value if option in INVERTED else value), f"you: {option}={overrides[option]}"

@@ -74,10 +74,11 @@ def _lower_priority_while_starting() -> int:
 
 
 def _start_tensorflow() -> tuple[str, list[str]]:
-    """Import TensorFlow (with Grappler's per-pass log on) and pay its one-time costs; returns
+    """Import TensorFlow (with Grappler's per-pass log and dumps on) and pay its one-time costs; returns
     its version and the logical devices (TensorFlow's runtime starts now, not during a job)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
-    os.environ.setdefault("TF_CPP_VMODULE", "meta_optimizer=1")
+    from inspector.engine import tf_log
+
+    tf_log.set_environment()
     import tensorflow as tf
 
     from inspector.engine import inspection

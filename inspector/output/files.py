@@ -18,7 +18,7 @@ from typing import Any
 from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-from inspector.graphs import protos, render, views
+from inspector.graphs import diff, passes, protos, render, views
 from inspector.report import Report
 
 GRAPH_FORMATS = ("pbtxt", "pb")
@@ -72,12 +72,50 @@ def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] =
     return written
 
 
+def write_passes(report: Report, directory: str | Path, formats: Iterable[str] = ("svg",),
+                 options: views.ViewOptions = views.DEFAULT_OPTIONS) -> list[Path]:
+    """The graph after each Grappler pass of each mode as ``.pbtxt``
+    (``<function>-<mode>-pass07-round1-constant_folding.pbtxt``), and for each pass that changed
+    something a picture of its diff against the graph before it (``...-diff.<format>``)."""
+    formats = tuple(formats)
+    if formats:
+        render.dot_command()
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    pictures = []
+    for result in report.results:
+        after_each = passes.pass_graphs(result)
+        if after_each is None or result.graphs is None:
+            continue
+        before = protos.parse(result.graphs["pre"])
+        for index, (change, after) in enumerate(zip(result.passes, after_each, strict=True)):
+            label = passes.pass_file_label(index, change)
+            path = out / file_name(report.function, result.mode, label, "pbtxt")
+            path.write_text(protos.to_text(after), encoding="utf-8")
+            written.append(path)
+            if change.changed and formats:
+                pictures.append((result.mode, label, protos.ModeGraphs(
+                    result.mode, before, after, diff.diff_graphs(before, after))))
+            before = after
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        drawn = pool.map(lambda job: render.draw(job[2], "diff", formats, options), pictures)
+        for (mode, label, _), picture in zip(pictures, drawn, strict=True):
+            for fmt, data in picture.data.items():
+                path = out / file_name(report.function, mode, f"{label}-diff", fmt)
+                path.write_bytes(data)
+                written.append(path)
+    return written
+
+
 def write_tensorboard(report: Report, directory: str | Path) -> list[Path]:
     """A log directory with one run per mode and graph (``<mode>/pre``, ``<mode>/post``):
     ``tensorboard --logdir DIR`` shows them in its Graphs tab. Returns the event files."""
     written = []
     for result in report.results:
         for side, serialized in (result.graphs or {}).items():
+            if side not in ("pre", "post"):  # "passes" holds per-pass changes, not a GraphDef
+                continue
             run = Path(directory) / result.mode / side
             run.mkdir(parents=True, exist_ok=True)
             now = time.time()

@@ -8,7 +8,7 @@ from typing import Any
 import plotly.offline
 
 from inspector.errors import RenderError
-from inspector.graphs import protos, render, views
+from inspector.graphs import diff, passes, protos, render, views
 from inspector.output import charts, tables
 from inspector.report import ModeResult, Report
 
@@ -93,6 +93,7 @@ def _mode_section(report: Report, result: ModeResult, graphs: protos.ModeGraphs 
                   charts.grappler_passes(report, mode).to_html(full_html=False,
                                                                include_plotlyjs=False),
                   _table(tables.passes(report, mode))]
+    parts += _pass_section(report, result, options)
     if result.ablation:
         parts += ["<h3>Leave-one-out ablation</h3>", _table(tables.ablation(report, mode))]
     if result.shapes:
@@ -100,6 +101,29 @@ def _mode_section(report: Report, result: ModeResult, graphs: protos.ModeGraphs 
                   _table(tables.shapes(report, mode)), "</details>"]
     for stage, text in (result.hlo or {}).items():
         parts.append(f"<details><summary>XLA {e(stage)}</summary><pre>{e(text)}</pre></details>")
+    return parts
+
+
+def _pass_section(report: Report, result: ModeResult, options: views.ViewOptions) -> list[str]:
+    """Each pass's changes as a table, and the diff picture of each pass that changed
+    something (the graph after it against the graph before it)."""
+    e = html.escape
+    if not result.passes:
+        return [f"<p>Per-pass graphs: {e(result.passes_note)}</p>"] if result.passes_note else []
+    parts = ["<h3>Graph after each pass</h3>", _table(tables.pass_changes(report, result.mode)),
+             "<details><summary>Passes and the options in force</summary>",
+             _table(tables.pass_options(report, result.mode)), "</details>"]
+    after_each = passes.pass_graphs(result)
+    if after_each is None or result.graphs is None:
+        return parts
+    before = protos.parse(result.graphs["pre"])
+    for index, (change, after) in enumerate(zip(result.passes, after_each, strict=True)):
+        if change.changed:
+            graphs = protos.ModeGraphs(result.mode, before, after, diff.diff_graphs(before, after))
+            parts += [f"<h4>{e(passes.pass_file_label(index, change))}: {e(change.optimizer)}"
+                      f" (round {change.iteration})</h4>",
+                      f'<div class="graph">{_svg(graphs, "diff", options)}</div>']
+        before = after
     return parts
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from inspector.graphs import diff
-from inspector.report import Report, ShapeDependentConstants
+from inspector.inputs.grappler import PASS_OPTIONS, pass_in_force
+from inspector.report import (
+    AFTER_GRAPPLER,
+    Attribution,
+    PassChange,
+    Report,
+    ShapeDependentConstants,
+)
 
 if TYPE_CHECKING:
     from inspector.store.runs import RunSummary
@@ -66,7 +73,7 @@ def rewrites(report: Report, mode: str) -> list[Row]:
     if result is None or result.diff is None:
         return []
     d = result.diff
-    return ([{"node": n, "what": "removed", "detail": ""} for n in d.removed]
+    rows = ([{"node": n, "what": "removed", "detail": ""} for n in d.removed]
             + [{"node": n, "what": "added", "detail": ""} for n in d.added]
             + [{"node": n, "what": "folded", "detail": "became Const"} for n in d.folded]
             + [{"node": c.name, "what": "op changed", "detail": f"{c.pre_op} -> {c.post_op}"}
@@ -76,6 +83,10 @@ def rewrites(report: Report, mode: str) -> list[Row]:
             + [{"node": w.name, "what": "rewired",
                 "detail": f"{', '.join(w.pre_inputs)} -> {', '.join(w.post_inputs)}"}
                for w in d.rewired])
+    if result.attribution is not None:
+        for row in rows:
+            row["pass"] = pass_label(result.attribution.get(row["node"]))
+    return rows
 
 
 def mode_comparison(graph_a: Any, graph_b: Any, mode_a: str, mode_b: str) -> list[Row]:
@@ -141,6 +152,88 @@ def passes(report: Report, mode: str) -> list[Row]:
              "node delta": p.node_delta, "edges after": p.edges_after,
              "edge delta": p.edge_delta, "ms": p.time_ms}
             for p in (result.grappler_passes if result else ())]
+
+
+def pass_label(attribution: Attribution | None) -> str:
+    """How tables name the pass that made a change: "constant_folding (round 1)"."""
+    if attribution is None:
+        return ""
+    if attribution.optimizer == AFTER_GRAPPLER:
+        return "after Grappler (runtime)"
+    run = f", run {attribution.run}" if attribution.run > 1 else ""
+    return f"{attribution.optimizer} (round {attribution.iteration}{run})"
+
+
+def pass_changes(report: Report, mode: str) -> list[Row]:
+    """Each pass in run order, from TensorFlow's dump of the graph after it: sizes and how many
+    nodes it removed, added, re-typed and rewired."""
+    result = report.result(mode)
+    return [{"step": number, "run": p.run, "round": p.iteration, "pass": p.optimizer,
+             "nodes": p.nodes, "edges": p.edges, "removed": len(p.removed),
+             "added": len(p.added), "op changed": len(p.op_changed),
+             "rewired": len(p.rewired)}
+            for number, p in enumerate(result.passes if result else (), 1)]
+
+
+def pass_options(report: Report, mode: str) -> list[Row]:
+    """Every Grappler pass: on by default or not, what was in force (the user's overrides
+    included), whether it ran on this function and whether it changed anything."""
+    result = report.result(mode)
+    ran: dict[str, list[PassChange]] = {}
+    for change in result.passes if result else ():
+        ran.setdefault(_base_name(change.optimizer), []).append(change)
+    known = {name for name, _, _ in PASS_OPTIONS}
+    rows = []
+    for name, option, default_on in PASS_OPTIONS:
+        on, decided = pass_in_force(option, default_on, report.grappler)
+        changes = ran.get(name, [])
+        rows.append({"pass": name, "option": option or "(none)", "default": _on(default_on),
+                     "in force": _on(on), "set by": decided, "ran": len(changes),
+                     "changed nodes": sum(_touched(c) for c in changes)})
+    for name, changes in ran.items():
+        if name not in known:  # e.g. tfg_optimizer: TensorFlow's MLIR pipeline, always on
+            rows.append({"pass": name, "option": "(none)", "default": "on",
+                         "in force": "on", "set by": "default", "ran": len(changes),
+                         "changed nodes": sum(_touched(c) for c in changes)})
+    return rows
+
+
+def pass_matrix(report: Report) -> list[Row]:
+    """The pass options once, with a column per mode that has passes: how many nodes the pass
+    changed there ("-": it did not run)."""
+    modes = [r.mode for r in report.results if r.passes]
+    if not modes:
+        return []
+    per_mode = {mode: {row["pass"]: row for row in pass_options(report, mode)} for mode in modes}
+    rows = []
+    for name, row in per_mode[modes[0]].items():
+        merged = {k: row[k] for k in ("pass", "option", "default", "in force", "set by")}
+        for mode in modes:
+            cell = per_mode[mode].get(name)
+            merged[mode] = "-" if not cell or not cell["ran"] else cell["changed nodes"]
+        rows.append(merged)
+    names = {row["pass"] for row in rows}
+    for mode in modes[1:]:  # a pass only another mode ran
+        for name, cell in per_mode[mode].items():
+            if name not in names:
+                names.add(name)
+                rows.append({**{k: cell[k] for k in ("pass", "option", "default", "in force",
+                                                     "set by")},
+                             **{m: per_mode[m][name]["changed nodes"] if name in per_mode[m]
+                                else "-" for m in modes}})
+    return rows
+
+
+def _base_name(optimizer: str) -> str:
+    return optimizer.split("{", 1)[0]
+
+
+def _on(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def _touched(change: PassChange) -> int:
+    return len({*change.removed, *change.added, *change.op_changed, *change.rewired})
 
 
 def ablation(report: Report, mode: str) -> list[Row]:

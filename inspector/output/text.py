@@ -11,31 +11,53 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from inspector.output import tables
-from inspector.report import GraphDiff, ModeResult, Report
+from inspector.report import Attribution, GraphDiff, ModeResult, Report
 
 # How many node names one kind of change lists before "... and N more".
 MAX_NAMES = 12
 
 
-def _capped(label: str, items: Sequence[str]) -> str:
-    shown = ", ".join(items[:MAX_NAMES])
-    more = f" ... and {len(items) - MAX_NAMES} more" if len(items) > MAX_NAMES else ""
-    return f"  {label} ({len(items)}): {shown}{more}"
+def _by_pass(items: Sequence[tuple[str, str]],
+             attribution: dict[str, Attribution] | None) -> str:
+    """Node texts grouped under the pass that made the change, capped at MAX_NAMES in all."""
+    if attribution is None:
+        return ", ".join(text for _, text in items[:MAX_NAMES])
+    groups: dict[str, list[str]] = {}
+    for name, text in items[:MAX_NAMES]:
+        groups.setdefault(tables.pass_label(attribution.get(name)) or "?", []).append(text)
+    return "; ".join(f"by {label}: {', '.join(texts)}" for label, texts in groups.items())
 
 
-def _diff_lines(diff: GraphDiff) -> list[str]:
-    """Every kind of change Grappler made, each capped at MAX_NAMES names."""
+def _diff_lines(diff: GraphDiff, attribution: dict[str, Attribution] | None = None) -> list[str]:
+    """Every kind of change Grappler made, each capped at MAX_NAMES names, each named with the
+    pass that made it when the report has the passes."""
     folded = set(diff.folded)
     kinds = [
-        ("folded", list(diff.folded)),
-        ("fused", [f"{f.name} ({f.op}: {'+'.join(f.fused_ops)})" for f in diff.fused]),
-        ("op changed", [f"{c.name} ({c.pre_op} -> {c.post_op})" for c in diff.op_changed
-                        if c.name not in folded]),
-        ("removed", list(diff.removed)),
-        ("added", list(diff.added)),
-        ("rewired", [w.name for w in diff.rewired]),
+        ("folded", [(n, n) for n in diff.folded]),
+        ("fused", [(f.name, f"{f.name} ({f.op}: {'+'.join(f.fused_ops)})") for f in diff.fused]),
+        ("op changed", [(c.name, f"{c.name} ({c.pre_op} -> {c.post_op})")
+                        for c in diff.op_changed if c.name not in folded]),
+        ("removed", [(n, n) for n in diff.removed]),
+        ("added", [(n, n) for n in diff.added]),
+        ("rewired", [(w.name, w.name) for w in diff.rewired]),
     ]
-    return [_capped(label, items) for label, items in kinds if items]
+    lines = []
+    for label, items in kinds:
+        if items:
+            more = f" ... and {len(items) - MAX_NAMES} more" if len(items) > MAX_NAMES else ""
+            lines.append(f"  {label} ({len(items)}): {_by_pass(items, attribution)}{more}")
+    return lines
+
+
+def _pass_lines(report: Report) -> list[str]:
+    """The passes once: options in force and, per mode, how many nodes each pass changed."""
+    rows = tables.pass_matrix(report)
+    if not rows:
+        return []
+    table = tabulate(tables.formatted(rows), headers="keys", tablefmt="simple",
+                     disable_numparse=True)
+    return ["", "Grappler passes (options in force; nodes each pass changed per mode, "
+                "- where it did not run):", *table.splitlines()]
 
 
 def _call_lines(result: ModeResult) -> list[str]:
@@ -74,14 +96,16 @@ def format_summary(report: Report) -> str:
     if report.error is not None:
         lines.append(f"error: {report.error}")
         return "\n".join(lines)
-    lines += ["", *_matrix(report)]
+    lines += ["", *_matrix(report), *_pass_lines(report)]
     for result in report.results:
         if result.error is not None:
             lines += ["", f"[{result.mode}] error: {result.error}",
                       *(f"    {frame}" for frame in result.error.frames)]
             continue
         details = _call_lines(result)
-        details += _diff_lines(result.diff) if result.diff else []
+        details += _diff_lines(result.diff, result.attribution) if result.diff else []
+        if result.passes_note:
+            details.append(f"  passes: {result.passes_note}")
         details += _ablation_lines(report, result.mode)
         if result.graph_source == "offline":
             details.append("  graphs: offline Grappler run (jit_compile functions record no "
