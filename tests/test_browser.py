@@ -101,7 +101,9 @@ def test_seed_example_three_in_a_browser(server, browser):
     # The panel redraws after the picker's label: wait for its text, not just its presence.
     expect(panel).to_contain_text("(not in this graph)", timeout=30_000)
     assert "Identity" in panel.inner_text()
+    assert " by " in page.get_by_text("Identity: removed").first.inner_text()  # its pass
     shot(page, "graphs-search")
+    _steps_through_the_passes(page)
     page.get_by_role("tab", name="Timing").click()
     page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)
     shot(page, "timing")
@@ -117,6 +119,27 @@ def test_seed_example_three_in_a_browser(server, browser):
     page.close()
     assert not errors
     _opens_from_its_link_without_a_worker(browser, run_url, saved_matrix)
+
+
+def _steps_through_the_passes(page) -> None:
+    """The Grappler passes tab: the options table, and a stepper whose pictures show the graph
+    before and after the chosen pass."""
+    page.get_by_role("tab", name="Grappler passes").click()
+    page.get_by_text("The passes and the options in force").wait_for(timeout=30_000)
+    slider = page.get_by_role("slider")
+    slider.first.wait_for(timeout=30_000)
+    page.get_by_text("Step only through passes that changed something").click()
+    expect(slider.first).not_to_have_attribute("max", "0", timeout=30_000)
+    first_step = slider.first.get_attribute("aria-valuetext")
+    pictures = page.frame_locator("[role=tabpanel]:visible iframe")
+    pictures.last.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
+    slider.first.focus()
+    page.keyboard.press("End")  # the last pass that changed something
+    expect(slider.first).not_to_have_attribute("aria-valuetext", first_step or "",
+                                               timeout=30_000)
+    pictures.last.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    shot(page, "passes")
 
 
 def _job_logs() -> set[str]:
@@ -170,7 +193,11 @@ def test_html_report_opens_offline_with_graphs_and_charts(tmp_path, browser):
     for mode in ("numpy", "spec", "spec-dynamic"):
         section = page.locator(f"#mode-{mode} ~ div.graphs").first
         assert section.locator("svg g.node").count() > 0
-    assert page.locator("div.graph svg").count() == 9  # pre, post, diff for three modes
+    assert page.locator("div.graph:not(.pass) svg").count() == 9  # pre, post, diff x3 modes
+    # The per-pass section: a table per mode and a picture of each pass that changed something.
+    assert page.locator("div.graph.pass svg").count() >= 3
+    assert "constant_folding" in page.locator("#mode-spec ~ table").nth(2).inner_text() or \
+        page.get_by_text("constant_folding").count() > 0
     assert "spec-dynamic" in page.locator("table").first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "html-report.png"))
     page.close()

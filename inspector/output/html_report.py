@@ -122,7 +122,7 @@ def _pass_section(report: Report, result: ModeResult, options: views.ViewOptions
             graphs = protos.ModeGraphs(result.mode, before, after, diff.diff_graphs(before, after))
             parts += [f"<h4>{e(passes.pass_file_label(index, change))}: {e(change.optimizer)}"
                       f" (round {change.iteration})</h4>",
-                      f'<div class="graph">{_svg(graphs, "diff", options)}</div>']
+                      f'<div class="graph pass">{_svg(graphs, "diff", options)}</div>']
         before = after
     return parts
 

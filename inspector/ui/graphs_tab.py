@@ -16,13 +16,14 @@ import streamlit.components.v1 as components
 
 from inspector.errors import RenderError
 from inspector.graphs import protos, render, views
-from inspector.report import Report
+from inspector.output import tables
+from inspector.report import Attribution, Report
 
 DRAW_CHOICES = {"overview (scopes collapsed to fit)": None, "every node": False}
 NEAR_CHOICES = {"every node": None, "changes + 2 hops": 2, "changes + 1 hop": 1,
                 "changed nodes only": 0}
 # Session-state keys of this tab's caches; cleared when a new inspection starts.
-CACHES = ("_graphs_cache", "_picture_cache")
+CACHES = ("_graphs_cache", "_picture_cache", "_pass_graphs_cache")
 # Width of the page's content in the wide layout, rounded up so a frame's height, which
 # follows from it, is never too short.
 FULL_WIDTH_PX = 1300
@@ -46,7 +47,7 @@ def mode_graphs(report: Report, mode: str) -> protos.ModeGraphs | None:
     return cache[key]
 
 
-def _picture(report: Report, graphs: protos.ModeGraphs, view: str,
+def picture(report: Report, graphs: protos.ModeGraphs, view: str,
              options: views.ViewOptions, fit: bool, width_px: int) -> None:
     cache = st.session_state.setdefault("_picture_cache", {})
     key = (id(report), graphs.mode, view, options)
@@ -87,10 +88,14 @@ def _frame(svg: str, fit: bool, width_px: int) -> None:
                     f'border:1px solid #ddd">{svg}</div>', height=frame_px, scrolling=False)
 
 
-def _node_panel(graphs: protos.ModeGraphs, name: str) -> None:
-    """One node before and after Grappler: op, device, inputs, static shapes, attributes."""
+def _node_panel(graphs: protos.ModeGraphs, name: str,
+                attribution: dict[str, Attribution] | None) -> None:
+    """One node before and after Grappler: op, device, inputs, static shapes, attributes, and
+    the pass that changed it."""
     status = views.node_status(graphs.diff).get(name, "unchanged")
-    st.markdown(f"**{html.escape(name)}**: {status.replace('_', ' ')}")
+    by = tables.pass_label((attribution or {}).get(name))
+    st.markdown(f"**{html.escape(name)}**: {status.replace('_', ' ')}"
+                + (f", by **{html.escape(by)}**" if by else ""))
     sides = {}
     for side, graph, table in (("before Grappler", graphs.pre, graphs.pre_shapes),
                                ("after Grappler", graphs.post, graphs.post_shapes)):
@@ -129,7 +134,8 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str
     return options, zoom == "fit width"
 
 
-def _node_picker(graphs: protos.ModeGraphs, search: str) -> None:
+def _node_picker(graphs: protos.ModeGraphs, search: str,
+                 attribution: dict[str, Attribution] | None) -> None:
     """A node list narrowed by the search, and the chosen node's panel."""
     names = list(dict.fromkeys([n.name for n in graphs.pre.node]
                                + [n.name for n in graphs.post.node]))
@@ -141,7 +147,7 @@ def _node_picker(graphs: protos.ModeGraphs, search: str) -> None:
     picked: Any = st.selectbox(f"Node details ({min(len(found), MAX_PICKS)} of {len(names)} "
                                "nodes match the search)", found[:MAX_PICKS], key="graph_node")
     if picked:
-        _node_panel(graphs, picked)
+        _node_panel(graphs, picked, attribution)
 
 
 def show(report: Report) -> None:
@@ -160,13 +166,14 @@ def show(report: Report) -> None:
         return
     options, fit = _view_options(graphs, draw, near)
     if view == "diff":
-        _picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
+        picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
     else:
         left, right = st.columns(2)
         with left:
             st.markdown(f"**Before Grappler** ({len(graphs.pre.node)} nodes)")
-            _picture(report, graphs, "pre", options, fit, FULL_WIDTH_PX // 2)
+            picture(report, graphs, "pre", options, fit, FULL_WIDTH_PX // 2)
         with right:
             st.markdown(f"**After Grappler** ({len(graphs.post.node)} nodes)")
-            _picture(report, graphs, "post", options, fit, FULL_WIDTH_PX // 2)
-    _node_picker(graphs, options.highlight)
+            picture(report, graphs, "post", options, fit, FULL_WIDTH_PX // 2)
+    result = report.result(mode)
+    _node_picker(graphs, options.highlight, result.attribution if result else None)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from inspector.errors import ErrorInfo
 from inspector.report import Report
-from inspector.ui import graphs_tab, results_tabs
+from inspector.ui import graphs_tab, passes_tab, results_tabs
 
 
 def show_code(source: str, line: int | None = None, context: int = 3) -> None:
@@ -52,7 +52,7 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
     names = ["Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",
              "XLA", "Export"]
     shows = [results_tabs.matrix, graphs_tab.show, results_tabs.rewrites, results_tabs.shapes,
-             results_tabs.retracing, results_tabs.passes, results_tabs.timing, results_tabs.xla,
+             results_tabs.retracing, passes_tab.show, results_tabs.timing, results_tabs.xla,
              lambda r: results_tabs.exports(r, log)]
     for tab, show in zip(st.tabs(names, key="result_tab", on_change="rerun"), shows, strict=True):
         if tab.open:

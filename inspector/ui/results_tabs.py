@@ -99,15 +99,6 @@ def retracing(report: Report) -> None:
                  width="stretch")
 
 
-def passes(report: Report) -> None:
-    for r in report.results:
-        if r.grappler_passes:
-            st.plotly_chart(charts.grappler_passes(report, r.mode), key=f"passes_{r.mode}")
-        if r.ablation:
-            st.markdown(f"**{r.mode}: leave-one-out ablation**")
-            st.dataframe(pd.DataFrame(tables.ablation(report, r.mode)), hide_index=True)
-
-
 def timing(report: Report) -> None:
     kind = st.radio("Distribution", ["box", "violin"], horizontal=True, key="timing_kind")
     st.plotly_chart(charts.timing_distribution(report, str(kind)), key="timing_chart")

@@ -1,0 +1,95 @@
+"""The Grappler passes tab: the passes and the options in force, what each pass changed, and
+a stepper over the passes showing the graph after the chosen pass (its changes coloured as in
+the diff view) beside the graph before it. Also each pass's log figures and the ablation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from inspector.graphs import diff, passes, protos, views
+from inspector.output import charts, tables
+from inspector.report import ModeResult, Report
+from inspector.ui import graphs_tab
+
+# Session-state key of the per-pass graphs (a ResNet50 mode's are ~40 MB: one mode is kept).
+CACHE = "_pass_graphs_cache"
+
+
+def _after_each(report: Report, result: ModeResult) -> tuple[Any, ...] | None:
+    cache = st.session_state.setdefault(CACHE, {})
+    key = (id(report), result.mode)
+    if key not in cache:
+        cache.clear()
+        cache[key] = passes.pass_graphs(result)
+    return cache[key]
+
+
+def _step_label(index: int, result: ModeResult) -> str:
+    change = result.passes[index]
+    run = f", run {change.run}" if change.run > 1 else ""
+    return f"{index + 1}. {change.optimizer.split('{', 1)[0]} (round {change.iteration}{run})"
+
+
+def _stepper(report: Report, result: ModeResult) -> None:
+    after_each = _after_each(report, result)
+    if after_each is None:
+        st.info("This report does not carry the per-pass graphs (a JSON report without "
+                "graphs); the tables above come from it.")
+        return
+    only_changing = st.checkbox("Step only through passes that changed something", value=True,
+                                key="pass_only_changing")
+    steps = [i for i, change in enumerate(result.passes)
+             if change.changed or not only_changing]
+    if not steps:
+        st.info("No pass changed this function's graph.")
+        return
+    index: Any = st.select_slider("Pass", steps, format_func=lambda i: _step_label(i, result),
+                                  key=f"pass_step_{result.mode}")
+    change = result.passes[index]
+    before = after_each[index - 1] if index > 0 else protos.parse((result.graphs or {})["pre"])
+    after = after_each[index]
+    pair = protos.ModeGraphs(f"{result.mode} pass {index + 1}", before, after,
+                             diff.diff_graphs(before, after))
+    st.caption(f"{change.optimizer}: removed {len(change.removed)}, added {len(change.added)}, "
+               f"op changed {len(change.op_changed)}, rewired {len(change.rewired)}; "
+               f"{change.nodes} nodes and {change.edges} edges after it.")
+    near: Any = st.selectbox("Show", list(graphs_tab.NEAR_CHOICES), key="pass_near",
+                             index=1 if change.nodes > views.MAX_NODES else 0)
+    options = views.ViewOptions(hide_noise=change.nodes > views.MAX_NODES,
+                                changes_only=graphs_tab.NEAR_CHOICES[near])
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Before this pass** ({len(before.node)} nodes)")
+        graphs_tab.picture(report, pair, "pre", options, True, graphs_tab.FULL_WIDTH_PX // 2)
+    with right:
+        st.markdown(f"**After {change.optimizer.split('{', 1)[0]}**, its changes coloured "
+                    f"({len(after.node)} nodes)")
+        graphs_tab.picture(report, pair, "diff", options, True, graphs_tab.FULL_WIDTH_PX // 2)
+
+
+def show(report: Report) -> None:
+    with_passes = [r for r in report.results if r.passes or r.passes_note]
+    if with_passes:
+        chosen: Any = st.selectbox("Mode", [r.mode for r in with_passes], key="passes_mode")
+        result = next(r for r in with_passes if r.mode == chosen)
+        if result.passes_note:
+            st.info(f"Per-pass graphs: {result.passes_note}")
+        if result.passes:
+            st.markdown("**The passes and the options in force** (default, or set by you "
+                        "under Advanced; 'ran' counts the rounds it ran in)")
+            st.dataframe(pd.DataFrame(tables.pass_options(report, chosen)), hide_index=True,
+                         key="pass_options")
+            st.markdown("**What each pass changed** (TensorFlow's dump of the graph after it, "
+                        "against the graph before it)")
+            st.dataframe(pd.DataFrame(tables.pass_changes(report, chosen)), hide_index=True,
+                         key="pass_changes")
+            _stepper(report, result)
+    for r in report.results:
+        if r.grappler_passes:
+            st.plotly_chart(charts.grappler_passes(report, r.mode), key=f"passes_{r.mode}")
+        if r.ablation:
+            st.markdown(f"**{r.mode}: leave-one-out ablation**")
+            st.dataframe(pd.DataFrame(tables.ablation(report, r.mode)), hide_index=True)
