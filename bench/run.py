@@ -546,6 +546,51 @@ def load_test(rounds: int) -> None:
           f"peak RSS {peak[0]:.0f} MB (its process only: workers are separate processes)")
 
 
+# One warm inspection in a new process; argv: entry, modes. TF_CPP_VMODULE decides whether
+# TensorFlow dumps each pass (meta_optimizer=4) or only logs it (=1). Prints seconds.
+PASSES_SCRIPT = textwrap.dedent('''
+    import json, os, sys, time
+    from inspector.engine import tf_log
+    tf_log.set_environment()
+    from inspector.engine import inspection
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    inspection.warm_up()
+    request = prepare(read_source("gallery:" + sys.argv[1]), modes=sys.argv[2].split(","),
+                      runs=100, include_graphs=True)
+    start = time.perf_counter()
+    report = inspection.run(request)
+    total = time.perf_counter() - start
+    first = sum(r.timing.first_call_us for r in report.results if r.timing) / 1e6
+    print(json.dumps({"total": total, "first": first,
+                      "passes": sum(len(r.passes) for r in report.results)}))
+    os._exit(0)
+''')
+
+
+def passes_cost(names: tuple[str, ...], repeats: int) -> None:
+    """What capturing the graph after every pass adds to an inspection (dumps on vs off, back
+    to back in fresh processes, alternating)."""
+    print("\n### Per-pass graphs: one inspection (mode spec, 100 runs) with and without them\n")
+    print("| entry | passes | with (s) | without (s) | ratio | first call with / without (s) |")
+    print("|---|---|---|---|---|---|")
+    for name in names:
+        runs: dict[str, list[dict[str, float]]] = {"4": [], "1": []}
+        for _ in range(repeats):
+            for level in ("4", "1"):
+                env = {**os.environ, "TF_CPP_VMODULE": f"meta_optimizer={level}",
+                       "TF_CPP_MIN_LOG_LEVEL": "0"}
+                done = subprocess.run([PY, "-c", PASSES_SCRIPT, name, "spec"], cwd=ROOT,
+                                      check=True, capture_output=True, text=True, env=env)
+                runs[level].append(json.loads(done.stdout.strip().splitlines()[-1]))
+        on = statistics.median(r["total"] for r in runs["4"])
+        off = statistics.median(r["total"] for r in runs["1"])
+        first_on = statistics.median(r["first"] for r in runs["4"])
+        first_off = statistics.median(r["first"] for r in runs["1"])
+        print(f"| {name} | {int(runs['4'][0]['passes'])} | {on:.2f} | {off:.2f} | "
+              f"{on / off:.2f}x | {first_on:.2f} / {first_off:.2f} |")
+
+
 def psutil_rss(pid: int) -> float:
     import psutil
 
@@ -555,14 +600,16 @@ def psutil_rss(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
-    parser.add_argument("--only", choices=("store", "sandbox", "load", "raw"),
+    parser.add_argument("--only", choices=("store", "sandbox", "load", "raw", "passes"),
                         help="one part only")
     args = parser.parse_args()
     if args.only:
         {"store": lambda: saved_runs(resnet=not args.quick),
          "sandbox": lambda: sandbox_cost(2 if args.quick else 4),
          "load": lambda: load_test(3),
-         "raw": lambda: versus_raw(SEEDS, 1 if args.quick else 3)}[args.only]()
+         "raw": lambda: versus_raw(SEEDS, 1 if args.quick else 3),
+         "passes": lambda: passes_cost(("process_data", "mobilenet_v2", "resnet50"),
+                                       1 if args.quick else 3)}[args.only]()
         return
     names = SEEDS if args.quick else (*SEEDS, "resnet50")
     stages(names)
@@ -573,6 +620,7 @@ def main() -> None:
     saved_runs(resnet=not args.quick)
     sandbox_cost(2 if args.quick else 4)
     load_test(3)
+    passes_cost(("process_data", "mobilenet_v2", "resnet50"), 1 if args.quick else 3)
 
 
 if __name__ == "__main__":
