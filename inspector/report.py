@@ -164,7 +164,8 @@ class PassChange:
     op_changed: tuple[str, ...]
     rewired: tuple[str, ...]
     # 1: the function's main Grappler run; 2 and on: later runs on the same function in the
-    # same call (TensorFlow runs a short tfg_optimizer pipeline after the main one).
+    # same call (TensorFlow runs a short tfg_optimizer pipeline after the main one); 0: the
+    # BEFORE_GRAPPLER entry.
     run: int = 1
 
     @property
@@ -172,6 +173,9 @@ class PassChange:
         return bool(self.removed or self.added or self.op_changed or self.rewired)
 
 
+# The first entry of ``passes`` (iteration 0, run 0) when the runtime changed the graph before
+# Grappler saw it: it inlines nested function calls into the function's graph.
+BEFORE_GRAPPLER = "before_grappler"
 # The optimizer named for a change that the graph after Grappler's last pass does not have yet:
 # TensorFlow's runtime made it after Grappler (lowering an If into Switch/Merge, for one).
 AFTER_GRAPPLER = "after_grappler"

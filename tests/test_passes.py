@@ -308,3 +308,32 @@ def test_the_dump_folder_is_removed_after_the_capture(tmp_path, monkeypatch):
     assert result.passes
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("grappler-passes-")]
     assert os.environ["TF_DUMP_GRAPH_PREFIX"] == "/dev/null/no-dumps"
+
+
+def test_what_the_runtime_changed_before_grappler_comes_first():
+    """Run metadata's pre graph still calls a nested function; Grappler's first dump has it
+    inlined. That difference is the runtime's, not a pass's."""
+    calling = node("x", "_Arg") + node("call", "StatefulPartitionedCall", "x") + \
+        node("out", "_Retval", "call")
+    inlined = node("x", "_Arg") + node("call", "NoOp") + node("call/mul", "Mul", "x") + \
+        node("out", "_Retval", "call/mul")
+    log = ("Optimize GrapplerItem: item.id=f num_optimizers=13\n"
+           "Dumped Graph to /d/before_MetaOptimizer_iteration_0_140733890256832.pbtxt\n"
+           "Dumped Graph to /d/after_MetaOptimizer_iteration_0_model_pruner_140733890256832"
+           ".pbtxt\n")
+    texts = {"before_MetaOptimizer_iteration_0_140733890256832.pbtxt": inlined,
+             "after_MetaOptimizer_iteration_0_model_pruner_140733890256832.pbtxt": inlined}
+    pre = parse_text(calling)
+    result = passes.compare_passes(passes.dumps_in_log(log), "f",
+                                   lambda path: texts[Path(path).name], pre)
+    first, pruner = result.passes
+    assert (first.optimizer, first.iteration, first.run) == ("before_grappler", 0, 0)
+    assert first.added == ("call/mul",) and first.op_changed == ("call",)
+    assert not pruner.changed
+    post = parse_text(inlined)
+    found = passes.attribute(diff_graphs(pre, post), result.passes, result.deltas, pre, post)
+    assert {a.optimizer for a in found.values()} == {"before_grappler"}
+    # Without the pre graph nothing is reported before the first pass.
+    alone = passes.compare_passes(passes.dumps_in_log(log), "f",
+                                  lambda path: texts[Path(path).name])
+    assert [p.optimizer for p in alone.passes] == ["model_pruner"]

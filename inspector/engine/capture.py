@@ -97,7 +97,7 @@ def capture_first_call(fn: Callable[..., Any], args: list[Any]) -> FirstCall:
         name = getattr(getattr(fn, "python_function", None), "__name__", "")
         own = [i for i in items if i.startswith(f"__inference_{name}_")]
         item = own[0] if own else None
-        compared = _compare(log[0], item, folder)
+        compared = _compare(log[0], item, folder, chosen.pre_optimization_graph)
     return FirstCall(chosen.pre_optimization_graph, chosen.post_optimization_graph, elapsed_us,
                      log[0], item, compared)
 
@@ -107,12 +107,13 @@ def _dumps():
     return tf_log.pass_dumps() if tf_log.dumps_enabled() else nullcontext(None)
 
 
-def _compare(log: str, item: str | None, folder: str | None) -> passes.ComparedPasses | None:
+def _compare(log: str, item: str | None, folder: str | None,
+             pre: Any = None) -> passes.ComparedPasses | None:
     """The item's per-pass graphs, read from the folder the log says they went to."""
     if folder is None or item is None:
         return None
     dumps = [d for d in passes.dumps_in_log(log) if Path(d.path).parent == Path(folder)]
-    compared = passes.compare_passes(dumps, item, lambda path: Path(path).read_text("utf-8"))
+    compared = passes.compare_passes(dumps, item, lambda path: Path(path).read_text("utf-8"), pre)
     if not compared.passes:
         return dataclasses.replace(compared, skipped=passes.skipped_reason(log))
     return compared

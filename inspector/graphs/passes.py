@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from inspector.graphs.protos import GraphDef, parse, parse_text
-from inspector.report import AFTER_GRAPPLER, Attribution, GraphDiff, ModeResult, PassChange
+from inspector.report import (
+    AFTER_GRAPPLER,
+    BEFORE_GRAPPLER,
+    Attribution,
+    GraphDiff,
+    ModeResult,
+    PassChange,
+)
 
 # A dump's name: before_/after_MetaOptimizer[_iteration_<i>[_<optimizer>]]_<id>[_<n>].pbtxt,
 # <id> a per-process number (not the function's name), _<n> added by a repeat of the name.
@@ -115,21 +122,31 @@ class ComparedPasses:
     skipped: str | None = None
 
 
-def compare_passes(dumps: Sequence[Dump], item: str,
-                   read: Callable[[str], str]) -> ComparedPasses:
+def compare_passes(dumps: Sequence[Dump], item: str, read: Callable[[str], str],
+                   pre: GraphDef | None = None) -> ComparedPasses:
     """Walk the item's dumps in order: each pass's graph against the graph before it.
 
     Only per-pass dumps become entries; the before/after-iteration files set the baseline, so a
     change made between passes (none seen so far) is not pinned on a pass. Most passes change
-    nothing and TensorFlow then writes the same text, which is compared whole first.
+    nothing and TensorFlow then writes the same text, which is compared whole first. With the
+    ``pre`` graph (what run metadata calls pre-optimization), what the runtime changed before
+    Grappler saw the graph (it inlines nested function calls) comes first, as a BEFORE_GRAPPLER
+    entry, when it changed anything.
     """
     passes: list[PassChange] = []
     deltas: list[str] = []
     previous_text, previous = "", None
+    if pre is not None:
+        previous = {n.name: _Node(n.op, tuple(n.input), "") for n in pre.node}
     for dump in (d for d in dumps if d.item == item):
         text = read(dump.path)
         current = previous if text == previous_text and previous is not None else nodes_of(text)
-        if dump.optimizer is not None and previous is not None and dump.iteration is not None:
+        if previous is not None and not previous_text and dump.optimizer is None:
+            change, delta = _one_pass(previous, current, Dump(item, 0, 0, BEFORE_GRAPPLER, ""))
+            if change.changed:
+                passes.append(change)
+                deltas.append(delta)
+        elif dump.optimizer is not None and previous is not None and dump.iteration is not None:
             change, delta = _one_pass(previous, current, dump)
             passes.append(change)
             deltas.append(delta)

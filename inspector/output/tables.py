@@ -8,6 +8,7 @@ from inspector.graphs import diff
 from inspector.inputs.grappler import PASS_OPTIONS, pass_in_force
 from inspector.report import (
     AFTER_GRAPPLER,
+    BEFORE_GRAPPLER,
     Attribution,
     PassChange,
     Report,
@@ -160,6 +161,8 @@ def pass_label(attribution: Attribution | None) -> str:
         return ""
     if attribution.optimizer == AFTER_GRAPPLER:
         return "after Grappler (runtime)"
+    if attribution.optimizer == BEFORE_GRAPPLER:
+        return "before Grappler (runtime: inlining)"
     run = f", run {attribution.run}" if attribution.run > 1 else ""
     return f"{attribution.optimizer} (round {attribution.iteration}{run})"
 
@@ -181,7 +184,8 @@ def pass_options(report: Report, mode: str) -> list[Row]:
     result = report.result(mode)
     ran: dict[str, list[PassChange]] = {}
     for change in result.passes if result else ():
-        ran.setdefault(_base_name(change.optimizer), []).append(change)
+        if change.optimizer != BEFORE_GRAPPLER:
+            ran.setdefault(_base_name(change.optimizer), []).append(change)
     known = {name for name, _, _ in PASS_OPTIONS}
     rows = []
     for name, option, default_on in PASS_OPTIONS:
