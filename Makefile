@@ -39,7 +39,7 @@ test: setup browser
 
 # No worker processes, no browser: the pure parts and the in-process engine, in about a minute.
 test-fast: setup
-	$(PY) -m pytest -m "not worker and not browser and not postgres"
+	$(PY) -m pytest -m "not worker and not browser and not postgres and not ray"
 
 lint: setup
 	$(VENV)/bin/ruff check inspector tests bench app.py

@@ -83,6 +83,11 @@ class NotAllowed(InputError):
     pass
 
 
+class ExecutorError(InputError):
+    """The chosen backend cannot take jobs: a Ray cluster that cannot be reached, or an
+    unknown INSPECTOR_EXECUTOR."""
+
+
 class UserCodeError(InspectorError):
     pass
 
@@ -127,7 +132,7 @@ _BY_NAME: dict[str, type[InspectorError]] = {
     cls.__name__: cls
     for cls in (
         InspectorError, InputError, UsageError, SourceError, FunctionNotFound, CallSpecError,
-        StoreError, RunNotFound, NotAllowed,
+        StoreError, RunNotFound, NotAllowed, ExecutorError,
         UserCodeError, SandboxDenied, WorkerError, Timeout, MemoryLimit, ReportTooLarge, WorkerCrashed,
         Cancelled, RenderError, GraphvizMissing,
     )

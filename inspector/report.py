@@ -262,6 +262,18 @@ class ShapeDependentConstants:
 
 
 @dataclass(frozen=True)
+class ExecutorInfo:
+    """Where the inspection ran."""
+
+    # "local" (this machine's pool) or "ray".
+    kind: str
+    # The host name (with Ray: host and the start of Ray's node id).
+    node: str
+    # The TensorFlow version of the worker that ran it.
+    tensorflow: str | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     """One inspection: a function, its calls, and a result per mode."""
 
@@ -283,6 +295,8 @@ class Report:
     stdout: str = ""
     # The saved run's id (inspect --save, the app, history show); None when not saved.
     run_id: str | None = None
+    # Where it ran (None in reports made before it was recorded, or before any worker took it).
+    executor: ExecutorInfo | None = None
 
     def result(self, mode: str) -> ModeResult | None:
         return next((r for r in self.results if r.mode == mode), None)

@@ -47,3 +47,16 @@ def test_remove_and_drain_and_blocking_get():
     assert got == [("b", "y")]
     queue.put("c", "z")
     assert queue.drain() == ["z"] and queue.get() is None
+
+
+def test_a_slot_takes_only_what_it_accepts_and_users_keep_their_turns():
+    """A Ray node's slot: a CPU-only node passes over a user whose next job needs a GPU."""
+    queue: FairQueue[str] = FairQueue(per_user=1)
+    queue.put("ann", "ann-gpu")
+    queue.put("ann", "ann-cpu")
+    queue.put("ben", "ben-cpu")
+    cpu_only = lambda job: not job.endswith("gpu")  # noqa: E731
+    assert queue.get(accept=cpu_only) == ("ben", "ben-cpu")  # ann's head job waits for a GPU
+    assert queue.get() == ("ann", "ann-gpu")
+    assert queue.remove_where(lambda job: job.startswith("ann")) == ["ann-cpu"]
+    assert queue.waiting() == 0

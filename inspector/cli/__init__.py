@@ -21,6 +21,7 @@ from inspector.cli.common import (
 )
 from inspector.errors import ErrorInfo, InputError, InspectorError
 from inspector.inputs import gallery
+from inspector.jobs import backends
 from inspector.report import Report
 
 __all__ = ["main", "build_parser"]
@@ -38,7 +39,10 @@ def build_parser() -> Parser:
     serve_command.add_arguments(
         commands.add_parser("serve", help="the hosted dashboard (settings file, sandbox required)"))
     commands.add_parser("gallery", help="list the built-in examples")
-    commands.add_parser("devices", help="list the devices TensorFlow sees")
+    devices = commands.add_parser("devices", help="list the devices TensorFlow sees, per node")
+    devices.add_argument("--executor", choices=backends.KINDS,
+                         help="this machine's pool (local, default) or every node of a Ray "
+                              "cluster (ray); default $INSPECTOR_EXECUTOR")
     return parser
 
 
@@ -49,19 +53,24 @@ def _gallery(out: TextIO) -> int:
     return EXIT_OK
 
 
-def _devices(out: TextIO, err: TextIO) -> int:
-    from inspector.jobs.local import LocalExecutor
-
-    with LocalExecutor(workers=1) as executor:
-        try:
-            devices = executor.devices()
-        except InspectorError as exc:
-            err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
-            return EXIT_MODE_FAILED
-    for name in devices:
-        out.write(name + "\n")
-    if not any(":GPU:" in d for d in devices):
-        out.write("(no GPU: TensorFlow sees only the CPU on this machine)\n")
+def _devices(chosen: str | None, out: TextIO, err: TextIO) -> int:
+    """Each node's devices, under its host name and TensorFlow version."""
+    try:
+        with backends.start(chosen) as executor:
+            nodes = backends.nodes(executor)
+    except InputError as exc:  # ExecutorError: no cluster there
+        err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
+        return EXIT_USAGE
+    except InspectorError as exc:
+        err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
+        return EXIT_MODE_FAILED
+    for node in nodes:
+        gpu = " | GPU resource" if node.get("gpu") else ""
+        out.write(f"{node['node']} | TensorFlow {node['tensorflow']}{gpu}\n")
+        for name in node["devices"]:
+            out.write(f"  {name}\n")
+        if not any(":GPU:" in d for d in node["devices"]):
+            out.write("  (no GPU: TensorFlow sees only the CPU on this node)\n")
     return EXIT_OK
 
 
@@ -73,7 +82,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         if args.command == "gallery":
             return _gallery(out)
         if args.command == "devices":
-            return _devices(out, err)
+            return _devices(args.executor, out, err)
         if args.command == "history":
             return history_command.run(args, out, err)
         if args.command == "serve":

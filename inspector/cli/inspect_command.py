@@ -19,6 +19,7 @@ from inspector.graphs import render
 from inspector.graphs.views import ViewOptions
 from inspector.hosting import sandbox
 from inspector.inputs import modes, sources
+from inspector.jobs import backends
 from inspector.jobs.executor import Limits, check_fits
 from inspector.report import Report
 
@@ -38,6 +39,10 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
     inspect.add_argument("--call", action="append", default=[], metavar="SPEC",
                          help="repeatable, one call each: e.g. 'float32[2,3]; int32[]'")
     inspect.add_argument("--device", help="e.g. CPU:0 or GPU:0 (default: TensorFlow's choice)")
+    inspect.add_argument("--executor", choices=backends.KINDS,
+                         help="where the worker runs: this machine's pool (local, default) or "
+                              "a Ray cluster (ray: RAY_ADDRESS, or a local Ray instance "
+                              "started and stopped for this run); default $INSPECTOR_EXECUTOR")
     inspect.add_argument("--runs", type=int, help="timed calls per mode (default: adapt to "
                                                   "--budget)")
     inspect.add_argument("--warmup", type=int, help="untimed calls first (default 10)")
@@ -173,7 +178,6 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``inspect``: validate, run in a one-shot worker, write outputs; the exit code."""
     # Loaded here, not at import: other commands (history) start faster without them.
     from inspector.inputs.request import prepare
-    from inspector.jobs.local import run_one
     from inspector.output.text import format_comparison, format_summary
 
     exporting = bool(args.graphs or args.html or args.tensorboard or args.passes)
@@ -203,7 +207,17 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"warning: user code runs without a sandbox: {guard.reason}\n")
     run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
                          tags=args.tag) if store else None
-    report, log = run_one(request, limits, _progress_printer(err) if err.isatty() else None)
+    try:
+        report, log = backends.run_one(args.executor, request, limits,
+                                       _progress_printer(err) if err.isatty() else None)
+    except InputError as exc:  # the backend cannot take it: no cluster, no node with a GPU
+        failed = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
+        if store is not None and run_id is not None:
+            store.finish(run_id, failed)
+            store.close()
+        err.write(f"error: {failed.error}\n")
+        write_json(failed, args.json, out)
+        return EXIT_USAGE
     if store is not None and run_id is not None:
         store.finish(run_id, report)
         store.close()

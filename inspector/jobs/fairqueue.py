@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -32,19 +33,21 @@ class FairQueue(Generic[Item]):
             self._queues.setdefault(user, deque()).append(item)
             self._changed.notify_all()
 
-    def _next_user(self) -> str | None:
+    def _next_user(self, accept: Callable[[Item], bool] | None) -> str | None:
         for user, waiting in self._queues.items():
-            if waiting and self._running.get(user, 0) < self.per_user:
+            if waiting and self._running.get(user, 0) < self.per_user and (
+                    accept is None or accept(waiting[0])):
                 return user
         return None
 
-    def get(self) -> tuple[str, Item] | None:
-        """Block until some user under the cap has a job; None once closed."""
+    def get(self, accept: Callable[[Item], bool] | None = None) -> tuple[str, Item] | None:
+        """Block until some user under the cap has a job (whose next job ``accept`` takes,
+        when given: a node's slot takes only what that node can run); None once closed."""
         with self._changed:
             while True:
                 if self._closed:
                     return None
-                user = self._next_user()
+                user = self._next_user(accept)
                 if user is not None:
                     item = self._queues[user].popleft()
                     self._running[user] = self._running.get(user, 0) + 1
@@ -65,6 +68,16 @@ class FairQueue(Generic[Item]):
                 return False
             waiting.remove(item)
             return True
+
+    def remove_where(self, unwanted: Callable[[Item], bool]) -> list[Item]:
+        """Take out every queued item ``unwanted`` picks (jobs no live node can run)."""
+        with self._changed:
+            taken = []
+            for waiting in self._queues.values():
+                for item in [i for i in waiting if unwanted(i)]:
+                    waiting.remove(item)
+                    taken.append(item)
+            return taken
 
     def ahead(self, user: str, item: Item) -> int | None:
         """How many queued jobs will start before this one, serving users in turn (None when it

@@ -7,6 +7,7 @@ under time, memory and report-size limits, and exits; a replacement starts at on
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
 import threading
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from inspector.errors import (
     Cancelled,
@@ -33,7 +34,7 @@ from inspector.jobs.fairqueue import FairQueue
 from inspector.jobs.process import WorkerProcess
 from inspector.jobs.protocol import Event
 from inspector.jobs.turns import TURN_LOCK_ENV
-from inspector.report import ModeResult, Report, mode_result_from_dict
+from inspector.report import ExecutorInfo, ModeResult, Report, mode_result_from_dict
 
 # How often the supervisor checks time, memory and cancellation.
 POLL_S = 0.05
@@ -41,11 +42,19 @@ POLL_S = 0.05
 START_TIMEOUT_S = 120.0
 
 
+class JobQueue(Protocol):
+    """Where a queued job waits (a LocalExecutor, or the Ray backend's cluster queue)."""
+
+    def withdraw(self, job: LocalJob) -> bool: ...
+    def queued_ahead(self, job: LocalJob) -> int | None: ...
+
+
 class LocalJob:
-    """A job queued on or running in a LocalExecutor; it owns its own state changes."""
+    """A job queued on or running in a LocalExecutor (or followed from a Ray node); it owns its
+    own state changes."""
 
     def __init__(self, request: InspectRequest, limits: Limits, user: str = "local",
-                 pool: LocalExecutor | None = None):
+                 pool: JobQueue | None = None):
         self.request = request
         self.limits = limits
         # Who asked: the fair queue serves users in turn.
@@ -130,6 +139,16 @@ class LocalJob:
                                f"{info.message}")))
         self._settle(replace(blank, results=tuple(results)), Stage.FAILED)
 
+    def follow(self, progress: Progress) -> None:
+        """Progress as another process saw it (the Ray backend's node)."""
+        self._progress = progress
+
+    def complete(self, report: Report, log: str) -> None:
+        """A whole report from another process (the Ray backend's node)."""
+        self.log = log
+        self._running = False
+        self._settle(report, Stage.DONE)
+
     def release(self, log: str) -> None:
         """The worker is gone: a report kept back until now reaches the caller."""
         if not self.log:
@@ -138,6 +157,10 @@ class LocalJob:
         self._done.set()
 
     def _settle(self, report: Report, stage: Stage) -> None:
+        if report.executor is None:  # where it ran; the Ray backend names its node itself
+            report = replace(report, executor=ExecutorInfo(
+                "local", socket.gethostname(),
+                self.worker_info.get("tensorflow") or report.tensorflow))
         self._report = report
         self._progress = replace(self._progress, stage=stage)
         if not self._running:
@@ -176,6 +199,8 @@ class LocalExecutor:
         self._live: set[WorkerProcess] = set()
         self._idle_ready = 0  # workers that are ready and waiting for a job
         self._devices: tuple[str, ...] = ()  # as the last ready worker listed them
+        # The workers' TensorFlow version, once one is ready.
+        self.tensorflow: str | None = None
         self._ready_devices = threading.Event()
         self._lock = threading.Lock()
         self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
@@ -307,6 +332,7 @@ class LocalExecutor:
                     # sandbox's PID namespace the worker sees a pid of its own.
                     worker.ready = {**event, "pid": worker.process.pid}
                     self._devices = tuple(event.get("devices", ()))
+                    self.tensorflow = event.get("tensorflow")
                     self._ready_devices.set()
                     return None
         return WorkerCrashed(f"the worker did not start within {START_TIMEOUT_S:g} s")

@@ -53,7 +53,9 @@ def _header(report: Report) -> list[str]:
     e = html.escape
     parts = [f"<h1>Graph optimization report: {e(report.function or '?')}</h1>",
              f"<p>Source {e(report.source or '?')} | TensorFlow {e(report.tensorflow or '?')} | "
-             f"device {e(report.device or '?')} (sees {e(', '.join(report.devices))}) | calls "
+             f"device {e(report.device or '?')} (sees {e(', '.join(report.devices))})"
+             + (f" | ran on {e(report.executor.kind)}: {e(report.executor.node)}"
+                if report.executor else "") + " | calls "
              f"{e(' | '.join(report.calls))}"
              + (f" | Grappler overrides {e(str(report.grappler))}" if report.grappler else "")
              + "</p>"]

@@ -109,13 +109,20 @@ def _source_inputs(url: dict[str, Any]) -> tuple[Source, str | None, list[str]]:
 
 
 def _device_input(url: dict[str, Any]) -> str | None:
-    seen, no_workers = services.devices()
+    seen, nodes, no_workers = services.devices()
     if no_workers:
         st.error(no_workers)
     options = [DEFAULT_DEVICE, *seen]
+    where = {d: [n["node"] for n in nodes if d in n["devices"]] for d in seen}
     device: Any = st.selectbox("Device", options, key="device",
                                index=options.index(url["device"])
-                               if url["device"] in options else 0)
+                               if url["device"] in options else 0,
+                               format_func=lambda d: d if d == DEFAULT_DEVICE or len(nodes) < 2
+                               else f"{d} (on {', '.join(where[d])})")
+    if len(nodes) > 1:  # a cluster: which node has what (a job goes to a node with its device)
+        st.caption("Nodes: " + "; ".join(
+            f"{n['node']}, TensorFlow {n['tensorflow']}: {', '.join(n['devices'])}"
+            for n in nodes))
     if not any(":GPU:" in d for d in seen):
         st.caption("The workers' TensorFlow sees no GPU on this machine: CPU only.")
     return None if device == DEFAULT_DEVICE else device

@@ -43,7 +43,9 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
     if report.error is not None:
         _error(report.error)
         return
-    st.caption(f"{report.function}: TensorFlow {report.tensorflow} on {report.device}")
+    ran = (f", ran on {report.executor.kind}: {report.executor.node}" if report.executor
+           else "")
+    st.caption(f"{report.function}: TensorFlow {report.tensorflow} on {report.device}{ran}")
     for result in report.results:
         if result.error is not None:
             _error(result.error, f"mode {result.mode}: ")

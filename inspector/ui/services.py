@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -22,10 +22,14 @@ from inspector.hosting.identity import LOCAL, User, check_auth, from_claims, pro
 from inspector.hosting.policy import Policy
 from inspector.hosting.policy import load as load_policy
 from inspector.inputs.request import InspectRequest
+from inspector.jobs import backends
 from inspector.jobs.executor import Limits
 from inspector.jobs.local import LocalExecutor, LocalJob
 from inspector.report import Report
 from inspector.store.runs import RunStore, SavedRun, data_dir
+
+if TYPE_CHECKING:
+    from inspector.jobs.ray_backend import RayExecutor
 
 T = TypeVar("T")
 
@@ -51,13 +55,14 @@ def policy_or_error() -> Policy | None:
 
 
 @st.cache_resource
-def executor() -> LocalExecutor:
+def executor() -> LocalExecutor | RayExecutor:
     """One warm worker pool per server process, shared by every session: the settings' worker
-    count (or INSPECTOR_WORKERS; each worker holds ~1 GB), users served in turn."""
+    count (or INSPECTOR_WORKERS; each worker holds ~1 GB; with INSPECTOR_EXECUTOR=ray, per
+    node of the cluster), users served in turn."""
     settings = policy()
     workers = int(os.environ.get("INSPECTOR_WORKERS", settings.workers))
-    return LocalExecutor(workers=workers, jobs_per_user=settings.jobs_per_user,
-                         hidden=_hidden_paths(settings))
+    return backends.start(workers=workers, jobs_per_user=settings.jobs_per_user,
+                          hidden=_hidden_paths(settings))
 
 
 def _hidden_paths(settings: Policy) -> tuple[Path, ...]:
@@ -69,13 +74,14 @@ def _hidden_paths(settings: Policy) -> tuple[Path, ...]:
 
 
 @st.cache_data(ttl=600, show_spinner="Waiting for a worker to list its devices ...")
-def devices() -> tuple[list[str], str | None]:
-    """The workers' devices, or why there are none (cached too: a pool that cannot start
-    should not make every rerun wait for it)."""
+def devices() -> tuple[list[str], list[dict[str, Any]], str | None]:
+    """The workers' devices, each node's (host, TensorFlow, devices), or why there are none
+    (cached too: a pool that cannot start should not make every rerun wait for it)."""
     try:
-        return list(executor().devices()), None
+        pool = executor()
+        return list(pool.devices()), backends.nodes(pool), None
     except InspectorError as exc:
-        return [], f"{exc.type}: {exc.message}"
+        return [], [], f"{exc.type}: {exc.message}"
 
 
 @st.cache_resource

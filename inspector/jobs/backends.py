@@ -1,0 +1,78 @@
+"""Which backend runs jobs: the local pool (default) or a Ray cluster.
+
+Chosen by ``INSPECTOR_EXECUTOR`` (``local`` or ``ray``; the app and the CLI) or the CLI's
+``--executor``. Ray is imported only when it is chosen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from inspector.errors import ExecutorError
+from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress
+
+if TYPE_CHECKING:  # the pool and Ray load when a backend starts (the history CLI needs neither)
+    from inspector.inputs.request import InspectRequest
+    from inspector.jobs.local import LocalExecutor
+    from inspector.jobs.ray_backend import RayExecutor
+    from inspector.report import Report
+
+EXECUTOR_ENV = "INSPECTOR_EXECUTOR"
+KINDS = ("local", "ray")
+
+
+def kind(chosen: str | None = None) -> str:
+    """``chosen``, else $INSPECTOR_EXECUTOR, else "local"; ExecutorError for anything else."""
+    value = (chosen or os.environ.get(EXECUTOR_ENV) or "local").strip().lower()
+    if value not in KINDS:
+        raise ExecutorError(f"unknown executor {value!r} ({EXECUTOR_ENV} or --executor): "
+                            f"choose {' or '.join(KINDS)}")
+    return value
+
+
+def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | None = None,
+          hidden: Sequence[Path] = (), limits: Limits = DEFAULT_LIMITS
+          ) -> LocalExecutor | RayExecutor:
+    """A running backend: ``workers`` pre-started workers here, or per Ray node."""
+    if kind(chosen) == "ray":
+        from inspector.jobs.ray_backend import RayExecutor
+
+        return RayExecutor(workers_per_node=workers, limits=limits, jobs_per_user=jobs_per_user,
+                           hidden=tuple(hidden))
+    from inspector.jobs.local import LocalExecutor
+
+    return LocalExecutor(workers=workers, limits=limits, jobs_per_user=jobs_per_user,
+                         hidden=tuple(hidden))
+
+
+def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
+            on_progress: Callable[[Progress], None] | None = None) -> tuple[Report, str]:
+    """One request on a backend started for it and stopped after (a Ray instance this call
+    started stops with it). Raises ExecutorError, or UsageError when no node has the device."""
+    if kind(chosen) == "local":
+        from inspector.jobs.local import run_one as local_run_one
+
+        return local_run_one(request, limits, on_progress)
+    with start("ray", limits=limits) as executor:
+        job = executor.submit(request, limits)
+        last = None
+        while not job.wait(0.1):
+            if on_progress is not None and job.progress != last:
+                last = job.progress
+                on_progress(last)
+        return job.result(), job.log
+
+
+def nodes(executor: LocalExecutor | RayExecutor) -> list[dict[str, Any]]:
+    """Each node a backend runs jobs on: ``node`` (its name), ``host``, ``tensorflow``,
+    ``devices`` and, with Ray, ``node_id``, ``gpu`` (has the GPU resource) and ``alive``."""
+    if hasattr(executor, "nodes"):
+        return executor.nodes()
+    import socket
+
+    devices = list(executor.devices())  # waits for a worker: it says which TensorFlow it is
+    return [{"node": socket.gethostname(), "host": socket.gethostname(),
+             "tensorflow": executor.tensorflow, "devices": devices}]

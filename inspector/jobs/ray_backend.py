@@ -1,0 +1,330 @@
+"""The Ray backend: today's Executor and JobHandle over a Ray cluster, GPU machines included.
+
+Each node runs one long-lived ``NodeAgent`` actor that owns a local pool
+(``local.LocalExecutor``) of pre-started, sandboxed workers with their limits, so a warm
+request never imports TensorFlow and a node's crash loses only that node's jobs. This process
+keeps the queue: users are served in turn across the whole cluster (``FairQueue``), and each
+node's worker slots take the next job they can run (a job that asks for a GPU only on a node
+with Ray's GPU resource). The only module that imports ``ray``, and only when the backend is
+chosen (``INSPECTOR_EXECUTOR=ray``, ``inspect --executor ray``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import Cancelled, ExecutorError, UsageError, WorkerCrashed
+from inspector.hosting.sandbox import Sandbox
+from inspector.inputs.request import InspectRequest
+from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress, check_fits
+from inspector.jobs.fairqueue import FairQueue
+from inspector.jobs.local import START_TIMEOUT_S, LocalExecutor, LocalJob
+from inspector.report import ExecutorInfo, Report
+
+# The Ray resource a job asking for a GPU needs on its node. Ray counts a node's GPUs as "GPU";
+# a test cluster on a machine without one declares a custom resource and names it here.
+GPU_RESOURCE_ENV = "INSPECTOR_RAY_GPU_RESOURCE"
+# Ray's namespace for the agents, so two dashboards on one cluster do not share names.
+NAMESPACE = "tf-graph-inspector"
+# How long one poll of a running job waits on its node before this side checks for a cancel.
+POLL_S = 0.2
+# Seconds to wait for a TCP answer from RAY_ADDRESS before calling the cluster unreachable
+# (ray.init itself retries for about a minute).
+CONNECT_TIMEOUT_S = 5.0
+
+
+class NodeAgent:
+    """One per node (a Ray actor pinned there): a local pool of warm workers and its jobs."""
+
+    def __init__(self, workers: int, limits: Limits, sandbox_mode: str | None,
+                 hidden: tuple[str, ...]):
+        self._pool = LocalExecutor(workers=workers, limits=limits, sandbox_mode=sandbox_mode,
+                                   hidden=tuple(Path(p) for p in hidden))
+        self._jobs: dict[str, LocalJob] = {}
+        self._lock = threading.Lock()
+
+    def info(self, timeout: float) -> dict[str, Any]:
+        """This node: Ray's node id, host name, the workers' TensorFlow and devices, and the
+        pid of this actor (its workers are its children)."""
+        import ray
+
+        devices = self._pool.devices(timeout)
+        return {"node_id": ray.get_runtime_context().get_node_id(),
+                "host": socket.gethostname(), "tensorflow": self._pool.tensorflow,
+                "devices": list(devices), "pid": os.getpid(),
+                "sandbox": self._pool.sandbox.reason if not self._pool.sandbox.active else ""}
+
+    def wait_warm(self, timeout: float) -> bool:
+        return self._pool.wait_warm(timeout)
+
+    def submit(self, job_id: str, request: InspectRequest, limits: Limits, user: str) -> None:
+        job = self._pool.submit(request, limits, user)
+        with self._lock:
+            self._jobs[job_id] = job
+
+    def poll(self, job_id: str, wait_s: float) -> tuple[Progress, bool]:
+        """The job's progress, after waiting up to ``wait_s`` for it to end; and whether it did."""
+        job = self._jobs[job_id]
+        finished = job.wait(wait_s)
+        return job.progress, finished
+
+    def result(self, job_id: str) -> tuple[dict[str, Any], str]:
+        """The finished job's report (graphs included, as JSON data) and its worker's log."""
+        with self._lock:
+            job = self._jobs.pop(job_id)
+        return job.result().to_dict(include_graphs=True), job.log
+
+    def cancel(self, job_id: str) -> None:
+        """Kill the job's worker (or take it out of this node's queue)."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.cancel()
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+@dataclass
+class _Node:
+    """A node as this process sees it: its agent and what it said about itself."""
+
+    agent: Any
+    node_id: str
+    host: str
+    tensorflow: str | None
+    devices: tuple[str, ...]
+    has_gpu: bool
+    actor_pid: int
+    # Why this node's workers run without a sandbox ("" when they have one).
+    unsandboxed: str = ""
+    alive: bool = True
+
+    @property
+    def label(self) -> str:
+        """Host name and the start of Ray's node id (nodes of one machine share a host)."""
+        return f"{self.host} (node {self.node_id[:8]})"
+
+    def accepts(self, job: LocalJob) -> bool:
+        return self.alive and (self.has_gpu or not _wants_gpu(job.request))
+
+
+def _wants_gpu(request: InspectRequest) -> bool:
+    return "GPU" in (request.device or "").upper()
+
+
+def _import_ray() -> Any:
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # before ray is imported
+    try:
+        import ray
+    except ImportError as exc:
+        raise ExecutorError("the Ray backend needs the ray package (pip install -r "
+                            "requirements.txt)") from exc
+    return ray
+
+
+def _check_reachable(address: str) -> None:
+    """A fast, typed answer for a cluster that is not there (ray.init retries for a minute)."""
+    if address in ("auto", "local") or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), CONNECT_TIMEOUT_S):
+            return
+    except (OSError, ValueError) as exc:
+        raise ExecutorError(f"cannot reach the Ray cluster at {address} ({exc}); start its head "
+                            "with `ray start --head`, or unset RAY_ADDRESS to start a local "
+                            "Ray instance") from None
+
+
+class RayExecutor:
+    """The Executor over a Ray cluster: joins ``address`` (or RAY_ADDRESS), or starts a local
+    Ray instance (stopped again by ``close``)."""
+
+    def __init__(self, address: str | None = None, workers_per_node: int = 1,
+                 limits: Limits = DEFAULT_LIMITS, *, jobs_per_user: int | None = None,
+                 sandbox_mode: str | None = None, gpu_resource: str | None = None,
+                 hidden: tuple[Path, ...] = (), start_timeout: float = START_TIMEOUT_S):
+        """Raises ExecutorError when the cluster cannot be reached or no agent starts."""
+        ray = _import_ray()
+        self.limits = limits
+        self._ray = ray
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        self._gpu_resource = gpu_resource or os.environ.get(GPU_RESOURCE_ENV, "GPU")
+        self._started_ray = not ray.is_initialized() and address is None
+        if not ray.is_initialized():
+            if address is not None:
+                _check_reachable(address)
+            try:
+                ray.init(address=address, namespace=NAMESPACE, include_dashboard=False,
+                         log_to_driver=False, configure_logging=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise ExecutorError(f"cannot join the Ray cluster at {address}: {exc}") from exc
+        if self._started_ray:
+            # A server stopped by a signal exits through atexit: stop the instance it started
+            # (Ray installs no signal handler when started off the main thread, as in Streamlit).
+            atexit.register(self.close)
+        self._queue: FairQueue[LocalJob] = FairQueue(jobs_per_user or max(1, workers_per_node))
+        self._closed = threading.Event()
+        # Paths the sandbox covers on every node (where they exist there).
+        self._hidden = tuple(str(p) for p in hidden)
+        self._nodes = self._start_agents(workers_per_node, sandbox_mode, start_timeout)
+        bare = [f"{n.label}: {n.unsandboxed}" for n in self._nodes if n.unsandboxed]
+        # As LocalExecutor.sandbox: the page warns when some node runs code without one.
+        self.sandbox = Sandbox("none", "; ".join(bare)) if bare else Sandbox("bwrap")
+        self._slots = [threading.Thread(target=self._slot, args=(node,), daemon=True,
+                                        name=f"ray-slot-{node.node_id[:8]}-{i}")
+                       for node in self._nodes for i in range(max(1, workers_per_node))]
+        for slot in self._slots:
+            slot.start()
+
+    def _start_agents(self, workers: int, sandbox_mode: str | None,
+                      timeout: float) -> list[_Node]:
+        ray = self._ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        remote_agent = ray.remote(num_cpus=0, max_concurrency=64)(NodeAgent)
+        alive = [n for n in ray.nodes() if n.get("Alive")]
+        agents = [remote_agent.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
+                      node["NodeID"], soft=False)).remote(workers, self.limits, sandbox_mode,
+                                                          self._hidden)
+                  for node in alive]
+        try:
+            infos = ray.get([agent.info.remote(timeout) for agent in agents],
+                            timeout=timeout + 30)
+        except Exception as exc:  # an agent that cannot start its workers, or a timeout
+            self._shutdown()
+            raise ExecutorError(f"the Ray nodes' agents did not start: {exc}") from exc
+        return [_Node(agent, info["node_id"], info["host"], info["tensorflow"],
+                      tuple(info["devices"]),
+                      float(node.get("Resources", {}).get(self._gpu_resource, 0)) > 0,
+                      info["pid"], info["sandbox"])
+                for agent, info, node in zip(agents, infos, alive, strict=True)]
+
+    # -- the Executor interface ---------------------------------------------------------------
+    def submit(self, request: InspectRequest, limits: Limits | None = None,
+               user: str = "local") -> LocalJob:
+        """Queue a request for ``user``; UsageError when no live node has the device asked
+        for, CallSpecError when its arguments cannot fit the limits. Nothing is queued then."""
+        if self._closed.is_set():
+            raise RuntimeError("the executor is closed")
+        job = LocalJob(request, limits or self.limits, user, self)
+        check_fits(request, job.limits)
+        if not any(node.accepts(job) for node in self._nodes):
+            nodes = ", ".join(f"{n.label}{'' if n.alive else ' (dead)'}" for n in self._nodes)
+            raise UsageError(f"no live node of the Ray cluster has the {self._gpu_resource!r} "
+                             f"resource that device {request.device!r} needs; nodes: {nodes}")
+        self._queue.put(user, job)
+        return job
+
+    def queued_ahead(self, job: LocalJob) -> int | None:
+        return self._queue.ahead(job.user, job)
+
+    def withdraw(self, job: LocalJob) -> bool:
+        return self._queue.remove(job.user, job)
+
+    def devices(self) -> tuple[str, ...]:
+        """The devices some live node has, each once (``nodes`` says which node has which)."""
+        return tuple(dict.fromkeys(device for node in self._nodes if node.alive
+                                   for device in node.devices))
+
+    def wait_warm(self, timeout: float = START_TIMEOUT_S) -> bool:
+        """Block until every live node's workers are started and waiting for a job."""
+        live = [n for n in self._nodes if n.alive]
+        return all(self._ray.get([n.agent.wait_warm.remote(timeout) for n in live],
+                                 timeout=timeout + 30))
+
+    def nodes(self) -> list[dict[str, Any]]:
+        """Each node: label, host, Ray node id, TensorFlow, devices, GPU resource, alive."""
+        return [{"node": n.label, "host": n.host, "node_id": n.node_id,
+                 "tensorflow": n.tensorflow, "devices": list(n.devices), "gpu": n.has_gpu,
+                 "alive": n.alive, "actor_pid": n.actor_pid} for n in self._nodes]
+
+    def close(self) -> None:
+        """Stop the agents (and their workers); a Ray instance this process started stops too."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        for job in self._queue.drain():
+            job.fail(Cancelled("the executor was closed before the job started"))
+        for slot in self._slots:
+            slot.join(timeout=5)
+        for node in self._nodes:
+            if node.alive:
+                try:
+                    self._ray.get(node.agent.close.remote(), timeout=30)
+                    self._ray.kill(node.agent)
+                except Exception:  # a dead node has nothing left to stop
+                    pass
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._started_ray:
+            self._ray.shutdown()
+
+    def _fail_stranded(self, dead: _Node) -> None:
+        """Queued jobs that no live node can run any more end now, saying why."""
+        for job in self._queue.remove_where(
+                lambda job: not any(n.accepts(job) for n in self._nodes)):
+            job.fail(WorkerCrashed(f"the Ray node {dead.label} died and no live node can run "
+                                   f"this job (device {job.request.device or 'any'})"))
+
+    def __enter__(self) -> RayExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- slots ----------------------------------------------------------------------------------
+    def _slot(self, node: _Node) -> None:
+        """One of a node's worker slots: take the next job this node can run, run it there."""
+        while not self._closed.is_set() and node.alive:
+            taken = self._queue.get(accept=node.accepts)
+            if taken is None:
+                return
+            job = taken[1]
+            try:
+                self._run(node, job)
+            except Exception as exc:  # a bug here must not leave the caller waiting
+                job.fail(WorkerCrashed(f"following the job on {node.label} failed: {exc}"))
+                job.release("")
+            finally:
+                self._queue.done(job.user)
+
+    def _run(self, node: _Node, job: LocalJob) -> None:
+        if job.cancelled:
+            job.fail(Cancelled("cancelled before it started"))
+            return
+        job_id = uuid.uuid4().hex
+        info = ExecutorInfo("ray", node.label, node.tensorflow)
+        job.start({"node": node.label, "tensorflow": node.tensorflow})
+        ray = self._ray
+        try:
+            ray.get(node.agent.submit.remote(job_id, job.request, job.limits, job.user))
+            cancel_sent = False
+            while True:
+                if job.cancelled and not cancel_sent:
+                    node.agent.cancel.remote(job_id)
+                    cancel_sent = True
+                progress, finished = ray.get(node.agent.poll.remote(job_id, POLL_S))
+                job.follow(progress)
+                if finished:
+                    break
+            data, log = ray.get(node.agent.result.remote(job_id))
+        except (ray.exceptions.RayActorError, ray.exceptions.NodeDiedError,
+                ray.exceptions.ActorUnavailableError) as exc:
+            node.alive = False
+            job.fail(WorkerCrashed(f"the Ray node {node.label} died during the job "
+                                   f"({type(exc).__name__}); the next job runs on another "
+                                   "node"), node.tensorflow)
+            job.release("")
+            self._fail_stranded(node)
+            return
+        report = Report.from_dict(data)
+        job.complete(replace(report, executor=info), log)
