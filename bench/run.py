@@ -591,6 +591,59 @@ def passes_cost(names: tuple[str, ...], repeats: int) -> None:
               f"{on / off:.2f}x | {first_on:.2f} / {first_off:.2f} |")
 
 
+def _tree_rss_mb(pid: int) -> tuple[float, float]:
+    """RSS of a process and of all its descendants, MB."""
+    import psutil
+
+    process = psutil.Process(pid)
+    children = sum(p.memory_info().rss for p in process.children(recursive=True))
+    return process.memory_info().rss / 2**20, children / 2**20
+
+
+def ray_latency(repeats: int) -> None:
+    """A warm request through Ray (a local Ray instance: one node, one worker) against the local
+    pool, alternating back to back in one run; the cluster's start time; what the node's agent
+    and its worker hold."""
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+    from inspector.jobs.ray_backend import RayExecutor
+
+    request = prepare(read_source("gallery:process_data"), modes=list(APP_MODES), runs=100)
+    started = time.perf_counter()
+    cluster = RayExecutor(workers_per_node=1)
+    cluster.wait_warm()
+    cluster_s = time.perf_counter() - started
+    local = LocalExecutor(workers=1)
+    times: dict[str, list[float]] = {"local pool": [], "Ray": []}
+    try:
+        agent = cluster.nodes()[0]
+        agent_mb, workers_mb = _tree_rss_mb(agent["actor_pid"])
+        for _ in range(repeats):
+            for name, pool in (("local pool", local), ("Ray", cluster)):
+                # Both warm: a replacement worker importing TensorFlow in the other pool would
+                # take CPU from this request (2 cores here).
+                local.wait_warm()
+                cluster.wait_warm()
+                time.sleep(0.5)
+                start = time.perf_counter()
+                report = pool.submit(request).result(300)
+                times[name].append((time.perf_counter() - start) * 1e3)
+                assert report.error is None, report.error
+    finally:
+        local.close()
+        cluster.close()
+    local_ms, ray_ms = (statistics.median(times[k]) for k in ("local pool", "Ray"))
+    print(f"\n### Ray backend: warm request (process_data, {len(APP_MODES)} modes, 100 runs; "
+          f"median of {repeats}, alternating)\n")
+    print("| backend | ms | ratio |")
+    print("|---|---|---|")
+    print(f"| local pool | {local_ms:.0f} | 1.00x |")
+    print(f"| Ray (local instance, one node) | {ray_ms:.0f} | {ray_ms / local_ms:.2f}x |")
+    print(f"\nRay instance started and its agent's worker warm in {cluster_s:.1f} s; the node's "
+          f"agent holds {agent_mb:.0f} MB RSS and its warm worker {workers_mb:.0f} MB.")
+
+
 def psutil_rss(pid: int) -> float:
     import psutil
 
@@ -600,7 +653,7 @@ def psutil_rss(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
-    parser.add_argument("--only", choices=("store", "sandbox", "load", "raw", "passes"),
+    parser.add_argument("--only", choices=("store", "sandbox", "load", "raw", "passes", "ray"),
                         help="one part only")
     args = parser.parse_args()
     if args.only:
@@ -608,6 +661,7 @@ def main() -> None:
          "sandbox": lambda: sandbox_cost(2 if args.quick else 4),
          "load": lambda: load_test(3),
          "raw": lambda: versus_raw(SEEDS, 1 if args.quick else 3),
+         "ray": lambda: ray_latency(3 if args.quick else 7),
          "passes": lambda: passes_cost(("process_data", "mobilenet_v2", "resnet50"),
                                        1 if args.quick else 3)}[args.only]()
         return
@@ -620,6 +674,7 @@ def main() -> None:
     saved_runs(resnet=not args.quick)
     sandbox_cost(2 if args.quick else 4)
     load_test(3)
+    ray_latency(3 if args.quick else 7)
     passes_cost(("process_data", "mobilenet_v2", "resnet50"), 1 if args.quick else 3)
 
 
