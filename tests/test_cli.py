@@ -152,10 +152,37 @@ def test_user_error_in_a_file_names_the_line(tmp_path):
     assert "line 4 in step: return tf.reshape(x, [7])" in done.stdout
 
 
-def test_devices_lists_the_cpu():
+def test_devices_lists_the_cpu_under_its_host_and_tensorflow():
+    import socket
+
     done = cli("devices", timeout=120)
     assert done.returncode == 0
     assert "/device:CPU:0" in done.stdout
+    assert done.stdout.splitlines()[0].startswith(f"{socket.gethostname()} | TensorFlow 2.")
+
+
+def test_passes_writes_the_graph_after_each_pass_and_pictures_of_changing_ones(tmp_path):
+    from inspector.graphs.protos import parse_text
+
+    folder = tmp_path / "passes"
+    done = cli("inspect", "gallery:fused_dense", "--mode", "spec", "--runs", "5", "--passes",
+               str(folder), "--format", "svg", "--json", str(tmp_path / "r.json"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    result = report["results"][0]
+    changes = result["passes"]
+    graphs = sorted(folder.glob("*.pbtxt"))
+    assert len(graphs) == len(changes)
+    for path, change in zip(graphs, changes, strict=True):
+        assert change["optimizer"].split("{")[0] in path.name
+        assert len(parse_text(path.read_text()).node) == change["nodes"]
+    changed = [c for c in changes if c["removed"] or c["added"] or c["op_changed"]
+               or c["rewired"]]
+    pictures = sorted(folder.glob("*-diff.svg"))
+    assert len(pictures) == len(changed) and any("remapper" in p.name for p in pictures)
+    fused = result["diff"]["fused"][0]["name"]
+    assert result["attribution"][fused]["optimizer"] == "remapper"
+    assert "by remapper (round 1)" in done.stdout  # the summary names the pass
 
 
 def test_exports_every_file_with_predictable_names(tmp_path):
