@@ -644,6 +644,59 @@ def ray_latency(repeats: int) -> None:
           f"agent holds {agent_mb:.0f} MB RSS and its warm worker {workers_mb:.0f} MB.")
 
 
+# One warm inspection in a new process (argv: entry, modes); INSPECTOR_PROFILE_CALLS decides
+# whether calls are profiled after the timed ones. Prints each mode's timing as JSON.
+BREAKDOWN_SCRIPT = textwrap.dedent(\'\'\'
+    import json, os, sys
+    from inspector.engine import tf_log
+    tf_log.set_environment()
+    from inspector.engine import inspection
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    inspection.warm_up()
+    report = inspection.run(prepare(read_source("gallery:" + sys.argv[1]),
+                                    modes=sys.argv[2].split(","), runs=1000))
+    out = {}
+    for r in report.results:
+        b = r.timing.breakdown
+        out[r.mode] = {"median": r.timing.median_us, "before": b.before_graph_us if b else None,
+                       "conversion": b.conversion_us if b else None,
+                       "alone": b.convert_alone_us if b else None}
+    print(json.dumps(out))
+    os._exit(0)
+\'\'\')
+
+
+def breakdown_checks(repeats: int) -> None:
+    """Seed example 1: the NumPy mode's extra time before the graph against tf.convert_to_tensor
+    timed alone; and the main timing's median with and without the profiled calls after it."""
+    modes = "numpy,spec"
+    runs: dict[str, list[dict[str, dict[str, float]]]] = {"5": [], "0": []}
+    for _ in range(repeats):
+        for calls in ("5", "0"):
+            env = {**os.environ, "INSPECTOR_PROFILE_CALLS": calls}
+            done = subprocess.run([PY, "-c", BREAKDOWN_SCRIPT, "process_data", modes], cwd=ROOT,
+                                  check=True, capture_output=True, text=True, env=env)
+            runs[calls].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    sampled = runs["5"]
+    extra = statistics.median(r["numpy"]["before"] - r["spec"]["before"] for r in sampled)
+    alone = statistics.median(r["numpy"]["alone"] for r in sampled)
+    inside = statistics.median(r["numpy"]["conversion"] for r in sampled)
+    print(f"\n### Where the time goes (seed example 1, median of {repeats} fresh processes)\n")
+    print("| figure | us |")
+    print("|---|---|")
+    print(f"| numpy's time before the graph minus spec's | {extra:.1f} |")
+    print(f"| the conversion inside numpy's call (profiler) | {inside:.1f} |")
+    print(f"| tf.convert_to_tensor on the same array, alone | {alone:.1f} |")
+    print(f"| ratio: extra / alone | {extra / alone:.2f}x |")
+    print("\n| mode | main median with profiled calls after (us) | without | ratio |")
+    print("|---|---|---|---|")
+    for mode in modes.split(","):
+        with_ = statistics.median(r[mode]["median"] for r in runs["5"])
+        without = statistics.median(r[mode]["median"] for r in runs["0"])
+        print(f"| {mode} | {with_:.1f} | {without:.1f} | {with_ / without:.2f}x |")
+
+
 def psutil_rss(pid: int) -> float:
     import psutil
 
@@ -653,7 +706,8 @@ def psutil_rss(pid: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
-    parser.add_argument("--only", choices=("store", "sandbox", "load", "raw", "passes", "ray"),
+    parser.add_argument("--only", choices=("store", "sandbox", "load", "raw", "passes", "ray",
+                                           "breakdown"),
                         help="one part only")
     args = parser.parse_args()
     if args.only:
@@ -662,6 +716,7 @@ def main() -> None:
          "load": lambda: load_test(3),
          "raw": lambda: versus_raw(SEEDS, 1 if args.quick else 3),
          "ray": lambda: ray_latency(3 if args.quick else 7),
+         "breakdown": lambda: breakdown_checks(2 if args.quick else 5),
          "passes": lambda: passes_cost(("process_data", "mobilenet_v2", "resnet50"),
                                        1 if args.quick else 3)}[args.only]()
         return
@@ -675,6 +730,7 @@ def main() -> None:
     sandbox_cost(2 if args.quick else 4)
     load_test(3)
     ray_latency(3 if args.quick else 7)
+    breakdown_checks(2 if args.quick else 5)
     passes_cost(("process_data", "mobilenet_v2", "resnet50"), 1 if args.quick else 3)
 
 

@@ -115,6 +115,41 @@ class CallRecord:
 
 
 @dataclass(frozen=True)
+class TimeBreakdown:
+    """One call's latency split by TensorFlow's profiler: means over calls sampled apart from
+    the timed ones (engine/profile.py), µs."""
+
+    # Calls traced.
+    samples: int
+    # The whole call, as the trace saw it.
+    call_us: float
+    # From the call's start to the graph's run: argument conversion, binding, function lookup
+    # and dispatch, on the Python side.
+    before_graph_us: float
+    # Part of before_graph_us: NumPy arguments converted to tensors inside the call.
+    conversion_us: float
+    # The runtime running the graph (TensorFlow's KernelAndDeviceFunc::Run).
+    graph_us: float
+    # The rest: results back to Python.
+    other_us: float
+    # ``tf.convert_to_tensor`` on the same NumPy arrays, timed on its own in the same worker
+    # (None without NumPy arguments).
+    convert_alone_us: float | None = None
+    # What the figures cannot show for this mode (eager, XLA).
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class OpTime:
+    """One node of the graph that ran, timed by the profiler (mean over the sampled calls)."""
+
+    node: str
+    op: str
+    device: str
+    mean_us: float
+
+
+@dataclass(frozen=True)
 class Timing:
     """Steady-state latency of one call with the mode's real argument types."""
 
@@ -130,6 +165,8 @@ class Timing:
     first_call_us: float
     # Every timed call, in order, for distribution charts.
     samples_us: tuple[float, ...]
+    # Where one call's time goes (profiled calls, not the timed ones); None when not measured.
+    breakdown: TimeBreakdown | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +269,10 @@ class ModeResult:
     attribution: dict[str, Attribution] | None = None
     # Why passes are missing or partial (e.g. a graph above the dump size limit), else None.
     passes_note: str | None = None
+    # Per node of the graph that ran, its time per call (costliest first), from the profiler.
+    op_times: tuple[OpTime, ...] = ()
+    # Why op_times (or the breakdown) are missing or partial, else None.
+    op_times_note: str | None = None
     # XLA HLO text by stage ("hlo", "optimized_hlo"), for the xla mode.
     hlo: dict[str, str] | None = None
     ablation: tuple[AblationRow, ...] = ()

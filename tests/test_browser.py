@@ -106,6 +106,8 @@ def test_seed_example_three_in_a_browser(server, browser):
     _steps_through_the_passes(page)
     page.get_by_role("tab", name="Timing").click()
     page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)
+    page.get_by_text("Where one call's time goes").wait_for(timeout=30_000)
+    assert page.locator(".js-plotly-plot:visible").count() == 3  # the breakdown's stacked bars
     shot(page, "timing")
     page.get_by_role("tab", name="Export").click()
     with page.expect_download() as download:

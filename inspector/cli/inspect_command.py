@@ -49,6 +49,9 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
     inspect.add_argument("--budget", type=float, default=2.0,
                          help="seconds of timed calls per mode when --runs is not given")
     inspect.add_argument("--json", metavar="PATH", help="write the JSON report ('-': stdout)")
+    inspect.add_argument("--no-passes", dest="capture_passes", action="store_false",
+                         help="do not capture the graph after each Grappler pass (its dumps "
+                              "cost I/O that grows with the graph's constants)")
     inspect.add_argument("--ablate", action="store_true",
                          help="leave-one-out table: each Grappler optimizer turned off")
     inspect.add_argument("--compare", type=_mode_pair, metavar="A,B",
@@ -185,7 +188,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         source = sources.read_source(args.source)
         request = prepare(source, args.function, args.call, args.mode, args.grappler,
                           device=args.device, runs=args.runs, warmup=args.warmup,
-                          budget_s=args.budget, ablate=args.ablate,
+                          budget_s=args.budget, ablate=args.ablate, passes=args.capture_passes,
                           include_graphs=exporting or args.save or args.compare is not None)
         missing = [m for m in args.compare or () if m not in request.modes]
         if missing:

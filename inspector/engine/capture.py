@@ -80,13 +80,13 @@ def _call_with_metadata(fn: Callable[..., Any], args: list[Any]) -> Any:
     return max(graphs, key=lambda g: len(g.pre_optimization_graph.node)) if graphs else None
 
 
-def capture_first_call(fn: Callable[..., Any], args: list[Any]) -> FirstCall:
+def capture_first_call(fn: Callable[..., Any], args: list[Any], dumps: bool = True) -> FirstCall:
     """Call a fresh tf.function once with run metadata on and pick its own graphs.
 
     NumPy arguments add a conversion graph (an ``_EagerConst`` node); it is left out, and the
     function is the remaining entry with the most pre-Grappler nodes.
     """
-    with _dumps() as folder:
+    with _dumps(dumps) as folder:
         with stderr_to_text() as log:
             start = time.perf_counter_ns()
             chosen = _call_with_metadata(fn, args)
@@ -102,9 +102,9 @@ def capture_first_call(fn: Callable[..., Any], args: list[Any]) -> FirstCall:
                      log[0], item, compared)
 
 
-def _dumps():
-    """The capture's own dump folder, when this TensorFlow dumps each pass."""
-    return tf_log.pass_dumps() if tf_log.dumps_enabled() else nullcontext(None)
+def _dumps(wanted: bool = True):
+    """The capture's own dump folder, when asked for and this TensorFlow dumps each pass."""
+    return tf_log.pass_dumps() if wanted and tf_log.dumps_enabled() else nullcontext(None)
 
 
 def _compare(log: str, item: str | None, folder: str | None,
@@ -125,7 +125,7 @@ def recompile_post_nodes(fn: Callable[..., Any], args: list[Any]) -> int | None:
     return None if chosen is None else len(chosen.post_optimization_graph.node)
 
 
-def offline_graphs(fn: Any, args: list[Any], device: str
+def offline_graphs(fn: Any, args: list[Any], device: str, dumps: bool = True
                    ) -> tuple[Any, Any, str, passes.ComparedPasses | None]:
     """Pre and post graphs through Grappler by hand, for functions that record no run metadata
     (``jit_compile=True``). Boundary ops are Placeholder/Identity, not _Arg/_Retval."""
@@ -137,7 +137,7 @@ def offline_graphs(fn: Any, args: list[Any], device: str
     meta_graph.graph_def.CopyFrom(pre)
     keep = [t.op.name for t in concrete.inputs] + [t.op.name for t in concrete.outputs]
     meta_graph.collection_def["train_op"].node_list.value.extend(keep)
-    with _dumps() as folder:
+    with _dumps(dumps) as folder:
         with stderr_to_text() as log:
             post = tf_optimizer.OptimizeGraph(context.context().config, meta_graph)
         compared = _compare(log[0], OFFLINE_ITEM, folder)

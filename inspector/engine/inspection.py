@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import tensorflow as tf
 from tensorflow.python.eager import context
 
-from inspector.engine import capture, functions, loader, passlog, retrace, shapes, timing
+from inspector.engine import capture, functions, loader, passlog, profile, retrace, shapes, timing
 from inspector.errors import ErrorInfo, InspectorError, UsageError
 from inspector.graphs import diff, passes
 from inspector.graphs.passes import ComparedPasses
@@ -30,8 +30,10 @@ from inspector.report import (
     GraphDiff,
     GrapplerPass,
     ModeResult,
+    OpTime,
     Report,
     ShapeDependentConstants,
+    Timing,
 )
 
 if TYPE_CHECKING:  # the type only: TensorBoard's protos are not needed in the worker
@@ -145,7 +147,8 @@ class _FirstCall:
 
 
 def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tuple[str, ...],
-                earlier: list[tuple[int, str]], device: str, events: EventSink) -> _FirstCall:
+                earlier: list[tuple[int, str]], device: str, events: EventSink,
+                dumps: bool = True) -> _FirstCall:
     """Trace, optimize and run once, capturing the graphs the mode gives: run metadata for
     tf.functions, an offline Grappler run and HLO for XLA, nothing for eager."""
     if mode in ("eager", "xla"):
@@ -157,13 +160,13 @@ def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tup
             return _FirstCall(first_us, record)
         reads, traced = _traced_shapes(fn, args)
         events(Stage.OPTIMIZING, mode, None)
-        pre, post, log, compared = capture.offline_graphs(fn, args, device)
+        pre, post, log, compared = capture.offline_graphs(fn, args, device, dumps)
         compiler_ir = fn.experimental_get_compiler_ir(*args)
         return _FirstCall(first_us, record, "offline", pre, post,
                           passlog.parse_passes(log, capture.OFFLINE_ITEM), compared,
                           {stage: compiler_ir(stage=stage) for stage in ("hlo", "optimized_hlo")},
                           reads, traced)
-    first = capture.capture_first_call(fn, args)
+    first = capture.capture_first_call(fn, args, dumps)
     record = retrace.record_call(fn, args, call, params, earlier, 1, 0)
     reads, traced = _traced_shapes(fn, args)
     pass_log = passlog.parse_passes(first.log, first.item) if first.item else ()
@@ -171,7 +174,8 @@ def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tup
                       pass_log, first.passes, None, reads, traced)
 
 
-def _analyse(first: _FirstCall, include_graphs: bool) -> dict[str, Any]:
+def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True
+             ) -> dict[str, Any]:
     """The diff, summaries and static shapes of the mode's graphs, as ModeResult fields."""
     if first.pre is None or first.post is None:
         return {}
@@ -184,15 +188,16 @@ def _analyse(first: _FirstCall, include_graphs: bool) -> dict[str, Any]:
     return dict(
         pre=diff.summarize(first.pre), post=diff.summarize(first.post), diff=changes,
         shapes={"pre": pre_shapes, "post": post_shapes}, graphs=graphs,
-        **_pass_fields(first, changes, graphs))
+        **_pass_fields(first, changes, graphs, passes_asked))
 
 
-def _pass_fields(first: _FirstCall, changes: GraphDiff,
-                 graphs: dict[str, bytes] | None) -> dict[str, Any]:
+def _pass_fields(first: _FirstCall, changes: GraphDiff, graphs: dict[str, bytes] | None,
+                 passes_asked: bool = True) -> dict[str, Any]:
     """The per-pass entries and attribution (and, with graphs, each pass's changed nodes)."""
     if first.passes is None:
-        return {"passes_note": "not captured: this TensorFlow was imported without "
-                               "TF_CPP_VMODULE=meta_optimizer=4"}
+        return {"passes_note": "not captured: turned off for this run (--no-passes)"
+                if not passes_asked else "not captured: this TensorFlow was imported without "
+                                         "TF_CPP_VMODULE=meta_optimizer=4"}
     compared = first.passes
     if not compared.passes:
         said = f": {compared.skipped}" if compared.skipped else ""
@@ -213,7 +218,8 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
     earlier: list[tuple[int, str]] = []
     events(Stage.TRACING, mode, None)
     try:
-        first = _first_call(fn, args, calls[0], mode, params, earlier, device, events)
+        first = _first_call(fn, args, calls[0], mode, params, earlier, device, events,
+                            request.passes)
     except Exception as exc:
         error = loader.user_code_error(exc, loaded.path,
                                        f"tracing and running the function in mode {mode}")
@@ -224,6 +230,7 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
         measured = timing.measure(lambda: fn(*args), first_call_us=first.first_call_us,
                                   budget_s=request.budget_s, runs=request.runs,
                                   warmup=request.warmup, sync=_sync_for(device))
+        measured, op_times, op_times_note = _profile(fn, args, mode, device, measured)
 
     records = [first.record]
     for number, call in enumerate(calls[1:], 2):
@@ -235,10 +242,36 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
     result = ModeResult(
         mode, traces=fn.experimental_get_tracing_count() if mode != "eager" else 0,
         calls=tuple(records), signatures=tuple(s for _, s in earlier),
-        graph_source=first.graph_source, timing=measured,
+        graph_source=first.graph_source, timing=measured, op_times=op_times,
+        op_times_note=op_times_note,
         grappler_passes=first.grappler_passes, hlo=first.hlo,
-        **_analyse(first, request.include_graphs))
+        **_analyse(first, request.include_graphs, request.passes))
     return _ModeRun(result, fn, args, first.pre, first.post)
+
+
+def _profile(fn: Any, args: list[Any], mode: str, device: str,
+             measured: Timing) -> tuple[Timing, tuple[OpTime, ...], str | None]:
+    """A few more calls, traced by TensorFlow's profiler after (and apart from) the timed ones:
+    the breakdown goes into the timing, per-op times beside it. Best effort: a profiler that
+    fails leaves the timing as measured and says why."""
+    if profile.SAMPLED_CALLS <= 0:
+        return measured, (), "not sampled (INSPECTOR_PROFILE_CALLS=0)"
+    try:
+        events, walls = profile.sample(lambda: fn(*args))
+    except Exception as exc:
+        return measured, (), f"the profiler failed: {type(exc).__name__}: {exc}"
+    breakdown, ops, note = profile.breakdown_of(events, getattr(fn, "__name__", ""), device,
+                                                walls, eager=mode == "eager")
+    if breakdown is None:
+        return measured, (), note
+    if mode in ("numpy", "reduce-retracing"):
+        breakdown = dataclasses.replace(breakdown,
+                                        convert_alone_us=profile.conversion_alone(args))
+    if mode == "xla":
+        breakdown = dataclasses.replace(breakdown, note="XLA: the compiled cluster runs as one "
+                                                        "op; its inside is not traced")
+        ops = tuple(dataclasses.replace(o, op="XLA cluster") for o in ops)
+    return dataclasses.replace(measured, breakdown=breakdown), ops, note
 
 
 def _ablate(run: _ModeRun, request: InspectRequest, device: str) -> tuple[AblationRow, ...]:

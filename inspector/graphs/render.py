@@ -68,7 +68,15 @@ def _label(node: views.ViewNode) -> str:
         label += "\\n" + " ".join(node.shapes)[:NAME_CHARS]
     if node.edges_left_out:
         label += f"\\nshared: feeds {node.edges_left_out} (edges not drawn)"
+    if node.time_us:
+        label += f"\\n{node.time_us:,.0f} us"
     return label
+
+
+def heat(share: float) -> str:
+    """White (no time) to red (the top of the scale), linear."""
+    fade = int(255 * (1 - min(max(share, 0.0), 1.0)))
+    return f"#ff{fade:02x}{fade:02x}"
 
 
 def to_dot(graph: views.ViewGraph) -> str:
@@ -78,7 +86,9 @@ def to_dot(graph: views.ViewGraph) -> str:
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=9];',
              "  edge [arrowsize=0.5];"]
     for node in graph.nodes:
-        attrs = [f"label={_quote(_label(node))}", f"fillcolor={_quote(COLOURS[node.status])}",
+        fill = (heat(node.time_us / graph.time_scale_us) if graph.time_scale_us
+                and node.time_us is not None else COLOURS[node.status])
+        attrs = [f"label={_quote(_label(node))}", f"fillcolor={_quote(fill)}",
                  f"tooltip={_quote(node.name)}"]
         if node.op is None:
             attrs.append("shape=box3d")
@@ -112,6 +122,8 @@ def _legend(graph: views.ViewGraph) -> str:
         notes.append(f"{graph.hidden_nodes} hidden")
     if graph.collapsed:
         notes.append(f"{len(graph.collapsed)} scopes collapsed")
+    if graph.time_scale_us:
+        notes.append(f"fill: time, 0 to {graph.time_scale_us:,.0f} us (all modes)")
     return (f'  legend [shape=plaintext, style="", label=<<table border="0" cellspacing="2">'
             f'<tr>{cells}</tr><tr><td colspan="{len(COLOURS)}">{", ".join(notes)}</td></tr>'
             f"</table>>];")

@@ -49,6 +49,10 @@ class ViewOptions:
     edge_shapes: bool = False
     # Outline nodes whose name or op contains this text (case-insensitive).
     highlight: str = ""
+    # Post view: colour boxes by time per call, (node, µs) pairs from the profiler, on a scale
+    # of 0 to time_scale_us (the same for every mode, so colours compare across modes).
+    times: tuple[tuple[str, float], ...] = ()
+    time_scale_us: float = 0.0
 
 
 DEFAULT_OPTIONS = ViewOptions()
@@ -77,6 +81,8 @@ class ViewNode:
     highlighted: bool = False
     # Out-edges of shared constants (see SHARED_FANOUT) left out of the picture.
     edges_left_out: int = 0
+    # Time per call (a scope: its members' total), when colouring by time; None otherwise.
+    time_us: float | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,8 @@ class ViewGraph:
     hidden_nodes: int
     # Scopes drawn as one box each.
     collapsed: tuple[str, ...] = field(default=())
+    # The top of the colour scale when boxes are coloured by time (0: coloured by status).
+    time_scale_us: float = 0.0
 
 
 def matches(query: str, name: str, op: str) -> bool:
@@ -257,8 +265,9 @@ def _bridged_inputs(scene: _Scene) -> dict[str, list[tuple[str, int, bool]]]:
 
 
 def _boxes(scene: _Scene, diff: GraphDiff, consumers: Counter[str], shared: set[str],
-           query: str) -> dict[str, ViewNode]:
-    """Step 3: one box per shown node, or per collapsed scope with its members' fates."""
+           query: str, times: dict[str, float] | None = None) -> dict[str, ViewNode]:
+    """Step 3: one box per shown node, or per collapsed scope with its members' fates (and,
+    colouring by time, their time)."""
     boxes: dict[str, ViewNode] = {}
     groups: dict[str, list[str]] = defaultdict(list)
     fused = {f.name: f.fused_ops for f in diff.fused}
@@ -272,13 +281,16 @@ def _boxes(scene: _Scene, diff: GraphDiff, consumers: Counter[str], shared: set[
         boxes[name] = ViewNode(name, name, node.op, status.get(name, "unchanged"),
                                tuple(scene.shape_of.get(name, ())), tuple(fused.get(name, ())),
                                highlighted=matches(query, name, node.op),
-                               edges_left_out=consumers[name] if name in shared else 0)
+                               edges_left_out=consumers[name] if name in shared else 0,
+                               time_us=times.get(name, 0.0) if times is not None else None)
     for box, inside in groups.items():
         fates = Counter(status.get(n, "unchanged") for n in inside)
         boxes[box] = ViewNode(box, box[:-1], None, next(s for s in STATUSES if fates[s]),
                               members=len(inside), changed=len(inside) - fates["unchanged"],
                               highlighted=any(matches(query, n, nodes[n].op) for n in inside),
-                              edges_left_out=sum(consumers[n] for n in inside if n in shared))
+                              edges_left_out=sum(consumers[n] for n in inside if n in shared),
+                              time_us=sum(times.get(n, 0.0) for n in inside)
+                              if times is not None else None)
     return boxes
 
 
@@ -330,11 +342,13 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
         source for name in scene.names for source in {s for s, _, _ in inputs[name]})
     shared = {name for name, count in consumers.items()
               if count >= SHARED_FANOUT and scene.nodes[name].op == "Const"}
-    boxes = _boxes(scene, graphs.diff, consumers, shared, options.highlight)
+    times = dict(options.times) if options.times and view == "post" else None
+    boxes = _boxes(scene, graphs.diff, consumers, shared, options.highlight, times)
     edges = _edges(scene, inputs, shared, options.edge_shapes)
     if view == "diff":
         _add_cut_edges(scene, graphs.pre, edges)
     total = len(scene.nodes)
     return ViewGraph(view, tuple(boxes.values()), tuple(edges.values()), total,
                      total - len(scene.names),
-                     tuple(sorted(s for s in scene.collapsed if s + "/" in boxes)))
+                     tuple(sorted(s for s in scene.collapsed if s + "/" in boxes)),
+                     options.time_scale_us if times is not None else 0.0)

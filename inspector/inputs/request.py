@@ -39,6 +39,9 @@ class InspectRequest:
     grappler: dict[str, bool | int] = field(default_factory=dict)
     # Ship serialized GraphDefs back (for exports and pictures).
     include_graphs: bool = False
+    # Capture the graph after each Grappler pass (TensorFlow's dumps: I/O that grows with the
+    # graph's constants, see README).
+    passes: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

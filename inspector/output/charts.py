@@ -49,6 +49,40 @@ def timing_ecdf(report: Report) -> go.Figure:
     return fig
 
 
+def time_breakdown(report: Report) -> go.Figure:
+    """One stacked bar per mode: a call's time before the graph runs (NumPy conversion apart),
+    the graph, and after it; beside a NumPy mode's bar, tf.convert_to_tensor on the same
+    arrays timed on its own (a diamond). Figures from the profiler; no verdict."""
+    rows = [(r.mode, r.timing.breakdown) for r in report.results
+            if r.timing is not None and r.timing.breakdown is not None]
+    modes = [mode for mode, _ in rows]
+    fig = go.Figure()
+    parts = (("NumPy conversion in the call", "#ff7f0e", lambda b: b.conversion_us),
+             ("binding, lookup, dispatch", "#aec7e8",
+              lambda b: max(0.0, b.before_graph_us - b.conversion_us)),
+             ("graph execution", "#1f77b4", lambda b: b.graph_us),
+             ("after the graph", "#c7c7c7", lambda b: b.other_us if b.graph_us else 0.0),
+             ("eager call (op by op, no graph)", "#98df8a",
+              lambda b: 0.0 if b.graph_us else b.call_us))
+    for name, colour, value in parts:
+        fig.add_trace(go.Bar(y=modes, x=[value(b) for _, b in rows], name=name,
+                             orientation="h", marker_color=colour,
+                             hovertemplate="%{y}: %{x:,.1f} us<extra>" + name + "</extra>"))
+    alone = [(mode, b.convert_alone_us) for mode, b in rows if b.convert_alone_us is not None]
+    if alone:
+        fig.add_trace(go.Scatter(y=[m for m, _ in alone], x=[us for _, us in alone],
+                                 mode="markers", marker=dict(symbol="diamond", size=12,
+                                                             color="#d62728"),
+                                 name="tf.convert_to_tensor alone (same arrays)",
+                                 hovertemplate="%{y}: %{x:,.1f} us<extra>convert alone</extra>"))
+    samples = rows[0][1].samples if rows else 0
+    fig.update_layout(barmode="stack", xaxis_title=f"us per call (mean of {samples} profiled "
+                                                   "calls)", height=140 + 40 * len(rows),
+                      margin=dict(t=30), legend=dict(orientation="h", y=-0.35))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
 def grappler_passes(report: Report, mode: str) -> go.Figure:
     """Nodes removed (negative) or added by each Grappler pass, one bar per pass in the order
     they ran, with the full pass name, its time and the edge change on hover."""

@@ -70,6 +70,11 @@ def _header(report: Report) -> list[str]:
                   charts.timing_distribution(report).to_html(full_html=False,
                                                              include_plotlyjs=False),
                   charts.timing_ecdf(report).to_html(full_html=False, include_plotlyjs=False)]
+    if tables.breakdown(report):
+        parts += ["<h3>Where one call's time goes</h3>",
+                  charts.time_breakdown(report).to_html(full_html=False,
+                                                        include_plotlyjs=False),
+                  _table(tables.breakdown(report))]
     parts += ["<h2>Retracing</h2>", _table(tables.retracing(report))]
     return parts
 
@@ -88,6 +93,8 @@ def _mode_section(report: Report, result: ModeResult, graphs: protos.ModeGraphs 
                   f'<div class="graph">{_svg(graphs, "post", options)}</div></div>',
                   '<h3>Diff view</h3><div class="graph">'
                   f'{_svg(graphs, "diff", options)}</div>']
+    if result.op_times:
+        parts += ["<h3>Costliest ops (profiled calls)</h3>", _table(tables.top_ops(report, mode))]
     if result.diff is not None:
         parts += ["<h3>Rewrites</h3>", _table(tables.rewrites(report, mode))]
     if result.grappler_passes:

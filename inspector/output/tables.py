@@ -240,6 +240,40 @@ def _touched(change: PassChange) -> int:
     return len({*change.removed, *change.added, *change.op_changed, *change.rewired})
 
 
+def breakdown(report: Report) -> list[Row]:
+    """Per mode, where one call's time goes (profiled calls, medians, µs)."""
+    rows = []
+    for result in report.results:
+        parts = result.timing.breakdown if result.timing else None
+        if parts is None:
+            continue
+        rows.append({"mode": result.mode, "sampled calls": parts.samples,
+                     "call us": parts.call_us, "before graph us": parts.before_graph_us,
+                     "of which conversion us": parts.conversion_us, "graph us": parts.graph_us,
+                     "after graph us": parts.other_us,
+                     "convert_to_tensor alone us": parts.convert_alone_us,
+                     "note": parts.note or result.op_times_note or ""})
+    return rows
+
+
+def top_ops(report: Report, mode: str, count: int = 10) -> list[Row]:
+    """The costliest nodes of the graph that ran, with their share of the graph's time."""
+    result = report.result(mode)
+    if result is None or not result.op_times:
+        return []
+    parts = result.timing.breakdown if result.timing else None
+    graph_us = parts.graph_us if parts and parts.graph_us else None
+    return [{"op": o.op, "node": o.node, "device": o.device.replace("/device:", ""),
+             "us": o.mean_us,
+             "share of graph": f"{100 * o.mean_us / graph_us:.1f}%" if graph_us else NOT_APPLICABLE}
+            for o in result.op_times[:count]]
+
+
+def time_scale_us(report: Report) -> float:
+    """The costliest node of any mode: one colour scale for every mode's picture."""
+    return max((o.mean_us for r in report.results for o in r.op_times), default=0.0)
+
+
 def ablation(report: Report, mode: str) -> list[Row]:
     result = report.result(mode)
     base = result.post.nodes if result and result.post else None

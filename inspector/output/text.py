@@ -49,6 +49,35 @@ def _diff_lines(diff: GraphDiff, attribution: dict[str, Attribution] | None = No
     return lines
 
 
+def _time_lines(result: ModeResult) -> list[str]:
+    """Where one call's time goes, and the costliest ops (the profiler's sampled calls)."""
+    parts = result.timing.breakdown if result.timing else None
+    lines = []
+    if parts is not None and not parts.graph_us:  # eager: nothing to split
+        lines.append(f"  time per call, us (mean of {parts.samples} profiled calls): call "
+                     f"{parts.call_us:,.1f} ({parts.note or 'no graph run was traced'})")
+    elif parts is not None:
+        conversion = (f" (NumPy conversion {parts.conversion_us:,.1f})"
+                      if parts.conversion_us else "")
+        alone = (f"; tf.convert_to_tensor alone {parts.convert_alone_us:,.1f} us"
+                 if parts.convert_alone_us is not None else "")
+        lines.append(f"  time per call, us (mean of {parts.samples} profiled calls): "
+                     f"before the graph {parts.before_graph_us:,.1f}{conversion} | graph "
+                     f"{parts.graph_us:,.1f} | after {parts.other_us:,.1f} | call "
+                     f"{parts.call_us:,.1f}{alone}")
+        if parts.note:
+            lines.append(f"    ({parts.note})")
+    if result.op_times:
+        graph_us = parts.graph_us if parts and parts.graph_us else None
+        shown = [f"{o.node} {o.op} {o.mean_us:,.1f} us"
+                 + (f" ({100 * o.mean_us / graph_us:.0f}%)" if graph_us else "")
+                 for o in result.op_times[:5]]
+        lines.append("  costliest ops: " + "; ".join(shown))
+    elif result.op_times_note:
+        lines.append(f"  per-op times: {result.op_times_note}")
+    return lines
+
+
 def _pass_lines(report: Report) -> list[str]:
     """The passes once: options in force and, per mode, how many nodes each pass changed."""
     rows = tables.pass_matrix(report)
@@ -108,6 +137,7 @@ def format_summary(report: Report) -> str:
         details += _diff_lines(result.diff, result.attribution) if result.diff else []
         if result.passes_note:
             details.append(f"  passes: {result.passes_note}")
+        details += _time_lines(result)
         details += _ablation_lines(report, result.mode)
         if result.graph_source == "offline":
             details.append("  graphs: offline Grappler run (jit_compile functions record no "

@@ -89,13 +89,16 @@ def _frame(svg: str, fit: bool, width_px: int) -> None:
 
 
 def _node_panel(graphs: protos.ModeGraphs, name: str,
-                attribution: dict[str, Attribution] | None) -> None:
+                attribution: dict[str, Attribution] | None,
+                times: dict[str, float] | None = None) -> None:
     """One node before and after Grappler: op, device, inputs, static shapes, attributes, and
     the pass that changed it."""
     status = views.node_status(graphs.diff).get(name, "unchanged")
     by = tables.pass_label((attribution or {}).get(name))
+    took = (times or {}).get(name)
     st.markdown(f"**{html.escape(name)}**: {status.replace('_', ' ')}"
-                + (f", by **{html.escape(by)}**" if by else ""))
+                + (f", by **{html.escape(by)}**" if by else "")
+                + (f"; **{took:,.1f} us** per call (profiled)" if took is not None else ""))
     sides = {}
     for side, graph, table in (("before Grappler", graphs.pre, graphs.pre_shapes),
                                ("after Grappler", graphs.post, graphs.post_shapes)):
@@ -112,7 +115,8 @@ def _node_panel(graphs: protos.ModeGraphs, name: str,
     st.table(pd.DataFrame(sides).fillna(""))
 
 
-def _view_options(graphs: protos.ModeGraphs, draw: str, near: str
+def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
+                  times: tuple[tuple[str, float], ...] = (), scale: float = 0.0
                   ) -> tuple[views.ViewOptions, bool]:
     """The second row of controls: search, noise, edge shapes, zoom, scopes to expand.
     Returns the view options and whether pictures fit the column width."""
@@ -126,16 +130,22 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str
                                  help="_Arg/_Retval, ReadVariableOp, Identity, NoOp: edges "
                                       "are kept through them")
     edge_shapes = row[2].checkbox("Shapes on edges", key="graph_edge_shapes")
+    by_time = row[2].checkbox("Colour by time", key="graph_by_time", disabled=not times,
+                              help="after-Grappler picture: each node's time per call from "
+                                   "the profiler, one scale for every mode")
     expand = row[4].multiselect("Expand scopes", views.all_scopes(graphs), key="graph_expand",
                                 help="open these scopes even when the overview collapses")
     options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
                                 expand=tuple(expand), changes_only=NEAR_CHOICES[near],
-                                edge_shapes=edge_shapes, highlight=search)
+                                edge_shapes=edge_shapes, highlight=search,
+                                times=times if by_time else (),
+                                time_scale_us=scale if by_time else 0.0)
     return options, zoom == "fit width"
 
 
 def _node_picker(graphs: protos.ModeGraphs, search: str,
-                 attribution: dict[str, Attribution] | None) -> None:
+                 attribution: dict[str, Attribution] | None,
+                 times: dict[str, float] | None = None) -> None:
     """A node list narrowed by the search, and the chosen node's panel."""
     names = list(dict.fromkeys([n.name for n in graphs.pre.node]
                                + [n.name for n in graphs.post.node]))
@@ -147,7 +157,7 @@ def _node_picker(graphs: protos.ModeGraphs, search: str,
     picked: Any = st.selectbox(f"Node details ({min(len(found), MAX_PICKS)} of {len(names)} "
                                "nodes match the search)", found[:MAX_PICKS], key="graph_node")
     if picked:
-        _node_panel(graphs, picked, attribution)
+        _node_panel(graphs, picked, attribution, times or {})
 
 
 def show(report: Report) -> None:
@@ -164,7 +174,9 @@ def show(report: Report) -> None:
     if graphs is None:
         st.info("This mode has no graphs.")
         return
-    options, fit = _view_options(graphs, draw, near)
+    result = report.result(mode)
+    times = tuple((o.node, o.mean_us) for o in result.op_times) if result else ()
+    options, fit = _view_options(graphs, draw, near, times, tables.time_scale_us(report))
     if view == "diff":
         picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
     else:
@@ -175,5 +187,5 @@ def show(report: Report) -> None:
         with right:
             st.markdown(f"**After Grappler** ({len(graphs.post.node)} nodes)")
             picture(report, graphs, "post", options, fit, FULL_WIDTH_PX // 2)
-    result = report.result(mode)
-    _node_picker(graphs, options.highlight, result.attribution if result else None)
+    _node_picker(graphs, options.highlight, result.attribution if result else None,
+                 dict(times))

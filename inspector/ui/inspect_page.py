@@ -150,6 +150,10 @@ def _inputs() -> PageInputs:
             overrides = st.text_input("Grappler overrides (KEY=VALUE, space-separated)",
                                       key="grappler", placeholder="constant_folding=off")
             ablate = st.checkbox("Leave-one-out ablation per optimizer", key="ablate")
+            passes = st.checkbox("Graph after each Grappler pass", value=True, key="passes",
+                                 help="TensorFlow's dumps of every pass: I/O that grows with "
+                                      "the graph's constants (off for functions with large "
+                                      "constants)")
             private = st.checkbox("Private run (only you and admins see it)", key="private")
             left, right = st.columns(2)
             time_limit = left.number_input(
@@ -162,7 +166,7 @@ def _inputs() -> PageInputs:
                                            key="memory_mb")
     return PageInputs(source, function, calls, modes,
                       {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
-                       "device": device},
+                       "device": device, "passes": passes},
                       overrides.split(), float(time_limit), int(memory_mb),
                       "private" if private else "team")
 
@@ -275,6 +279,7 @@ def _edit_as_new(saved: SavedRun) -> None:
     state["grappler"] = " ".join(f"{k}={'on' if v is True else 'off' if v is False else v}"
                                  for k, v in request.get("grappler", {}).items())
     state["ablate"] = bool(request.get("ablate"))
+    state["passes"] = bool(request.get("passes", True))
     # Within the form's bounds (a CLI run may have asked for more).
     settings = services.policy()
     state["memory_mb"] = min(max(int(limits.get("memory_mb", Limits.memory_mb)), 512),

@@ -103,6 +103,19 @@ def timing(report: Report) -> None:
     kind = st.radio("Distribution", ["box", "violin"], horizontal=True, key="timing_kind")
     st.plotly_chart(charts.timing_distribution(report, str(kind)), key="timing_chart")
     st.plotly_chart(charts.timing_ecdf(report), key="timing_ecdf")
+    rows = tables.breakdown(report)
+    if not rows:
+        return
+    st.subheader("Where one call's time goes")
+    st.caption("TensorFlow's profiler on a few calls made after the timed ones. The diamond: "
+               "tf.convert_to_tensor on the same NumPy arrays, timed on its own.")
+    st.plotly_chart(charts.time_breakdown(report), key="time_breakdown")
+    st.dataframe(pd.DataFrame(tables.formatted(rows)), hide_index=True, key="breakdown_table")
+    with_ops = [r.mode for r in report.results if r.op_times]
+    if with_ops:
+        mode: Any = st.selectbox("Costliest ops of mode", with_ops, key="top_ops_mode")
+        st.dataframe(pd.DataFrame(tables.top_ops(report, mode)), hide_index=True,
+                     key="top_ops_table")
 
 
 def xla(report: Report) -> None:

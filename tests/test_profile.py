@@ -1,0 +1,100 @@
+"""Where one call's time goes: the profiler's trace read into a breakdown and per-op times.
+Pure tests on made-up events first; then TensorFlow's own trace of real calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.engine.profile import Event, breakdown_of
+
+
+def call(start: float, conversion: float, graph_start: float, graph: float, end: float,
+         kernels: list[tuple[str, float, float]]) -> list[Event]:
+    events = [Event("python", "f", start, end - start),
+              Event("python", "EagerLocalExecute: _EagerConst", start + 10, conversion),
+              Event("python", "EagerLocalExecute: __inference_f_9", graph_start - 5, graph + 10),
+              Event("python", "KernelAndDeviceFunc::Run", graph_start, graph)]
+    events += [Event("tf_Compute/1", "ExecutorState::Process", graph_start, graph)]
+    events += [Event("tf_Compute/1", name, at, length) for name, at, length in kernels]
+    return events
+
+
+def test_a_call_splits_into_before_the_graph_the_graph_and_after():
+    events = (call(0, 40, 100, 500, 650, [("mm:MatMul", 110, 300), ("mean:Mean", 420, 50)])
+              + call(1000, 60, 1120, 700, 1850, [("mm:MatMul", 1130, 500), ("mean:Mean", 1640, 70)])
+              + call(2000, 50, 2110, 600, 2750, [("mm:MatMul", 2120, 400), ("mean:Mean", 2530, 60)])
+              + [Event("tf_Compute/1", "stray:Add", 5000, 99)])  # outside every graph run
+    parts, ops, note = breakdown_of(events, "f", "/device:CPU:0", [700, 900, 800])
+    assert note is None and parts.samples == 3
+    assert (parts.call_us, parts.before_graph_us, parts.conversion_us, parts.graph_us,
+            parts.other_us) == (750, 110, 50, 600, 40)
+    assert [(o.node, o.op, o.mean_us) for o in ops] == [("mm", "MatMul", 400),
+                                                        ("mean", "Mean", 60)]
+
+
+def test_no_graph_run_in_the_trace_says_so():
+    parts, ops, note = breakdown_of([Event("python", "g", 0, 10)], "f", "/device:CPU:0", [10])
+    assert parts is None and ops == () and "holds no run of this function's graph" in note
+
+
+def test_eager_calls_are_timed_op_by_op():
+    events = [Event("python", "EagerLocalExecute: Square", 0, 30),
+              Event("python", "EagerLocalExecute: Square", 100, 50)]
+    parts, ops, note = breakdown_of(events, "f", "/device:CPU:0", [60, 80], eager=True)
+    assert parts.graph_us == 0 and "eager" in parts.note
+    assert [(o.op, o.mean_us) for o in ops] == [("Square", 40)]
+
+
+GUIDE = """import numpy as np
+import tensorflow as tf
+
+def simple_function(input_arg):
+    # The Grappler guide's constant-folding example with 4 MatMuls instead of 50, each still
+    # over 10 MB (1700x1700): below that, the runtime folds the constants itself after Grappler
+    # and no MatMul runs at all.
+    a = tf.constant(np.random.RandomState(0).randn(1700, 1700), dtype=tf.float32)
+    c = a
+    for n in range(4):
+        c = c @ a
+    return tf.reduce_mean(c + input_arg)
+"""
+
+
+@pytest.mark.tf
+def test_matmuls_take_the_graph_time_of_the_guides_example_without_folding():
+    from inspector.engine import inspection
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import Source
+
+    report = inspection.run(prepare(Source(GUIDE, "guide.py"), calls=["float32[1700,1700]"],
+                                    modes=["spec", "numpy"], grappler=["constant_folding=off"], passes=False,
+                                    runs=3, warmup=1))
+    for result in report.results:
+        assert result.error is None, result.error
+        parts = result.timing.breakdown
+        assert parts is not None and parts.samples >= 3, result.op_times_note
+        matmul = sum(o.mean_us for o in result.op_times if o.op == "MatMul")
+        assert len([o for o in result.op_times if o.op == "MatMul"]) == 4
+        assert matmul >= 0.9 * parts.graph_us, (matmul, parts.graph_us)
+        assert sum(o.mean_us for o in result.op_times) <= parts.graph_us * 1.001
+        assert parts.graph_us <= parts.call_us
+    numpy = report.result("numpy").timing.breakdown
+    assert numpy.conversion_us > 0 and numpy.convert_alone_us > 0
+    assert report.result("spec").timing.breakdown.conversion_us == 0
+
+
+def test_the_breakdown_and_op_times_are_in_the_json_report():
+    from inspector.report import ModeResult, OpTime, Report, TimeBreakdown, Timing
+
+    parts = TimeBreakdown(5, 900.0, 500.0, 40.0, 300.0, 100.0, 25.0)
+    timing = Timing(10, 1, 800.0, 700.0, 900.0, 810.0, 20.0, 650.0, 9000.0, (800.0,),
+                    breakdown=parts)
+    result = ModeResult("numpy", timing=timing,
+                        op_times=(OpTime("square", "Square", "/device:CPU:0", 5.0),))
+    data = Report(tensorflow="2.21.0", results=(result,)).to_dict()
+    mode = data["results"][0]
+    assert mode["timing"]["breakdown"]["graph_us"] == 300.0
+    assert mode["timing"]["breakdown"]["samples"] == 5
+    assert mode["op_times"] == [{"node": "square", "op": "Square", "device": "/device:CPU:0",
+                                 "mean_us": 5.0}]
+    assert Report.from_dict(data).results[0] == result
