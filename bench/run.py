@@ -646,7 +646,7 @@ def ray_latency(repeats: int) -> None:
 
 # One warm inspection in a new process (argv: entry, modes); INSPECTOR_PROFILE_CALLS decides
 # whether calls are profiled after the timed ones. Prints each mode's timing as JSON.
-BREAKDOWN_SCRIPT = textwrap.dedent(\'\'\'
+BREAKDOWN_SCRIPT = textwrap.dedent('''
     import json, os, sys
     from inspector.engine import tf_log
     tf_log.set_environment()
@@ -664,7 +664,7 @@ BREAKDOWN_SCRIPT = textwrap.dedent(\'\'\'
                        "alone": b.convert_alone_us if b else None}
     print(json.dumps(out))
     os._exit(0)
-\'\'\')
+''')
 
 
 def breakdown_checks(repeats: int) -> None:
