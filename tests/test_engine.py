@@ -163,6 +163,19 @@ def test_every_changed_node_is_attributed_to_a_pass(name):
         assert not missing, (result.mode, missing[:5])
 
 
+@pytest.mark.parametrize("name", SMALL + LARGE)
+def test_every_mode_of_every_entry_says_where_its_time_goes(name):
+    report = inspect_entry(name, LARGE_MODES if name in LARGE else ("all",))
+    for result in report.results:
+        parts = result.timing.breakdown
+        assert parts is not None and parts.samples >= 1, (result.mode, result.op_times_note)
+        assert result.op_times, (result.mode, result.op_times_note)
+        if result.mode != "eager":
+            assert 0 < parts.graph_us <= parts.call_us, result.mode
+        if result.mode in ("numpy", "reduce-retracing"):
+            assert parts.convert_alone_us is not None
+
+
 def test_python_scalar_retraces_per_value_with_reasons():
     result = inspect_entry("python_scalar").result("tensor")
     assert [c.traced for c in result.calls] == [True, True, False]
