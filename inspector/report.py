@@ -231,6 +231,21 @@ class Attribution:
 
 
 @dataclass(frozen=True)
+class RewritePattern:
+    """Changes that are the same rewrite up to node names and scopes."""
+
+    # fused, folded, op_changed, removed, added or rewired.
+    kind: str
+    # One line: the ops before -> after ("Conv2D + BiasAdd -> _FusedConv2D [BiasAdd]"), and the
+    # pass when every instance was made by the same one.
+    summary: str
+    # Instances.
+    count: int
+    # Per instance, the names of its changed nodes (the main node first).
+    nodes: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class AblationRow:
     """The function re-optimized with one Grappler option turned off."""
 
@@ -269,6 +284,8 @@ class ModeResult:
     attribution: dict[str, Attribution] | None = None
     # Why passes are missing or partial (e.g. a graph above the dump size limit), else None.
     passes_note: str | None = None
+    # The diff's changes grouped into rewrite patterns, biggest first.
+    patterns: tuple[RewritePattern, ...] = ()
     # Per node of the graph that ran, its time per call (costliest first), from the profiler.
     op_times: tuple[OpTime, ...] = ()
     # Why op_times (or the breakdown) are missing or partial, else None.

@@ -17,7 +17,7 @@ from tensorflow.python.eager import context
 
 from inspector.engine import capture, functions, loader, passlog, profile, retrace, shapes, timing
 from inspector.errors import ErrorInfo, InspectorError, UsageError
-from inspector.graphs import diff, passes
+from inspector.graphs import diff, passes, patterns
 from inspector.graphs.passes import ComparedPasses
 from inspector.inputs import grappler, sources
 from inspector.inputs.calls import CallSpec, parse_calls
@@ -185,10 +185,12 @@ def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True
     changes = diff.diff_graphs(first.pre, first.post)
     graphs = ({"pre": first.pre.SerializeToString(), "post": first.post.SerializeToString()}
               if include_graphs else None)
+    pass_fields = _pass_fields(first, changes, graphs, passes_asked)
     return dict(
         pre=diff.summarize(first.pre), post=diff.summarize(first.post), diff=changes,
         shapes={"pre": pre_shapes, "post": post_shapes}, graphs=graphs,
-        **_pass_fields(first, changes, graphs, passes_asked))
+        patterns=patterns.find(changes, first.pre, first.post, pass_fields.get("attribution")),
+        **pass_fields)
 
 
 def _pass_fields(first: _FirstCall, changes: GraphDiff, graphs: dict[str, bytes] | None,

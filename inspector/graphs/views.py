@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import typing
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -45,6 +46,9 @@ class ViewOptions:
     max_nodes: int = MAX_NODES
     # Show only changed nodes and their neighbours within this many hops (None: everything).
     changes_only: int | None = None
+    # With changes_only: start from these nodes instead of every changed one (a pattern's
+    # instance, rewired nodes included).
+    focus: tuple[str, ...] = ()
     # Label data edges with the static shape flowing along them.
     edge_shapes: bool = False
     # Outline nodes whose name or op contains this text (case-insensitive).
@@ -139,9 +143,12 @@ def _source_name(text: str) -> tuple[str, int, bool]:
     return name, int(index) if index.isdigit() else 0, control
 
 
-def _near_changes(nodes: dict[str, NodeDef], changed: set[str], hops: int) -> set[str]:
+def _near_changes(nodes: dict[str, NodeDef], changed: set[str], hops: int,
+                  before: Iterable[NodeDef] = ()) -> set[str]:
+    """Changed nodes and their neighbours within ``hops``; ``before`` (the diff view's pre
+    graph) adds the edges Grappler cut, so a removed node is shown beside the node it fed."""
     neighbours: dict[str, set[str]] = defaultdict(set)
-    for name, node in nodes.items():
+    for name, node in [*nodes.items(), *((n.name, n) for n in before if n.name in nodes)]:
         for text in node.input:
             source = _source_name(text)[0]
             if source in nodes:
@@ -233,8 +240,10 @@ def _scene(graphs: ModeGraphs, view: str, options: ViewOptions) -> _Scene:
     hide_noise = options.hide_noise if options.hide_noise is not None else len(nodes) > MAX_NODES
     shown = {name for name, n in nodes.items() if not (hide_noise and n.op in NOISE_OPS)}
     if options.changes_only is not None:
-        changed = {name for name in nodes if status.get(name, "unchanged") != "unchanged"}
-        shown &= _near_changes(nodes, changed, options.changes_only)
+        changed = ({name for name in options.focus if name in nodes} if options.focus else
+                   {name for name in nodes if status.get(name, "unchanged") != "unchanged"})
+        shown &= _near_changes(nodes, changed, options.changes_only,
+                               graphs.pre.node if view == "diff" else ())
     names = [name for name in nodes if name in shown]
     collapse = options.collapse if options.collapse is not None else len(names) > options.max_nodes
     return _Scene(nodes, shape_of, status, names,

@@ -8,10 +8,12 @@ from typing import Any
 import plotly.offline
 
 from inspector.errors import RenderError
-from inspector.graphs import diff, passes, protos, render, views
+from inspector.graphs import diff, passes, patterns, protos, render, views
 from inspector.output import charts, tables
 from inspector.report import ModeResult, Report
 
+# Patterns drawn per mode (one instance each); the table lists them all.
+MAX_PATTERN_PICTURES = 6
 _STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 13px; }
@@ -95,8 +97,18 @@ def _mode_section(report: Report, result: ModeResult, graphs: protos.ModeGraphs 
                   f'{_svg(graphs, "diff", options)}</div>']
     if result.op_times:
         parts += ["<h3>Costliest ops (profiled calls)</h3>", _table(tables.top_ops(report, mode))]
+    if result.patterns:
+        parts += ["<h3>Rewrite patterns</h3>", _table(tables.patterns(report, mode))]
+        if graphs is not None:
+            for pattern in result.patterns[:MAX_PATTERN_PICTURES]:
+                one = patterns.instance_graphs(graphs, pattern.nodes[0])
+                parts += [f"<h4>x{pattern.count} {e(pattern.summary)}: one instance</h4>",
+                          f'<div class="graph pattern">'
+                          f'{_svg(one, "diff", patterns.instance_view(pattern.nodes[0]))}'
+                          '</div>']
     if result.diff is not None:
-        parts += ["<h3>Rewrites</h3>", _table(tables.rewrites(report, mode))]
+        parts += ["<details><summary>Every changed node</summary>",
+                  _table(tables.rewrites(report, mode)), "</details>"]
     if result.grappler_passes:
         parts += ["<h3>Grappler passes</h3>",
                   charts.grappler_passes(report, mode).to_html(full_html=False,

@@ -155,6 +155,14 @@ def passes(report: Report, mode: str) -> list[Row]:
             for p in (result.grappler_passes if result else ())]
 
 
+def patterns(report: Report, mode: str) -> list[Row]:
+    """The mode's rewrite patterns, biggest first: count, summary, one instance's nodes."""
+    result = report.result(mode)
+    return [{"count": p.count, "kind": p.kind.replace("_", " "), "pattern": p.summary,
+             "one instance": ", ".join(p.nodes[0]) if p.nodes else ""}
+            for p in (result.patterns if result else ())]
+
+
 def pass_label(attribution: Attribution | None) -> str:
     """How tables name the pass that made a change: "constant_folding (round 1)"."""
     if attribution is None:

@@ -49,6 +49,26 @@ def _diff_lines(diff: GraphDiff, attribution: dict[str, Attribution] | None = No
     return lines
 
 
+# Patterns the summary lists per mode (the JSON has them all), and the instance count up to
+# which their node names are named too.
+MAX_PATTERNS = 12
+NAMED_UP_TO = 3
+
+
+def _pattern_lines(result: ModeResult) -> list[str]:
+    """The mode's changes as rewrite patterns: count and summary (node names for rare ones)."""
+    total = sum(len(nodes) for p in result.patterns for nodes in p.nodes)
+    lines = [f"  rewrites: {total} changed nodes in {len(result.patterns)} patterns"]
+    for pattern in result.patterns[:MAX_PATTERNS]:
+        names = (": " + ", ".join(nodes[0] for nodes in pattern.nodes)
+                 if pattern.count <= NAMED_UP_TO else "")
+        lines.append(f"    x{pattern.count} {pattern.summary}{names}")
+    if len(result.patterns) > MAX_PATTERNS:
+        lines.append(f"    ... and {len(result.patterns) - MAX_PATTERNS} more patterns "
+                     "(the JSON report has them all)")
+    return lines
+
+
 def _time_lines(result: ModeResult) -> list[str]:
     """Where one call's time goes, and the costliest ops (the profiler's sampled calls)."""
     parts = result.timing.breakdown if result.timing else None
@@ -134,7 +154,10 @@ def format_summary(report: Report) -> str:
                       *(f"    {frame}" for frame in result.error.frames)]
             continue
         details = _call_lines(result)
-        details += _diff_lines(result.diff, result.attribution) if result.diff else []
+        if result.patterns:
+            details += _pattern_lines(result)
+        elif result.diff:  # a report made before patterns (or built without graphs)
+            details += _diff_lines(result.diff, result.attribution)
         if result.passes_note:
             details.append(f"  passes: {result.passes_note}")
         details += _time_lines(result)
@@ -152,7 +175,7 @@ def format_summary(report: Report) -> str:
 def format_comparison(report: Report, mode_a: str, mode_b: str) -> str:
     """Two modes' graphs, before and after Grappler, node by node (from the GraphDefs the
     worker sent)."""
-    from inspector.graphs import protos  # TensorBoard's protos load only when comparing
+    from inspector.graphs import patterns, protos  # the protos load only when comparing
 
     results = [report.result(mode_a), report.result(mode_b)]
     graphs = [protos.mode_graphs(r) if r is not None else None for r in results]
@@ -170,4 +193,9 @@ def format_comparison(report: Report, mode_a: str, mode_b: str) -> str:
             continue
         lines.append(f"{mode_a} vs {mode_b} {label}: {len(rows)} differences ({sizes})")
         lines += [f"  {row['node']}: {row['difference']}: {row['detail']}" for row in rows]
+    if results[0] is not None and results[1] is not None and (
+            results[0].patterns or results[1].patterns):
+        lines.append(f"{mode_a} vs {mode_b} rewrite patterns:")
+        lines += [f"  {row['pattern']}: {row['compared']}" for row in patterns.compare(
+            results[0].patterns, results[1].patterns, mode_a, mode_b)]
     return "\n".join(lines)

@@ -4,12 +4,13 @@ exports. Every number comes from the report; tables and charts are shared with t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from inspector.graphs import protos, render, views
+from inspector.graphs import patterns, protos, render, views
 from inspector.output import charts, files, tables
 from inspector.output.html_report import html_report
 from inspector.report import Report
@@ -42,9 +43,45 @@ def _mode_picker(report: Report, key: str, need: str) -> str | None:
 def rewrites(report: Report) -> None:
     mode = _mode_picker(report, "rewrites_mode", "diff")
     if mode:
+        _patterns(report, mode)
+        st.markdown("**Every changed node**")
         st.dataframe(pd.DataFrame(tables.rewrites(report, mode)), hide_index=True,
                      width="stretch")
     _compare_modes(report)
+
+
+def _patterns(report: Report, mode: str) -> None:
+    """The mode's changes as rewrite patterns, a picture of one instance of the chosen one,
+    and its instances (one opens in the Graphs tab's search)."""
+    result = report.result(mode)
+    if result is None or not result.patterns:
+        return
+    changed = sum(len(nodes) for p in result.patterns for nodes in p.nodes)
+    st.markdown(f"**{changed} changed nodes in {len(result.patterns)} rewrite patterns** "
+                "(the same rewrite up to node names and scopes)")
+    st.dataframe(pd.DataFrame(tables.patterns(report, mode)), hide_index=True, width="stretch",
+                 key="patterns_table")
+    labels = [f"x{p.count} {p.summary}" for p in result.patterns]
+    chosen: Any = st.selectbox("Pattern", range(len(labels)), format_func=lambda i: labels[i],
+                               key=f"pattern_{mode}")
+    pattern = result.patterns[chosen]
+    graphs = graphs_tab.mode_graphs(report, mode)
+    left, right = st.columns([3, 2])
+    with left:
+        if graphs is not None:
+            st.caption("One instance, before -> after (diff view: removed nodes dashed)")
+            one = patterns.instance_graphs(graphs, pattern.nodes[0])
+            graphs_tab.picture(report, replace(one, mode=f"{mode} pattern {chosen}"), "diff",
+                               patterns.instance_view(pattern.nodes[0]), True,
+                               graphs_tab.FULL_WIDTH_PX * 3 // 5)
+    with right:
+        instances = [", ".join(nodes) for nodes in pattern.nodes]
+        picked: Any = st.selectbox(f"Its {pattern.count} instance(s)", instances,
+                                   key=f"pattern_instance_{mode}")
+        if st.button("Find it in the Graphs tab", key=f"pattern_find_{mode}"):
+            st.session_state["graph_mode"] = mode
+            st.session_state["graph_search"] = picked.split(", ")[0]
+            st.info("Open the Graphs tab: the node is searched and outlined there.")
 
 
 def _compare_modes(report: Report) -> None:
@@ -75,6 +112,17 @@ def _compare_modes(report: Report) -> None:
         return
     st.caption(f"{len(rows)} differences ({counts}).")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    _compare_patterns(report, first, second)
+
+
+def _compare_patterns(report: Report, first: str, second: str) -> None:
+    result_a, result_b = report.result(first), report.result(second)
+    if result_a is None or result_b is None or not (result_a.patterns or result_b.patterns):
+        return
+    st.markdown(f"**Rewrite patterns, {first} against {second}**")
+    st.dataframe(pd.DataFrame(patterns.compare(result_a.patterns, result_b.patterns, first,
+                                               second)), hide_index=True, width="stretch",
+                 key="pattern_comparison")
 
 
 def shapes(report: Report) -> None:
