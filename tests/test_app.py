@@ -142,11 +142,18 @@ def test_compare_two_modes_in_the_rewrites_tab():
     at.session_state["result_tab"] = "Rewrites"
     at.run()
     at.selectbox(key="compare_a").set_value("spec-dynamic").run()
-    frame = at.dataframe[-1].value  # the comparison, below the mode's own rewrites
+    frames = [d.value for d in at.dataframe]
+    frame = next(f for f in frames if "difference" in f.columns)  # nodes, mode against mode
     differs = set(frame[frame["difference"] == "op differs"]["node"])
     report = at.session_state["report"]
     assert differs == set(report.shape_dependent_constants.pre)
     assert all("spec: Const" in d for d in frame[frame["difference"] == "op differs"]["detail"])
+    # The two modes' rewrite patterns side by side, as the report has them.
+    patterns = next(f for f in frames if "compared" in f.columns)
+    spec = {p.summary: p.count for p in report.result("spec").patterns}
+    assert dict(zip(patterns["pattern"], patterns["spec"], strict=True)) == {
+        summary: spec.get(summary, 0) for summary in patterns["pattern"]}
+    assert set(spec) <= set(patterns["pattern"])
 
 
 def test_permalink_restores_settings():

@@ -111,7 +111,7 @@ def _compare_modes(report: Report) -> None:
         st.success(f"The same graph {side}: same nodes, ops and inputs ({counts}).")
         return
     st.caption(f"{len(rows)} differences ({counts}).")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="mode_comparison")
     _compare_patterns(report, first, second)
 
 
