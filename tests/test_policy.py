@@ -95,3 +95,27 @@ def test_the_operators_files_folder_must_exist(tmp_path):
     with pytest.raises(PolicyError) as caught:
         parse(f'[inputs]\nfiles = "{tmp_path / "missing"}"\n')
     assert "[inputs] files must be a folder that exists" in caught.value.message
+
+
+def test_a_wrong_backend_stops_serve_and_is_a_typed_error_on_the_page(tmp_path, monkeypatch):
+    good = tmp_path / "good.toml"
+    good.write_text("[server]\nport = 8613\n")
+    for env, fragment in (({"INSPECTOR_EXECUTOR": "bogus"}, "unknown executor 'bogus'"),
+                          ({"INSPECTOR_EXECUTOR": "ray", "RAY_ADDRESS": "127.0.0.1:1"},
+                           "cannot reach the Ray cluster at 127.0.0.1:1")):
+        done = subprocess.run([CLI, "serve", "--config", str(good), "--check"],
+                              capture_output=True, text=True, timeout=60,
+                              env={**os.environ, **env})
+        assert done.returncode == 2 and "ExecutorError: " + fragment in done.stderr
+    # The app: the error, named, instead of a traceback; no form to run anything.
+    from streamlit.testing.v1 import AppTest
+
+    from inspector.ui import services
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("INSPECTOR_EXECUTOR", "bogus")
+    services.executor.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("ExecutorError: unknown executor 'bogus'" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "run"]

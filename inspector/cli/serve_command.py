@@ -12,6 +12,7 @@ from typing import TextIO
 
 from inspector.cli.common import EXIT_USAGE
 from inspector.hosting import identity, policy, sandbox
+from inspector.jobs import backends
 from inspector.store import runs
 
 _APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -44,6 +45,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except ValueError as exc:
             err.write(f"error: sign-in is misconfigured: {exc}\n")
             return EXIT_USAGE
+    executor = backends.kind()  # ExecutorError (exit 2) for an unknown INSPECTOR_EXECUTOR
+    if executor == "ray" and os.environ.get("RAY_ADDRESS"):
+        from inspector.jobs.ray_backend import check_reachable
+
+        check_reachable(os.environ["RAY_ADDRESS"])  # ExecutorError names the address
     try:
         sandbox.detect("bwrap")
     except sandbox.SandboxUnavailable as exc:
@@ -57,7 +63,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if settings.data_dir:
         env[runs.DATA_ENV] = settings.data_dir
     out.write(f"serving on http://{settings.address}:{settings.port} ({settings.workers} "
-              f"worker(s), {settings.jobs_per_user} job(s) at once per user, sandbox on, "
+              f"worker(s) on the {executor} backend, {settings.jobs_per_user} job(s) at once per "
+              "user, sandbox on, "
               f"{'sign-in through ' + args.secrets if auth else 'no sign-in: local mode'})\n")
     if args.check:
         return 0

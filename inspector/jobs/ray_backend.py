@@ -129,7 +129,7 @@ def _import_ray() -> Any:
     return ray
 
 
-def _check_reachable(address: str) -> None:
+def check_reachable(address: str) -> None:
     """A fast, typed answer for a cluster that is not there (ray.init retries for a minute)."""
     if address in ("auto", "local") or address.startswith("ray://"):
         return
@@ -160,7 +160,7 @@ class RayExecutor:
         self._started_ray = not ray.is_initialized() and address is None
         if not ray.is_initialized():
             if address is not None:
-                _check_reachable(address)
+                check_reachable(address)
             try:
                 ray.init(address=address, namespace=NAMESPACE, include_dashboard=False,
                          log_to_driver=False, configure_logging=False)

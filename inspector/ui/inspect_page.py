@@ -335,7 +335,10 @@ def _saved_run(run_id: str) -> None:
 def _limits_in_force() -> None:
     """What the operator allows, and whether user code runs in the sandbox (said once)."""
     settings = services.policy()
-    guard = services.executor().sandbox
+    pool = services.executor_or_error()
+    if pool is None:
+        st.stop()
+    guard = pool.sandbox
     st.caption(f"Limits in force: {settings.workers} worker(s), {settings.jobs_per_user} job(s) "
                f"at once per user, time limit up to {settings.max_timeout_s:g} s, memory up to "
                f"{settings.max_memory_mb} MB; pasted code "

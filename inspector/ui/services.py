@@ -65,6 +65,12 @@ def executor() -> LocalExecutor | RayExecutor:
                           hidden=_hidden_paths(settings))
 
 
+def executor_or_error() -> LocalExecutor | RayExecutor | None:
+    """The pool, or None after showing why it cannot start (an unknown INSPECTOR_EXECUTOR, a
+    Ray cluster that cannot be reached)."""
+    return _or_error(executor)
+
+
 def _hidden_paths(settings: Policy) -> tuple[Path, ...]:
     """What the sandbox must cover even if a read-only bind would show it."""
     paths = [data_dir(), Path(".streamlit").resolve()]
