@@ -45,6 +45,12 @@ def fixture_graphs(mode: str = "spec"):
     return ModeGraphs(mode, pre, post, diff_graphs(pre, post), table(pre), table(post))
 
 
+def changed_names(diff) -> set[str]:
+    """Every node a GraphDiff names, whatever happened to it."""
+    return {*diff.removed, *diff.added, *diff.folded, *(f.name for f in diff.fused),
+            *(c.name for c in diff.op_changed), *(r.name for r in diff.rewired)}
+
+
 @pytest.fixture(scope="session")
 def executor():
     """Two pre-started workers shared by the tests that need isolation."""

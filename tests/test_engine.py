@@ -18,6 +18,7 @@ from inspector.engine import inspection, loader  # noqa: E402
 from inspector.inputs import gallery, sources  # noqa: E402
 from inspector.inputs.calls import PythonArg, parse_calls  # noqa: E402
 from inspector.inputs.request import prepare  # noqa: E402
+from tests.conftest import changed_names  # noqa: E402
 
 SMALL = [e.name for e in gallery.ENTRIES if e.timeout_s <= 60]
 LARGE = [e.name for e in gallery.ENTRIES if e.timeout_s > 60]
@@ -154,10 +155,7 @@ def test_every_changed_node_is_attributed_to_a_pass(name):
     for result in report.results:
         if result.diff is None:
             continue
-        changes = result.diff
-        named = {*changes.removed, *changes.added, *changes.folded,
-                 *(f.name for f in changes.fused), *(c.name for c in changes.op_changed),
-                 *(r.name for r in changes.rewired)}
+        named = changed_names(result.diff)
         assert result.passes or not named, result.mode
         missing = sorted(named - set(result.attribution or {}))
         assert not missing, (result.mode, missing[:5])
@@ -169,10 +167,7 @@ def test_every_changed_node_of_every_entry_is_in_exactly_one_pattern(name):
     for result in report.results:
         if result.diff is None:
             continue
-        changes = result.diff
-        named = {*changes.removed, *changes.added, *changes.folded,
-                 *(f.name for f in changes.fused), *(c.name for c in changes.op_changed),
-                 *(r.name for r in changes.rewired)}
+        named = changed_names(result.diff)
         covered = [n for pattern in result.patterns for nodes in pattern.nodes for n in nodes]
         assert sorted(covered) == sorted(named), result.mode
         assert all(p.count == len(p.nodes) for p in result.patterns)

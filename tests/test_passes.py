@@ -112,7 +112,7 @@ def test_a_change_undone_later_is_not_attributed_to_the_first_pass():
 
 def test_the_graph_after_a_pass_is_rebuilt_from_the_pre_graph():
     result = compared()
-    after = passes.graph_after(parse_text(PRE), result.passes, result.deltas, 1)
+    after = list(passes.graphs_after_each(parse_text(PRE), result.passes, result.deltas))[1]
     assert {n.name: n.op for n in after.node} == {
         "x": "_Arg", "c": "Const", "t": "Identity", "u": "Identity", "chk": "Identity",
         "out": "_Retval"}

@@ -7,6 +7,7 @@ from inspector.graphs.diff import diff_graphs
 from inspector.graphs.patterns import find
 from inspector.graphs.protos import parse_text
 from inspector.report import Attribution, ModeResult, Report, RewritePattern
+from tests.conftest import changed_names
 
 
 def node(name: str, op: str, *inputs: str, fused: tuple[str, ...] = ()) -> str:
@@ -56,8 +57,7 @@ def test_the_same_rewrite_in_every_block_is_one_pattern_and_every_change_is_in_o
     assert by_kind["removed"].count == 3
     assert by_kind["added"].summary == "Const feeding Reshape (input 1) added"
     assert by_kind["rewired"].summary == "Reshape's inputs rewired (2 -> 2)"
-    named = {*changes.removed, *changes.added, *changes.folded, *(f.name for f in changes.fused),
-             *(c.name for c in changes.op_changed), *(r.name for r in changes.rewired)}
+    named = changed_names(changes)
     covered = [name for p in found for nodes in p.nodes for name in nodes]
     assert sorted(covered) == sorted(named)  # each changed node exactly once
     assert [p.count for p in found] == sorted((p.count for p in found), reverse=True)

@@ -206,15 +206,6 @@ def graphs_after_each(pre: GraphDef, passes: Sequence[PassChange],
         yield graph
 
 
-def graph_after(pre: GraphDef, passes: Sequence[PassChange], deltas: Sequence[str],
-                index: int) -> GraphDef:
-    """The graph after pass ``index`` (0-based); the pre-Grappler graph for -1."""
-    if index < 0:
-        return pre
-    graphs = graphs_after_each(pre, passes[:index + 1], deltas[:index + 1])
-    return list(graphs)[-1]
-
-
 def pass_graphs(result: ModeResult) -> tuple[GraphDef, ...] | None:
     """The graph after each pass of a mode whose report carries its graphs and passes."""
     if not result.passes or not result.graphs or "passes" not in result.graphs:

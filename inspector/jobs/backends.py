@@ -56,14 +56,10 @@ def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAUL
         from inspector.jobs.local import run_one as local_run_one
 
         return local_run_one(request, limits, on_progress)
+    from inspector.jobs.local import follow
+
     with start("ray", limits=limits) as executor:
-        job = executor.submit(request, limits)
-        last = None
-        while not job.wait(0.1):
-            if on_progress is not None and job.progress != last:
-                last = job.progress
-                on_progress(last)
-        return job.result(), job.log
+        return follow(executor.submit(request, limits), on_progress)
 
 
 def nodes(executor: LocalExecutor | RayExecutor) -> list[dict[str, Any]]:

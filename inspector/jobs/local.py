@@ -410,10 +410,16 @@ def run_one(request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
     """
     # The job is waiting already: a warm-up would only delay it.
     with LocalExecutor(workers=1, limits=limits, env={"INSPECTOR_WARM_UP": "off"}) as executor:
-        job = executor.submit(request)
-        last = None
-        while not job.wait(0.1):
-            if on_progress is not None and job.progress != last:
-                last = job.progress
-                on_progress(last)
-        return job.result(), job.log
+        return follow(executor.submit(request), on_progress)
+
+
+def follow(job: LocalJob, on_progress: Callable[[Progress], None] | None = None
+           ) -> tuple[Report, str]:
+    """Wait for a job (of either backend), telling ``on_progress`` each new stage; its report
+    and its worker's log."""
+    last = None
+    while not job.wait(0.1):
+        if on_progress is not None and job.progress != last:
+            last = job.progress
+            on_progress(last)
+    return job.result(), job.log
