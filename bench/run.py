@@ -260,6 +260,62 @@ def render_times(names: tuple[str, ...]) -> None:
     print(f"\n(parent imported TensorFlow: {'tensorflow' in sys.modules})")
 
 
+def canvas(names: tuple[str, ...]) -> None:
+    """Issue 16's measure for exported diff PNGs of the large models (mode spec): size, aspect
+    and tiles inked, against the same picture drawn as one dot layout (the baseline, same run),
+    and the time the wrapping adds; then how many small gallery pictures are drawn as before."""
+    from canvas import canvas_use  # bench/ is the script's folder
+
+    from inspector.graphs import protos, render, views
+    from inspector.inputs import gallery
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+
+    print("\n### Canvas use of exported diff PNGs (mode spec; goal: >= 25% of 100 px tiles "
+          "inked, <= 4:1)\n")
+    print("| model | picture | boxes | one dot layout: px, aspect, inked, scale | wrapped: px, "
+          "aspect, inked, scale | columns | draw time wrapped / one layout |")
+    print("|---|---|---|---|---|---|---|")
+    small = [e.name for e in gallery.ENTRIES if e.name not in names]
+    unchanged = total = 0
+    with LocalExecutor(workers=1) as pool:
+        for name in (*names, *small):
+            request = prepare(read_source(f"gallery:{name}"), modes=["all"] if name in small
+                              else ["spec"], runs=3, warmup=1, include_graphs=True,
+                              passes=False)
+            report = pool.submit(request).result()
+            for result in report.results:
+                graphs = protos.mode_graphs(result)
+                if graphs is None:
+                    continue
+                for label, options in (("overview", views.ViewOptions()),
+                                       ("changes only", views.ViewOptions(changes_only=1))):
+                    graph = views.build(graphs, "diff", options)
+                    if name in small:
+                        total += 1
+                        unchanged += render.arrange(graph) is None
+                        continue
+                    start = time.perf_counter()
+                    plain, plain_scale = render.run_dot(render.to_dot(graph), ("png",),
+                                                        boxes=len(graph.nodes))
+                    plain_s = time.perf_counter() - start
+                    start = time.perf_counter()
+                    picture = render.draw(graphs, "diff", ("png",), options)
+                    wrapped_s = time.perf_counter() - start
+
+                    def cells(png: bytes, scale: float) -> str:
+                        width, height, aspect, inked = canvas_use(png)
+                        return f"{width}x{height}, {aspect:.2f}:1, {inked:.1%}, {scale:.2f}"
+
+                    print(f"| {name} | {label} | {len(graph.nodes)} | "
+                          f"{cells(plain['png'], plain_scale)} | "
+                          f"{cells(picture.data['png'], picture.png_scale)} | "
+                          f"{picture.columns} | {wrapped_s / plain_s:.2f}x |")
+    print(f"\nSmall gallery entries, every mode, overview and changes-only diff: {unchanged} of "
+          f"{total} pictures drawn as one dot layout, as before.")
+
+
 def _wait_healthy(url: str) -> None:
     """Until a Streamlit server answers its health check (at most about a minute)."""
     import urllib.request
@@ -707,7 +763,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
     parser.add_argument("--only", choices=("store", "sandbox", "load", "raw", "passes", "ray",
-                                           "breakdown"),
+                                           "breakdown", "canvas"),
                         help="one part only")
     args = parser.parse_args()
     if args.only:
@@ -717,6 +773,7 @@ def main() -> None:
          "raw": lambda: versus_raw(SEEDS, 1 if args.quick else 3),
          "ray": lambda: ray_latency(3 if args.quick else 7),
          "breakdown": lambda: breakdown_checks(2 if args.quick else 5),
+         "canvas": lambda: canvas(("mobilenet_v2", "resnet50")),
          "passes": lambda: passes_cost(("process_data", "mobilenet_v2", "resnet50"),
                                        1 if args.quick else 3)}[args.only]()
         return
@@ -725,6 +782,7 @@ def main() -> None:
     versus_raw(SEEDS, 1 if args.quick else 3)
     executor_latency(3 if args.quick else 10)
     render_times(("mobilenet_v2", "resnet50"))
+    canvas(("mobilenet_v2", "resnet50"))
     click_to_result(3 if args.quick else 5)
     saved_runs(resnet=not args.quick)
     sandbox_cost(2 if args.quick else 4)

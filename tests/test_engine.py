@@ -18,6 +18,9 @@ from inspector.engine import inspection, loader  # noqa: E402
 from inspector.inputs import gallery, sources  # noqa: E402
 from inspector.inputs.calls import PythonArg, parse_calls  # noqa: E402
 from inspector.inputs.request import prepare  # noqa: E402
+from bench.canvas import canvas_use  # noqa: E402
+from inspector.graphs import protos, render  # noqa: E402
+from inspector.graphs.views import ViewOptions, build  # noqa: E402
 from tests.conftest import changed_names  # noqa: E402
 
 SMALL = [e.name for e in gallery.ENTRIES if e.timeout_s <= 60]
@@ -29,7 +32,7 @@ _reports: dict[str, object] = {}
 def inspect_entry(name: str, modes=("all",)):
     if name not in _reports:
         source = sources.read_source(f"gallery:{name}")
-        request = prepare(source, modes=modes, runs=5, warmup=1)
+        request = prepare(source, modes=modes, runs=5, warmup=1, include_graphs=True)
         _reports[name] = inspection.run(request)
     return _reports[name]
 
@@ -175,6 +178,26 @@ def test_every_changed_node_of_every_entry_is_in_exactly_one_pattern(name):
         summaries = {p.summary: p.count for p in report.result("spec").patterns}
         assert summaries["Conv2D + BiasAdd -> _FusedConv2D [BiasAdd] (by remapper)"] == 53
         assert len(summaries) < 30  # about a thousand changes read as a handful of patterns
+
+
+@pytest.mark.parametrize("name", SMALL + LARGE)
+def test_diff_pictures_use_their_canvas(name):
+    """Issue 16's goals for the large models' exported diff PNGs (overview and changes only):
+    a quarter of the 100 px tiles inked, at most 4:1, labels at full size. The small entries'
+    pictures are drawn as dot lays them out, as before."""
+    report = inspect_entry(name, LARGE_MODES if name in LARGE else ("all",))
+    for result in report.results:
+        graphs = protos.mode_graphs(result)
+        if graphs is None or (name in LARGE and result.mode != "spec"):
+            continue
+        for options in (ViewOptions(), ViewOptions(changes_only=1)):
+            if name not in LARGE:
+                assert render.arrange(build(graphs, "diff", options)) is None, result.mode
+                continue
+            picture = render.draw(graphs, "diff", ("png",), options)
+            _, _, aspect, inked = canvas_use(picture.data["png"])
+            assert inked >= 0.25 and aspect <= 4, (options, inked, aspect)
+            assert picture.columns > 1 and picture.png_scale == 1.0 and not picture.fallback
 
 
 @pytest.mark.parametrize("name", SMALL + LARGE)

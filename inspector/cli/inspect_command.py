@@ -150,10 +150,14 @@ def _export(report: Report, args: argparse.Namespace, err: TextIO) -> None:
 
     options = _view_options(args)
     written: list[Path] = []
+
+    def note(text: str) -> None:
+        err.write(f"note: {text}\n")
+
     if args.graphs:
-        written += files.write_graphs(report, args.graphs, args.format, options)
+        written += files.write_graphs(report, args.graphs, args.format, options, note)
     if args.passes:
-        written += files.write_passes(report, args.passes, args.format, options)
+        written += files.write_passes(report, args.passes, args.format, options, note)
     if args.tensorboard:
         written += files.write_tensorboard(report, args.tensorboard)
     if args.html:

@@ -7,14 +7,17 @@ picture that still times out is drawn again with more scopes collapsed, so nothi
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.errors import GraphvizMissing, RenderError
-from inspector.graphs import protos, views
+from inspector.graphs import layout, protos, views
 
 # What happened to a node -> fill colour. The same node looks the same in every view.
 COLOURS = {
@@ -38,12 +41,26 @@ DOT_TIMEOUT_S = 20.0
 FALLBACK_BUDGETS = (150, 60)
 # Raster resolution: big graphs at print resolution make PNGs of hundreds of megapixels.
 PNG_DPI = 72
-# Large pictures as PNG are scaled to fit 100 x 100 inches (7200 px at 72 dpi): ResNet50's full
-# pre graph took 11.5 s to rasterise uncapped (dot itself shrinks it to cairo's 32767 px limit),
+# Large pictures as PNG are scaled to fit this many inches square (7200 px at 72 dpi): ResNet50's
+# full pre graph (before pictures were wrapped into columns) took 11.5 s to rasterise uncapped (dot itself shrinks it to cairo's 32767 px limit),
 # 3.8 s capped. SVG and PDF keep their natural size.
-PNG_MAX_SIZE = "-Gsize=100,100"
+PNG_MAX_IN = 100
 # Characters of a shortened node name kept in a box.
 NAME_CHARS = 40
+# Labels are 9 pt (9 px in a PNG at 72 dpi). A PNG that the size cap shrinks below this scale
+# has labels under 7 px: unreadable at 100% zoom, so it is drawn more collapsed instead.
+LEGIBLE_SCALE = 0.8
+# Fewer boxes than this cannot make a picture WRAP_ABOVE_IN tall (about 0.9 in per rank at
+# most), so they skip the first layout that decides on wrapping.
+WRAP_CHECK_ABOVE = 40
+# From this many boxes without a drawn edge (e.g. removed constants whose consumers are not
+# shown), they are drawn as a block of their own in rows, not as one rank across the picture.
+LOOSE_BLOCK_FROM = 4
+# A node fed by this many drawn edges has its inputs staggered over several ranks (minlen), so
+# they stand in a block above it rather than in one rank across the picture.
+FAN_IN_ROWS_FROM = 16
+# Connectors standing in for the edges between wrapped columns.
+CONNECTOR = 'shape=cds, style="filled", fillcolor="#ffffff", fontsize=8, margin="0.05,0.02"'
 
 
 def _quote(text: str) -> str:
@@ -79,39 +96,126 @@ def heat(share: float) -> str:
     return f"#ff{fade:02x}{fade:02x}"
 
 
-def to_dot(graph: views.ViewGraph) -> str:
-    """DOT text: boxes coloured by what Grappler did, control edges dashed, a legend."""
+def to_dot(graph: views.ViewGraph, wrap: layout.Wrap | layout.Rows | None = None) -> str:
+    """DOT text: boxes coloured by what Grappler did, control edges dashed, a legend.
+
+    With ``wrap``, each column is laid out on its own and an edge between columns becomes a
+    pair of connectors ("to column 2" under the source, "from column 1: <source>" over the
+    target), so no line crosses the picture.
+    """
     lines = [f"digraph {_quote(graph.view)} {{",
              '  graph [rankdir=TB, fontname="Helvetica", fontsize=10, nodesep=0.2, ranksep=0.3];',
              '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=9];',
              "  edge [arrowsize=0.5];"]
+    if isinstance(wrap, layout.Rows):
+        # dot's own array packing: parts in declaration order, top-aligned, per_row a row
+        lines.append(f'  packmode="array_it{wrap.per_row}";')
+        wrap = None
+    column = wrap.column if wrap is not None else {}
+    loose = loose_boxes(graph)
+    members: dict[int, list[str]] = {}
     for node in graph.nodes:
-        fill = (heat(node.time_us / graph.time_scale_us) if graph.time_scale_us
-                and node.time_us is not None else COLOURS[node.status])
-        attrs = [f"label={_quote(_label(node))}", f"fillcolor={_quote(fill)}",
-                 f"tooltip={_quote(node.name)}"]
-        if node.op is None:
-            attrs.append("shape=box3d")
-        if graph.view == "diff" and node.status == "removed":
-            attrs.append('style="rounded,filled,dashed", fontcolor="#888888"')
-        if node.highlighted:
-            attrs.append('color="#d62728", penwidth=3')
-        lines.append(f"  {_quote(node.id)} [{', '.join(attrs)}];")
+        if node.id not in loose:
+            members.setdefault(column.get(node.id, 0), []).append(_node_line(graph, node))
+    # (from, to) -> line: one connector edge per source and column, whatever it stands for
+    edge_lines: dict[tuple[str, str], str] = {}
+    fan_in = Counter(edge.target for edge in graph.edges)
+    staggered: Counter[str] = Counter()
     for edge in graph.edges:
-        attrs = []
-        if edge.control:
-            attrs.append("style=dashed")
-        if edge.label:
-            attrs.append(f"label={_quote(edge.label)}, fontsize=8")
-        if edge.removed:
-            attrs.append('color="#bbbbbb"')
-        if edge.count > 1:
-            attrs.append(f"penwidth={min(1 + edge.count / 10, 4):.1f}")
-        suffix = f" [{', '.join(attrs)}]" if attrs else ""
-        lines.append(f"  {_quote(edge.source)} -> {_quote(edge.target)}{suffix};")
+        start, end = column.get(edge.source, 0), column.get(edge.target, 0)
+        minlen = 1
+        if fan_in[edge.target] >= FAN_IN_ROWS_FROM:
+            minlen += staggered[edge.target] % math.ceil(math.sqrt(fan_in[edge.target] / 4))
+            staggered[edge.target] += 1
+        suffix = _edge_attrs(edge, minlen)
+        if start == end:
+            edge_lines[(edge.source, edge.target)] = (
+                f"  {_quote(edge.source)} -> {_quote(edge.target)}{suffix};")
+            continue
+        # one pair per source and column it feeds
+        leaving, arriving = f"{edge.source} leaving for {end}", f"{edge.source} arriving in {end}"
+        members[start].append(f"  {_quote(leaving)} [label={_quote(f'to column {end + 1}')}, "
+                              f"{CONNECTOR}];")
+        members[end].append(f"  {_quote(arriving)} [label="
+                            f"{_quote(f'from column {start + 1}: {_short(edge.source)}')}, "
+                            f"{CONNECTOR}];")
+        edge_lines.setdefault((edge.source, leaving),
+                              f"  {_quote(edge.source)} -> {_quote(leaving)}{suffix};")
+        edge_lines[(arriving, edge.target)] = (
+            f"  {_quote(arriving)} -> {_quote(edge.target)}{suffix};")
+    for index in sorted(members):
+        # A cluster keeps a column compact (the fast layout lets a chain drift sideways);
+        # dict.fromkeys: a connector standing for several edges is declared once.
+        inside = list(dict.fromkeys(members[index]))
+        lines += ([f"  subgraph cluster_column{index} {{", "  style=invis;", *inside, "  }"]
+                  if wrap is not None else inside)
+    lines += edge_lines.values()
+    if wrap is not None:
+        # Each column is made one piece and Graphviz packs the pieces in one row, in the order
+        # they are declared ("array", flags i: input order, t: top-aligned); the loose block
+        # and the legend come after the columns.
+        lines += [f"  {_quote(upper)} -> {_quote(lower)} [style=invis"
+                  f"{'' if ranked else ', constraint=false'}];"
+                  for upper, lower, ranked in layout.stacking(
+                      wrap, [(e.source, e.target) for e in graph.edges])]
+        cells = len(members) + bool(loose) + 1
+        lines.append(f'  packmode="array_it{cells}";')
+    if loose:
+        lines += _loose_block(graph, loose)
     lines.append(_legend(graph))
     lines.append("}")
     return "\n".join(lines)
+
+
+def loose_boxes(graph: views.ViewGraph) -> set[str]:
+    """Boxes no drawn edge touches, when there are enough of them to be drawn as a block."""
+    linked = {end for edge in graph.edges for end in (edge.source, edge.target)}
+    loose = {node.id for node in graph.nodes if node.id not in linked}
+    return loose if len(loose) >= LOOSE_BLOCK_FROM else set()
+
+
+def _loose_block(graph: views.ViewGraph, loose: set[str]) -> list[str]:
+    """The boxes without edges in rows of about half as many as there are rows (boxes are
+    about twice as wide as tall with their spacing), held in place by invisible edges."""
+    nodes = [node for node in graph.nodes if node.id in loose]
+    per_row = math.ceil(math.sqrt(len(nodes) / 2))
+    lines = ["  subgraph cluster_loose {",
+             f"  label={_quote(f'{len(nodes)} boxes with no edge drawn')}; fontsize=9; "
+             'fontcolor="#888888"; style="dashed,rounded"; color="#cccccc";',
+             *(_node_line(graph, node) for node in nodes)]
+    lines += [f"  {_quote(above.id)} -> {_quote(below.id)} [style=invis];"
+              for above, below in zip(nodes, nodes[per_row:], strict=False)]
+    # the first row tied together without ranking: the block is one piece when packed
+    lines += [f"  {_quote(left.id)} -> {_quote(right.id)} [style=invis, constraint=false];"
+              for left, right in zip(nodes[:per_row], nodes[1:per_row], strict=False)]
+    return [*lines, "  }"]
+
+
+def _node_line(graph: views.ViewGraph, node: views.ViewNode) -> str:
+    fill = (heat(node.time_us / graph.time_scale_us) if graph.time_scale_us
+            and node.time_us is not None else COLOURS[node.status])
+    attrs = [f"label={_quote(_label(node))}", f"fillcolor={_quote(fill)}",
+             f"tooltip={_quote(node.name)}"]
+    if node.op is None:
+        attrs.append("shape=box3d")
+    if graph.view == "diff" and node.status == "removed":
+        attrs.append('style="rounded,filled,dashed", fontcolor="#888888"')
+    if node.highlighted:
+        attrs.append('color="#d62728", penwidth=3')
+    return f"  {_quote(node.id)} [{', '.join(attrs)}];"
+
+
+def _edge_attrs(edge: views.ViewEdge, minlen: int = 1) -> str:
+    attrs = [f"minlen={minlen}"] if minlen > 1 else []
+    if edge.control:
+        attrs.append("style=dashed")
+    if edge.label:
+        attrs.append(f"label={_quote(edge.label)}, fontsize=8")
+    if edge.removed:
+        attrs.append('color="#bbbbbb"')
+    if edge.count > 1:
+        attrs.append(f"penwidth={min(1 + edge.count / 10, 4):.1f}")
+    return f" [{', '.join(attrs)}]" if attrs else ""
 
 
 def _legend(graph: views.ViewGraph) -> str:
@@ -140,8 +244,12 @@ def dot_command() -> str:
 
 
 def run_dot(dot_text: str, formats: tuple[str, ...] = ("svg",),
-            timeout_s: float = DOT_TIMEOUT_S, boxes: int | None = None) -> dict[str, bytes]:
+            timeout_s: float = DOT_TIMEOUT_S,
+            boxes: int | None = None) -> tuple[dict[str, bytes], float]:
     """Lay out ``dot_text`` and draw it in each of ``formats`` (one layout for vector formats).
+
+    Returns the files by format, and the scale the PNG was drawn at (1.0 without a PNG or when
+    it fits PNG_MAX_IN; below that, the cap shrank the picture).
 
     Raises ``subprocess.TimeoutExpired`` past ``timeout_s`` (dot is killed), GraphvizMissing
     without dot, RenderError when dot rejects the input.
@@ -154,8 +262,35 @@ def run_dot(dot_text: str, formats: tuple[str, ...] = ("svg",),
     if large and "png" in formats:  # rasterised at a capped size, in a run of its own
         rest = tuple(f for f in formats if f != "png")
         drawn = _dot(dot_text, rest, options, timeout_s) if rest else {}
-        return {**drawn, **_dot(dot_text, ("png",), [*options, PNG_MAX_SIZE], timeout_s)}
-    return _dot(dot_text, formats, options, timeout_s)
+        png = _dot(dot_text, ("png", "plain"), [*options, f"-Gsize={PNG_MAX_IN},{PNG_MAX_IN}"],
+                   timeout_s)
+        # -Tplain starts "graph <scale> <width> <height>": the scale the size cap imposed
+        return {**drawn, "png": png["png"]}, float(png["plain"].split()[1])
+    return _dot(dot_text, formats, options, timeout_s), 1.0
+
+
+def arrange(graph: views.ViewGraph,
+            timeout_s: float = DOT_TIMEOUT_S) -> layout.Wrap | layout.Rows | None:
+    """Columns for a tall picture, rows for a wide one of many parts (see ``layout``), from a
+    first layout without edge routing; None for pictures that are fine as dot lays them out."""
+    if len(graph.nodes) <= WRAP_CHECK_ABOVE:
+        return None
+    options = [*(FAST_LAYOUT[:-1] if len(graph.nodes) > FAST_LAYOUT_ABOVE else ()),
+               "-Gsplines=false"]
+    placed = json.loads(_dot(to_dot(graph), ("json0",), options, timeout_s)["json0"])
+    boxes = {}
+    for item in placed.get("objects", []):
+        if "pos" in item:  # clusters and the graph itself have none
+            x, y = item["pos"].split(",")
+            boxes[item["name"]] = layout.Box(float(x), float(y), float(item["width"]) * 72,
+                                             float(item["height"]) * 72)
+    loose = loose_boxes(graph)
+    ids = {node.id for node in graph.nodes} - loose
+    edges = [(edge.source, edge.target) for edge in graph.edges]
+    placed_ids = {name: box for name, box in boxes.items() if name in ids}
+    # the parts dot places side by side: connected boxes, the loose block, the legend
+    parts = len(layout.parts(ids, edges)) + bool(loose) + 1
+    return layout.wrap(placed_ids, edges) or layout.rows(boxes, parts)
 
 
 def _dot(dot_text: str, formats: tuple[str, ...], options: list[str],
@@ -181,18 +316,55 @@ class Picture:
     data: dict[str, bytes]
     # What was drawn (after any fallback).
     graph: views.ViewGraph
-    # Set when the requested options timed out and a more collapsed picture was drawn.
+    # Set when the requested options timed out, or the PNG would have been shrunk past
+    # legibility, and a more collapsed picture was drawn: says so and what to do instead.
     fallback: str | None = None
+    # Columns the picture is wrapped into (1: as dot laid it out).
+    columns: int = 1
+    # The scale the PNG was drawn at (1.0: full size; below LEGIBLE_SCALE, labels are small).
+    png_scale: float = 1.0
 
 
 def draw(graphs: protos.ModeGraphs, view: str, formats: tuple[str, ...] = ("svg",),
          options: views.ViewOptions = views.DEFAULT_OPTIONS,
          timeout_s: float = DOT_TIMEOUT_S) -> Picture:
-    """Build the view and draw it; on a dot timeout, collapse further and try again.
+    """Build the view and draw it, wrapped into columns when tall; on a dot timeout, collapse
+    further and try again. A PNG the size cap would shrink past LEGIBLE_SCALE is drawn again
+    with more scopes collapsed (the SVG and PDF keep every box: they have no size cap).
 
     Raises GraphvizMissing without ``dot``, RenderError when even the most collapsed picture
     times out.
     """
+    picture = _draw(graphs, view, formats, options, timeout_s)
+    if picture.png_scale >= LEGIBLE_SCALE:
+        return picture
+    shown, scale = len(picture.graph.nodes), picture.png_scale
+    budget = shown
+    for _ in range(3):
+        # A wrapped picture's area grows with its boxes: fit the boxes to the legible area.
+        budget = max(views.MIN_BOXES, int(budget * (scale / LEGIBLE_SCALE) ** 2 * 0.9))
+        smaller = _draw(graphs, view, ("png",), dataclasses.replace(
+            options, collapse=True, expand=(), max_nodes=budget), timeout_s)
+        scale = smaller.png_scale
+        if scale >= LEGIBLE_SCALE or budget == views.MIN_BOXES:
+            break
+    drawn = len(smaller.graph.nodes)
+    if drawn >= shown or scale < LEGIBLE_SCALE:
+        note = (f"The PNG is shrunk to {picture.png_scale:.0%} to fit "
+                f"{PNG_MAX_IN} inches: its labels are not "
+                "legible at 100% zoom. Draw the overview (scopes collapsed) or only the "
+                "changes, or export SVG or PDF (no size cap)")
+        return dataclasses.replace(picture, fallback=picture.fallback or note)
+    note = (f"All {shown} boxes would make the PNG {picture.png_scale:.0%} of full size, its "
+            f"labels unreadable: the PNG shows scopes collapsed to {drawn} boxes instead"
+            f"{'' if formats == ('png',) else ' (the SVG and PDF show all of them)'}. "
+            "Drawing only the changes keeps every changed node at full size")
+    return dataclasses.replace(picture, data={**picture.data, "png": smaller.data["png"]},
+                               fallback=note, png_scale=scale)
+
+
+def _draw(graphs: protos.ModeGraphs, view: str, formats: tuple[str, ...],
+          options: views.ViewOptions, timeout_s: float) -> Picture:
     attempts = [options] + [dataclasses.replace(options, collapse=True, expand=(),
                                                 max_nodes=budget)
                             for budget in FALLBACK_BUDGETS if budget < options.max_nodes]
@@ -200,11 +372,13 @@ def draw(graphs: protos.ModeGraphs, view: str, formats: tuple[str, ...] = ("svg"
     for attempt in attempts:
         graph = views.build(graphs, view, attempt)
         try:
-            data = run_dot(to_dot(graph), formats, timeout_s, len(graph.nodes))
+            wrap = arrange(graph, timeout_s)
+            data, scale = run_dot(to_dot(graph, wrap), formats, timeout_s, len(graph.nodes))
         except subprocess.TimeoutExpired:
             note = (f"dot took more than {timeout_s:g} s for {len(graph.nodes)} boxes; "
                     "drawn again with more scopes collapsed")
             continue
-        return Picture(data, graph, note if attempt is not options else None)
+        return Picture(data, graph, note if attempt is not options else None,
+                       wrap.count if isinstance(wrap, layout.Wrap) else 1, scale)
     raise RenderError(f"dot did not finish within {timeout_s:g} s even with scopes collapsed "
                       f"to {attempts[-1].max_nodes} boxes")

@@ -10,7 +10,7 @@ import socket
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,17 @@ def file_name(function: str | None, mode: str, view: str, ext: str) -> str:
     return f"{function or 'function'}-{mode}-{view}.{ext}"
 
 
+def _ignore(note: str) -> None:
+    del note
+
+
 def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] = ("svg",),
-                 options: views.ViewOptions = views.DEFAULT_OPTIONS) -> list[Path]:
+                 options: views.ViewOptions = views.DEFAULT_OPTIONS,
+                 on_note: Callable[[str], None] = _ignore) -> list[Path]:
     """The pre and post GraphDefs of each mode as ``.pbtxt`` and ``.pb`` (the bytes TensorFlow
     serialized), and pictures of the pre, post and diff views in the image ``formats``.
-    Returns the files written.
+    Returns the files written; ``on_note`` hears what a picture could not show as asked (a PNG
+    drawn more collapsed to stay legible, a layout that timed out).
 
     Raises GraphvizMissing (before writing anything) when images are asked for without ``dot``.
     """
@@ -69,11 +75,15 @@ def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] =
         for (graphs, view), picture in zip(pictures, drawn, strict=True):
             for fmt, data in picture.data.items():
                 write(graphs.mode, view, fmt, data)
+            if picture.fallback:
+                on_note(f"{file_name(report.function, graphs.mode, view, '*')}: "
+                        f"{picture.fallback}")
     return written
 
 
 def write_passes(report: Report, directory: str | Path, formats: Iterable[str] = ("svg",),
-                 options: views.ViewOptions = views.DEFAULT_OPTIONS) -> list[Path]:
+                 options: views.ViewOptions = views.DEFAULT_OPTIONS,
+                 on_note: Callable[[str], None] = _ignore) -> list[Path]:
     """The graph after each Grappler pass of each mode as ``.pbtxt``
     (``<function>-<mode>-pass07-round1-constant_folding.pbtxt``), and for each pass that changed
     something a picture of its diff against the graph before it (``...-diff.<format>``)."""
@@ -105,6 +115,9 @@ def write_passes(report: Report, directory: str | Path, formats: Iterable[str] =
                 path = out / file_name(report.function, mode, f"{label}-diff", fmt)
                 path.write_bytes(data)
                 written.append(path)
+            if picture.fallback:
+                on_note(f"{file_name(report.function, mode, f'{label}-diff', '*')}: "
+                        f"{picture.fallback}")
     return written
 
 

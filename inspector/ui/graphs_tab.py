@@ -84,6 +84,10 @@ def _frame(svg: str, fit: bool, width_px: int) -> None:
                                              'style="max-width:100%; height:auto"', 1)
     shown_h = natural_h * min(1.0, width_px / natural_w) if fit else natural_h
     frame_px = min(MAX_FRAME_PX, int(shown_h) + 30)
+    if fit and width_px / natural_w < render.LEGIBLE_SCALE:
+        st.caption(f"Shown at {width_px / natural_w:.0%} to fit the width, too small to read: "
+                   "choose Zoom \u2192 actual size, or fewer boxes (the overview, or changes "
+                   "only).")
     components.html(f'<div class="graph-view" style="overflow:auto; height:{frame_px - 10}px; '
                     f'border:1px solid #ddd">{svg}</div>', height=frame_px, scrolling=False)
 

@@ -1,0 +1,205 @@
+"""How a picture uses its canvas: a tall graph wrapped into side-by-side columns, a wide one of
+many parts packed into rows.
+
+Graphviz ranks a graph top to bottom, so a deep model (ResNet50: ~170 layers in a chain) comes
+out as a strip over a hundred inches tall and a few boxes wide; capped to 100 inches it is shrunk
+until its labels are dots, and most of the canvas is blank. Here a first layout's positions are
+cut into bands of ranks, like text wrapped into columns, at the levels that cut the fewest edges;
+``render`` then draws each band as a column of its own and replaces the few edges between
+columns by labelled connectors. Pure functions: positions in, columns out; no Graphviz here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# A picture shorter than this (inches at 100%, about 2,900 px at 72 dpi) is left as dot laid it
+# out: a reader scrolls a little, and small gallery pictures keep their familiar shape.
+WRAP_ABOVE_IN = 40.0
+# Most columns tried. ResNet50 with every node comes out best at 3.
+MAX_COLUMNS = 12
+# Wrapped pictures aim at this width:height (square: a screen or a page shows it whole).
+TARGET_ASPECT = 1.0
+# A cut may move this far (share of a column's height) from its ideal level to cut fewer edges.
+CUT_SLACK = 0.2
+# A picture of several parts wider than this (width:height) has its parts packed into rows.
+MAX_WIDE_ASPECT = 4.0
+# Points between columns (dot's cluster margins add to it).
+COLUMN_GAP_PT = 40.0
+
+
+@dataclass(frozen=True)
+class Box:
+    """A laid-out box: centre and size in points, y growing upwards (dot's convention)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Wrap:
+    """Where each box goes when a picture is wrapped."""
+
+    # Box id -> column, 0 the leftmost; the graph's top ranks are in column 0.
+    column: dict[str, int]
+    # Columns drawn.
+    count: int
+    # Estimated size of the wrapped picture in points (before dot lays it out again).
+    width_pt: float
+    height_pt: float
+    # Box id -> where the first layout put it (to stack a column's parts in the same order).
+    boxes: dict[str, Box]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A wide picture made of several parts (connected components), packed into rows."""
+
+    # Parts per row, in the order their boxes are declared.
+    per_row: int
+
+
+def rows(boxes: dict[str, Box], parts: int) -> Rows | None:
+    """Rows for a picture laid out as ``boxes`` in ``parts`` separate parts, when dot's one row
+    of parts is wider than MAX_WIDE_ASPECT and over WRAP_ABOVE_IN; None otherwise."""
+    if parts < 2 or not boxes:
+        return None
+    width = (max(b.x + b.width / 2 for b in boxes.values())
+             - min(b.x - b.width / 2 for b in boxes.values()))
+    height = (max(b.y + b.height / 2 for b in boxes.values())
+              - min(b.y - b.height / 2 for b in boxes.values()))
+    if width < WRAP_ABOVE_IN * 72 or width < MAX_WIDE_ASPECT * height:
+        return None
+    count = max(1, round(math.sqrt(width / height / TARGET_ASPECT)))
+    return Rows(math.ceil(parts / count))
+
+
+def _levels(boxes: dict[str, Box]) -> list[float]:
+    """Distinct rank levels (y of box centres), top first."""
+    return sorted({round(box.y, 1) for box in boxes.values()}, reverse=True)
+
+
+def _crossings(boxes: dict[str, Box], edges: list[tuple[str, str]],
+               index: dict[float, int], levels: int) -> list[int]:
+    """For each gap between level i and i+1, how many edges pass it."""
+    passing = [0] * (levels + 1)
+    for source, target in edges:
+        if source not in boxes or target not in boxes:
+            continue
+        a, b = index[round(boxes[source].y, 1)], index[round(boxes[target].y, 1)]
+        passing[min(a, b)] += 1
+        passing[max(a, b)] -= 1
+    running, gaps = 0, []
+    for i in range(levels - 1):
+        running += passing[i]
+        gaps.append(running)
+    return gaps
+
+
+def _cuts(levels: list[float], gaps: list[int], count: int) -> list[int]:
+    """Gap indices that split the levels into ``count`` bands of about equal height, each moved
+    within CUT_SLACK of its ideal place to the gap fewest edges pass."""
+    top, bottom = levels[0], levels[-1]
+    span = (top - bottom) / count
+    cuts: list[int] = []
+    for part in range(1, count):
+        ideal = top - part * span
+        near = [i for i in range(len(gaps))
+                if abs((levels[i] + levels[i + 1]) / 2 - ideal) <= CUT_SLACK * span
+                and (not cuts or i > cuts[-1])]
+        if not near:
+            continue
+        cuts.append(min(near, key=lambda i: (gaps[i], abs((levels[i] + levels[i + 1]) / 2
+                                                         - ideal))))
+    return cuts
+
+
+def _size(boxes: dict[str, Box], column: dict[str, int], count: int) -> tuple[float, float]:
+    """Width and height of the wrapped picture, from the first layout's boxes: a column is as
+    wide as its widest rank (the first layout's sideways drift along a chain goes away when
+    the column is laid out on its own) and as tall as its ranks."""
+    rows: dict[tuple[int, float], list[Box]] = {}
+    for name, box in boxes.items():
+        rows.setdefault((column[name], round(box.y, 1)), []).append(box)
+    widths, tops, bottoms = [0.0] * count, [-math.inf] * count, [math.inf] * count
+    for (part, _), row in rows.items():
+        widths[part] = max(widths[part], max(b.x + b.width / 2 for b in row)
+                           - min(b.x - b.width / 2 for b in row))
+        tops[part] = max(tops[part], max(b.y + b.height / 2 for b in row))
+        bottoms[part] = min(bottoms[part], min(b.y - b.height / 2 for b in row))
+    used = [part for part in range(count) if widths[part]]
+    return (sum(widths[part] for part in used) + COLUMN_GAP_PT * (len(used) - 1),
+            max(tops[part] - bottoms[part] for part in used))
+
+
+def wrap(boxes: dict[str, Box], edges: list[tuple[str, str]]) -> Wrap | None:
+    """Columns for a picture laid out as ``boxes``, or None when it is short enough as it is
+    (under WRAP_ABOVE_IN) or wrapping would not bring it nearer TARGET_ASPECT."""
+    if not boxes:
+        return None
+    levels = _levels(boxes)
+    height = (max(b.y + b.height / 2 for b in boxes.values())
+              - min(b.y - b.height / 2 for b in boxes.values()))
+    if height < WRAP_ABOVE_IN * 72 or len(levels) < 2:
+        return None
+    index = {level: i for i, level in enumerate(levels)}
+    gaps = _crossings(boxes, edges, index, len(levels))
+    best: Wrap | None = None
+    for count in range(1, min(MAX_COLUMNS, len(levels)) + 1):
+        cuts = _cuts(levels, gaps, count)
+        band = [sum(1 for cut in cuts if i > cut) for i in range(len(levels))]
+        column = {name: band[index[round(box.y, 1)]] for name, box in boxes.items()}
+        width, tall = _size(boxes, column, len(cuts) + 1)
+        candidate = Wrap(column, len(cuts) + 1, width, tall, boxes)
+        if best is None or _off_target(candidate) < _off_target(best):
+            best = candidate
+    return best if best is not None and best.count > 1 else None
+
+
+def _off_target(candidate: Wrap) -> float:
+    return abs(math.log(candidate.width_pt / max(candidate.height_pt, 1.0) / TARGET_ASPECT))
+
+
+def parts(names: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """The connected parts of a picture: lists of box ids, in the order of ``names``."""
+    parent = {name: name for name in names}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for source, target in edges:
+        if source in parent and target in parent:
+            parent[root(source)] = root(target)
+    found: dict[str, list[str]] = {}
+    for name in parent:
+        found.setdefault(root(name), []).append(name)
+    return list(found.values())
+
+
+def stacking(wrap: Wrap, edges: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
+    """Invisible links that make each column one piece, so Graphviz can pack the columns side
+    by side in order: (from, to, ranked). Within a column, the connected parts are taken top
+    first; a part that the first layout put wholly below the one before hangs under it
+    (ranked: it keeps its place), one beside it is tied without ranking (it stays beside)."""
+    inside_columns = [(s, t) for s, t in edges
+                      if s in wrap.column and t in wrap.column
+                      and wrap.column[s] == wrap.column[t]]
+    found = parts(wrap.column, inside_columns)
+    links = []
+    for index in range(wrap.count):
+        inside = [part for part in found if wrap.column[part[0]] == index]
+        inside.sort(key=lambda part: -max(wrap.boxes[n].y for n in part))
+        for upper, lower in zip(inside, inside[1:], strict=False):
+            bottom = min(upper, key=lambda n: wrap.boxes[n].y)
+            top = max(lower, key=lambda n: wrap.boxes[n].y)
+            below = (wrap.boxes[top].y + wrap.boxes[top].height / 2
+                     < wrap.boxes[bottom].y - wrap.boxes[bottom].height / 2)
+            links.append((bottom, top, below))
+    return links
