@@ -42,8 +42,9 @@ FALLBACK_BUDGETS = (150, 60)
 # Raster resolution: big graphs at print resolution make PNGs of hundreds of megapixels.
 PNG_DPI = 72
 # Large pictures as PNG are scaled to fit this many inches square (7200 px at 72 dpi): ResNet50's
-# full pre graph (before pictures were wrapped into columns) took 11.5 s to rasterise uncapped (dot itself shrinks it to cairo's 32767 px limit),
-# 3.8 s capped. SVG and PDF keep their natural size.
+# full pre graph, before pictures were wrapped into columns, took 11.5 s to rasterise uncapped
+# (dot itself shrinks it to cairo's 32767 px limit), 3.8 s capped. SVG and PDF keep their
+# natural size.
 PNG_MAX_IN = 100
 # Characters of a shortened node name kept in a box.
 NAME_CHARS = 40
@@ -275,8 +276,9 @@ def arrange(graph: views.ViewGraph,
     first layout without edge routing; None for pictures that are fine as dot lays them out."""
     if len(graph.nodes) <= WRAP_CHECK_ABOVE:
         return None
-    options = [*(FAST_LAYOUT[:-1] if len(graph.nodes) > FAST_LAYOUT_ABOVE else ()),
-               "-Gsplines=false"]
+    fast = len(graph.nodes) > FAST_LAYOUT_ABOVE
+    options = [*(o for o in FAST_LAYOUT if fast and not o.startswith("-Gsplines")),
+               "-Gsplines=false"]  # positions only: no edge routing
     placed = json.loads(_dot(to_dot(graph), ("json0",), options, timeout_s)["json0"])
     boxes = {}
     for item in placed.get("objects", []):
