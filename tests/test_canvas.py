@@ -94,7 +94,7 @@ def test_a_png_too_big_to_read_is_drawn_collapsed_and_says_so(monkeypatch):
     whole = picture.data["svg"].decode()
     assert "block7/mul" in whole  # the SVG keeps every box ...
     assert len(picture.graph.nodes) == 361
-    shown = int(re.search(r"collapsed to (\d+) boxes", picture.fallback).group(1))
+    shown = int(re.search(r"the overview \((\d+) boxes\)", picture.fallback).group(1))
     assert shown < 361  # ... the PNG is an overview, at full size
 
 

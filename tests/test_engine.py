@@ -14,13 +14,13 @@ pytestmark = pytest.mark.tf
 tf = pytest.importorskip("tensorflow")
 from tensorflow.python.eager import context  # noqa: E402
 
+from bench.canvas import canvas_use  # noqa: E402
 from inspector.engine import inspection, loader  # noqa: E402
+from inspector.graphs import protos, render  # noqa: E402
+from inspector.graphs.views import ViewOptions, build  # noqa: E402
 from inspector.inputs import gallery, sources  # noqa: E402
 from inspector.inputs.calls import PythonArg, parse_calls  # noqa: E402
 from inspector.inputs.request import prepare  # noqa: E402
-from bench.canvas import canvas_use  # noqa: E402
-from inspector.graphs import protos, render  # noqa: E402
-from inspector.graphs.views import ViewOptions, build  # noqa: E402
 from tests.conftest import changed_names  # noqa: E402
 
 SMALL = [e.name for e in gallery.ENTRIES if e.timeout_s <= 60]

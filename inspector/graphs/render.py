@@ -340,16 +340,19 @@ def draw(graphs: protos.ModeGraphs, view: str, formats: tuple[str, ...] = ("svg"
     picture = _draw(graphs, view, formats, options, timeout_s)
     if picture.png_scale >= LEGIBLE_SCALE:
         return picture
-    shown, scale = len(picture.graph.nodes), picture.png_scale
-    budget = shown
+    shown = len(picture.graph.nodes)
+    # First the overview's settings (scopes collapsed to the box budget, noise hidden as the
+    # graph's size says); while still too big, fewer boxes: a wrapped picture's area grows
+    # with its boxes, so fit them to the legible area.
+    budget = min(options.max_nodes, shown - 1)
     for _ in range(3):
-        # A wrapped picture's area grows with its boxes: fit the boxes to the legible area.
-        budget = max(views.MIN_BOXES, int(budget * (scale / LEGIBLE_SCALE) ** 2 * 0.9))
         smaller = _draw(graphs, view, ("png",), dataclasses.replace(
-            options, collapse=True, expand=(), max_nodes=budget), timeout_s)
+            options, collapse=True, expand=(), max_nodes=budget, hide_noise=None), timeout_s)
         scale = smaller.png_scale
         if scale >= LEGIBLE_SCALE or budget == views.MIN_BOXES:
             break
+        budget = max(views.MIN_BOXES, int(len(smaller.graph.nodes)
+                                          * (scale / LEGIBLE_SCALE) ** 2 * 0.9))
     drawn = len(smaller.graph.nodes)
     if drawn >= shown or scale < LEGIBLE_SCALE:
         note = (f"The PNG is shrunk to {picture.png_scale:.0%} to fit "
@@ -358,7 +361,7 @@ def draw(graphs: protos.ModeGraphs, view: str, formats: tuple[str, ...] = ("svg"
                 "changes, or export SVG or PDF (no size cap)")
         return dataclasses.replace(picture, fallback=picture.fallback or note)
     note = (f"All {shown} boxes would make the PNG {picture.png_scale:.0%} of full size, its "
-            f"labels unreadable: the PNG shows scopes collapsed to {drawn} boxes instead"
+            f"labels unreadable: the PNG shows the overview ({drawn} boxes) instead"
             f"{'' if formats == ('png',) else ' (the SVG and PDF show all of them)'}. "
             "Drawing only the changes keeps every changed node at full size")
     return dataclasses.replace(picture, data={**picture.data, "png": smaller.data["png"]},
