@@ -44,6 +44,30 @@ def test_cuts_fall_where_fewest_edges_pass():
     assert all(count == 1 or i not in (100, 200, 300) for i, count in passing.items())
 
 
+def test_the_estimate_ranks_as_dot_does_and_hangs_constant_branches_by_their_consumer():
+    sizes = {name: (60.0, 36.0) for name in
+             ("x", "conv", "relu", "out", "w", "shape", "reshape", "extra")}
+    edges = [("x", "conv", 1), ("conv", "relu", 1), ("relu", "out", 1),
+             ("w", "reshape", 1), ("shape", "reshape", 1), ("reshape", "out", 1),
+             ("conv", "extra", 3)]  # a minlen of 3: three ranks down
+    boxes = layout.estimate(sizes, edges)
+    rank = {name: round(-box.y / (36 + layout.RANK_GAP_PT) - 0.5) for name, box in boxes.items()}
+    assert [rank[n] for n in ("x", "conv", "relu", "out")] == [0, 1, 2, 3]
+    assert rank["reshape"] == 2 and rank["w"] == rank["shape"] == 1  # just above "out"
+    assert rank["extra"] == 4
+    widths = {y: sum(b.width for b in boxes.values() if b.y == y) for y in {b.y for b in
+                                                                             boxes.values()}}
+    assert max(widths.values()) == 3 * 60.0  # conv, w and shape side by side in rank 1
+
+
+def test_a_wide_row_of_parts_is_packed_into_rows():
+    assert layout.rows([(300.0, 100.0)] * 3) is None  # 12 inches wide: fine as it is
+    packed = layout.rows([(400.0, 100.0)] * 16)  # 90 inches wide, 1.4 tall
+    assert packed is not None
+    rows = -(-16 // packed.per_row)
+    assert 0.5 <= packed.per_row * 400 / (rows * 100) <= 2  # about square
+
+
 def tall_graphs(blocks: int = 120) -> ModeGraphs:
     """A deep model in miniature: ``blocks`` scopes of Const -> Mul -> Relu in a chain; after
     "Grappler" each Mul has become a fused op."""

@@ -3,11 +3,11 @@ many parts packed into rows.
 
 Graphviz ranks a graph top to bottom, so a deep model (ResNet50: ~170 layers in a chain) comes
 out as a strip over a hundred inches tall and a few boxes wide; capped to 100 inches it is shrunk
-until its labels are dots, and most of the canvas is blank. Here a first layout's positions are
-cut into bands of ranks, like text wrapped into columns, at the levels that cut the fewest edges;
-``render`` then draws each band as a column of its own and replaces the few edges between
-columns by labelled connectors. Pure functions: positions in, columns out; no Graphviz here.
-"""
+until its labels are dots, and most of the canvas is blank. Here the positions dot would give
+(``estimate``: ranks and box sizes, without running Graphviz) are cut into bands of ranks, like
+text wrapped into columns, at the levels that cut the fewest edges; ``render`` then draws each
+band as a column of its own and replaces the few edges between columns by labelled
+connectors. Pure functions: sizes and edges in, columns or rows out."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class Wrap:
     # Estimated size of the wrapped picture in points (before dot lays it out again).
     width_pt: float
     height_pt: float
-    # Box id -> where the first layout put it (to stack a column's parts in the same order).
+    # Box id -> where the estimate put it (to stack a column's parts in the same order).
     boxes: dict[str, Box]
 
 
@@ -63,19 +63,102 @@ class Rows:
     per_row: int
 
 
-def rows(boxes: dict[str, Box], parts: int) -> Rows | None:
-    """Rows for a picture laid out as ``boxes`` in ``parts`` separate parts, when dot's one row
-    of parts is wider than MAX_WIDE_ASPECT and over WRAP_ABOVE_IN; None otherwise."""
-    if parts < 2 or not boxes:
+def rows(parts: list[tuple[float, float]]) -> Rows | None:
+    """Rows for a picture of separate parts ((width, height) in points each, in the order dot
+    places them side by side), when that one row would be wider than MAX_WIDE_ASPECT and
+    WRAP_ABOVE_IN; None otherwise."""
+    if len(parts) < 2:
         return None
-    width = (max(b.x + b.width / 2 for b in boxes.values())
-             - min(b.x - b.width / 2 for b in boxes.values()))
-    height = (max(b.y + b.height / 2 for b in boxes.values())
-              - min(b.y - b.height / 2 for b in boxes.values()))
+    width = sum(w for w, _ in parts) + NODE_GAP_PT * (len(parts) - 1)
+    height = max(h for _, h in parts)
     if width < WRAP_ABOVE_IN * 72 or width < MAX_WIDE_ASPECT * height:
         return None
     count = max(1, round(math.sqrt(width / height / TARGET_ASPECT)))
-    return Rows(math.ceil(parts / count))
+    return Rows(math.ceil(len(parts) / count))
+
+
+def extent(boxes: Iterable[Box]) -> tuple[float, float]:
+    """Width and height of a part laid out as ``boxes`` by ``estimate``: its widest rank (dot
+    lays a part out on its own) and its ranks' span."""
+    widths: dict[float, float] = {}
+    top, bottom = -math.inf, math.inf
+    for box in boxes:
+        widths[box.y] = widths.get(box.y, -NODE_GAP_PT) + box.width + NODE_GAP_PT
+        top, bottom = max(top, box.y + box.height / 2), min(bottom, box.y - box.height / 2)
+    return max(widths.values(), default=0.0), max(top - bottom, 0.0)
+
+
+# Graphviz's spacing as render.py sets it (nodesep 0.2 in, ranksep 0.3 in), in points.
+NODE_GAP_PT = 14.4
+RANK_GAP_PT = 21.6
+
+
+def estimate(sizes: dict[str, tuple[float, float]],
+             edges: Iterable[tuple[str, str, int]]) -> dict[str, Box]:
+    """Where dot would put each box, closely enough to decide on columns and rows, without
+    running it (a first dot layout of ResNet50's every node takes about 5 s): boxes ranked as
+    dot ranks them (each below its inputs by the edge's minlen, then as close above its
+    consumers as they allow), side by side in a rank.
+
+    Args:
+        sizes: box id -> (width, height) in points.
+        edges: (source, target, minlen); edges closing a cycle are ignored.
+    """
+    inputs: dict[str, list[tuple[str, int]]] = {name: [] for name in sizes}
+    outputs: dict[str, list[tuple[str, int]]] = {name: [] for name in sizes}
+    for source, target, minlen in edges:
+        if source in sizes and target in sizes and source != target:
+            inputs[target].append((source, minlen))
+            outputs[source].append((target, minlen))
+    order = _topological(sizes, outputs)
+    position = {name: i for i, name in enumerate(order)}
+    rank: dict[str, int] = {}
+    for name in order:
+        rank[name] = max((rank[s] + m for s, m in inputs[name] if position[s] < position[name]),
+                         default=0)
+    for name in reversed(order):
+        # then as late as its consumers allow: dot minimises the edges' total length, which
+        # puts a branch that only feeds one node (a batch norm's constants, Reshape, Rsqrt)
+        # just above that node, not in the top ranks; a box without consumers stays put
+        below = [rank[t] - m for t, m in outputs[name] if position[t] > position[name]]
+        if below:
+            rank[name] = min(below)
+    rows: dict[int, list[str]] = {}
+    for name in order:
+        rows.setdefault(rank[name], []).append(name)
+    boxes, top = {}, 0.0
+    for level in sorted(rows):
+        tall = max(sizes[name][1] for name in rows[level])
+        left = 0.0
+        for name in rows[level]:
+            width, height = sizes[name]
+            boxes[name] = Box(left + width / 2, -top - tall / 2, width, height)
+            left += width + NODE_GAP_PT
+        top += tall + RANK_GAP_PT
+    return boxes
+
+
+def _topological(names: Iterable[str], outputs: dict[str, list[tuple[str, int]]]) -> list[str]:
+    """Boxes in an order where every edge not closing a cycle points forward (depth-first,
+    starting from boxes in their given order)."""
+    done: set[str] = set()
+    finished: list[str] = []
+    for start in names:
+        if start in done:
+            continue
+        done.add(start)
+        stack = [(start, iter(outputs[start]))]
+        while stack:
+            name, rest = stack[-1]
+            for target, _ in rest:
+                if target not in done:
+                    done.add(target)
+                    stack.append((target, iter(outputs[target])))
+                    break
+            else:
+                stack.pop()
+                finished.append(name)
+    return finished[::-1]
 
 
 def _levels(boxes: dict[str, Box]) -> list[float]:
@@ -119,9 +202,8 @@ def _cuts(levels: list[float], gaps: list[int], count: int) -> list[int]:
 
 
 def _size(boxes: dict[str, Box], column: dict[str, int], count: int) -> tuple[float, float]:
-    """Width and height of the wrapped picture, from the first layout's boxes: a column is as
-    wide as its widest rank (the first layout's sideways drift along a chain goes away when
-    the column is laid out on its own) and as tall as its ranks."""
+    """Width and height of the wrapped picture from the estimated boxes: a column is as wide
+    as its widest rank and as tall as its ranks."""
     rows: dict[tuple[int, float], list[Box]] = {}
     for name, box in boxes.items():
         rows.setdefault((column[name], round(box.y, 1)), []).append(box)
@@ -186,7 +268,7 @@ def parts(names: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[list[s
 def stacking(wrap: Wrap, edges: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
     """Invisible links that make each column one piece, so Graphviz can pack the columns side
     by side in order: (from, to, ranked). Within a column, the connected parts are taken top
-    first; a part that the first layout put wholly below the one before hangs under it
+    first; a part that the estimate put wholly below the one before hangs under it
     (ranked: it keeps its place), one beside it is tied without ranking (it stays beside)."""
     inside_columns = [(s, t) for s, t in edges
                       if s in wrap.column and t in wrap.column

@@ -7,7 +7,6 @@ picture that still times out is drawn again with more scopes collapsed, so nothi
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import shutil
 import subprocess
@@ -52,7 +51,7 @@ NAME_CHARS = 40
 # has labels under 7 px: unreadable at 100% zoom, so it is drawn more collapsed instead.
 LEGIBLE_SCALE = 0.8
 # Fewer boxes than this cannot make a picture WRAP_ABOVE_IN tall (about 0.9 in per rank at
-# most), so they skip the first layout that decides on wrapping.
+# most), so they skip the estimate that decides on wrapping.
 WRAP_CHECK_ABOVE = 40
 # From this many boxes without a drawn edge (e.g. removed constants whose consumers are not
 # shown), they are drawn as a block of their own in rows, not as one rank across the picture.
@@ -60,6 +59,8 @@ LOOSE_BLOCK_FROM = 4
 # A node fed by this many drawn edges has its inputs staggered over several ranks (minlen), so
 # they stand in a block above it rather than in one rank across the picture.
 FAN_IN_ROWS_FROM = 16
+# The legend's size in points (its table of colours and one line of notes).
+LEGEND_PT = (330.0, 40.0)
 # Connectors standing in for the edges between wrapped columns.
 CONNECTOR = 'shape=cds, style="filled", fillcolor="#ffffff", fontsize=8, margin="0.05,0.02"'
 
@@ -120,14 +121,8 @@ def to_dot(graph: views.ViewGraph, wrap: layout.Wrap | layout.Rows | None = None
             members.setdefault(column.get(node.id, 0), []).append(_node_line(graph, node))
     # (from, to) -> line: one connector edge per source and column, whatever it stands for
     edge_lines: dict[tuple[str, str], str] = {}
-    fan_in = Counter(edge.target for edge in graph.edges)
-    staggered: Counter[str] = Counter()
-    for edge in graph.edges:
+    for edge, minlen in _minlens(graph):
         start, end = column.get(edge.source, 0), column.get(edge.target, 0)
-        minlen = 1
-        if fan_in[edge.target] >= FAN_IN_ROWS_FROM:
-            minlen += staggered[edge.target] % math.ceil(math.sqrt(fan_in[edge.target] / 4))
-            staggered[edge.target] += 1
         suffix = _edge_attrs(edge, minlen)
         if start == end:
             edge_lines[(edge.source, edge.target)] = (
@@ -270,29 +265,49 @@ def run_dot(dot_text: str, formats: tuple[str, ...] = ("svg",),
     return _dot(dot_text, formats, options, timeout_s), 1.0
 
 
-def arrange(graph: views.ViewGraph,
-            timeout_s: float = DOT_TIMEOUT_S) -> layout.Wrap | layout.Rows | None:
-    """Columns for a tall picture, rows for a wide one of many parts (see ``layout``), from a
-    first layout without edge routing; None for pictures that are fine as dot lays them out."""
+def arrange(graph: views.ViewGraph) -> layout.Wrap | layout.Rows | None:
+    """Columns for a tall picture, rows for a wide one of many parts (see ``layout``), from an
+    estimate of dot's layout; None for pictures that are fine as dot lays them out."""
     if len(graph.nodes) <= WRAP_CHECK_ABOVE:
         return None
-    fast = len(graph.nodes) > FAST_LAYOUT_ABOVE
-    options = [*(o for o in FAST_LAYOUT if fast and not o.startswith("-Gsplines")),
-               "-Gsplines=false"]  # positions only: no edge routing
-    placed = json.loads(_dot(to_dot(graph), ("json0",), options, timeout_s)["json0"])
-    boxes = {}
-    for item in placed.get("objects", []):
-        if "pos" in item:  # clusters and the graph itself have none
-            x, y = item["pos"].split(",")
-            boxes[item["name"]] = layout.Box(float(x), float(y), float(item["width"]) * 72,
-                                             float(item["height"]) * 72)
     loose = loose_boxes(graph)
-    ids = {node.id for node in graph.nodes} - loose
-    edges = [(edge.source, edge.target) for edge in graph.edges]
-    placed_ids = {name: box for name, box in boxes.items() if name in ids}
+    sizes = {node.id: _size(node) for node in graph.nodes if node.id not in loose}
+    edges = [(edge.source, edge.target, minlen) for edge, minlen in _minlens(graph)]
+    boxes = layout.estimate(sizes, edges)
+    pairs = [(source, target) for source, target, _ in edges]
     # the parts dot places side by side: connected boxes, the loose block, the legend
-    parts = len(layout.parts(ids, edges)) + bool(loose) + 1
-    return layout.wrap(placed_ids, edges) or layout.rows(boxes, parts)
+    parts = [layout.extent(boxes[name] for name in part) for part in layout.parts(sizes, pairs)]
+    if loose:
+        per_row = math.ceil(math.sqrt(len(loose) / 2))
+        widest = max(_size(node)[0] for node in graph.nodes if node.id in loose)
+        parts.append((per_row * (widest + layout.NODE_GAP_PT),
+                      math.ceil(len(loose) / per_row) * (38 + layout.RANK_GAP_PT)))
+    parts.append(LEGEND_PT)
+    return layout.wrap(boxes, pairs) or layout.rows(parts)
+
+
+def _size(node: views.ViewNode) -> tuple[float, float]:
+    """Width and height in points dot gives a box with this label (measured on ResNet50's
+    boxes: 5.25 pt per character of 9 pt Helvetica plus margins; 11 pt per line)."""
+    lines = _label(node).split("\\n")
+    width = max(54.0, 16 + 5.25 * max(len(line) for line in lines))
+    return width + (4 if node.op is None else 0), max(36.0, 11.0 * len(lines) + 5)
+
+
+def _minlens(graph: views.ViewGraph) -> list[tuple[views.ViewEdge, int]]:
+    """Each edge with the ranks it spans at least: the data inputs of a node fed by
+    FAN_IN_ROWS_FROM or more are staggered over several ranks (a block above the node, not
+    one rank across the picture); control edges (a NoOp gathering every stateful op) are not."""
+    fan_in = Counter(edge.target for edge in graph.edges if not edge.control)
+    staggered: Counter[str] = Counter()
+    spans = []
+    for edge in graph.edges:
+        minlen = 1
+        if not edge.control and fan_in[edge.target] >= FAN_IN_ROWS_FROM:
+            minlen += staggered[edge.target] % math.ceil(math.sqrt(fan_in[edge.target] / 4))
+            staggered[edge.target] += 1
+        spans.append((edge, minlen))
+    return spans
 
 
 def _dot(dot_text: str, formats: tuple[str, ...], options: list[str],
@@ -377,7 +392,7 @@ def _draw(graphs: protos.ModeGraphs, view: str, formats: tuple[str, ...],
     for attempt in attempts:
         graph = views.build(graphs, view, attempt)
         try:
-            wrap = arrange(graph, timeout_s)
+            wrap = arrange(graph)
             data, scale = run_dot(to_dot(graph, wrap), formats, timeout_s, len(graph.nodes))
         except subprocess.TimeoutExpired:
             note = (f"dot took more than {timeout_s:g} s for {len(graph.nodes)} boxes; "
