@@ -6,6 +6,8 @@ once per module; the test then rebuilds each mode's tf.function itself and compa
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -194,10 +196,18 @@ def test_diff_pictures_use_their_canvas(name):
             if name not in LARGE:
                 assert render.arrange(build(graphs, "diff", options)) is None, result.mode
                 continue
-            picture = render.draw(graphs, "diff", ("png",), options)
+            picture = render.draw(graphs, "diff", ("png", "svg"), options)
             _, _, aspect, inked = canvas_use(picture.data["png"])
             assert inked >= 0.25 and aspect <= 4, (options, inked, aspect)
             assert picture.columns > 1 and picture.png_scale == 1.0 and not picture.fallback
+            # columns side by side in order: each one's "from column" connectors right of the
+            # previous column's
+            arriving: dict[int, list[float]] = {}
+            for column, x in re.findall(r"<title>[^<]* arriving in (\d+)</title>\s*<polygon[^>]*"
+                                        r'points="([\d.-]+)', picture.data["svg"].decode()):
+                arriving.setdefault(int(column), []).append(float(x))
+            assert sorted(arriving) == list(range(1, picture.columns))
+            assert all(max(arriving[c]) < min(arriving[c + 1]) for c in range(1, picture.columns - 1))
 
 
 @pytest.mark.parametrize("name", SMALL + LARGE)
