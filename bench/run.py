@@ -266,7 +266,7 @@ def canvas(names: tuple[str, ...]) -> None:
     and the time the wrapping adds; then how many small gallery pictures are drawn as before."""
     from canvas import canvas_use  # bench/ is the script's folder
 
-    from inspector.graphs import protos, render, views
+    from inspector.graphs import dot_text, protos, render, views
     from inspector.inputs import gallery
     from inspector.inputs.request import prepare
     from inspector.inputs.sources import read_source
@@ -294,10 +294,10 @@ def canvas(names: tuple[str, ...]) -> None:
                     graph = views.build(graphs, "diff", options)
                     if name in small:
                         total += 1
-                        unchanged += render.arrange(graph) is None
+                        unchanged += dot_text.arrange(graph) is None
                         continue
                     start = time.perf_counter()
-                    plain, plain_scale = render.run_dot(render.to_dot(graph), ("png",),
+                    plain, plain_scale = render.run_dot(dot_text.to_dot(graph), ("png",),
                                                         boxes=len(graph.nodes))
                     plain_s = time.perf_counter() - start
                     start = time.perf_counter()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bench.canvas import canvas_use
-from inspector.graphs import layout, render
+from inspector.graphs import dot_text, layout, render
 from inspector.graphs.diff import diff_graphs
 from inspector.graphs.protos import ModeGraphs, parse_text
 from inspector.graphs.views import ViewOptions, build
@@ -104,7 +104,7 @@ def test_a_tall_graph_is_drawn_in_columns_with_every_edge_kept():
     # columns left to right in the graph's order: the first block left of the last
     assert x_of("block0/mul") < x_of("block60/mul") < x_of("block119/mul")
     width, height, aspect, inked = canvas_use(picture.data["png"])
-    data, scale = render.run_dot(render.to_dot(graph), ("png",), boxes=len(graph.nodes))
+    data, scale = render.run_dot(dot_text.to_dot(graph), ("png",), boxes=len(graph.nodes))
     assert scale < render.LEGIBLE_SCALE  # one column: over 100 inches tall, shrunk to fit
     assert aspect <= 4 and inked > canvas_use(data["png"])[3]
 

@@ -18,7 +18,7 @@ from tensorflow.python.eager import context  # noqa: E402
 
 from bench.canvas import canvas_use  # noqa: E402
 from inspector.engine import inspection, loader  # noqa: E402
-from inspector.graphs import protos, render  # noqa: E402
+from inspector.graphs import dot_text, protos, render  # noqa: E402
 from inspector.graphs.views import ViewOptions, build  # noqa: E402
 from inspector.inputs import gallery, sources  # noqa: E402
 from inspector.inputs.calls import PythonArg, parse_calls  # noqa: E402
@@ -194,7 +194,7 @@ def test_diff_pictures_use_their_canvas(name):
             continue
         for options in (ViewOptions(), ViewOptions(changes_only=1)):
             if name not in LARGE:
-                assert render.arrange(build(graphs, "diff", options)) is None, result.mode
+                assert dot_text.arrange(build(graphs, "diff", options)) is None, result.mode
                 continue
             picture = render.draw(graphs, "diff", ("png", "svg"), options)
             _, _, aspect, inked = canvas_use(picture.data["png"])

@@ -8,25 +8,25 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from inspector.errors import GraphvizMissing, RenderError
-from inspector.graphs import render
+from inspector.graphs import dot_text, render
 from inspector.graphs.views import VIEWS, ViewOptions, build
 from tests.conftest import DATA, fixture_graphs
 
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_dot_matches_golden_text(view):
-    dot = render.to_dot(build(fixture_graphs(), view, ViewOptions(edge_shapes=True)))
+    dot = dot_text.to_dot(build(fixture_graphs(), view, ViewOptions(edge_shapes=True)))
     golden = DATA / f"folding_{view}.dot"
     assert dot + "\n" == golden.read_text(), f"DOT for {view} changed; review and update {golden}"
 
 
 def test_colours_say_what_happened():
-    pre = render.to_dot(build(fixture_graphs(), "pre"))
-    post = render.to_dot(build(fixture_graphs(), "post"))
-    diff = render.to_dot(build(fixture_graphs(), "diff"))
-    assert f'"scale" [label="scale\\nMul\\n()", fillcolor="{render.COLOURS["folded"]}"' in pre
-    assert f'"scale" [label="scale\\nConst\\n()", fillcolor="{render.COLOURS["folded"]}"' in post
-    assert f'fillcolor="{render.COLOURS["removed"]}"' in pre and "y-folded" not in pre
+    pre = dot_text.to_dot(build(fixture_graphs(), "pre"))
+    post = dot_text.to_dot(build(fixture_graphs(), "post"))
+    diff = dot_text.to_dot(build(fixture_graphs(), "diff"))
+    assert f'"scale" [label="scale\\nMul\\n()", fillcolor="{dot_text.COLOURS["folded"]}"' in pre
+    assert f'"scale" [label="scale\\nConst\\n()", fillcolor="{dot_text.COLOURS["folded"]}"' in post
+    assert f'fillcolor="{dot_text.COLOURS["removed"]}"' in pre and "y-folded" not in pre
     assert 'fontcolor="#888888"' in diff  # removed nodes ghosted in the diff view
 
 
