@@ -266,7 +266,8 @@ class ModeResult:
     calls: tuple[CallRecord, ...] = ()
     # Input signatures of every concrete function traced, in order.
     signatures: tuple[str, ...] = ()
-    # "runtime": graphs from run metadata of the first call (what executes);
+    # "runtime": graphs from run metadata of the first call (Grappler's output as the runtime
+    # received it; below 10 MB the runtime may still fold constant subgraphs after it);
     # "offline": the traced graph run through Grappler by hand (jit_compile functions);
     # None: no graph (eager, or the mode failed first).
     graph_source: str | None = None
