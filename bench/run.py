@@ -260,12 +260,17 @@ def render_times(names: tuple[str, ...]) -> None:
     print(f"\n(parent imported TensorFlow: {'tensorflow' in sys.modules})")
 
 
+def _canvas_cells(png: bytes, scale: float) -> str:
+    from canvas import canvas_use  # bench/ is the script's folder
+
+    width, height, aspect, inked = canvas_use(png)
+    return f"{width}x{height}, {aspect:.2f}:1, {inked:.1%}, {scale:.2f}"
+
+
 def canvas(names: tuple[str, ...]) -> None:
     """Issue 16's measure for exported diff PNGs of the large models (mode spec): size, aspect
     and tiles inked, against the same picture drawn as one dot layout (the baseline, same run),
     and the time the wrapping adds; then how many small gallery pictures are drawn as before."""
-    from canvas import canvas_use  # bench/ is the script's folder
-
     from inspector.graphs import dot_text, protos, render, views
     from inspector.inputs import gallery
     from inspector.inputs.request import prepare
@@ -303,14 +308,9 @@ def canvas(names: tuple[str, ...]) -> None:
                     start = time.perf_counter()
                     picture = render.draw(graphs, "diff", ("png",), options)
                     wrapped_s = time.perf_counter() - start
-
-                    def cells(png: bytes, scale: float) -> str:
-                        width, height, aspect, inked = canvas_use(png)
-                        return f"{width}x{height}, {aspect:.2f}:1, {inked:.1%}, {scale:.2f}"
-
                     print(f"| {name} | {label} | {len(graph.nodes)} | "
-                          f"{cells(plain['png'], plain_scale)} | "
-                          f"{cells(picture.data['png'], picture.png_scale)} | "
+                          f"{_canvas_cells(plain['png'], plain_scale)} | "
+                          f"{_canvas_cells(picture.data['png'], picture.png_scale)} | "
                           f"{picture.columns} | {wrapped_s / plain_s:.2f}x |")
     print(f"\nSmall gallery entries, every mode, overview and changes-only diff: {unchanged} of "
           f"{total} pictures drawn as one dot layout, as before.")

@@ -84,8 +84,8 @@ def to_dot(graph: views.ViewGraph, wrap: layout.Wrap | layout.Rows | None = None
     if isinstance(wrap, layout.Rows):
         # dot's own array packing: parts in declaration order, top-aligned, per_row a row
         lines.append(f'  packmode="array_it{wrap.per_row}";')
-        wrap = None
-    column = wrap.column if wrap is not None else {}
+    columns = wrap if isinstance(wrap, layout.Wrap) else None
+    column = columns.column if columns is not None else {}
     loose = loose_boxes(graph)
     members: dict[int, list[str]] = {}
     for node in graph.nodes:
@@ -116,16 +116,16 @@ def to_dot(graph: views.ViewGraph, wrap: layout.Wrap | layout.Rows | None = None
         # dict.fromkeys: a connector standing for several edges is declared once.
         inside = list(dict.fromkeys(members[index]))
         lines += ([f"  subgraph cluster_column{index} {{", "  style=invis;", *inside, "  }"]
-                  if wrap is not None else inside)
+                  if columns is not None else inside)
     lines += edge_lines.values()
-    if wrap is not None:
+    if columns is not None:
         # Each column is made one piece and Graphviz packs the pieces in one row, in the order
         # they are declared ("array", flags i: input order, t: top-aligned); the loose block
         # and the legend come after the columns.
         lines += [f"  {_quote(upper)} -> {_quote(lower)} [style=invis"
                   f"{'' if ranked else ', constraint=false'}];"
                   for upper, lower, ranked in layout.stacking(
-                      wrap, [(e.source, e.target) for e in graph.edges])]
+                      columns, [(e.source, e.target) for e in graph.edges])]
         cells = len(members) + bool(loose) + 1
         lines.append(f'  packmode="array_it{cells}";')
     if loose:
@@ -143,10 +143,10 @@ def loose_boxes(graph: views.ViewGraph) -> set[str]:
 
 
 def _loose_block(graph: views.ViewGraph, loose: set[str]) -> list[str]:
-    """The boxes without edges in rows of about half as many as there are rows (boxes are
-    about twice as wide as tall with their spacing), held in place by invisible edges."""
+    """The boxes without edges as a block of rows (``_loose_grid``), held in place by
+    invisible edges."""
     nodes = [node for node in graph.nodes if node.id in loose]
-    per_row = math.ceil(math.sqrt(len(nodes) / 2))
+    per_row, _ = _loose_grid(len(nodes))
     lines = ["  subgraph cluster_loose {",
              f"  label={_quote(f'{len(nodes)} boxes with no edge drawn')}; fontsize=9; "
              'fontcolor="#888888"; style="dashed,rounded"; color="#cccccc";',
@@ -157,6 +157,13 @@ def _loose_block(graph: views.ViewGraph, loose: set[str]) -> list[str]:
     lines += [f"  {_quote(left.id)} -> {_quote(right.id)} [style=invis, constraint=false];"
               for left, right in zip(nodes[:per_row], nodes[1:per_row], strict=False)]
     return [*lines, "  }"]
+
+
+def _loose_grid(count: int) -> tuple[int, int]:
+    """Boxes per row and rows of the loose block: about twice as many rows as boxes in a row
+    (a box and its spacing are about twice as wide as tall), so the block is about square."""
+    per_row = math.ceil(math.sqrt(count / 2))
+    return per_row, math.ceil(count / per_row)
 
 
 def _node_line(graph: views.ViewGraph, node: views.ViewNode) -> str:
@@ -214,10 +221,11 @@ def arrange(graph: views.ViewGraph) -> layout.Wrap | layout.Rows | None:
     # the parts dot places side by side: connected boxes, the loose block, the legend
     parts = [layout.extent(boxes[name] for name in part) for part in layout.parts(sizes, pairs)]
     if loose:
-        per_row = math.ceil(math.sqrt(len(loose) / 2))
-        widest = max(_size(node)[0] for node in graph.nodes if node.id in loose)
+        per_row, rows = _loose_grid(len(loose))
+        loose_sizes = [_size(node) for node in graph.nodes if node.id in loose]
+        widest, tallest = max(w for w, _ in loose_sizes), max(h for _, h in loose_sizes)
         parts.append((per_row * (widest + layout.NODE_GAP_PT),
-                      math.ceil(len(loose) / per_row) * (38 + layout.RANK_GAP_PT)))
+                      rows * (tallest + layout.RANK_GAP_PT)))
     parts.append(LEGEND_PT)
     return layout.wrap(boxes, pairs) or layout.rows(parts)
 

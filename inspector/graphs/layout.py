@@ -5,8 +5,8 @@ Graphviz ranks a graph top to bottom, so a deep model (ResNet50: ~170 layers in 
 out as a strip over a hundred inches tall and a few boxes wide; capped to 100 inches it is shrunk
 until its labels are dots, and most of the canvas is blank. Here the positions dot would give
 (``estimate``: ranks and box sizes, without running Graphviz) are cut into bands of ranks, like
-text wrapped into columns, at the levels that cut the fewest edges; ``render`` then draws each
-band as a column of its own and replaces the few edges between columns by labelled
+text wrapped into columns, at the levels that cut the fewest edges; ``dot_text`` then writes
+each band as a column of its own and replaces the few edges between columns by labelled
 connectors. Pure functions: sizes and edges in, columns or rows out."""
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ CUT_SLACK = 0.2
 MAX_WIDE_ASPECT = 4.0
 # Points between columns (dot's cluster margins add to it).
 COLUMN_GAP_PT = 40.0
+# Graphviz's spacing as dot_text sets it (nodesep 0.2 in, ranksep 0.3 in), in points.
+NODE_GAP_PT = 14.4
+RANK_GAP_PT = 21.6
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,6 @@ def extent(boxes: Iterable[Box]) -> tuple[float, float]:
         widths[box.y] = widths.get(box.y, -NODE_GAP_PT) + box.width + NODE_GAP_PT
         top, bottom = max(top, box.y + box.height / 2), min(bottom, box.y - box.height / 2)
     return max(widths.values(), default=0.0), max(top - bottom, 0.0)
-
-
-# Graphviz's spacing as render.py sets it (nodesep 0.2 in, ranksep 0.3 in), in points.
-NODE_GAP_PT = 14.4
-RANK_GAP_PT = 21.6
 
 
 def estimate(sizes: dict[str, tuple[float, float]],
@@ -162,8 +160,8 @@ def _topological(names: Iterable[str], outputs: dict[str, list[tuple[str, int]]]
 
 
 def _levels(boxes: dict[str, Box]) -> list[float]:
-    """Distinct rank levels (y of box centres), top first."""
-    return sorted({round(box.y, 1) for box in boxes.values()}, reverse=True)
+    """Distinct rank levels (y of box centres: the same for every box of a rank), top first."""
+    return sorted({box.y for box in boxes.values()}, reverse=True)
 
 
 def _crossings(boxes: dict[str, Box], edges: list[tuple[str, str]],
@@ -173,7 +171,7 @@ def _crossings(boxes: dict[str, Box], edges: list[tuple[str, str]],
     for source, target in edges:
         if source not in boxes or target not in boxes:
             continue
-        a, b = index[round(boxes[source].y, 1)], index[round(boxes[target].y, 1)]
+        a, b = index[boxes[source].y], index[boxes[target].y]
         passing[min(a, b)] += 1
         passing[max(a, b)] -= 1
     running, gaps = 0, []
@@ -202,20 +200,12 @@ def _cuts(levels: list[float], gaps: list[int], count: int) -> list[int]:
 
 
 def _size(boxes: dict[str, Box], column: dict[str, int], count: int) -> tuple[float, float]:
-    """Width and height of the wrapped picture from the estimated boxes: a column is as wide
-    as its widest rank and as tall as its ranks."""
-    rows: dict[tuple[int, float], list[Box]] = {}
-    for name, box in boxes.items():
-        rows.setdefault((column[name], round(box.y, 1)), []).append(box)
-    widths, tops, bottoms = [0.0] * count, [-math.inf] * count, [math.inf] * count
-    for (part, _), row in rows.items():
-        widths[part] = max(widths[part], max(b.x + b.width / 2 for b in row)
-                           - min(b.x - b.width / 2 for b in row))
-        tops[part] = max(tops[part], max(b.y + b.height / 2 for b in row))
-        bottoms[part] = min(bottoms[part], min(b.y - b.height / 2 for b in row))
-    used = [part for part in range(count) if widths[part]]
-    return (sum(widths[part] for part in used) + COLUMN_GAP_PT * (len(used) - 1),
-            max(tops[part] - bottoms[part] for part in used))
+    """Width and height of the wrapped picture: its columns side by side."""
+    extents = [extent(box for name, box in boxes.items() if column[name] == part)
+               for part in range(count)]
+    used = [(width, height) for width, height in extents if width]
+    return (sum(width for width, _ in used) + COLUMN_GAP_PT * (len(used) - 1),
+            max(height for _, height in used))
 
 
 def wrap(boxes: dict[str, Box], edges: list[tuple[str, str]]) -> Wrap | None:
@@ -234,7 +224,7 @@ def wrap(boxes: dict[str, Box], edges: list[tuple[str, str]]) -> Wrap | None:
     for count in range(1, min(MAX_COLUMNS, len(levels)) + 1):
         cuts = _cuts(levels, gaps, count)
         band = [sum(1 for cut in cuts if i > cut) for i in range(len(levels))]
-        column = {name: band[index[round(box.y, 1)]] for name, box in boxes.items()}
+        column = {name: band[index[box.y]] for name, box in boxes.items()}
         width, tall = _size(boxes, column, len(cuts) + 1)
         candidate = Wrap(column, len(cuts) + 1, width, tall, boxes)
         if best is None or _off_target(candidate) < _off_target(best):

@@ -112,9 +112,10 @@ class Picture:
 def draw(graphs: protos.ModeGraphs, view: str, formats: tuple[str, ...] = ("svg",),
          options: views.ViewOptions = views.DEFAULT_OPTIONS,
          timeout_s: float = DOT_TIMEOUT_S) -> Picture:
-    """Build the view and draw it, wrapped into columns when tall; on a dot timeout, collapse
-    further and try again. A PNG the size cap would shrink past LEGIBLE_SCALE is drawn again
-    with more scopes collapsed (the SVG and PDF keep every box: they have no size cap).
+    """Build the view and draw it, arranged on its canvas (``dot_text.arrange``); on a dot
+    timeout, collapse further and try again. A PNG the size cap would shrink past
+    LEGIBLE_SCALE is drawn with the overview's settings instead, then fewer boxes (the SVG and
+    PDF keep every box: they have no size cap), and ``fallback`` says so.
 
     Raises GraphvizMissing without ``dot``, RenderError when even the most collapsed picture
     times out.
