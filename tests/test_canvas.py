@@ -44,6 +44,17 @@ def test_cuts_fall_where_fewest_edges_pass():
     assert all(count == 1 or i not in (100, 200, 300) for i, count in passing.items())
 
 
+def test_constants_just_above_a_cut_follow_their_consumer_into_the_next_column():
+    column = {"x": 0, "a": 0, "b": 0, "c": 1, "k1": 0, "k2": 0, "mul": 0, "matmul": 1,
+              "shared": 0}
+    edges = [("x", "a"), ("a", "b"), ("b", "c"),  # the chain the cut goes through
+             ("k1", "mul"), ("k2", "mul"), ("mul", "matmul"),  # a Mul of two constants
+             ("shared", "a"), ("shared", "matmul")]  # feeds both columns: stays
+    layout._with_consumers(column, edges)
+    assert column == {"x": 0, "a": 0, "b": 0, "c": 1, "k1": 1, "k2": 1, "mul": 1, "matmul": 1,
+                      "shared": 0}
+
+
 def test_the_estimate_ranks_as_dot_does_and_hangs_constant_branches_by_their_consumer():
     sizes = {name: (60.0, 36.0) for name in
              ("x", "conv", "relu", "out", "w", "shape", "reshape", "extra")}

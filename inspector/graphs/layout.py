@@ -229,7 +229,34 @@ def wrap(boxes: dict[str, Box], edges: list[tuple[str, str]]) -> Wrap | None:
         candidate = Wrap(column, len(cuts) + 1, width, tall, boxes)
         if best is None or _off_target(candidate) < _off_target(best):
             best = candidate
-    return best if best is not None and best.count > 1 else None
+    if best is None or best.count == 1:
+        return None
+    _with_consumers(best.column, edges)
+    return best
+
+
+def _with_consumers(column: dict[str, int], edges: list[tuple[str, str]]) -> None:
+    """A box that hangs from nothing (a constant, or a box fed only by constants, such as a Mul
+    of two) and whose consumers all sit in one other column moves there: it is drawn beside
+    them instead of ending in a connector at the far end of the column before."""
+    inputs: dict[str, set[str]] = {name: set() for name in column}
+    consumers: dict[str, set[str]] = {name: set() for name in column}
+    for source, target in edges:
+        if source in column and target in column and source != target:
+            inputs[target].add(source)
+            consumers[source].add(target)
+    # Two levels only: followed further, a chain whose input is hidden (noise) would hang too
+    # and slide into the last column whole.
+    sources = {name for name, feeding in inputs.items() if not feeding}
+    hanging = sources | {name for name, feeding in inputs.items() if feeding <= sources}
+    moved = True
+    while moved:  # consumers first: a Const follows the Mul it feeds once the Mul has moved
+        moved = False
+        for name in hanging:
+            where = {column[target] for target in consumers[name]}
+            if len(where) == 1 and column[name] not in where:
+                column[name] = where.pop()
+                moved = True
 
 
 def _off_target(candidate: Wrap) -> float:
