@@ -16,6 +16,7 @@ Every error has a stable ``type`` (its class name) and a ``message`` that says w
     ├── WorkerError                the isolated worker could not finish the job
     │   ├── Timeout                the job ran past its wall-clock limit
     │   ├── MemoryLimit            the worker's process tree went past its memory cap
+    │   ├── ProcessLimit           the user's code started more processes than a job may hold
     │   ├── ReportTooLarge         the worker sent more than the report-size cap
     │   ├── WorkerCrashed          the worker died (exit code, or signal name such as SIGSEGV)
     │   └── Cancelled              the caller cancelled the job
@@ -108,6 +109,10 @@ class MemoryLimit(WorkerError):
     pass
 
 
+class ProcessLimit(WorkerError):
+    pass
+
+
 class ReportTooLarge(WorkerError):
     pass
 
@@ -133,7 +138,8 @@ _BY_NAME: dict[str, type[InspectorError]] = {
     for cls in (
         InspectorError, InputError, UsageError, SourceError, FunctionNotFound, CallSpecError,
         StoreError, RunNotFound, NotAllowed, ExecutorError,
-        UserCodeError, SandboxDenied, WorkerError, Timeout, MemoryLimit, ReportTooLarge, WorkerCrashed,
+        UserCodeError, SandboxDenied, WorkerError, Timeout, MemoryLimit, ProcessLimit,
+        ReportTooLarge, WorkerCrashed,
         Cancelled, RenderError, GraphvizMissing,
     )
 }

@@ -107,7 +107,7 @@ def test_a_fork_bomb_ends_in_a_typed_error_and_the_next_job_runs(pool):
     started = time.monotonic()
     report = run(pool, "import os\nwhile True:\n    os.fork()", timeout_s=60)
     assert report.error is not None
-    assert report.error.type in ("UserCodeError", "MemoryLimit", "Timeout"), report.error
+    assert report.error.type in ("UserCodeError", "ProcessLimit", "Timeout"), report.error
     assert time.monotonic() - started < 90
     time.sleep(1)
     assert not _sandbox_processes("pasted.py")

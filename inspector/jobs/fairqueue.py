@@ -104,6 +104,12 @@ class FairQueue(Generic[Item]):
                     room = dict.fromkeys(queues, self.per_user)
             return None
 
+    def at_cap(self, user: str) -> bool:
+        """Whether ``user`` has as many items running as one user may: their queued ones wait
+        for those, whatever the workers do."""
+        with self._changed:
+            return self._running.get(user, 0) >= self.per_user
+
     def drain(self) -> list[Item]:
         """Close the queue and return everything still waiting."""
         with self._changed:

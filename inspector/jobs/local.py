@@ -7,6 +7,7 @@ under time, memory and report-size limits, and exits; a replacement starts at on
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -17,11 +18,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+import psutil
+
 from inspector.errors import (
     Cancelled,
     ErrorInfo,
     InspectorError,
     MemoryLimit,
+    ProcessLimit,
     ReportTooLarge,
     Timeout,
     WorkerCrashed,
@@ -29,6 +33,7 @@ from inspector.errors import (
 from inspector.hosting import sandbox
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import protocol
+from inspector.jobs.environment import worker_environment
 from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress, Stage, check_fits
 from inspector.jobs.fairqueue import FairQueue
 from inspector.jobs.process import WorkerProcess
@@ -40,6 +45,31 @@ from inspector.report import ExecutorInfo, ModeResult, Report, mode_result_from_
 POLL_S = 0.05
 # How long a worker may take to import TensorFlow and warm up.
 START_TIMEOUT_S = 120.0
+# Processes one job's tree may hold (TensorFlow's own pools are threads: a worker is one
+# process). Past this it is a fork storm, not a memory problem: RSS counts a forked child's
+# shared pages once per copy, so the memory watch alone would say MemoryLimit.
+MAX_PROCESSES = 64
+# A worker's tree before the user's code forks: bwrap, its init, the worker.
+SINGLE_WORKER_PROCESSES = 3
+# Each pool's folder in the temp directory (its job folders and the timing lock), and the file
+# in it that names the process owning it: a folder whose owner is gone (a killed server) is
+# removed when the next pool starts.
+WORKDIR_PREFIX = "inspector-"
+OWNER_FILE = "owner"
+
+
+def sweep_left_folders(temp: Path | None = None) -> list[Path]:
+    """Remove pool folders of this host whose owning process is gone; returns them."""
+    removed = []
+    for folder in Path(temp or tempfile.gettempdir()).glob(WORKDIR_PREFIX + "*"):
+        try:
+            host, pid = (folder / OWNER_FILE).read_text().split()
+        except (OSError, ValueError):
+            continue  # not a pool's folder, or not ours to judge
+        if host == socket.gethostname() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 class JobQueue(Protocol):
@@ -47,6 +77,7 @@ class JobQueue(Protocol):
 
     def withdraw(self, job: LocalJob) -> bool: ...
     def queued_ahead(self, job: LocalJob) -> int | None: ...
+    def at_user_cap(self, job: LocalJob) -> bool: ...
 
 
 class LocalJob:
@@ -100,6 +131,11 @@ class LocalJob:
         """Jobs that will start before this one, while it is queued."""
         return self._pool.queued_ahead(self) if self._pool is not None else None
 
+    @property
+    def at_user_cap(self) -> bool:
+        """Whether this queued job waits for its user's own running jobs (jobs_per_user)."""
+        return self._pool is not None and self._pool.at_user_cap(self)
+
     # -- state changes, made by the pool ----------------------------------------------------
     def start(self, worker_info: dict[str, Any]) -> None:
         self.worker_info = worker_info
@@ -118,7 +154,24 @@ class LocalJob:
         the kernel takes 20-40 ms to free a TensorFlow process)."""
         self.log = log
         self._running = False
-        self._settle(protocol.assemble(data, self._mode_results), Stage.DONE)
+        self._settle(self._server_facts(protocol.assemble(data, self._mode_results)),
+                     Stage.DONE)
+
+    def _server_facts(self, report: Report) -> Report:
+        """The report with what the server knows itself in place of what the worker claims
+        (its process runs the user's code, which can write to the control pipe): the
+        request's function, calls, modes and options, and the TensorFlow version and devices
+        of the ready event (sent before any user code ran). A device outside those is
+        dropped; results keep the request's modes, in its order."""
+        header = self.request.blank_report(self.worker_info.get("tensorflow"))
+        devices = tuple(self.worker_info.get("devices") or ())
+        by_mode = {r.mode: r for r in reversed(report.results)}  # the first result per mode
+        return replace(report, tensorflow=header.tensorflow, source=header.source,
+                       function=header.function, calls=header.calls, modes=header.modes,
+                       grappler=header.grappler, devices=devices,
+                       device=report.device if report.device in devices else None,
+                       results=tuple(by_mode[m] for m in header.modes if m in by_mode),
+                       executor=None)
 
     def fail(self, error: InspectorError, tensorflow: str | None = None) -> None:
         """Keep finished modes; the running one and those not reached get the error."""
@@ -185,15 +238,16 @@ class LocalExecutor:
         self._python = python
         self.sandbox = sandbox.detect(sandbox_mode)
         self._hidden = tuple(hidden)
-        self._workdir = Path(tempfile.mkdtemp(prefix="inspector-"))
+        sweep_left_folders()
+        self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
         os.chmod(self._workdir, 0o711)  # sandboxed workers (other uids) reach their job folders
+        (self._workdir / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n")
         lock = self._workdir / "timing.lock"
         lock.touch(mode=0o666)
         os.chmod(lock, 0o666)
         self._lock_file = lock
         # The pool's workers take turns for their timed calls (turns.turn).
-        self._env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1",
-                     TURN_LOCK_ENV: str(lock)}
+        self._env = worker_environment(os.environ, {**(env or {}), TURN_LOCK_ENV: str(lock)})
         self._jobs: FairQueue[LocalJob] = FairQueue(jobs_per_user or max(1, workers))
         self._closed = threading.Event()
         self._live: set[WorkerProcess] = set()
@@ -228,6 +282,9 @@ class LocalExecutor:
         """Take a queued job out of the queue (a cancel before it started)."""
         return self._jobs.remove(job.user, job)
 
+    def at_user_cap(self, job: LocalJob) -> bool:
+        return self._jobs.at_cap(job.user)
+
     def devices(self, timeout: float = START_TIMEOUT_S) -> tuple[str, ...]:
         """The logical devices a worker's TensorFlow sees (reported when it became ready).
 
@@ -259,6 +316,7 @@ class LocalExecutor:
             slot.join(timeout=5)
         for job in left:
             job.fail(Cancelled("the executor was closed before the job started"))
+        shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -275,7 +333,9 @@ class LocalExecutor:
         return worker
 
     def _retire(self, worker: WorkerProcess) -> None:
+        """Kill the worker and remove its job folder (its log was read into the job)."""
         worker.kill()
+        shutil.rmtree(worker.workdir, ignore_errors=True)
         with self._lock:
             self._live.discard(worker)
 
@@ -323,7 +383,10 @@ class LocalExecutor:
         """Wait for the worker's TensorFlow import; None when it is ready."""
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and not self._closed.is_set():
-            events = worker.read_events(0.2)
+            try:
+                events = worker.read_events(0.2)
+            except WorkerCrashed as exc:
+                return exc
             if events is None:
                 return worker.crash_error("while starting")
             for event in events:
@@ -338,18 +401,43 @@ class LocalExecutor:
         return WorkerCrashed(f"the worker did not start within {START_TIMEOUT_S:g} s")
 
     def _supervise(self, worker: WorkerProcess, job: LocalJob) -> None:
-        """Send the job, then follow its events and enforce its limits until it ends."""
+        """Send the job, then follow its events and enforce its limits until it ends.
+
+        A job ends when its worker sent ``done`` or ``failed`` and then closed the pipe (or
+        exited): an event after the end, or a line that is not the protocol, is the user's
+        code writing to the pipe, and ends the job as WorkerCrashed.
+        """
         tensorflow = job.worker_info.get("tensorflow")
         worker.send_job(protocol.job_message(job.request, str(worker.workdir / "job.log")))
         started = time.monotonic()
         checked = 0.0  # when the process tree's memory was last read (about 1 ms a read)
+        ending: dict[str, Any] | None = None  # the done or failed event, until the pipe closes
         while True:
-            events = worker.read_events(POLL_S)
-            if events is None:
-                job.fail(worker.crash_error("during the job"), tensorflow)
+            try:
+                events = worker.read_events(POLL_S)
+            except WorkerCrashed as exc:
+                job.fail(exc, tensorflow)
                 return
-            if self._handle_events(worker, job, events, tensorflow):
+            if events is None or (ending is not None and worker.process.poll() is not None
+                                  and not events):
+                if ending is None:
+                    job.fail(worker.crash_error("during the job"), tensorflow)
+                else:
+                    self._end(worker, job, ending, tensorflow)
                 return
+            for event in events:
+                if ending is not None:
+                    job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: a {event['event']} "
+                                           f"event after {ending['event']}"), tensorflow)
+                    return
+                if event["event"] in (Event.DONE, Event.FAILED):
+                    ending = event
+                    continue
+                try:
+                    self._handle_event(job, event)
+                except (WorkerCrashed, KeyError, TypeError, ValueError) as exc:
+                    job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc}"), tensorflow)
+                    return
             breach = self._breach(worker, job, time.monotonic() - started,
                                   check_memory=time.monotonic() - checked >= POLL_S)
             if breach is not None:
@@ -359,22 +447,27 @@ class LocalExecutor:
                 checked = time.monotonic()
 
     @staticmethod
-    def _handle_events(worker: WorkerProcess, job: LocalJob, events: list[dict[str, Any]],
-                       tensorflow: str | None) -> bool:
-        """Apply the worker's events to the job; True once the job has ended."""
-        for event in events:
-            kind = event.get("event")
-            if kind == Event.STAGE:
-                job.enter_stage(event["stage"], event.get("mode"))
-            elif kind == Event.MODE:
-                job.add_mode(event["mode"], mode_result_from_dict(event["result"]))
-            elif kind == Event.DONE:
+    def _handle_event(job: LocalJob, event: dict[str, Any]) -> None:
+        """Apply a progress event (a stage began, a mode finished) to the job."""
+        kind = event["event"]
+        if kind == Event.STAGE:
+            job.enter_stage(event["stage"], event.get("mode"))
+        elif kind == Event.MODE:
+            job.add_mode(event["mode"], mode_result_from_dict(event["result"]))
+        else:
+            raise ValueError(f"a {kind} event during a job")
+
+    @staticmethod
+    def _end(worker: WorkerProcess, job: LocalJob, event: dict[str, Any],
+             tensorflow: str | None) -> None:
+        """The job's last event, once its worker closed the pipe."""
+        try:
+            if event["event"] == Event.DONE:
                 job.finish(event["report"], worker.read_log())
-                return True
-            elif kind == Event.FAILED:
+            else:
                 job.fail(ErrorInfo.from_dict(event["error"]).to_exception(), tensorflow)
-                return True
-        return False
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}"), tensorflow)
 
     @staticmethod
     def _breach(worker: WorkerProcess, job: LocalJob, elapsed: float,
@@ -394,7 +487,13 @@ class LocalExecutor:
         if worker.bytes_read > limits.max_report_mb * 2**20:
             return ReportTooLarge(f"the worker sent more than {limits.max_report_mb} MB")
         if check_memory:
-            used = worker.memory_mb()
+            used, processes = worker.usage()
+            if processes > MAX_PROCESSES:  # before memory: a fork's pages count once per copy
+                return ProcessLimit(f"the user's code started {processes} processes, over the "
+                                    f"limit of {MAX_PROCESSES}; a function that forks in a "
+                                    "loop cannot be inspected")
+            if used > limits.memory_mb and processes > SINGLE_WORKER_PROCESSES:
+                used = worker.proportional_mb()  # forked children share their parent's pages
             if used > limits.memory_mb:
                 return MemoryLimit(f"the worker used {used:.0f} MB, over the {limits.memory_mb} "
                                    "MB limit; use smaller inputs or raise it (--memory-mb; in "

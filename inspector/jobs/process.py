@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import selectors
 import signal
@@ -15,6 +14,7 @@ import psutil
 
 from inspector.errors import WorkerCrashed
 from inspector.hosting import sandbox
+from inspector.jobs import protocol
 
 # The repository root: workers run ``python -m inspector.jobs.worker`` from here.
 _ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +37,8 @@ class WorkerProcess:
                 os.chown(self.workdir, uid, uid)  # its only writable folder besides /tmp
             command = sandbox.command(command, job_dir=self.workdir, writable=writable,
                                       hidden=hidden, uid=uid)
+        else:  # in the sandbox, bwrap points both at its private /tmp
+            env = {**env, "HOME": str(self.workdir), "TMPDIR": str(self.workdir)}
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=env,
             cwd=str(_ROOT), start_new_session=True,  # its own process group, killed as one
@@ -47,7 +49,11 @@ class WorkerProcess:
         self.bytes_read = 0  # everything read from the control pipe, for the report size cap
 
     def read_events(self, timeout: float) -> list[dict[str, Any]] | None:
-        """Events that arrived within ``timeout``; None once the pipe is closed."""
+        """Events that arrived within ``timeout``; None once the pipe is closed.
+
+        Raises WorkerCrashed for a line that is not the protocol (the user's code shares the
+        worker's process and can write to the pipe).
+        """
         assert self.process.stdout is not None
         try:
             with selectors.DefaultSelector() as selector:
@@ -65,7 +71,10 @@ class WorkerProcess:
         self.bytes_read += len(chunk)
         self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
-        return [json.loads(line) for line in lines if line.strip()]
+        try:
+            return [protocol.parse(line) for line in lines if line.strip()]
+        except ValueError as exc:
+            raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc}") from None
 
     def send_job(self, message: bytes) -> None:
         """Write the job's one line and close stdin; the job's log replaces the start-up log."""
@@ -74,14 +83,37 @@ class WorkerProcess:
         self.process.stdin.close()
         self.log_path = self.workdir / "job.log"
 
-    def memory_mb(self) -> float:
-        """Resident memory of the whole process tree (children the user's code started too)."""
+    def usage(self) -> tuple[float, int]:
+        """Resident memory (MB) of the whole process tree (children the user's code started
+        too) and how many processes it holds."""
         try:
             root = psutil.Process(self.process.pid)
             tree = [root, *root.children(recursive=True)]
-            return sum(p.memory_info().rss for p in tree) / 2**20
+        except psutil.Error:
+            return 0.0, 0
+        rss = 0
+        for process in tree:
+            try:
+                rss += process.memory_info().rss
+            except psutil.Error:  # exited since the listing
+                pass
+        return rss / 2**20, len(tree)
+
+    def proportional_mb(self) -> float:
+        """The tree's memory with pages shared by forked processes counted once (PSS); about
+        20 ms per TensorFlow process to read, so only to confirm a breach the RSS sum saw."""
+        try:
+            root = psutil.Process(self.process.pid)
+            tree = [root, *root.children(recursive=True)]
         except psutil.Error:
             return 0.0
+        pss = 0
+        for process in tree:
+            try:
+                pss += process.memory_full_info().pss
+            except psutil.Error:
+                pass
+        return pss / 2**20
 
     def kill(self) -> None:
         try:

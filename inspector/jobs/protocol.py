@@ -30,6 +30,28 @@ class Event(StrEnum):
     FAILED = "failed"
 
 
+# What a line from a worker must carry besides "event", per event (the parent checks each line:
+# the control pipe is an open descriptor in the process that runs the user's code).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    Event.READY: ("tensorflow", "devices"), Event.STAGE: ("stage",),
+    Event.MODE: ("mode", "result"), Event.DONE: ("report",), Event.FAILED: ("error",)}
+NOT_PROTOCOL = "the worker sent something that is not the protocol"
+
+
+def parse(line: bytes) -> dict[str, Any]:
+    """One event line; ValueError saying what is wrong with it."""
+    try:
+        event = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"a line that is not JSON ({exc})") from None
+    if not isinstance(event, dict) or event.get("event") not in REQUIRED:
+        raise ValueError(f"an unknown event {str(event)[:80]!r}")
+    missing = [key for key in REQUIRED[event["event"]] if key not in event]
+    if missing:
+        raise ValueError(f"a {event['event']} event without {', '.join(missing)}")
+    return event
+
+
 def send(control: TextIO, event: Event, **fields: Any) -> None:
     control.write(json.dumps({"event": str(event), **fields}) + "\n")
     control.flush()

@@ -229,6 +229,9 @@ class RayExecutor:
     def withdraw(self, job: LocalJob) -> bool:
         return self._queue.remove(job.user, job)
 
+    def at_user_cap(self, job: LocalJob) -> bool:
+        return self._queue.at_cap(job.user)
+
     def devices(self) -> tuple[str, ...]:
         """The devices some live node has, each once (``nodes`` says which node has which)."""
         return tuple(dict.fromkeys(device for node in self._nodes if node.alive

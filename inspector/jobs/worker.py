@@ -92,6 +92,13 @@ def _start_tensorflow() -> tuple[str, list[str]]:
     return tf.__version__, devices
 
 
+def _close_quietly(control: TextIO) -> None:
+    try:
+        os.close(control.fileno())
+    except OSError:
+        pass
+
+
 def _log_to(path: str | None) -> None:
     """Send the job's stdout and stderr (the user's prints, TensorFlow's C++ log) to its log."""
     if path:
@@ -133,6 +140,9 @@ def main() -> None:
     base_priority = _lower_priority_while_starting()
     control = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # stray prints from TensorFlow or user code go to the log
+    # A process the user's code forks is a copy of this one: without this it would report its
+    # own end on the pipe too (a fork bomb's children sent "done" after the worker's).
+    os.register_at_fork(after_in_child=lambda: _close_quietly(control))
     tensorflow, devices = _start_tensorflow()
     _restore_priority(base_priority)
     send(control, Event.READY, pid=os.getpid(), tensorflow=tensorflow,
