@@ -25,10 +25,12 @@ setup: $(STAMP) system
 run: setup
 	$(PY) -m streamlit run app.py
 
-# The hosted dashboard: CONFIG=inspector.toml make serve (refuses to start without the sandbox).
+# The hosted dashboard: CONFIG=inspector.toml SECRETS=/path/secrets.toml make serve (refuses to
+# start without a working sign-in, its store or its sandbox; CHECK=1 only checks).
 CONFIG ?= inspector.toml
+SECRETS ?= .streamlit/secrets.toml
 serve: setup
-	$(VENV)/bin/tf-graph-inspector serve --config $(CONFIG)
+	$(VENV)/bin/tf-graph-inspector serve --config $(CONFIG) --secrets $(SECRETS) $(if $(CHECK),--check)
 
 cli: setup
 	$(VENV)/bin/tf-graph-inspector inspect gallery:process_data

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from inspector.hosting.policy import Policy, PolicyError, parse
+from tests.helpers import shown
 
 CLI = str(Path(sys.executable).parent / "tf-graph-inspector")
 
@@ -64,8 +65,8 @@ def test_serve_stops_on_a_wrong_key_and_refuses_to_start_without_the_sandbox(tmp
     done = subprocess.run([CLI, "serve", "--config", str(bad)], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 2 and "[workers] count must be" in done.stderr
-    good = tmp_path / "good.toml"
-    good.write_text("[server]\nport = 8611\n")
+    good = tmp_path / "good.toml"  # open: no sign-in to check, so the sandbox is what fails
+    good.write_text("[server]\nport = 8611\n[access]\nopen = true\n")
     no_bwrap = {**os.environ, "PATH": str(tmp_path)}  # bwrap (and setpriv) cannot be found
     done = subprocess.run([CLI, "serve", "--config", str(good), "--check"],
                           capture_output=True, text=True, timeout=60, env=no_bwrap)
@@ -99,7 +100,7 @@ def test_the_operators_files_folder_must_exist(tmp_path):
 
 def test_a_wrong_backend_stops_serve_and_is_a_typed_error_on_the_page(tmp_path, monkeypatch):
     good = tmp_path / "good.toml"
-    good.write_text("[server]\nport = 8613\n")
+    good.write_text("[server]\nport = 8613\n[access]\nopen = true\n")
     for env, fragment in (({"INSPECTOR_EXECUTOR": "bogus"}, "unknown executor 'bogus'"),
                           ({"INSPECTOR_EXECUTOR": "ray", "RAY_ADDRESS": "127.0.0.1:1"},
                            "cannot reach the Ray cluster at 127.0.0.1:1")):
@@ -117,5 +118,5 @@ def test_a_wrong_backend_stops_serve_and_is_a_typed_error_on_the_page(tmp_path, 
     services.executor.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
-    assert any("ExecutorError: unknown executor 'bogus'" in e.value for e in at.error)
+    assert any("ExecutorError: unknown executor 'bogus'" in shown(e.value) for e in at.error)
     assert not [b for b in at.button if b.key == "run"]

@@ -23,6 +23,13 @@ class Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see --help)")
 
 
+def add_config_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--config``: the settings file every command reads (hosting/policy.py's order)."""
+    parser.add_argument("--config", metavar="PATH",
+                        help="the settings file (default: $INSPECTOR_CONFIG); its [store] "
+                             "picks the store before INSPECTOR_DB and INSPECTOR_DATA")
+
+
 def exit_code(report: Report) -> int:
     if report.error is not None:
         return EXIT_USAGE if report.error.type in INPUT_ERROR_TYPES else EXIT_MODE_FAILED

@@ -9,7 +9,8 @@ from typing import Any, TextIO
 
 from tabulate import tabulate
 
-from inspector.cli.common import EXIT_OK, write_json, write_text
+from inspector.cli.common import EXIT_OK, add_config_argument, write_json, write_text
+from inspector.hosting import policy
 from inspector.inputs.modes import MODES
 from inspector.output import tables
 from inspector.output.text import format_summary
@@ -40,6 +41,8 @@ def add_parsers(history: argparse.ArgumentParser, parser_class: type) -> None:
     prune = actions.add_parser("prune", help="delete old runs (retention)")
     prune.add_argument("--keep-days", type=float, help="delete runs older than this")
     prune.add_argument("--max-gb", type=float, help="then the oldest until the store is smaller")
+    for action in (listing, show, comparing, delete, prune):
+        add_config_argument(action)
 
 
 def summary_json(run: RunSummary) -> dict[str, object]:
@@ -119,8 +122,10 @@ def format_run_comparison(store: RunStore, first: str, second: str,
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``history ACTION``; StoreError and RunNotFound reach main() (exit 2)."""
-    store = RunStore(maintain=args.action in ("delete", "prune"))
+    """``history ACTION`` on the store the settings name; StoreError, RunNotFound and
+    PolicyError reach main() (exit 2)."""
+    settings = policy.load(args.config)
+    store = policy.open_store(settings, maintain=args.action in ("delete", "prune"))
     try:
         if args.action == "list":
             return _list(store, args, out)
@@ -132,7 +137,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             store.delete(args.id)
             err.write(f"deleted run {args.id}\n")
         elif args.action == "prune":
-            gone = store.prune(args.keep_days, args.max_gb)
+            # The settings' [retention] unless the command line says otherwise.
+            keep_days = args.keep_days if args.keep_days is not None else settings.keep_days
+            max_gb = args.max_gb if args.max_gb is not None else settings.max_gb
+            gone = store.prune(keep_days, max_gb)
             err.write(f"pruned {len(gone)} run(s)\n")
         return EXIT_OK
     finally:

@@ -26,7 +26,13 @@ from inspector.report import Report
 if TYPE_CHECKING:
     from inspector.jobs.executor import Progress
     from inspector.store.runs import RunStore
-from inspector.cli.common import EXIT_MODE_FAILED, EXIT_USAGE, exit_code, write_json
+from inspector.cli.common import (
+    EXIT_MODE_FAILED,
+    EXIT_USAGE,
+    add_config_argument,
+    exit_code,
+    write_json,
+)
 
 
 def add_arguments(inspect: argparse.ArgumentParser) -> None:
@@ -87,7 +93,9 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
                          help="label data edges with the static shape they carry")
     inspect.add_argument("--log", metavar="PATH",
                          help="write the worker's log (TensorFlow's C++ log, Grappler's passes)")
-    saving = inspect.add_argument_group("saved runs (store: INSPECTOR_DB, INSPECTOR_DATA)")
+    saving = inspect.add_argument_group("saved runs (store: the settings' [store], else "
+                                        "INSPECTOR_DB, INSPECTOR_DATA)")
+    add_config_argument(saving)
     saving.add_argument("--save", action="store_true",
                         help="keep the run in the store; prints its id (history show ID)")
     saving.add_argument("--title", help="a title for the saved run")
@@ -175,10 +183,11 @@ def _progress_printer(err: TextIO):
     return show
 
 
-def _open_store() -> RunStore:
-    from inspector.store.runs import RunStore  # SQLAlchemy loads only when saving
+def _open_store(config: str | None) -> RunStore:
+    """The store the settings name (SQLAlchemy loads only when saving)."""
+    from inspector.hosting import policy
 
-    return RunStore()
+    return policy.open_store(policy.load(config))
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -204,7 +213,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         timeout = sources.default_timeout_s(source) if args.timeout is None else args.timeout
         limits = Limits(timeout_s=timeout, memory_mb=args.memory_mb)
         check_fits(request, limits)
-        store = _open_store() if args.save else None  # a bad store fails before any work
+        store = _open_store(args.config) if args.save else None  # fails before any work
     except (InputError, GraphvizMissing) as exc:
         err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
         write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), args.json, out)
@@ -226,7 +235,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         write_json(failed, args.json, out)
         return EXIT_USAGE
     if store is not None and run_id is not None:
-        store.finish(run_id, report)
+        store.finish(run_id, report, log=log)
         store.close()
         report = dataclasses.replace(report, run_id=run_id)
         err.write(f"saved run {run_id}\n")

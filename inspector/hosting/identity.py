@@ -10,11 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 # Keys every provider needs (directly in [auth], or in each [auth.<name>]).
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 # Keys [auth] itself needs.
 AUTH_KEYS = ("redirect_uri", "cookie_secret")
+# Every key Streamlit 1.67 reads (streamlit/auth_util.py): anything else is a typo that would
+# otherwise pass silently.
+KNOWN_AUTH_KEYS = frozenset({*AUTH_KEYS, *PROVIDER_KEYS, "client_kwargs", "expose_tokens"})
+KNOWN_PROVIDER_KEYS = frozenset({*PROVIDER_KEYS, "client_kwargs", "expose_tokens"})
+# Hosts whose redirect_uri must name the port the dashboard serves on (any other host is a
+# proxy in front of it, whose port is its own).
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,17 @@ def check_auth(section: Mapping[str, Any], where: str = ".streamlit/secrets.toml
     if not str(section["redirect_uri"]).endswith("/oauth2callback"):
         raise ValueError(f"{where}: [auth] redirect_uri must end in /oauth2callback, not "
                          f"{section['redirect_uri']!r}")
-    providers = {name: value for name, value in section.items() if isinstance(value, Mapping)}
+    providers = {name: value for name, value in section.items()
+                 if isinstance(value, Mapping) and name != "client_kwargs"}
+    unknown = sorted(k for k in section if k not in KNOWN_AUTH_KEYS and k not in providers)
+    if unknown:
+        raise ValueError(f"{where}: unknown key [auth] {unknown[0]}; known keys: "
+                         f"{', '.join(sorted(KNOWN_AUTH_KEYS))}, or [auth.<provider>] tables")
+    for name, provider in providers.items():
+        extra = sorted(k for k in provider if k not in KNOWN_PROVIDER_KEYS)
+        if extra:
+            raise ValueError(f"{where}: unknown key [auth.{name}] {extra[0]}; known keys: "
+                             f"{', '.join(sorted(KNOWN_PROVIDER_KEYS))}")
     direct = [key for key in PROVIDER_KEYS if key in section]
     if direct or not providers:
         providers = {"": section}
@@ -64,4 +82,27 @@ def provider_name(section: Mapping[str, Any]) -> str | None:
     """The provider ``st.login`` should use: the first named one, or None for [auth] itself."""
     if any(key in section for key in PROVIDER_KEYS):
         return None
-    return next((name for name, value in section.items() if isinstance(value, Mapping)), None)
+    return next((name for name, value in section.items()
+                 if isinstance(value, Mapping) and name != "client_kwargs"), None)
+
+
+def check_redirect_port(section: Mapping[str, Any], host: str, port: int,
+                        where: str = ".streamlit/secrets.toml") -> None:
+    """Raise ValueError when ``redirect_uri`` sends the provider's answer to another port of
+    this machine than the one served (sign-in would fail after the provider's page)."""
+    uri = urlparse(str(section["redirect_uri"]).replace("{port}", str(port)))
+    if (uri.hostname or "") not in LOCAL_HOSTS | {host}:
+        return  # a proxy's public address
+    named = uri.port or (443 if uri.scheme == "https" else 80)
+    if named != port:
+        raise ValueError(f"{where}: [auth] redirect_uri {section['redirect_uri']!r} names port "
+                         f"{named}, but the dashboard serves on port {port} ([server] port); "
+                         "make them the same, or use {port}")
+
+
+def provider_metadata_urls(section: Mapping[str, Any]) -> list[str]:
+    """Every provider's ``server_metadata_url``."""
+    if any(key in section for key in PROVIDER_KEYS):
+        return [str(section["server_metadata_url"])]
+    return [str(v["server_metadata_url"]) for k, v in section.items()
+            if isinstance(v, Mapping) and k != "client_kwargs"]

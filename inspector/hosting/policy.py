@@ -1,7 +1,10 @@
-"""The operator's policy: one TOML file (``INSPECTOR_CONFIG``) for a hosted dashboard.
+"""The operator's policy: one TOML file for a hosted dashboard and every command.
 
-Every key is checked when the server starts; a wrong key or value stops it with a message
-naming the key. Without a file, the local defaults apply (one user, everything allowed).
+Where settings come from, first match wins, for ``serve``, ``inspect --save`` and
+``history`` alike: the file given by ``--config``, else by ``INSPECTOR_CONFIG``; then the
+environment (``INSPECTOR_DB``, ``INSPECTOR_DATA``); then the defaults (local single-user
+mode, a SQLite store in the data folder). Every key is checked when it is read; a wrong key or
+value stops the command with a message naming the key.
 
     [workers]
     count = 2               # worker processes (each ~1 GB)
@@ -12,6 +15,7 @@ naming the key. Without a file, the local defaults apply (one user, everything a
     pasted_code = true      # false: only the gallery and the operator's files
     files = "/srv/inspector/functions"  # a folder of .py files offered beside the gallery
     [access]
+    open = false            # true: no sign-in at all, anyone who reaches it uses it (say so)
     allowed_domains = ["example.com"]   # signed-in emails in these domains may use it
     allowed_users = ["guest@gmail.com"] # and these emails
     admins = ["lead@example.com"]       # may delete any run and change its visibility
@@ -33,9 +37,12 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspector.errors import UsageError
+
+if TYPE_CHECKING:
+    from inspector.store.runs import RunStore
 
 CONFIG_ENV = "INSPECTOR_CONFIG"
 
@@ -53,6 +60,8 @@ class Policy:
     max_timeout_s: float = 600.0
     max_memory_mb: int = 16384
     pasted_code: bool = True
+    # The operator said the dashboard needs no sign-in ([access] open = true).
+    open_access: bool = False
     # A folder whose .py files users may pick like gallery entries (None: none offered).
     files_dir: str | None = None
     allowed_domains: tuple[str, ...] = ()
@@ -108,6 +117,7 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[Any], bool], str]] = {
     ("inputs", "pasted_code"): ("pasted_code", lambda v: isinstance(v, bool), "true or false"),
     ("inputs", "files"): ("files_dir", lambda v: _text(v) and Path(v).is_dir(),
                           "a folder that exists (of .py files)"),
+    ("access", "open"): ("open_access", lambda v: isinstance(v, bool), "true or false"),
     ("access", "allowed_domains"): ("allowed_domains", _strings, "a list of domain names"),
     ("access", "allowed_users"): ("allowed_users", _strings, "a list of emails"),
     ("access", "admins"): ("admins", _strings, "a list of emails"),
@@ -141,17 +151,49 @@ def parse(text: str, path: str = "inspector.toml") -> Policy:
             if not check(value):
                 raise PolicyError(f"{path}: [{section}] {key} must be {wanted}, not {value!r}")
             values[name] = tuple(value) if isinstance(value, list) else value
-    return Policy(**values, path=path)
+    policy = Policy(**values, path=path)
+    if policy.open_access and (policy.allowed_domains or policy.allowed_users):
+        raise PolicyError(f"{path}: [access] open = true admits everyone without sign-in, "
+                          "but allowed_domains or allowed_users are set: remove open to "
+                          "require sign-in, or the lists to run an open dashboard")
+    return policy
 
 
 def load(path: str | None = None) -> Policy:
-    """The policy from ``path`` or $INSPECTOR_CONFIG; the local defaults without either."""
+    """The policy from ``path`` (``--config``) or $INSPECTOR_CONFIG; the local defaults
+    without either."""
+    where = "--config" if path else CONFIG_ENV
     path = path or os.environ.get(CONFIG_ENV)
     if not path:
         return Policy()
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(f"cannot read the settings file {path}: {exc.strerror}; set "
-                          f"{CONFIG_ENV} to an inspector.toml") from None
-    return parse(text, path)
+        fix = ("pass --config an inspector.toml that exists" if where == "--config"
+               else f"set {CONFIG_ENV} to an inspector.toml that exists, or unset it")
+        raise PolicyError(f"cannot read the settings file {path} (from {where}): "
+                          f"{exc.strerror}; {fix}") from None
+    return parse(text, str(Path(path).resolve()))
+
+
+def store_settings(policy: Policy) -> tuple[str | None, str | None, str]:
+    """The store's URL and data folder as the settings order gives them (None: the store's
+    own default), and where the URL came from, for messages: "[store] url in FILE",
+    "INSPECTOR_DB" or "the default SQLite file"."""
+    from inspector.store.runs import DATA_ENV, DB_ENV  # the store's names; it imports no policy
+
+    data = policy.data_dir or os.environ.get(DATA_ENV) or None
+    if policy.store_url:
+        return policy.store_url, data, f"[store] url in {policy.path}"
+    if os.environ.get(DB_ENV):
+        return os.environ[DB_ENV], data, DB_ENV
+    return None, data, "the default SQLite file"
+
+
+def open_store(policy: Policy, *, maintain: bool = False) -> RunStore:
+    """The run store the settings name (``store_settings``'s order); StoreError naming where
+    its URL came from when it cannot open."""
+    from inspector.store.runs import RunStore
+
+    url, data, source = store_settings(policy)
+    return RunStore(url, Path(data) if data else None, maintain=maintain, source=source)

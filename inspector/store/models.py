@@ -50,6 +50,8 @@ runs = Table(
     Column("duration_s", Float),
     # sha256 of the gzipped report JSON (graphs left out) under artifacts/.
     Column("report_sha", String(64)),
+    # sha256 of the gzipped worker log (the user's prints, TensorFlow's C++ log), or NULL.
+    Column("log_sha", String(64)),
     # {mode: {"pre": sha256, "post": sha256}} of serialized GraphDefs under artifacts/.
     Column("graphs", JSON),
     # {mode: post-Grappler node count}, for the History table.

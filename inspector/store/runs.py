@@ -41,7 +41,7 @@ SQLITE_BUSY_MS = 30_000
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Every revision in migrations/versions, oldest first; the last is this code's schema (a test
 # checks this list against Alembic's own).
-SCHEMA_REVISIONS = ("0001", "0002")
+SCHEMA_REVISIONS = ("0001", "0002", "0003")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 
 
@@ -85,6 +85,8 @@ class SavedRun:
     # The report as the inspection produced it (graphs included), with run_id set; None while
     # the run is running or when it was interrupted.
     report: Report | None
+    # The worker's log (the user's prints, TensorFlow's C++ log); empty when none was kept.
+    log: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, source: str = DB_ENV) -> Engine:
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
@@ -152,8 +154,8 @@ def _engine(url: str) -> Engine:
             return engine
         return sa.create_engine(parsed, pool_pre_ping=True)
     except Exception as exc:
-        raise StoreError(f"cannot use the store URL {_safe(url)}: {exc}; set {DB_ENV} to a "
-                         "SQLAlchemy URL such as sqlite:////path/runs.db or "
+        raise StoreError(f"cannot use the store URL {_safe(url)} (from {source}): {exc}; make "
+                         "it a SQLAlchemy URL such as sqlite:////path/runs.db or "
                          "postgresql+psycopg://user@host/db") from None
 
 
@@ -165,17 +167,24 @@ def _current_revision(engine: Engine) -> str | None:
         return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def _migrate(engine: Engine, url: str) -> None:
+def _migrate(engine: Engine, url: str, source: str = DB_ENV, dry_run: bool = False) -> str:
     """Bring the schema to this code's head; refuse a schema newer than this code. Alembic
-    loads only when there is something to do (it is most of a CLI call's start-up)."""
+    loads only when there is something to do (it is most of a CLI call's start-up).
+
+    Returns what was (or, with ``dry_run``, would be) done, for ``serve --check``.
+    """
     try:
         current = _current_revision(engine)
         if current == SCHEMA_HEAD:
-            return
+            return f"schema {SCHEMA_HEAD}, current"
         if current is not None and current not in SCHEMA_REVISIONS:
             raise StoreError(
-                f"the store {_safe(url)} has schema {current}, newer than this version of the "
-                f"inspector knows; upgrade the inspector, or point {DB_ENV} at another store")
+                f"the store {_safe(url)} (from {source}) has schema {current}, newer than this "
+                "version of the inspector knows; upgrade the inspector, or point it at "
+                "another store")
+        plan = f"schema {current or 'none'} -> {SCHEMA_HEAD}"
+        if dry_run:
+            return f"{plan} on the first start (not migrated by --check)"
         from alembic import command
         from alembic.config import Config
 
@@ -184,12 +193,25 @@ def _migrate(engine: Engine, url: str) -> None:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        return f"{plan}, migrated"
     except StoreError:
         raise
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StoreError(f"cannot open the store {_safe(url)}: {reason}; check that the "
-                         f"database server runs and {DB_ENV} is right") from None
+        raise StoreError(f"cannot open the store {_safe(url)} (from {source}): {reason}; check "
+                         "that the database server runs and the URL (user, password, host, "
+                         "database) is right") from None
+
+
+def check_store(url: str | None, data: Path | None, source: str = DB_ENV) -> str:
+    """Connect to a store and say what opening it would do to its schema, changing nothing
+    (``serve --check``); StoreError naming ``source`` when it cannot be opened."""
+    url = url or store_url(data)
+    engine = _engine(url, source)
+    try:
+        return f"{_safe(url)}: {_migrate(engine, url, source, dry_run=True)}"
+    finally:
+        engine.dispose()
 
 
 def _alive(host: str, pid: int) -> bool:
@@ -201,16 +223,17 @@ class RunStore:
     """Saved runs in one database and one artifacts folder."""
 
     def __init__(self, url: str | None = None, data: Path | None = None, *,
-                 maintain: bool = False):
+                 maintain: bool = False, source: str = DB_ENV):
         """Open (and migrate) a store; running rows whose process is gone become interrupted.
 
         ``maintain``: also sweep artifacts no row names (a long-lived server at start; short
-        CLI calls skip the walk over every file).
+        CLI calls skip the walk over every file). ``source``: where the URL came from, for
+        messages.
         """
         self.data = data or data_dir()
         self.url = url or store_url(self.data)
-        self.engine = _engine(self.url)
-        _migrate(self.engine, self.url)
+        self.engine = _engine(self.url, source)
+        _migrate(self.engine, self.url, source)
         self.artifacts = Artifacts(self.data / "artifacts")
         self.mark_interrupted()
         if maintain:
@@ -246,8 +269,10 @@ class RunStore:
                                    [{"run_id": run_id, "tag": t} for t in unique_tags])
         return run_id
 
-    def finish(self, run_id: str, report: Report, status: str | None = None) -> None:
-        """Store the report's artifacts, then complete the row in one transaction."""
+    def finish(self, run_id: str, report: Report, status: str | None = None,
+               log: str = "") -> None:
+        """Store the report's artifacts (and the worker's ``log``), then complete the row in
+        one transaction."""
         status = status or ("failed" if report.error or report.failed_modes else "done")
         if report.error is not None and report.error.type == "Cancelled":
             status = "cancelled"
@@ -262,6 +287,11 @@ class RunStore:
             include_graphs=False, indent=None).encode(), compresslevel=6)
         report_sha = self.artifacts.put(body)
         size += len(body)
+        log_sha = None
+        if log:
+            packed = gzip.compress(log.encode("utf-8", "replace"), compresslevel=6)
+            log_sha = self.artifacts.put(packed)
+            size += len(packed)
         finished = _now()
         with self.engine.begin() as connection:
             created = connection.execute(sa.select(runs.c.created_at)
@@ -273,7 +303,7 @@ class RunStore:
             connection.execute(runs.update().where(runs.c.id == run_id).values(
                 status=status, tensorflow=report.tensorflow, device=report.device,
                 finished_at=finished, duration_s=(finished - created).total_seconds(),
-                report_sha=report_sha, graphs=graphs,
+                report_sha=report_sha, log_sha=log_sha, graphs=graphs,
                 post_nodes={r.mode: r.post.nodes for r in report.results if r.post},
                 error_type=(report.error.type if report.error else
                             next((r.error.type for r in report.results if r.error), None)),
@@ -332,10 +362,10 @@ class RunStore:
         """Remove artifacts no row names (left by a process killed between writing its files
         and committing its row, or by deleted runs). Returns how many were removed."""
         with self.engine.connect() as connection:
-            referenced = set()
-            for report_sha, graphs in connection.execute(sa.select(runs.c.report_sha,
-                                                                   runs.c.graphs)):
-                referenced.add(report_sha)
+            referenced: set[str | None] = set()
+            for report_sha, log_sha, graphs in connection.execute(
+                    sa.select(runs.c.report_sha, runs.c.log_sha, runs.c.graphs)):
+                referenced.update((report_sha, log_sha))
                 referenced.update(sha for sides in (graphs or {}).values()
                                   for sha in sides.values())
             running = connection.execute(sa.select(sa.func.count()).select_from(runs)
@@ -429,12 +459,20 @@ class RunStore:
             return connection.execute(sa.select(sa.func.count()).select_from(runs)
                                       .where(*self._where(filters))).scalar_one()
 
-    def values(self, column: str) -> list[str]:
-        """The distinct values of a filterable column (functions, owners, versions, tags)."""
-        table_column = run_tags.c.tag if column == "tag" else runs.c[column]
+    def values(self, column: str, viewer: str | None = None,
+               admin: bool = False) -> list[str]:
+        """The distinct values of a filterable column (functions, owners, versions, tags), over
+        the runs ``viewer`` may see (another user's private run names nothing here; None: the
+        operator's CLI sees all)."""
+        visible = self._where(RunFilter(viewer=viewer, viewer_is_admin=admin))
+        if column == "tag":
+            query = (sa.select(run_tags.c.tag).join(runs, runs.c.id == run_tags.c.run_id)
+                     .where(*visible).distinct().order_by(run_tags.c.tag))
+        else:
+            query = (sa.select(runs.c[column]).where(*visible).distinct()
+                     .order_by(runs.c[column]))
         with self.engine.connect() as connection:
-            return [v for v in connection.execute(sa.select(table_column).distinct()
-                                                  .order_by(table_column)).scalars() if v]
+            return [v for v in connection.execute(query).scalars() if v]
 
     def _row(self, run_id: str, viewer: str | None, admin: bool) -> tuple[Any, list[str]]:
         """The run's row and tags; RunNotFound when there is none or ``viewer`` may not see it
@@ -467,8 +505,10 @@ class RunStore:
                 dataclasses.replace(r, graphs={side: self.artifacts.get(sha) for side, sha
                                                in graphs[r.mode].items()})
                 if r.mode in graphs else r for r in report.results))
+        log = (gzip.decompress(self.artifacts.get(row.log_sha)).decode("utf-8", "replace")
+               if row.log_sha else "")
         return SavedRun(_summary(row, tags), row.source_text, row.request, row.limits,
-                        row.executor, _aware(row.finished_at), report)
+                        row.executor, _aware(row.finished_at), report, log)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:

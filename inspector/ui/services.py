@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,7 +20,7 @@ import streamlit as st
 
 from inspector.errors import InspectorError
 from inspector.hosting.identity import LOCAL, User, check_auth, from_claims, provider_name
-from inspector.hosting.policy import Policy
+from inspector.hosting.policy import Policy, open_store, store_settings
 from inspector.hosting.policy import load as load_policy
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import backends
@@ -27,6 +28,7 @@ from inspector.jobs.executor import Limits
 from inspector.jobs.local import LocalExecutor, LocalJob
 from inspector.report import Report
 from inspector.store.runs import RunStore, SavedRun, data_dir
+from inspector.ui.plain import plain
 
 if TYPE_CHECKING:
     from inspector.jobs.ray_backend import RayExecutor
@@ -45,7 +47,7 @@ def _or_error(load: Callable[[], T]) -> T | None:
     try:
         return load()
     except InspectorError as exc:
-        st.error(f"{exc.type}: {exc.message}")
+        st.error(f"{exc.type}: {plain(exc.message)}")
         return None
 
 
@@ -73,9 +75,12 @@ def executor_or_error() -> LocalExecutor | RayExecutor | None:
 
 def _hidden_paths(settings: Policy) -> tuple[Path, ...]:
     """What the sandbox must cover even if a read-only bind would show it."""
-    paths = [data_dir(), Path(".streamlit").resolve()]
+    data = store_settings(settings)[1]
+    paths = [Path(data) if data else data_dir(), _ROOT / ".streamlit", Path(".streamlit").resolve()]
     if settings.path:
         paths.append(Path(settings.path).resolve())
+    if os.environ.get(SECRETS_ENV):
+        paths.append(Path(os.environ[SECRETS_ENV]))
     return tuple(paths)
 
 
@@ -90,17 +95,32 @@ def devices() -> tuple[list[str], list[dict[str, Any]], str | None]:
         return [], [], f"{exc.type}: {exc.message}"
 
 
+# How often a long-running server applies the settings' [retention] (also once at start).
+RETENTION_EVERY_S = 3600.0
+
+
 @st.cache_resource
 def store() -> RunStore:
-    """The run store (INSPECTOR_DB / INSPECTOR_DATA, or the settings' [store]); StoreError
+    """The run store the settings name ([store], else INSPECTOR_DB / INSPECTOR_DATA); StoreError
     when it cannot open. Opened once per server: runs left running by a killed server become
-    interrupted, orphaned artifacts are swept, and the settings' [retention] is applied."""
+    interrupted, orphaned artifacts are swept, and the settings' [retention] is applied now
+    and every RETENTION_EVERY_S while the server runs."""
     settings = policy()
-    data = Path(settings.data_dir) if settings.data_dir else None
-    runs = RunStore(settings.store_url, data, maintain=True)
+    runs = open_store(settings, maintain=True)
     if settings.keep_days is not None or settings.max_gb is not None:
         runs.prune(settings.keep_days, settings.max_gb)
+        threading.Thread(target=_retention, args=(runs, settings), daemon=True,
+                         name="retention").start()
     return runs
+
+
+def _retention(runs: RunStore, settings: Policy) -> None:
+    while True:
+        time.sleep(RETENTION_EVERY_S)
+        try:
+            runs.prune(settings.keep_days, settings.max_gb)
+        except Exception as exc:  # a database that is briefly down: try again next time
+            print(f"retention failed, retrying in {RETENTION_EVERY_S:g} s: {exc}")
 
 
 def store_or_error() -> RunStore | None:
@@ -134,8 +154,15 @@ def saved_run_cache_clear() -> None:
     _finished_run.clear()
 
 
-# Benchmarks set this to "query" to act as several users without a provider (``?as=NAME``).
+# Benchmarks set this to "query" to act as several users without a provider (``?as=NAME``);
+# never honoured on a hosted dashboard.
 TEST_IDENTITY_ENV = "INSPECTOR_TEST_IDENTITY"
+# Set by ``serve``: this is a hosted dashboard, which fails closed without a working sign-in
+# unless the settings say ``[access] open = true``; and the secrets file's path (the sandbox
+# covers it).
+HOSTED_ENV = "INSPECTOR_HOSTED"
+SECRETS_ENV = "INSPECTOR_SECRETS_FILE"
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _auth_section() -> dict[str, Any] | None:
@@ -156,6 +183,9 @@ def current_user() -> User:
     while there is none.
     """
     section = _auth_section()
+    hosted = bool(os.environ.get(HOSTED_ENV))
+    if section is None and hosted:
+        return _open_or_refused()
     if section is None and os.environ.get(TEST_IDENTITY_ENV) == "query" and "as" in st.query_params:
         # Test hook (never set in production): many users in local mode, for load benchmarks.
         name = st.query_params["as"]
@@ -168,7 +198,7 @@ def current_user() -> User:
     try:
         check_auth(section)
     except ValueError as exc:
-        st.error(f"Sign-in is misconfigured: {exc}")
+        st.error(f"Sign-in is misconfigured: {plain(exc)}")
         st.stop()
     settings = policy()
     if not st.user.is_logged_in:
@@ -181,14 +211,28 @@ def current_user() -> User:
     email = claims.get("email")
     user = from_claims(claims, settings.is_admin(email if isinstance(email, str) else None))
     if not settings.allows(user.email):
-        st.error(f"You are signed in as {user.email or user.name}, which this dashboard does "
+        st.error(f"You are signed in as {plain(user.email or user.name)}, which this dashboard does "
                  "not admit (ask its operator to add your address or domain). Nothing runs.")
         st.button("Sign out", key="sign_out_refused", on_click=st.logout)
         st.stop()
     with st.sidebar:
-        st.caption(f"Signed in as **{user.name}**{' (admin)' if user.admin else ''}")
+        st.caption(f"Signed in as **{plain(user.name)}**{' (admin)' if user.admin else ''}")
         st.button("Sign out", key="sign_out", on_click=st.logout)
     return user
+
+
+def _open_or_refused() -> User:
+    """A hosted dashboard without sign-in: open only when the operator said so."""
+    settings = policy()
+    if not settings.open_access:
+        st.title("TensorFlow graph optimization inspector")
+        st.error("This dashboard has no working sign-in, so it admits no one. Its operator must "
+                 "give `serve` a secrets file with an [auth] section (or set [access] open = "
+                 "true in the settings for a dashboard without sign-in).")
+        st.stop()
+    st.sidebar.warning("Open dashboard: no sign-in ([access] open = true). Everyone who "
+                       "reaches it is the same user and sees, re-runs and deletes every run.")
+    return LOCAL
 
 
 class SavedJob:
@@ -203,7 +247,7 @@ class SavedJob:
 
     def _save(self, runs: RunStore) -> None:
         try:
-            runs.finish(self.run_id, self.job.result())
+            runs.finish(self.run_id, self.job.result(), log=self.job.log)
         finally:
             self.saved.set()
 
