@@ -43,16 +43,24 @@ def server() -> Iterator[str]:
         shutil.chown(root, "postgres", "postgres")
     data, port = root / "data", _free_port()
 
-    def run(*args: str) -> None:
-        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120)
+    # Connections over TCP need the password (a wrong one must fail, as on a real server).
+    password = "inspector-test-pw"
+    password_file = root / "password"
+    password_file.write_text(password + "\n")
+    password_file.chmod(0o644)
 
-    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", user)
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, timeout=120,
+                       env={**os.environ, "PGPASSWORD": password})
+
+    run(str(bin_dir / "initdb"), "-D", str(data), "--auth-local=trust",
+        "--auth-host=scram-sha-256", f"--pwfile={password_file}", "-U", user)
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
     try:
         run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", user,
             "inspector")
-        yield f"postgresql+psycopg://{user}@127.0.0.1:{port}/inspector"
+        yield f"postgresql+psycopg://{user}:{password}@127.0.0.1:{port}/inspector"
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "-w", "stop"], capture_output=True, timeout=120)

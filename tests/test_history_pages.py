@@ -10,6 +10,7 @@ from inspector.inputs.sources import Source
 from inspector.report import GraphSummary, ModeResult, Report
 from inspector.store.runs import RunStore
 from tests.conftest import ROOT, fixture_graphs
+from tests.helpers import shown
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
@@ -68,8 +69,8 @@ def test_compare_shows_the_graph_and_source_differences(saved):
     assert not at.exception
     figures = at.table[0].value
     post = figures[figures["figure"] == "post nodes"].iloc[0]
-    assert post["change"] != "="
-    text = " ".join(m.value for m in at.markdown)
+    assert shown(post["change"]) != "="
+    text = " ".join(shown(m.value) for m in at.markdown)
     assert "differences" in text
     assert any("+    return x * (2.0 + 4.0)" in c.value for c in at.code)
 

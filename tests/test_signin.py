@@ -88,7 +88,7 @@ server_metadata_url = "{issuer}/.well-known/openid-configuration"
     try:
         _wait(f"{issuer}/.well-known/openid-configuration")
         _wait(f"http://127.0.0.1:{app_port}/_stcore/health")
-        yield f"http://127.0.0.1:{app_port}", runs
+        yield f"http://127.0.0.1:{app_port}", runs, folder / "data"
     finally:
         _stop(app)
         _stop(provider)
@@ -147,7 +147,7 @@ def _history_text(page, url: str) -> str:
 @pytest.mark.parametrize("me, other", [("alice", "bob"), ("bob", "alice")])
 def test_two_users_share_team_runs_keep_private_ones_and_cannot_delete_each_others(
         dashboard, browser, me, other):
-    url, runs = dashboard
+    url, runs, _ = dashboard
     context, page = _sign_in(browser, url, me)
     listed = _history_text(page, url)
     for run in (f"{me}-team", f"{me}-private", f"{other}-team"):
@@ -172,7 +172,7 @@ def test_two_users_share_team_runs_keep_private_ones_and_cannot_delete_each_othe
 
 
 def test_a_user_outside_the_allowed_domain_is_refused_and_nothing_runs(dashboard, browser):
-    url, runs = dashboard
+    url, runs, _ = dashboard
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(url)
@@ -195,7 +195,7 @@ def test_a_user_outside_the_allowed_domain_is_refused_and_nothing_runs(dashboard
 
 
 def test_the_store_refuses_to_delete_another_users_run(dashboard):
-    url, runs = dashboard
+    url, runs, _ = dashboard
     from inspector.errors import NotAllowed
 
     store = RunStore(data=Path(os.environ["INSPECTOR_DATA"]))  # any store: the rule is the API's

@@ -7,6 +7,7 @@ import streamlit as st
 
 from inspector.output import compare, tables
 from inspector.ui import services
+from inspector.ui.plain import plain, plain_table
 
 
 def _ids() -> tuple[str, str] | None:
@@ -32,18 +33,19 @@ def page() -> None:
         a = runs.get(ids[0], viewer=user.key, admin=user.admin)
         b = runs.get(ids[1], viewer=user.key, admin=user.admin)
     except Exception as exc:  # RunNotFound: say which id
-        st.error(f"{type(exc).__name__}: {exc}")
+        st.error(f"{type(exc).__name__}: {plain(exc)}")
         return
     for label, saved in (("A", a), ("B", b)):
         s = saved.summary
-        st.markdown(f"**{label}** [`{s.id}`](/?run={s.id}): {s.title or s.function} "
-                    f"({s.source_label}), TensorFlow {s.tensorflow}, {s.status}, "
+        st.markdown(f"**{label}** [`{s.id}`](/?run={s.id}): {plain(s.title or s.function)} "
+                    f"({plain(s.source_label)}), TensorFlow {plain(s.tensorflow)}, {s.status}, "
                     f"{s.created_at:%Y-%m-%d %H:%M} UTC")
     if a.report is None or b.report is None:
         st.warning("A run has no report (it was interrupted or is still running).")
         return
     st.subheader("Matrix")
-    st.table(pd.DataFrame(tables.formatted(compare.matrix_rows(a.report, b.report))))
+    st.table(plain_table(pd.DataFrame(tables.formatted(compare.matrix_rows(a.report,
+                                                                           b.report)))))
     st.subheader("After Grappler, node by node")
     for found in compare.graph_comparisons(a.report, b.report):
         sizes = f"{found.nodes_a} and {found.nodes_b} nodes"

@@ -18,6 +18,7 @@ from inspector.errors import RenderError
 from inspector.graphs import protos, render, views
 from inspector.output import tables
 from inspector.report import Attribution, Report
+from inspector.ui.plain import plain, plain_table
 
 DRAW_CHOICES = {"overview (scopes collapsed to fit)": None, "every node": False}
 NEAR_CHOICES = {"every node": None, "changes + 2 hops": 2, "changes + 1 hop": 1,
@@ -60,7 +61,7 @@ def picture(report: Report, graphs: protos.ModeGraphs, view: str,
             cache[key] = exc
     picture = cache[key]
     if isinstance(picture, RenderError):
-        st.error(f"{picture.type}: {picture.message}")
+        st.error(f"{picture.type}: {plain(picture.message)}")
         return
     graph = picture.graph
     st.caption(f"{len(graph.nodes)} boxes for {graph.total_nodes} nodes; "
@@ -116,7 +117,7 @@ def _node_panel(graphs: protos.ModeGraphs, name: str,
                        "static shapes": " ".join(shapes) or "(none)",
                        **{f"attr {key}": protos.attr_text(value)
                           for key, value in sorted(node.attr.items())}}
-    st.table(pd.DataFrame(sides).fillna(""))
+    st.table(plain_table(pd.DataFrame(sides).fillna("")))
 
 
 def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
@@ -156,7 +157,7 @@ def _node_picker(graphs: protos.ModeGraphs, search: str,
     ops = {n.name: n.op for g in (graphs.pre, graphs.post) for n in g.node}
     found = [n for n in names if views.matches(search, n, ops[n])] if search.strip() else names
     if not found:
-        st.caption(f"No node name or op contains {search!r}.")
+        st.caption(f"No node name or op contains {plain(repr(search))}.")
         found = names
     picked: Any = st.selectbox(f"Node details ({min(len(found), MAX_PICKS)} of {len(names)} "
                                "nodes match the search)", found[:MAX_PICKS], key="graph_node")

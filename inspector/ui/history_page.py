@@ -13,6 +13,7 @@ from inspector.hosting.identity import User
 from inspector.output import tables
 from inspector.store.runs import STATUSES, RunFilter, RunStore
 from inspector.ui import services
+from inspector.ui.plain import plain
 
 # Rows per page: the database pages; the page never loads more.
 PAGE_SIZE = 50
@@ -30,11 +31,14 @@ def _filters(runs: RunStore, user: User) -> tuple[RunFilter, Any]:
         chosen: Any = row[column].selectbox(label, [ANY, *values], key=key)
         return None if chosen == ANY else chosen
 
-    function = pick(1, "Function", runs.values("function"), "h_function")
-    owner = pick(2, "Who", runs.values("owner_name"), "h_owner")
+    def seen(column: str) -> list[str]:  # only over runs this user may see
+        return runs.values(column, viewer=user.key, admin=user.admin)
+
+    function = pick(1, "Function", seen("function"), "h_function")
+    owner = pick(2, "Who", seen("owner_name"), "h_owner")
     status = pick(3, "Status", list(STATUSES), "h_status")
-    version = pick(4, "TensorFlow", runs.values("tensorflow"), "h_tf")
-    tag = pick(5, "Tag", runs.values("tag"), "h_tag")
+    version = pick(4, "TensorFlow", seen("tensorflow"), "h_tf")
+    tag = pick(5, "Tag", seen("tag"), "h_tag")
     left, right = st.columns([2, 1])
     dates: Any = left.date_input("Created between", value=[], key="h_dates")
     since = until = None
@@ -57,7 +61,7 @@ def _actions(chosen: list[str], user: User) -> None:
             for run_id in chosen:
                 services.forget_run(run_id, user)
         except InspectorError as exc:  # NotAllowed: another user's run
-            st.error(f"{exc.type}: {exc.message}")
+            st.error(f"{exc.type}: {plain(exc.message)}")
             return
         st.rerun()
     if not chosen:
@@ -76,7 +80,7 @@ def page() -> None:
     number = int(page_column.number_input(f"Page (of {pages}; {total} runs)", 1, pages, 1, key="h_page"))
     summaries = runs.find(filters, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     if not summaries:
-        st.info(f"No saved runs match in {runs.safe_url}.")
+        st.info(f"No saved runs match in {plain(runs.safe_url)}.")
         return
     frame = pd.DataFrame(tables.run_rows(summaries))
     frame.insert(0, "link", [f"/?run={s.id}" for s in summaries])

@@ -23,6 +23,7 @@ from inspector.jobs.executor import Limits
 from inspector.report import Report
 from inspector.store.runs import SavedRun
 from inspector.ui import graphs_tab, report_view, services
+from inspector.ui.plain import plain
 
 PASTE = "(paste your own code)"
 DEFAULT_MODES = ["eager", "numpy", "spec", "spec-dynamic"]
@@ -240,7 +241,11 @@ def _progress() -> None:
     done = f" (finished: {', '.join(progress.modes_done)})" if progress.modes_done else ""
     left, right = st.columns([5, 1])
     ahead = saved.job.queued_ahead if progress.stage == "queued" else None
-    if ahead is not None:
+    if ahead is not None and saved.job.at_user_cap:
+        left.info(f"queued behind your own running job(s): one user may run "
+                  f"{services.policy().jobs_per_user} at once ([workers] jobs_per_user); this "
+                  f"one starts when one of yours ends (run {saved.run_id})")
+    elif ahead is not None:
         left.info(f"queued: {ahead} job(s) ahead of this one (users are served in turn; "
                   f"run {saved.run_id})")
     elif progress.stage == "waiting":  # another user's job holds the pool's timing turn
@@ -280,6 +285,8 @@ def _edit_as_new(saved: SavedRun) -> None:
                                  for k, v in request.get("grappler", {}).items())
     state["ablate"] = bool(request.get("ablate"))
     state["passes"] = bool(request.get("passes", True))
+    # A private run's copy stays private (unticking it is the user's own choice).
+    state["private"] = saved.summary.visibility == "private"
     # Within the form's bounds (a CLI run may have asked for more).
     settings = services.policy()
     state["memory_mb"] = min(max(int(limits.get("memory_mb", Limits.memory_mb)), 512),
@@ -296,18 +303,19 @@ def _saved_run(run_id: str) -> None:
     try:
         saved = services.saved_run(run_id, USER)
     except InputError as exc:
-        st.error(f"{exc.type}: {exc.message}")
+        st.error(f"{exc.type}: {plain(exc.message)}")
         return
     summary = saved.summary
-    st.subheader(f"{summary.title or summary.function} ({summary.source_label})")
-    _run_header(run_id, f"{summary.status} · {summary.owner_name} · {summary.visibility} · "
+    st.subheader(plain(f"{summary.title or summary.function} ({summary.source_label})"),
+                 anchor=False)
+    _run_header(run_id, f"{summary.status} · {plain(summary.owner_name)} · {summary.visibility} · "
                         f"{summary.created_at:%Y-%m-%d %H:%M} UTC")
     actions = st.columns(5)
     if actions[0].button("Re-run", key="rerun_saved",
-                         help="the same inputs as a new run"):
+                         help="the same inputs as a new run, as private or team as this one"):
         request = InspectRequest.from_dict(saved.request)
-        st.query_params.clear()
-        _submit(request, Limits(**saved.limits))
+        _edit_as_new(saved)  # the form shows what is re-run
+        _submit(request, Limits(**saved.limits), summary.visibility)
         st.rerun()
     if actions[1].button("Edit as new", key="edit_saved",
                          help="load these inputs, code included, into the form"):
@@ -325,11 +333,11 @@ def _saved_run(run_id: str) -> None:
             services.saved_run_cache_clear()
             st.rerun()
     else:
-        actions[3].caption(f"{summary.owner_name}'s run ({summary.visibility})")
+        actions[3].caption(f"{plain(summary.owner_name)}'s run ({summary.visibility})")
     if saved.report is None:
         st.info(f"This run is {summary.status}: it has no report. Re-run it.")
         return
-    report_view.show(saved.report, saved.source_text)
+    report_view.show(saved.report, saved.source_text, saved.log)
 
 
 def _limits_in_force() -> None:
@@ -345,7 +353,7 @@ def _limits_in_force() -> None:
                f"{'allowed' if settings.pasted_code else 'not allowed (gallery only)'}"
                f"{'; the operator provides files' if settings.files_dir else ''}.")
     if not guard.active:
-        st.warning(f"User code runs without a sandbox: {guard.reason}.")
+        st.warning(f"User code runs without a sandbox: {plain(guard.reason)}.")
 
 
 USER = services.current_user()

@@ -13,6 +13,7 @@ from inspector.graphs import diff, passes, protos, views
 from inspector.output import charts, tables
 from inspector.report import ModeResult, Report
 from inspector.ui import graphs_tab
+from inspector.ui.plain import plain
 
 # Session-state key of the per-pass graphs (a ResNet50 mode's are ~40 MB: one mode is kept).
 CACHE = "_pass_graphs_cache"
@@ -76,7 +77,7 @@ def show(report: Report) -> None:
         chosen: Any = st.selectbox("Mode", [r.mode for r in with_passes], key="passes_mode")
         result = next(r for r in with_passes if r.mode == chosen)
         if result.passes_note:
-            st.info(f"Per-pass graphs: {result.passes_note}")
+            st.info(f"Per-pass graphs: {plain(result.passes_note)}")
         if result.passes:
             st.markdown("**The passes and the options in force** (default, or set by you "
                         "under Advanced; 'ran' counts the rounds it ran in)")

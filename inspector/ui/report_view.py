@@ -10,6 +10,7 @@ import streamlit as st
 from inspector.errors import ErrorInfo
 from inspector.report import Report
 from inspector.ui import graphs_tab, passes_tab, results_tabs
+from inspector.ui.plain import plain
 
 
 def show_code(source: str, line: int | None = None, context: int = 3) -> None:
@@ -29,7 +30,7 @@ def show_code(source: str, line: int | None = None, context: int = 3) -> None:
 
 def _error(error: ErrorInfo, where: str = "") -> None:
     line = f" (line {error.line})" if error.line else ""
-    st.error(f"{where}{error.type}{line}: {error.message}")
+    st.error(f"{where}{plain(error.type)}{line}: {plain(error.message)}")
     if error.line and st.session_state.get("source_text"):
         show_code(st.session_state["source_text"], error.line)
     for frame in error.frames:
@@ -45,7 +46,8 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
         return
     ran = (f", ran on {report.executor.kind}: {report.executor.node}" if report.executor
            else "")
-    st.caption(f"{report.function}: TensorFlow {report.tensorflow} on {report.device}{ran}")
+    st.caption(plain(f"{report.function}: TensorFlow {report.tensorflow}"
+                     f"{' on ' + report.device if report.device else ''}{ran}"))
     for result in report.results:
         if result.error is not None:
             _error(result.error, f"mode {result.mode}: ")

@@ -1,0 +1,37 @@
+"""User text shown as text: titles, tags, file and owner names, error messages.
+
+Streamlit renders most strings as Markdown (GitHub's, plus its own colours, icons and LaTeX):
+a run titled ``![t](http://host/pixel.png)`` would make every viewer's browser fetch that URL.
+CommonMark lets any ASCII punctuation be escaped with a backslash, which makes it a literal
+character: no link, image, emphasis, HTML, code span, directive or formula can start.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+# The characters that can start Markdown (links, images, emphasis, code, HTML, entities,
+# headings, lists, tables, strikethrough, Streamlit's :directives: and $formulas$; "." and ":"
+# also break bare-URL autolinks). Others ("/", ",", "@") are left as they are, so plain
+# figures such as "n/a" or "1,234" read the same in the page's Markdown source.
+_MARKUP = re.compile(r"([\\`*_\[\]()!<>#|~:$&{}=+\-.])")
+
+
+# Bare URLs and emails become links after escapes are read (GitHub's autolink extension works
+# on the text): a word joiner (U+2060, invisible) inside "://", after "www" and after "@"
+# keeps them text.
+_AUTOLINK = re.compile(r"(:)(?=//)|((?i:www))(?=\.)|(@)")
+
+
+def plain(text: object) -> str:
+    """``text`` for a Markdown-rendering element, shown as written."""
+    joined = _AUTOLINK.sub(lambda m: m.group(0) + "\u2060", str(text))
+    return _MARKUP.sub(r"\\\1", joined)
+
+
+def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for ``st.table`` (whose cells are Markdown too) with every text cell plain:
+    a node's string attribute, an error message."""
+    return frame.map(lambda value: plain(value) if isinstance(value, str) else value)
