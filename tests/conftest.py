@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,7 +13,11 @@ from inspector.engine import tf_log
 
 # Saved runs of every test (the app saves each inspection) go to a folder of this session's,
 # never to the user's own store.
-os.environ["INSPECTOR_DATA"] = tempfile.mkdtemp(prefix="inspector-test-data-")
+# Once per session, even when a test module imports this file a second time.
+TEST_DATA = os.environ.get("INSPECTOR_TEST_DATA") or tempfile.mkdtemp(prefix="inspector-test-data-")
+os.environ["INSPECTOR_TEST_DATA"] = os.environ["INSPECTOR_DATA"] = TEST_DATA
+# What of ours was in the temp directory before the session (a crashed earlier run's).
+BEFORE = {p.name for p in Path(tempfile.gettempdir()).glob("inspector-*")}
 os.environ.pop("INSPECTOR_DB", None)
 tf_log.set_environment()
 
@@ -67,3 +72,21 @@ def postgres_url():
 
     with server() as url:
         yield url
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Nothing of ours stays in the temp directory: the session's store goes, and every pool,
+    job or server folder the suite made must be gone by now."""
+    import psutil
+
+    shutil.rmtree(TEST_DATA, ignore_errors=True)
+    left = []
+    for path in Path(tempfile.gettempdir()).glob("inspector-*"):
+        owner = path / "owner"
+        pid = int(owner.read_text().split()[1]) if owner.exists() else None
+        if path.name in BEFORE or (pid not in (None, os.getpid()) and psutil.pid_exists(pid)):
+            continue  # not this session's, or a live process's (a dashboard beside the suite)
+        left.append(path.name)
+    if left and exitstatus == 0:
+        session.exitstatus = 1
+        print(f"\nleft in the temp directory by this test session: {sorted(left)}")

@@ -6,10 +6,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -144,16 +142,23 @@ def _steps_through_the_passes(page) -> None:
     shot(page, "passes")
 
 
-def _job_logs() -> set[str]:
-    """Every job a worker of any pool on this machine started (each writes a job.log)."""
-    return {str(p) for p in Path(tempfile.gettempdir()).glob("inspector-*/job-*/job.log")}
+def _runs_started() -> int:
+    """Runs in the app's store: every job the app submits starts one (job folders are removed
+    when their job ends, so they cannot be counted)."""
+    from inspector.store.runs import RunStore
+
+    store = RunStore()
+    try:
+        return store.count()
+    finally:
+        store.close()
 
 
 def _opens_from_its_link_without_a_worker(browser, run_url: str, saved_matrix: str) -> None:
     """The run made above, opened from its link in a fresh browser context (no cookies, no
     session): the same matrix and graphs, read from the store; no worker starts a job."""
     assert "?run=" in run_url
-    jobs_before = _job_logs()
+    runs_before = _runs_started()
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
     page.goto(run_url)
@@ -164,7 +169,7 @@ def _opens_from_its_link_without_a_worker(browser, run_url: str, saved_matrix: s
         timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "saved-run.png"))
     context.close()
-    assert _job_logs() == jobs_before
+    assert _runs_started() == runs_before
 
 
 def test_html_report_opens_offline_with_graphs_and_charts(tmp_path, browser):

@@ -6,7 +6,9 @@ once per module; the test then rebuilds each mode's tf.function itself and compa
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +27,11 @@ from inspector.inputs.calls import PythonArg, parse_calls  # noqa: E402
 from inspector.inputs.request import prepare  # noqa: E402
 from tests.conftest import changed_names  # noqa: E402
 
+# Where these tests' own loads write the source (inside the session's data folder: removed
+# with it).
+SOURCES = Path(os.environ["INSPECTOR_DATA"]) / "engine-sources"
+SOURCES.mkdir(parents=True, exist_ok=True)
+
 SMALL = [e.name for e in gallery.ENTRIES if e.timeout_s <= 60]
 LARGE = [e.name for e in gallery.ENTRIES if e.timeout_s > 60]
 LARGE_MODES = ("numpy", "spec", "spec-dynamic")
@@ -41,7 +48,8 @@ def inspect_entry(name: str, modes=("all",)):
 
 def direct_function(entry, mode):
     """Build the mode's tf.function and arguments with TensorFlow's API, not the inspector's."""
-    loaded = loader.load_function(sources.read_source(f"gallery:{entry.name}"), entry.function)
+    loaded = loader.load_function(sources.read_source(f"gallery:{entry.name}"), entry.function,
+                                  str(SOURCES))
     calls = parse_calls(entry.calls)
 
     def arguments(call, as_numpy):
@@ -277,7 +285,7 @@ def test_pre_graph_shapes_through_a_nested_function_are_the_traced_ones():
     request = prepare(source, "outer", ["float32[2,4]"], ["spec", "spec-dynamic"], runs=3,
                       warmup=1)
     report = inspection.run(request)
-    outer = loader.load_function(source, "outer").function
+    outer = loader.load_function(source, "outer", str(SOURCES)).function
     for mode, dims in (("spec", [2, 4]), ("spec-dynamic", [None, None])):
         concrete = tf.function(outer).get_concrete_function(tf.TensorSpec(dims, tf.float32))
         calls = [op for op in concrete.graph.get_operations()

@@ -8,7 +8,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -35,6 +37,12 @@ def _statuses(data) -> dict[str, str]:
             return dict(db.execute("SELECT id, status FROM runs"))
     except sqlite3.OperationalError:  # the server is still creating the schema
         return {}
+
+
+def _pool_folders(pid: int) -> list[Path]:
+    """The temp folders of the pools a process owned (their owner file names it)."""
+    return [owner.parent for owner in Path(tempfile.gettempdir()).glob("inspector-*/owner")
+            if owner.read_text().split()[1:] == [str(pid)]]
 
 
 def test_kill_9_of_the_server_leaves_no_worker_and_interrupted_runs(tmp_path):
@@ -68,8 +76,11 @@ def test_kill_9_of_the_server_leaves_no_worker_and_interrupted_runs(tmp_path):
             assert list(_statuses(data).values()) == ["running"] * 3
             workers = psutil.Process(server.pid).children(recursive=True)
             assert workers, "the pool's workers run under the server"
+            killed = server.pid
             server.send_signal(signal.SIGKILL)
             server.wait()
+            left = _pool_folders(killed)
+            assert left, "the killed server's pool folder (its job folders) is still there"
             gone, alive = psutil.wait_procs(workers, timeout=15)
             assert not alive, f"left behind: {[w.cmdline()[:3] for w in alive]}"
             server = _serve(data, port)
@@ -85,6 +96,10 @@ def test_kill_9_of_the_server_leaves_no_worker_and_interrupted_runs(tmp_path):
             for run in statuses:  # History shows them (the grid fills in after it appears)
                 expect(table).to_contain_text(run, timeout=60_000)
             expect(table).to_contain_text("interrupted")
+            # The new server's pool, once started, removes the killed one's folders.
+            page.goto(url)
+            page.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
+            assert not any(folder.exists() for folder in left), left
         finally:
             browser.close()
             server.kill()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import tempfile
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -317,11 +318,13 @@ def run(request: InspectRequest, events: EventSink = _no_events) -> Report:
 
     Grappler overrides are process-global: they are set for the run and put back after it.
     """
-    with grappler_options(request.grappler):
-        return _run(request, events)
+    # The source's file lives as long as the run (AutoGraph and tracebacks read it), no longer.
+    with grappler_options(request.grappler), \
+            tempfile.TemporaryDirectory(prefix="inspector-src-") as workdir:
+        return _run(request, events, workdir)
 
 
-def _run(request: InspectRequest, events: EventSink) -> Report:
+def _run(request: InspectRequest, events: EventSink, workdir: str) -> Report:
     blank = request.blank_report(tf.__version__)
     printed = io.StringIO()
     try:
@@ -329,7 +332,7 @@ def _run(request: InspectRequest, events: EventSink) -> Report:
         blank = dataclasses.replace(blank, device=device, devices=devices)
         events(Stage.LOADING, None, None)
         with contextlib.redirect_stdout(printed):
-            loaded = loader.load_function(request.source, request.function)
+            loaded = loader.load_function(request.source, request.function, workdir)
     except InspectorError as exc:
         return dataclasses.replace(blank, error=ErrorInfo.from_exception(exc),
                                    stdout=printed.getvalue()[:MAX_STDOUT_CHARS])

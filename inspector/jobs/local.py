@@ -6,6 +6,7 @@ under time, memory and report-size limits, and exits; a replacement starts at on
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -257,6 +258,8 @@ class LocalExecutor:
         self.tensorflow: str | None = None
         self._ready_devices = threading.Event()
         self._lock = threading.Lock()
+        # A server stopped by a signal exits through atexit: its folder and workers go too.
+        atexit.register(self.close)
         self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
                        for i in range(max(1, workers))]
         for slot in self._slots:
@@ -305,7 +308,10 @@ class LocalExecutor:
         return False
 
     def close(self) -> None:
-        """Stop every worker; queued jobs are cancelled."""
+        """Stop every worker; queued jobs are cancelled (again: a no-op)."""
+        if self._closed.is_set():
+            return
+        atexit.unregister(self.close)
         self._closed.set()
         left = self._jobs.drain()
         with self._lock:

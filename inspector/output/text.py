@@ -142,8 +142,9 @@ def format_summary(report: Report) -> str:
     """The human-readable summary: a mode matrix, then per-mode details."""
     ran = (f" | ran on {report.executor.kind}: {report.executor.node}" if report.executor
            else "")
-    lines = [f"{report.function} from {report.source} | TensorFlow {report.tensorflow} | "
-             f"device {report.device}{ran}"]
+    device = f" | device {report.device}" if report.device else ""
+    lines = [f"{report.function} from {report.source} | TensorFlow {report.tensorflow}"
+             f"{device}{ran}"]
     if report.error is not None:
         lines.append(f"error: {report.error}")
         return "\n".join(lines)
