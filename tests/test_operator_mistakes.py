@@ -224,3 +224,57 @@ def test_the_hosted_app_without_sign_in_admits_no_one(monkeypatch):
     assert any("admits no one" in shown(e.value) for e in at.error)
     assert not [b for b in at.button if b.key == "run"]
     services.policy.clear()
+
+
+def test_relative_paths_in_the_settings_are_the_settings_folders(tmp_path, provider):
+    """serve runs the app from the project's folder: a relative [store] path read from the
+    folder serve was started in would name another store there (the check passed, the
+    server used the other one)."""
+    settings = _settings(tmp_path, '[store]\nurl = "sqlite:///rel/runs.db"\ndata = "reldata"\n')
+    done = _cli("serve", "--config", str(settings), "--secrets",
+                str(_secrets(tmp_path, provider)), "--check", cwd=Path("/"))
+    assert done.returncode == 0, done.stderr
+    assert f"sqlite:///{tmp_path}/rel/runs.db" in done.stdout and "would serve on" in done.stdout
+    assert not (tmp_path / "rel").exists() and not Path("/rel").exists()  # nothing made
+
+
+def test_a_mistyped_store_path_is_refused_not_made_empty(tmp_path):
+    settings = _settings(tmp_path, f'[store]\ndata = "{tmp_path}/typo-store"\n')
+    done = _cli("history", "list", "--config", str(settings))
+    assert done.returncode == 2 and "there is no store at" in done.stderr
+    assert not (tmp_path / "typo-store").exists()
+
+
+@pytest.mark.parametrize("flag, value", [("--keep-days", "-5"), ("--max-gb", "0")])
+def test_prune_refuses_values_that_would_delete_every_run(flag, value):
+    done = _cli("history", "prune", flag, value)
+    assert done.returncode == 2 and "must be more than 0" in done.stderr
+
+
+def test_the_worker_environment_passes_tensorflows_switches_and_no_credentials():
+    from inspector.jobs.environment import worker_environment
+
+    server = {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "0", "XLA_FLAGS": "x",
+              "LC_ALL": "C.UTF-8", "CUDA_VISIBLE_DEVICES": "0", "PATH": "/usr/bin",
+              "TF_VAR_db_password": "s1", "TF_TOKEN_app_terraform_io": "s2",
+              "NVIDIA_API_KEY": "s3", "LC_SECRET": "s4", "INSPECTOR_DB": "s5",
+              "AWS_SECRET_ACCESS_KEY": "s6", "CUDA_AUTH_KEY": "s7"}
+    env = worker_environment(server)
+    assert {"TF_ENABLE_ONEDNN_OPTS", "TF_CPP_MIN_LOG_LEVEL", "XLA_FLAGS", "LC_ALL",
+            "CUDA_VISIBLE_DEVICES", "PATH"} <= set(env)
+    assert not {v for v in env.values() if v.startswith("s") and len(v) == 2}
+
+
+@pytest.mark.parametrize("redirect, fragment", [
+    ("http://{host}:8999/oauth2callback", "names port 8999"),
+    ("http://localhost:99999/oauth2callback", "redirect_uri"),
+])
+def test_a_redirect_to_this_machine_on_another_port_is_refused(tmp_path, provider, redirect,
+                                                               fragment):
+    secrets = _secrets(tmp_path, provider)
+    secrets.write_text(secrets.read_text().replace(
+        "http://127.0.0.1:8621/oauth2callback", redirect.format(host=socket.gethostname())))
+    done = _cli("serve", "--config", str(_settings(tmp_path)), "--secrets", str(secrets),
+                "--check")
+    assert done.returncode == 2 and fragment in done.stderr and "Traceback" not in done.stderr
+    assert "secrets.toml" in done.stderr

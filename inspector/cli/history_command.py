@@ -39,10 +39,23 @@ def add_parsers(history: argparse.ArgumentParser, parser_class: type) -> None:
     delete = actions.add_parser("delete", help="delete a saved run")
     delete.add_argument("id")
     prune = actions.add_parser("prune", help="delete old runs (retention)")
-    prune.add_argument("--keep-days", type=float, help="delete runs older than this")
-    prune.add_argument("--max-gb", type=float, help="then the oldest until the store is smaller")
+    prune.add_argument("--keep-days", type=_positive, help="delete runs older than this")
+    prune.add_argument("--max-gb", type=_positive,
+                       help="then the oldest until the store is smaller")
     for action in (listing, show, comparing, delete, prune):
         add_config_argument(action)
+
+
+def _positive(text: str) -> float:
+    """A number > 0: 0 or less would delete every finished run."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 (it would delete every finished "
+                                         f"run), not {text}")
+    return value
 
 
 def summary_json(run: RunSummary) -> dict[str, object]:
@@ -125,7 +138,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``history ACTION`` on the store the settings name; StoreError, RunNotFound and
     PolicyError reach main() (exit 2)."""
     settings = policy.load(args.config)
-    store = policy.open_store(settings, maintain=args.action in ("delete", "prune"))
+    store = policy.open_store(settings, maintain=args.action in ("delete", "prune"),
+                              create=False)
     try:
         if args.action == "list":
             return _list(store, args, out)

@@ -117,7 +117,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         env[runs.DB_ENV] = url
     if data:
         env[runs.DATA_ENV] = str(Path(data).resolve())
-    out.write(f"serving on http://{settings.address}:{settings.port} ({settings.workers} "
+    verb = "would serve" if args.check else "serving"
+    out.write(f"{verb} on http://{settings.address}:{settings.port} ({settings.workers} "
               f"worker(s) on the {executor} backend, {settings.jobs_per_user} job(s) at once per "
               f"user, sandbox on, {sign_in})\nstore: {store} (from {source})\n")
     if args.check:

@@ -7,6 +7,7 @@ checked here so a wrong key is named at start instead of failing at the first si
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,17 @@ def check_auth(section: Mapping[str, Any], where: str = ".streamlit/secrets.toml
     for key in AUTH_KEYS:
         if not section.get(key):
             raise ValueError(f"{where}: [auth] {key} is missing")
+    for key in AUTH_KEYS:
+        if not isinstance(section[key], str):
+            raise ValueError(f"{where}: [auth] {key} must be a string, not {section[key]!r}")
+    if "client_kwargs" in section and not isinstance(section["client_kwargs"], Mapping):
+        raise ValueError(f"{where}: [auth] client_kwargs must be a table, e.g. "
+                         "[auth.client_kwargs] prompt = \"login\"")
+    tokens = section.get("expose_tokens", [])
+    tokens = [tokens] if isinstance(tokens, str) else tokens
+    if not isinstance(tokens, list) or not set(map(str, tokens)) <= {"id", "access"}:
+        raise ValueError(f"{where}: [auth] expose_tokens may name only \"id\" and "
+                         f"\"access\", not {tokens!r}")
     if not str(section["redirect_uri"]).endswith("/oauth2callback"):
         raise ValueError(f"{where}: [auth] redirect_uri must end in /oauth2callback, not "
                          f"{section['redirect_uri']!r}")
@@ -91,9 +103,15 @@ def check_redirect_port(section: Mapping[str, Any], host: str, port: int,
     """Raise ValueError when ``redirect_uri`` sends the provider's answer to another port of
     this machine than the one served (sign-in would fail after the provider's page)."""
     uri = urlparse(str(section["redirect_uri"]).replace("{port}", str(port)))
-    if (uri.hostname or "") not in LOCAL_HOSTS | {host}:
+    try:
+        named = uri.port or (443 if uri.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ValueError(f"{where}: [auth] redirect_uri {section['redirect_uri']!r}: {exc}"
+                         ) from None
+    here = LOCAL_HOSTS | {host, socket.gethostname(), socket.getfqdn()}
+    hostname = uri.hostname or ""
+    if hostname not in here and not hostname.startswith("127."):
         return  # a proxy's public address
-    named = uri.port or (443 if uri.scheme == "https" else 80)
     if named != port:
         raise ValueError(f"{where}: [auth] redirect_uri {section['redirect_uri']!r} names port "
                          f"{named}, but the dashboard serves on port {port} ([server] port); "

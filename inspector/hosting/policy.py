@@ -137,6 +137,7 @@ def parse(text: str, path: str = "inspector.toml") -> Policy:
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: not valid TOML: {exc}") from None
     values: dict[str, Any] = {}
+    _resolve_paths(data, Path(path).resolve().parent)
     for section, table in data.items():
         if not isinstance(table, dict):
             raise PolicyError(f"{path}: {section} must be a [section]; sections: "
@@ -157,6 +158,22 @@ def parse(text: str, path: str = "inspector.toml") -> Policy:
                           "but allowed_domains or allowed_users are set: remove open to "
                           "require sign-in, or the lists to run an open dashboard")
     return policy
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative folders and SQLite files in the settings are relative to the settings file's
+    folder, whichever folder a command runs from (``serve`` runs the app from the project's)."""
+    for section, key in (("store", "data"), ("inputs", "files")):
+        value = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            data[section][key] = str(base / value)
+    store = data.get("store")
+    if not isinstance(store, dict):
+        return
+    url, prefix = store.get("url"), "sqlite:///"
+    if isinstance(url, str) and url.startswith(prefix) and not url.startswith(prefix + "/") \
+            and url != prefix + ":memory:":
+        store["url"] = prefix + str(base / url[len(prefix):])
 
 
 def load(path: str | None = None) -> Policy:
@@ -190,10 +207,14 @@ def store_settings(policy: Policy) -> tuple[str | None, str | None, str]:
     return None, data, "the default SQLite file"
 
 
-def open_store(policy: Policy, *, maintain: bool = False) -> RunStore:
+def open_store(policy: Policy, *, maintain: bool = False, create: bool = True) -> RunStore:
     """The run store the settings name (``store_settings``'s order); StoreError naming where
-    its URL came from when it cannot open."""
+    its URL came from when it cannot open (or, with ``create`` False, does not exist)."""
     from inspector.store.runs import RunStore
 
     url, data, source = store_settings(policy)
-    return RunStore(url, Path(data) if data else None, maintain=maintain, source=source)
+    # The default store may be new (a first `history list`); one the settings file or
+    # INSPECTOR_DB names must exist (a mistyped path would otherwise read as "no runs").
+    named = bool(policy.store_url or policy.data_dir) or source != "the default SQLite file"
+    return RunStore(url, Path(data) if data else None, maintain=maintain, source=source,
+                    create=create or not named)

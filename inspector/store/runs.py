@@ -203,10 +203,25 @@ def _migrate(engine: Engine, url: str, source: str = DB_ENV, dry_run: bool = Fal
                          "database) is right") from None
 
 
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL when it does not exist yet (else None)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
 def check_store(url: str | None, data: Path | None, source: str = DB_ENV) -> str:
     """Connect to a store and say what opening it would do to its schema, changing nothing
     (``serve --check``); StoreError naming ``source`` when it cannot be opened."""
     url = url or store_url(data)
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        return f"{_safe(url)}: a new SQLite store, made with schema {SCHEMA_HEAD} on the first start"
     engine = _engine(url, source)
     try:
         return f"{_safe(url)}: {_migrate(engine, url, source, dry_run=True)}"
@@ -223,15 +238,20 @@ class RunStore:
     """Saved runs in one database and one artifacts folder."""
 
     def __init__(self, url: str | None = None, data: Path | None = None, *,
-                 maintain: bool = False, source: str = DB_ENV):
+                 maintain: bool = False, source: str = DB_ENV, create: bool = True):
         """Open (and migrate) a store; running rows whose process is gone become interrupted.
 
         ``maintain``: also sweep artifacts no row names (a long-lived server at start; short
         CLI calls skip the walk over every file). ``source``: where the URL came from, for
-        messages.
+        messages. ``create``: False for commands that only read or remove runs, which must not
+        make an empty store where a path is mistyped (StoreError instead).
         """
         self.data = data or data_dir()
         self.url = url or store_url(self.data)
+        missing = None if create else _missing_sqlite_file(self.url)
+        if missing is not None:
+            raise StoreError(f"there is no store at {missing} (from {source}); check the path, "
+                             "or save a run there first (inspect --save)")
         self.engine = _engine(self.url, source)
         _migrate(self.engine, self.url, source)
         self.artifacts = Artifacts(self.data / "artifacts")
