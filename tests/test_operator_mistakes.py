@@ -10,8 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,16 +18,10 @@ from inspector.inputs.request import prepare
 from inspector.inputs.sources import Source
 from inspector.report import Report
 from inspector.store.runs import RunStore
-from tests.helpers import shown
+from tests.helpers import free_port, shown, stop_group, wait_for
 
 CLI = str(Path(sys.executable).parent / "tf-graph-inspector")
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
@@ -40,22 +32,16 @@ def _cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
 @pytest.fixture(scope="module")
 def provider():
     """A real OIDC provider (oidc-provider-mock) on 127.0.0.1: its metadata URL."""
-    port = _port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, "-W", "ignore", "-m", "oidc_provider_mock",
                                 "--port", str(port)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url, timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(url)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_group(process)
 
 
 def _settings(folder: Path, text: str = "", port: int = 8621) -> Path:
@@ -102,7 +88,7 @@ def test_serve_refuses_a_sign_in_that_would_not_work(tmp_path, provider, mistake
         "auht": lambda: _secrets(tmp_path, provider, section="auht"),
         "unknown key": lambda: _secrets(tmp_path, provider, extra='redirect_url = "x"'),
         "port": lambda: _secrets(tmp_path, provider, port=8999),
-        "provider down": lambda: _secrets(tmp_path, f"http://127.0.0.1:{_port()}/.well-known"),
+        "provider down": lambda: _secrets(tmp_path, f"http://127.0.0.1:{free_port()}/.well-known"),
     }[mistake]()
     for check in (["--check"], []):  # serving refuses exactly as the check does
         done = _cli("serve", "--config", str(settings), "--secrets", str(secrets), *check)
@@ -188,20 +174,13 @@ def test_inspect_save_goes_to_the_settings_store_with_its_log(tmp_path):
 
 @pytest.mark.browser  # starts the real dashboard (a Streamlit server and its workers)
 def test_serve_from_another_folder_keeps_the_projects_streamlit_settings(tmp_path):
-    port = _port()
+    port = free_port()
     settings = _settings(tmp_path, "[access]\nopen = true\n[workers]\ncount = 1\n", port)
     process = subprocess.Popen([CLI, "serve", "--config", str(settings)], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True, env={**os.environ})
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the dashboard did not start")
+        wait_for(f"http://127.0.0.1:{port}/_stcore/health", tries=600)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=60)[0]

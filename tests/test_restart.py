@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_signin import _port, _wait
+from tests.helpers import free_port, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -48,14 +48,14 @@ def _pool_folders(pid: int) -> list[Path]:
 def test_kill_9_of_the_server_leaves_no_worker_and_interrupted_runs(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    data, port = tmp_path / "data", _port()
+    data, port = tmp_path / "data", free_port()
     server = _serve(data, port)
     url = f"http://127.0.0.1:{port}"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
-            _wait(url + "/_stcore/health")
+            wait_for(url + "/_stcore/health")
             pages = [browser.new_page() for _ in range(3)]
             # Three jobs long enough to be killed mid-way (big arrays, five modes). The pages load
             # before any job runs: chromium shares these 2 cores with the workers, and its tabs
@@ -84,7 +84,7 @@ def test_kill_9_of_the_server_leaves_no_worker_and_interrupted_runs(tmp_path):
             gone, alive = psutil.wait_procs(workers, timeout=15)
             assert not alive, f"left behind: {[w.cmdline()[:3] for w in alive]}"
             server = _serve(data, port)
-            _wait(url + "/_stcore/health")
+            wait_for(url + "/_stcore/health")
             # Wide enough that the grid draws every column (it only renders those on screen).
             page = browser.new_page(viewport={"width": 2400, "height": 900})
             page.goto(url + "/history")

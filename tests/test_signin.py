@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,6 +17,7 @@ from inspector.inputs.sources import Source
 from inspector.report import GraphSummary, ModeResult, Report
 from inspector.store.runs import RunStore
 from tests.conftest import ROOT, fixture_graphs
+from tests.helpers import free_port, stop_group, wait_for
 
 pytestmark = pytest.mark.browser
 USERS = {"alice": "Alice", "bob": "Bob"}
@@ -28,37 +25,16 @@ USERS = {"alice": "Alice", "bob": "Bob"}
 OUTSIDER = "eve"
 
 
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait(url: str) -> None:
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
 def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
     """The mock provider, a store with each user's team and private runs, and the app."""
     folder = tmp_path_factory.mktemp("signin")
-    provider_port, app_port = _port(), _port()
+    provider_port, app_port = free_port(), free_port()
     issuer = f"http://127.0.0.1:{provider_port}"
     claims = [json.dumps({"sub": sub, "email": f"{sub}@example.com", "name": name})
               for sub, name in USERS.items()]
@@ -86,12 +62,12 @@ server_metadata_url = "{issuer}/.well-known/openid-configuration"
                   "true", "--server.port", str(app_port), "--server.address", "127.0.0.1",
                   "--secrets.files", str(secrets)], env)
     try:
-        _wait(f"{issuer}/.well-known/openid-configuration")
-        _wait(f"http://127.0.0.1:{app_port}/_stcore/health")
+        wait_for(f"{issuer}/.well-known/openid-configuration")
+        wait_for(f"http://127.0.0.1:{app_port}/_stcore/health")
         yield f"http://127.0.0.1:{app_port}", runs, folder / "data"
     finally:
-        _stop(app)
-        _stop(provider)
+        stop_group(app)
+        stop_group(provider)
 
 
 def _fill(data: Path, issuer: str) -> dict[str, str]:

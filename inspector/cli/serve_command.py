@@ -25,9 +25,6 @@ _APP = _ROOT / "app.py"
 METADATA_TIMEOUT_S = 10.0
 # What an OpenID provider's metadata must name for st.login to work.
 METADATA_KEYS = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
-# Set for the app's process (ui/services.py reads them).
-HOSTED_ENV = "INSPECTOR_HOSTED"
-SECRETS_ENV = "INSPECTOR_SECRETS_FILE"
 
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
@@ -108,8 +105,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except sandbox.SandboxUnavailable as exc:
         err.write(f"error: the hosted dashboard refuses to start without its sandbox: {exc}\n")
         return EXIT_USAGE
-    env = {**os.environ, sandbox.SANDBOX_ENV: "bwrap", HOSTED_ENV: "1",
-           SECRETS_ENV: str(secrets)}
+    env = {**os.environ, sandbox.SANDBOX_ENV: "bwrap", policy.HOSTED_ENV: "1",
+           policy.SECRETS_ENV: str(secrets)}
     env.pop("INSPECTOR_TEST_IDENTITY", None)  # a benchmark's hook, never on a hosted dashboard
     if settings.path:
         env[policy.CONFIG_ENV] = settings.path

@@ -69,8 +69,7 @@ def check_auth(section: Mapping[str, Any], where: str = ".streamlit/secrets.toml
     if not str(section["redirect_uri"]).endswith("/oauth2callback"):
         raise ValueError(f"{where}: [auth] redirect_uri must end in /oauth2callback, not "
                          f"{section['redirect_uri']!r}")
-    providers = {name: value for name, value in section.items()
-                 if isinstance(value, Mapping) and name != "client_kwargs"}
+    providers = _provider_tables(section)
     unknown = sorted(k for k in section if k not in KNOWN_AUTH_KEYS and k not in providers)
     if unknown:
         raise ValueError(f"{where}: unknown key [auth] {unknown[0]}; known keys: "
@@ -80,22 +79,30 @@ def check_auth(section: Mapping[str, Any], where: str = ".streamlit/secrets.toml
         if extra:
             raise ValueError(f"{where}: unknown key [auth.{name}] {extra[0]}; known keys: "
                              f"{', '.join(sorted(KNOWN_PROVIDER_KEYS))}")
-    direct = [key for key in PROVIDER_KEYS if key in section]
-    if direct or not providers:
-        providers = {"": section}
-    for name, provider in providers.items():
+    for name, provider in _providers(section).items():
         label = f"[auth.{name}]" if name else "[auth]"
         for key in PROVIDER_KEYS:
             if not provider.get(key):
                 raise ValueError(f"{where}: {label} {key} is missing")
 
 
+def _provider_tables(section: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The ``[auth.<name>]`` tables (``client_kwargs`` is a table of [auth] itself)."""
+    return {name: value for name, value in section.items()
+            if isinstance(value, Mapping) and name != "client_kwargs"}
+
+
+def _providers(section: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Each provider by name: "" for one given directly in [auth], else the named tables."""
+    tables = _provider_tables(section)
+    if any(key in section for key in PROVIDER_KEYS) or not tables:
+        return {"": section}
+    return tables
+
+
 def provider_name(section: Mapping[str, Any]) -> str | None:
     """The provider ``st.login`` should use: the first named one, or None for [auth] itself."""
-    if any(key in section for key in PROVIDER_KEYS):
-        return None
-    return next((name for name, value in section.items()
-                 if isinstance(value, Mapping) and name != "client_kwargs"), None)
+    return next(iter(_providers(section))) or None
 
 
 def check_redirect_port(section: Mapping[str, Any], host: str, port: int,
@@ -120,7 +127,4 @@ def check_redirect_port(section: Mapping[str, Any], host: str, port: int,
 
 def provider_metadata_urls(section: Mapping[str, Any]) -> list[str]:
     """Every provider's ``server_metadata_url``."""
-    if any(key in section for key in PROVIDER_KEYS):
-        return [str(section["server_metadata_url"])]
-    return [str(v["server_metadata_url"]) for k, v in section.items()
-            if isinstance(v, Mapping) and k != "client_kwargs"]
+    return [str(provider["server_metadata_url"]) for provider in _providers(section).values()]

@@ -45,6 +45,11 @@ if TYPE_CHECKING:
     from inspector.store.runs import RunStore
 
 CONFIG_ENV = "INSPECTOR_CONFIG"
+# Set by ``serve`` for the app's process: this is a hosted dashboard (it fails closed without a
+# working sign-in unless ``[access] open = true``), and where its secrets file is (the sandbox
+# covers it).
+HOSTED_ENV = "INSPECTOR_HOSTED"
+SECRETS_ENV = "INSPECTOR_SECRETS_FILE"
 
 
 class PolicyError(UsageError):

@@ -421,29 +421,18 @@ class LocalExecutor:
         while True:
             try:
                 events = worker.read_events(POLL_S)
+                if events is not None:
+                    ending = self._apply(job, events, ending)
             except WorkerCrashed as exc:
                 job.fail(exc, tensorflow)
                 return
-            if events is None or (ending is not None and worker.process.poll() is not None
-                                  and not events):
+            if events is None or (ending is not None and not events
+                                  and worker.process.poll() is not None):
                 if ending is None:
                     job.fail(worker.crash_error("during the job"), tensorflow)
                 else:
                     self._end(worker, job, ending, tensorflow)
                 return
-            for event in events:
-                if ending is not None:
-                    job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: a {event['event']} "
-                                           f"event after {ending['event']}"), tensorflow)
-                    return
-                if event["event"] in (Event.DONE, Event.FAILED):
-                    ending = event
-                    continue
-                try:
-                    self._handle_event(job, event)
-                except (WorkerCrashed, KeyError, TypeError, ValueError) as exc:
-                    job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc}"), tensorflow)
-                    return
             breach = self._breach(worker, job, time.monotonic() - started,
                                   check_memory=time.monotonic() - checked >= POLL_S)
             if breach is not None:
@@ -453,15 +442,29 @@ class LocalExecutor:
                 checked = time.monotonic()
 
     @staticmethod
-    def _handle_event(job: LocalJob, event: dict[str, Any]) -> None:
-        """Apply a progress event (a stage began, a mode finished) to the job."""
-        kind = event["event"]
-        if kind == Event.STAGE:
-            job.enter_stage(event["stage"], event.get("mode"))
-        elif kind == Event.MODE:
-            job.add_mode(event["mode"], mode_result_from_dict(event["result"]))
-        else:
-            raise ValueError(f"a {kind} event during a job")
+    def _apply(job: LocalJob, events: list[dict[str, Any]],
+               ending: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Apply progress events (a stage began, a mode finished) to the job; returns the
+        done or failed event once it came. Raises WorkerCrashed for an event after it, or one
+        whose fields do not parse."""
+        for event in events:
+            kind = event["event"]
+            if ending is not None or kind == Event.READY:
+                raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: a {kind} event "
+                                    f"{'after ' + ending['event'] if ending else 'during a job'}")
+            if kind in (Event.DONE, Event.FAILED):
+                ending = event
+            elif kind == Event.STAGE:
+                try:
+                    job.enter_stage(event["stage"], event.get("mode"))
+                except ValueError as exc:  # an unknown stage
+                    raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc}") from None
+            else:
+                try:
+                    job.add_mode(event["mode"], mode_result_from_dict(event["result"]))
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}") from None
+        return ending
 
     @staticmethod
     def _end(worker: WorkerProcess, job: LocalJob, event: dict[str, Any],

@@ -7,6 +7,7 @@ import selectors
 import signal
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,34 +87,20 @@ class WorkerProcess:
     def usage(self) -> tuple[float, int]:
         """Resident memory (MB) of the whole process tree (children the user's code started
         too) and how many processes it holds."""
-        try:
-            root = psutil.Process(self.process.pid)
-            tree = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return 0.0, 0
-        rss = 0
-        for process in tree:
-            try:
-                rss += process.memory_info().rss
-            except psutil.Error:  # exited since the listing
-                pass
-        return rss / 2**20, len(tree)
+        tree = self._tree()
+        return _sum_mb(tree, lambda p: p.memory_info().rss), len(tree)
 
     def proportional_mb(self) -> float:
         """The tree's memory with pages shared by forked processes counted once (PSS); about
         20 ms per TensorFlow process to read, so only to confirm a breach the RSS sum saw."""
+        return _sum_mb(self._tree(), lambda p: p.memory_full_info().pss)
+
+    def _tree(self) -> list[psutil.Process]:
         try:
             root = psutil.Process(self.process.pid)
-            tree = [root, *root.children(recursive=True)]
+            return [root, *root.children(recursive=True)]
         except psutil.Error:
-            return 0.0
-        pss = 0
-        for process in tree:
-            try:
-                pss += process.memory_full_info().pss
-            except psutil.Error:
-                pass
-        return pss / 2**20
+            return []
 
     def kill(self) -> None:
         try:
@@ -139,6 +126,17 @@ class WorkerProcess:
         tail = [t for t in self.read_log().strip().splitlines() if "cuda" not in t.lower()][-3:]
         last = f"; last log lines: {' | '.join(tail)}" if tail else ""
         return WorkerCrashed(f"the worker died {when} ({how}){last}")
+
+
+def _sum_mb(tree: list[psutil.Process], measure: Callable[[psutil.Process], int]) -> float:
+    """``measure`` summed over the processes still there, in MB."""
+    total = 0
+    for process in tree:
+        try:
+            total += measure(process)
+        except psutil.Error:  # exited since the listing
+            pass
+    return total / 2**20
 
 
 def _signal_name(code: int) -> str:

@@ -20,7 +20,13 @@ import streamlit as st
 
 from inspector.errors import InspectorError
 from inspector.hosting.identity import LOCAL, User, check_auth, from_claims, provider_name
-from inspector.hosting.policy import Policy, open_store, store_settings
+from inspector.hosting.policy import (
+    HOSTED_ENV,
+    SECRETS_ENV,
+    Policy,
+    open_store,
+    store_settings,
+)
 from inspector.hosting.policy import load as load_policy
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import backends
@@ -157,11 +163,6 @@ def saved_run_cache_clear() -> None:
 # Benchmarks set this to "query" to act as several users without a provider (``?as=NAME``);
 # never honoured on a hosted dashboard.
 TEST_IDENTITY_ENV = "INSPECTOR_TEST_IDENTITY"
-# Set by ``serve``: this is a hosted dashboard, which fails closed without a working sign-in
-# unless the settings say ``[access] open = true``; and the secrets file's path (the sandbox
-# covers it).
-HOSTED_ENV = "INSPECTOR_HOSTED"
-SECRETS_ENV = "INSPECTOR_SECRETS_FILE"
 _ROOT = Path(__file__).resolve().parents[2]
 
 
