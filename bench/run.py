@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -507,6 +508,99 @@ LOAD_ENTRIES = ("process_data", "process_data_spec", "process_variable_data", "s
                 "constant_arithmetic", "fused_dense")
 
 
+def large_result(idle_trips: int) -> None:
+    """Issue 21: does a large result stall the server for everyone? One user's ResNet50
+    inspection (spec, numpy) arrives and is saved while another user keeps opening a saved seed
+    run (server work only: the store and the page, no worker); their round trips (page load to
+    the matrix) near the moment the ResNet50 run is saved against the same on an idle server,
+    and how long after its save the ResNet50 result shows."""
+    import contextlib
+    import datetime as dt
+    import socket
+    import sqlite3
+    import tempfile
+
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = Path(tempfile.mkdtemp(prefix="inspector-bench-stall-"))
+    env = {**os.environ, "INSPECTOR_DATA": str(data), "INSPECTOR_WORKERS": "1",
+           "INSPECTOR_TEST_IDENTITY": "query"}
+    seed = _saved_id(_cli("inspect", "gallery:process_data", "--mode", "spec", "--runs", "5",
+                          "--save", env=env))
+    server = subprocess.Popen([PY, "-m", "streamlit", "run", "app.py", "--server.headless",
+                               "true", "--server.port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            bob = browser.new_context().new_page()
+            alice = browser.new_context(viewport={"width": 1500, "height": 1000}).new_page()
+            # A user's browser runs on their own machine, not beside the worker: here it shares
+            # the 2 cores, so it is given priority to measure the server, not the browser.
+            for process in psutil.process_iter(["name"]):
+                if "chrom" in (process.info["name"] or "") and os.geteuid() == 0:
+                    with contextlib.suppress(psutil.Error):
+                        process.nice(-10)
+
+            def trip() -> tuple[float, float]:
+                start = time.time()
+                bob.goto(f"{url}/?as=bob&run={seed}")
+                bob.locator("[data-testid=stTable]").first.wait_for(timeout=120_000)
+                return start, time.time() - start
+
+            alice.goto(f"{url}/?as=alice&entry=resnet50&mode=spec&mode=numpy")
+            alice.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
+            trip()  # the first load pays Streamlit's own start
+            idle = [trip()[1] for _ in range(idle_trips)]
+            time.sleep(10)  # the worker is warm
+            alice.get_by_role("button", name="Inspect").click()
+            busy = []
+            shown_re = "text=/Run [A-Za-z0-9_-]{11} · saved/"
+            while alice.locator(shown_re).count() == 0:
+                busy.append(trip())
+            shown = time.time()
+            # The floor on this machine: the same job run outside the server (the CLI, its own
+            # worker): what sharing the cores with a busy worker costs, the server aside.
+            cli = subprocess.Popen([PY, "-m", "inspector", "inspect", "gallery:resnet50",
+                                    "--mode", "spec", "--mode", "numpy"], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(10)  # its worker imports TensorFlow
+            floor = []
+            while cli.poll() is None:
+                floor.append(trip()[1])
+            browser.close()
+        with sqlite3.connect(data / "runs.db") as db:
+            saved_at = db.execute("SELECT finished_at FROM runs WHERE function = 'classify'"
+                                  ).fetchone()[0]
+        saved = dt.datetime.fromisoformat(saved_at).replace(tzinfo=dt.UTC).timestamp()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    near = [took for start, took in busy if saved - 5 <= start + took and start <= shown]
+    idle_median = statistics.median(idle)
+    print("\n### A large result arriving: another user's page round trip (issue 21)\n")
+    print(f"idle server: median {idle_median:.2f} s over {len(idle)} loads of a saved seed run")
+    print(f"during the ResNet50 job: median {statistics.median(t for _, t in busy):.2f} s over "
+          f"{len(busy)} loads")
+    if near:
+        print(f"from 5 s before its run was saved until it showed: {len(near)} loads, median "
+              f"{statistics.median(near):.2f} s, max {max(near):.2f} s "
+              f"({statistics.median(near) / idle_median:.2f}x idle, goal 1.5x)")
+    print(f"the same job run outside the server (CLI): median {statistics.median(floor):.2f} s "
+          f"over {len(floor)} loads ({statistics.median(floor) / idle_median:.2f}x idle: the "
+          "cores' share, the floor for any server on this machine)")
+    print(f"ResNet50 result shown {shown - saved:.2f} s after its run was saved (goal 2 s; "
+          "the page is polled, so this includes up to one poll of the loop above)")
+
+
 def load_test(rounds: int) -> None:
     """One server, 2 workers, 6 users (browser contexts in one chromium, each a different user
     through the test identity hook) inspecting different gallery entries at the same time."""
@@ -763,13 +857,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
     parser.add_argument("--only", choices=("store", "sandbox", "load", "raw", "passes", "ray",
-                                           "breakdown", "canvas"),
+                                           "breakdown", "canvas", "stall"),
                         help="one part only")
     args = parser.parse_args()
     if args.only:
         {"store": lambda: saved_runs(resnet=not args.quick),
          "sandbox": lambda: sandbox_cost(2 if args.quick else 4),
          "load": lambda: load_test(3),
+         "stall": lambda: large_result(10),
          "raw": lambda: versus_raw(SEEDS, 1 if args.quick else 3),
          "ray": lambda: ray_latency(3 if args.quick else 7),
          "breakdown": lambda: breakdown_checks(2 if args.quick else 5),
@@ -787,6 +882,7 @@ def main() -> None:
     saved_runs(resnet=not args.quick)
     sandbox_cost(2 if args.quick else 4)
     load_test(3)
+    large_result(10)
     ray_latency(3 if args.quick else 7)
     breakdown_checks(2 if args.quick else 5)
     passes_cost(("process_data", "mobilenet_v2", "resnet50"), 1 if args.quick else 3)

@@ -243,6 +243,7 @@ class SavedJob:
         self.job = job
         self.run_id = run_id
         self.saved = threading.Event()
+        self._submitted = time.monotonic()
         threading.Thread(target=self._save, args=(runs,), daemon=True,
                          name=f"save-{run_id}").start()
 
@@ -251,6 +252,10 @@ class SavedJob:
             runs.finish(self.run_id, self.job.result(), log=self.job.log)
         finally:
             self.saved.set()
+
+    def age_s(self) -> float:
+        """Seconds since the job was submitted."""
+        return time.monotonic() - self._submitted
 
     def report(self) -> Report:
         """The finished job's report, with its run id, once the run is saved."""
