@@ -74,19 +74,34 @@ def postgres_url():
         yield url
 
 
-def pytest_sessionfinish(session, exitstatus):
-    """Nothing of ours stays in the temp directory: the session's store goes, and every pool,
-    job or server folder the suite made must be gone by now."""
+def _left_by_session() -> list[str]:
+    """Folders of ours in the temp directory that this session made and nothing alive owns."""
     import psutil
 
-    shutil.rmtree(TEST_DATA, ignore_errors=True)
     left = []
     for path in Path(tempfile.gettempdir()).glob("inspector-*"):
-        owner = path / "owner"
-        pid = int(owner.read_text().split()[1]) if owner.exists() else None
+        try:
+            pid = int((path / "owner").read_text().split()[1])
+        except (OSError, ValueError, IndexError):
+            pid = None
         if path.name in BEFORE or (pid not in (None, os.getpid()) and psutil.pid_exists(pid)):
             continue  # not this session's, or a live process's (a dashboard beside the suite)
         left.append(path.name)
+    return left
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Nothing of ours stays in the temp directory: the session's store goes, and every pool,
+    job or server folder the suite made must be gone by now (a server stopped a moment ago may
+    still be removing its own: they get a few seconds)."""
+    import time
+
+    shutil.rmtree(TEST_DATA, ignore_errors=True)
+    deadline = time.monotonic() + 20
+    left = _left_by_session()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = _left_by_session()
     if left and exitstatus == 0:
         session.exitstatus = 1
         print(f"\nleft in the temp directory by this test session: {sorted(left)}")
