@@ -94,8 +94,15 @@ def pytest_sessionfinish(session, exitstatus):
     """Nothing of ours stays in the temp directory: the session's store goes, and every pool,
     job or server folder the suite made must be gone by now (a server stopped a moment ago may
     still be removing its own: they get a few seconds)."""
+    import gc
     import time
 
+    from inspector.jobs.local import LocalExecutor
+
+    # Pools this process still holds (the app tests' cached pool: Streamlit never releases
+    # it) would close at exit; close them now so the check below sees the suite's own state.
+    for pool in [o for o in gc.get_objects() if isinstance(o, LocalExecutor)]:
+        pool.close()
     shutil.rmtree(TEST_DATA, ignore_errors=True)
     deadline = time.monotonic() + 20
     left = _left_by_session()
