@@ -144,9 +144,21 @@ class OpTime:
     """One node of the graph that ran, timed by the profiler (mean over the sampled calls)."""
 
     node: str
+    # The kernel that ran: on a CPU with oneDNN kernels the runtime swaps some in after
+    # Grappler (MatMul runs as _MklMatMul), so it may differ from the graph's op.
     op: str
     device: str
     mean_us: float
+    # The post-Grappler graph's op for this node, or None when the node is not in that graph
+    # (eager ops, XLA clusters, nodes the runtime added after placement).
+    graph_op: str | None = None
+
+    @property
+    def label(self) -> str:
+        """"MatMul (ran as _MklMatMul)" where the kernel differs from the graph's op."""
+        if self.graph_op and self.graph_op != self.op:
+            return f"{self.graph_op} (ran as {self.op})"
+        return self.op
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,8 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
                                   budget_s=request.budget_s, runs=request.runs,
                                   warmup=request.warmup, sync=_sync_for(device))
         measured, op_times, op_times_note = _profile(fn, args, mode, device, measured)
+    if first.post is not None:
+        op_times = profile.with_graph_ops(op_times, {n.name: n.op for n in first.post.node})
 
     records = [first.record]
     for number, call in enumerate(calls[1:], 2):

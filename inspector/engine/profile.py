@@ -12,6 +12,7 @@ TensorFlow, when called.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import shutil
@@ -133,6 +134,12 @@ def _eager(events: Sequence[Event], device: str, call_us: Sequence[float]
     ops = tuple(sorted((OpTime(f"(eager) {op}", op, device, us / samples)
                         for op, us in per_op.items()), key=lambda o: -o.mean_us))
     return breakdown, ops, None if ops else "the profiler's trace holds no eager op events"
+
+
+def with_graph_ops(ops: Sequence[OpTime], graph_ops: dict[str, str]) -> tuple[OpTime, ...]:
+    """Each op time with the post-Grappler graph's op for its node (``graph_ops``: node name to
+    op), None where the node is not in that graph."""
+    return tuple(dataclasses.replace(o, graph_op=graph_ops.get(o.node)) for o in ops)
 
 
 def read_trace(folder: str) -> list[Event]:

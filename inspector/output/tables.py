@@ -271,7 +271,7 @@ def top_ops(report: Report, mode: str, count: int = 10) -> list[Row]:
         return []
     parts = result.timing.breakdown if result.timing else None
     graph_us = parts.graph_us if parts and parts.graph_us else None
-    return [{"op": o.op, "node": o.node, "device": o.device.replace("/device:", ""),
+    return [{"op": o.label, "node": o.node, "device": o.device.replace("/device:", ""),
              "us": o.mean_us,
              "share of graph": f"{100 * o.mean_us / graph_us:.1f}%" if graph_us else NOT_APPLICABLE}
             for o in result.op_times[:count]]

@@ -89,7 +89,7 @@ def _time_lines(result: ModeResult) -> list[str]:
             lines.append(f"    ({parts.note})")
     if result.op_times:
         graph_us = parts.graph_us if parts and parts.graph_us else None
-        shown = [f"{o.node} {o.op} {o.mean_us:,.1f} us"
+        shown = [f"{o.node} {o.label} {o.mean_us:,.1f} us"
                  + (f" ({100 * o.mean_us / graph_us:.0f}%)" if graph_us else "")
                  for o in result.op_times[:5]]
         lines.append("  costliest ops: " + "; ".join(shown))
