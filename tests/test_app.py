@@ -164,6 +164,50 @@ def test_permalink_restores_settings():
     assert at.text_area(key="calls").value == "float32[7]"
 
 
+def test_a_copied_link_fills_every_field_and_the_inspect_click_writes_it_back():
+    """Settings -> URL -> settings -> URL, Advanced settings included (issue 22)."""
+    query = {"entry": "process_data", "mode": ["spec"], "call": ["float32[8]"],
+             "device": "/device:CPU:0", "runs": "3", "grappler": ["constant_folding=off"],
+             "ablate": "1", "passes": "0", "time_limit": "45", "memory_mb": "2048"}
+    at = app(**query)
+    assert at.selectbox(key="entry").value == "process_data"
+    assert at.multiselect(key="modes").value == ["spec"]
+    assert at.text_area(key="calls").value == "float32[8]"
+    assert at.selectbox(key="device").value == "/device:CPU:0"
+    assert at.number_input(key="runs").value == 3
+    assert at.text_input(key="grappler").value == "constant_folding=off"
+    assert at.checkbox(key="ablate").value is True
+    assert at.checkbox(key="passes").value is False
+    assert at.number_input(key="time_limit").value == 45
+    assert at.number_input(key="memory_mb").value == 2048
+    inspect(at)
+    assert not at.exception
+    report = at.session_state["report"]
+    assert report.error is None and list(report.grappler) == ["constant_folding"]
+    assert report.results[0].ablation, "the ablation ran"
+    written = {k: at.query_params.get_all(k) if hasattr(at.query_params, "get_all")
+               else at.query_params[k] for k in at.query_params}
+    assert {k: v if isinstance(v, list) else [v] for k, v in written.items()} == {
+        k: v if isinstance(v, list) else [v] for k, v in query.items()}
+
+
+def test_picking_another_entry_loads_its_calls_and_edits_last_while_it_stays():
+    from inspector.inputs import gallery
+
+    at = app()
+    at.text_area(key="calls").set_value("float32[9]").run()
+    at.number_input(key="runs").set_value(5).run()
+    assert at.text_area(key="calls").value == "float32[9]", "an edit stays with its entry"
+    for name in ("resnet50", "python_scalar", "process_variable_data"):
+        at.selectbox(key="entry").set_value(name).run()
+        assert at.text_area(key="calls").value == "\n".join(gallery.get(name).calls), name
+    assert at.number_input(key="runs").value == 5, "other settings are the user's own"
+    # From an entry's link too: its URL's calls give way to the next entry's.
+    at = app(entry="process_data", call=["float32[3]"])
+    at.selectbox(key="entry").set_value("python_scalar").run()
+    assert at.text_area(key="calls").value == "\n".join(gallery.get("python_scalar").calls)
+
+
 def test_pasted_code_with_several_functions_offers_a_choice():
     at = app()
     at.selectbox(key="entry").set_value("(paste your own code)").run()

@@ -7,6 +7,7 @@ page stays responsive and can cancel.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,8 @@ from inspector.inputs.sources import Source
 from inspector.jobs.executor import Limits
 from inspector.report import Report
 from inspector.store.runs import SavedRun
-from inspector.ui import graphs_tab, report_view, services
+from inspector.ui import graphs_tab, permalink, report_view, services
+from inspector.ui.permalink import FormSettings
 from inspector.ui.plain import plain
 
 PASTE = "(paste your own code)"
@@ -32,6 +34,7 @@ STARTER = "import tensorflow as tf\n\ndef f(x):\n    return tf.square(x)\n"
 # Enough calls for a median and p10/p90 while the answer still comes within a second;
 # raise it (or 0: a 1 s budget per mode) for steadier figures.
 DEFAULT_RUNS = 100
+MAX_RUNS = 100000
 # How long the click's own run waits for the job before showing progress and Cancel.
 QUICK_ANSWER_S = 1.5
 # How often the page asks a running job for progress: often at first (most jobs end within
@@ -43,13 +46,23 @@ SLOW_POLL_S = 0.5
 FAST_POLL_FOR_S = 3.0
 
 
-def _settings_from_url() -> dict[str, Any]:
+def _defaults() -> FormSettings:
+    """A fresh form: the page's defaults, within the operator's memory bound."""
+    return FormSettings(modes=tuple(DEFAULT_MODES), runs=DEFAULT_RUNS,
+                        memory_mb=min(Limits.memory_mb, services.policy().max_memory_mb))
+
+
+def _settings_from_url() -> FormSettings:
+    """The form as the page's URL gives it; an entry the picker does not offer falls back to
+    pasted code (where allowed) or the first gallery entry."""
     params = st.query_params
-    entry = params.get("entry", gallery.ENTRIES[0].name)
+    settings = permalink.from_query({key: params.get_all(key) for key in params}, _defaults())
     fallback = PASTE if services.policy().pasted_code else gallery.ENTRIES[0].name
-    return {"entry": entry if entry in _choices() else fallback,
-            "modes": [m for m in params.get_all("mode") if m in MODES] or DEFAULT_MODES,
-            "calls": params.get_all("call"), "device": params.get("device")}
+    entry = PASTE if settings.entry == permalink.PASTE else (settings.entry
+                                                            or gallery.ENTRIES[0].name)
+    return dataclasses.replace(settings, entry=entry if entry in _choices() else fallback,
+                               modes=tuple(m for m in settings.modes if m in MODES)
+                               or tuple(DEFAULT_MODES))
 
 
 @dataclass(frozen=True)
@@ -86,18 +99,31 @@ def _choice_label(choice: str) -> str:
     return f"{choice}: {gallery.get(choice).title}"
 
 
-def _source_inputs(url: dict[str, Any]) -> tuple[Source, str | None, list[str]]:
+def _default_calls(choice: str) -> list[str]:
+    """A choice's own calls: a gallery entry's, else one float32[4] call."""
+    if choice == PASTE or choice.startswith(sources.PROVIDED_PREFIX):
+        return ["float32[4]"]
+    return list(gallery.get(choice).calls)
+
+
+def _entry_changed() -> None:
+    """Picking another function loads its calls: the previous entry's calls (or the user's edits
+    of them) do not fit it."""
+    st.session_state["calls"] = "\n".join(_default_calls(st.session_state["entry"]))
+
+
+def _source_inputs(url: FormSettings) -> tuple[Source, str | None, list[str]]:
     """The function to inspect: a gallery entry, an operator's file or pasted code; with its
     default calls."""
     names = _choices()
-    choice: Any = st.selectbox("Function", names, index=names.index(url["entry"]), key="entry",
-                               format_func=_choice_label)
+    choice: Any = st.selectbox("Function", names, index=names.index(url.entry), key="entry",
+                               format_func=_choice_label, on_change=_entry_changed)
     if choice.startswith(sources.PROVIDED_PREFIX):
         source = sources.provided_source(services.policy().files_dir,
                                          choice[len(sources.PROVIDED_PREFIX):])
         st.caption("A file the dashboard's operator provides.")
         report_view.show_code(source.text)
-        return source, _function_picker(source), ["float32[4]"]
+        return source, _function_picker(source), _default_calls(choice)
     if choice == PASTE:
         code = st.text_area("Python source", key="code", height=240, value=STARTER,
                             help="Plain text editing; the highlighted, numbered copy below "
@@ -106,23 +132,23 @@ def _source_inputs(url: dict[str, Any]) -> tuple[Source, str | None, list[str]]:
         function = _function_picker(source)
         with st.expander("Highlighted", expanded=False):
             report_view.show_code(code)
-        return source, function, ["float32[4]"]
+        return source, function, _default_calls(choice)
     source = sources.gallery_source(choice)
     entry = gallery.get(choice)
     st.info(entry.hint)
     report_view.show_code(entry.source)
-    return source, entry.function, list(entry.calls)
+    return source, entry.function, _default_calls(choice)
 
 
-def _device_input(url: dict[str, Any]) -> str | None:
+def _device_input(url: FormSettings) -> str | None:
     seen, nodes, no_workers = services.devices()
     if no_workers:
         st.error(no_workers)
     options = [DEFAULT_DEVICE, *seen]
     where = {d: [n["node"] for n in nodes if d in n["devices"]] for d in seen}
     device: Any = st.selectbox("Device", options, key="device",
-                               index=options.index(url["device"])
-                               if url["device"] in options else 0,
+                               index=options.index(url.device)
+                               if url.device in options else 0,
                                format_func=lambda d: d if d == DEFAULT_DEVICE or len(nodes) < 2
                                else f"{d} (on {', '.join(where[d])})")
     if len(nodes) > 1:  # a cluster: which node has what (a job goes to a node with its device)
@@ -136,40 +162,42 @@ def _device_input(url: dict[str, Any]) -> str | None:
 
 def _inputs() -> PageInputs:
     url = _settings_from_url()
+    settings = services.policy()
     left, right = st.columns([3, 2])
     with left:
         source, function, default_calls = _source_inputs(url)
     with right:
         calls_text = st.text_area("Calls, one per line (`float32[2,3]; int32[]`)", key="calls",
-                                  value="\n".join(url["calls"] or default_calls))
+                                  value="\n".join(url.calls or default_calls))
         calls = [line for line in calls_text.splitlines() if line.strip()]
         try:
             parse_calls(calls)
         except InputError as exc:
             st.error(exc.message)
-        modes = st.multiselect("Modes", MODES, default=url["modes"], key="modes",
+        modes = st.multiselect("Modes", MODES, default=list(url.modes), key="modes",
                                help="\n".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
         device = _device_input(url)
         with st.expander("Advanced"):
-            runs = st.number_input("Timed runs per mode (0: as many as fit in 1 s)", 0, 100000,
-                                   DEFAULT_RUNS, key="runs")
+            runs = st.number_input("Timed runs per mode (0: as many as fit in 1 s)", 0, MAX_RUNS,
+                                   min(max(url.runs, 0), MAX_RUNS), key="runs")
             overrides = st.text_input("Grappler overrides (KEY=VALUE, space-separated)",
-                                      key="grappler", placeholder="constant_folding=off")
-            ablate = st.checkbox("Leave-one-out ablation per optimizer", key="ablate")
-            passes = st.checkbox("Graph after each Grappler pass", value=True, key="passes",
+                                      " ".join(url.grappler), key="grappler",
+                                      placeholder="constant_folding=off")
+            ablate = st.checkbox("Leave-one-out ablation per optimizer", url.ablate,
+                                 key="ablate")
+            passes = st.checkbox("Graph after each Grappler pass", value=url.passes, key="passes",
                                  help="TensorFlow's dumps of every pass: I/O that grows with "
                                       "the graph's constants (off for functions with large "
                                       "constants)")
             private = st.checkbox("Private run (only you and admins see it)", key="private")
             left, right = st.columns(2)
+            max_time = int(settings.max_timeout_s)
             time_limit = left.number_input(
-                "Time limit, s (0: 60 s; gallery models their own)", 0,
-                int(services.policy().max_timeout_s), 0,
-                key="time_limit")
-            max_memory = services.policy().max_memory_mb
-            memory_mb = right.number_input("Memory limit, MB", 512, max_memory,
-                                           min(Limits.memory_mb, max_memory), step=512,
-                                           key="memory_mb")
+                "Time limit, s (0: 60 s; gallery models their own)", 0, max_time,
+                min(max(url.time_limit, 0), max_time), key="time_limit")
+            memory_mb = right.number_input("Memory limit, MB", 512, settings.max_memory_mb,
+                                           min(max(url.memory_mb, 512), settings.max_memory_mb),
+                                           step=512, key="memory_mb")
     return PageInputs(source, function, calls, modes,
                       {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
                        "device": device, "passes": passes},
@@ -209,18 +237,25 @@ def _submit_inputs(inputs: PageInputs) -> None:
         st.session_state["source_text"] = inputs.source.text
         st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
         return
-    provided = inputs.source.provided_name
-    params: dict[str, Any] = {"entry": inputs.source.gallery_name or (
-                                  sources.PROVIDED_PREFIX + provided if provided else "paste"),
-                              "mode": list(request.modes), "call": list(request.calls)}
-    if request.device:
-        params["device"] = request.device
+    params = permalink.to_query(_form_settings(inputs, request), _defaults())
     if "as" in st.query_params:  # the test identity hook (services.TEST_IDENTITY_ENV)
         params["as"] = st.query_params["as"]
     st.query_params.from_dict(params)
     time_limit = inputs.time_limit_s or sources.default_timeout_s(inputs.source)
     _submit(request, Limits(timeout_s=time_limit, memory_mb=inputs.memory_mb),
             inputs.visibility)
+
+
+def _form_settings(inputs: PageInputs, request: InspectRequest) -> FormSettings:
+    """What the URL keeps of a submitted form: everything that decides the inspection."""
+    provided = inputs.source.provided_name
+    return FormSettings(
+        entry=inputs.source.gallery_name or (sources.PROVIDED_PREFIX + provided if provided
+                                             else permalink.PASTE),
+        modes=tuple(request.modes), calls=tuple(request.calls), device=request.device,
+        runs=inputs.options["runs"] or 0, grappler=tuple(inputs.grappler),
+        ablate=bool(inputs.options["ablate"]), passes=bool(inputs.options["passes"]),
+        time_limit=int(inputs.time_limit_s), memory_mb=inputs.memory_mb)
 
 
 def _collect(wait_s: float) -> bool:
