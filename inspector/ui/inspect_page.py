@@ -116,7 +116,8 @@ def _source_inputs(url: FormSettings) -> tuple[Source, str | None, list[str]]:
     """The function to inspect: a gallery entry, an operator's file or pasted code; with its
     default calls."""
     names = _choices()
-    choice: Any = st.selectbox("Function", names, index=names.index(url.entry), key="entry",
+    index = names.index(url.entry) if url.entry in names else 0
+    choice: Any = st.selectbox("Function", names, index=index, key="entry",
                                format_func=_choice_label, on_change=_entry_changed)
     if choice.startswith(sources.PROVIDED_PREFIX):
         source = sources.provided_source(services.policy().files_dir,
