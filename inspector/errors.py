@@ -23,7 +23,7 @@ Every error has a stable ``type`` (its class name) and a ``message`` that says w
     └── RenderError                Graphviz's ``dot`` failed or timed out on a picture
         └── GraphvizMissing        Graphviz's ``dot`` is not installed
 
-Errors cross process boundaries as ``{"type", "message", "line", "frames"}`` dicts
+Errors cross process boundaries as ``{"type", "message", "line", "frames", "traceback"}`` dicts
 (``to_dict``/``from_dict``); that is also their form in the JSON report.
 """
 
@@ -36,13 +36,16 @@ from typing import Any
 class InspectorError(Exception):
     """Base of every error the inspector reports to a user."""
 
-    def __init__(self, message: str, *, line: int | None = None, frames: tuple[str, ...] = ()):
+    def __init__(self, message: str, *, line: int | None = None, frames: tuple[str, ...] = (),
+                 traceback: str | None = None):
         super().__init__(message)
         self.message = message
         # 1-based line in the user's source that the error points at, when known.
         self.line = line
         # The user's own traceback frames ("file:line in func: code"), innermost last.
         self.frames = tuple(frames)
+        # The whole Python traceback of a user code error, library frames included.
+        self.traceback = traceback
 
     @property
     def type(self) -> str:
@@ -158,24 +161,28 @@ class ErrorInfo:
     line: int | None = None
     # The user's own traceback frames, innermost last; TensorFlow's frames are trimmed.
     frames: tuple[str, ...] = field(default=())
+    # The whole traceback (user code errors): what the UI's "Traceback" expander holds.
+    traceback: str | None = None
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> ErrorInfo:
         if isinstance(exc, InspectorError):
-            return cls(exc.type, exc.message, exc.line, exc.frames)
+            return cls(exc.type, exc.message, exc.line, exc.frames, exc.traceback)
         return cls(type(exc).__name__, str(exc).strip() or type(exc).__name__)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, "message": self.message, "line": self.line,
-                "frames": list(self.frames)}
+                "frames": list(self.frames), "traceback": self.traceback}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ErrorInfo:
-        return cls(data["type"], data["message"], data.get("line"), tuple(data.get("frames", ())))
+        return cls(data["type"], data["message"], data.get("line"), tuple(data.get("frames", ())),
+                   data.get("traceback"))
 
     def to_exception(self) -> InspectorError:
         exc_cls = _BY_NAME.get(self.type, InspectorError)
-        return exc_cls(self.message, line=self.line, frames=self.frames)
+        return exc_cls(self.message, line=self.line, frames=self.frames,
+                       traceback=self.traceback)
 
     def __str__(self) -> str:
         where = f" (line {self.line})" if self.line else ""

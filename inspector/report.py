@@ -376,6 +376,17 @@ class Report:
     def failed_modes(self) -> tuple[str, ...]:
         return tuple(r.mode for r in self.results if r.error is not None)
 
+    def mode_errors(self) -> list[tuple[tuple[str, ...], ErrorInfo]]:
+        """The modes' errors, each said once with the modes that raised it (in mode order):
+        a function that fails the same way in every mode is one error, not seven."""
+        groups: dict[tuple[Any, ...], tuple[list[str], ErrorInfo]] = {}
+        for result in self.results:
+            error = result.error
+            if error is not None:
+                key = (error.type, error.message, error.line, error.frames)
+                groups.setdefault(key, ([], error))[0].append(result.mode)
+        return [(tuple(modes), error) for modes, error in groups.values()]
+
     def to_dict(self, include_graphs: bool = False) -> dict[str, Any]:
         return to_data(self, include_graphs)
 

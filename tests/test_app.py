@@ -115,6 +115,23 @@ def test_user_error_while_tracing_highlights_the_line_and_cancel_works():
     assert at.session_state["report"].results[0].post.nodes > 0
 
 
+def test_an_error_every_mode_raises_is_shown_once_whole_with_its_traceback():
+    at = app()
+    at.selectbox(key="entry").set_value("(paste your own code)").run()
+    at.text_area(key="code").set_value(
+        "import tensorflow as tf\n"
+        "model = tf.keras.Sequential([tf.keras.Input((8, 8, 3)), tf.keras.layers.Conv2D(2, 3)])\n"
+        "\ndef classify(images):\n    return model(images, training=False)\n").run()
+    at.multiselect(key="modes").set_value(["numpy", "spec", "tensor"]).run()
+    inspect(at)
+    (error,) = at.error
+    text = shown(error.value)
+    assert text.startswith("modes numpy, tensor, spec: UserCodeError (line 5): ValueError")
+    assert "Expected shape (None, 8, 8, 3), but input has incompatible shape (4,)" in text
+    assert [e.label for e in at.expander].count("Traceback") == 1
+    assert any("Traceback (most recent call last)" in c.value for c in at.code)
+
+
 def test_limits_set_in_advanced_reach_the_worker():
     at = app()
     at.selectbox(key="entry").set_value("(paste your own code)").run()

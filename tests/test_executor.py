@@ -96,6 +96,27 @@ def test_exception_while_tracing_keeps_only_user_frames(executor):
     assert [frame.split(":")[0] for frame in error.frames] == ["line 7 in f", "line 4 in helper"]
 
 
+def test_a_keras_error_keeps_its_whole_message_and_is_said_once_for_every_mode(executor):
+    """Keras puts the cause in the middle of a many-line message (issue 22: only its last line,
+    "• kwargs=<class 'inspect._empty'>", was kept)."""
+    code = ("import tensorflow as tf\n"
+            "model = tf.keras.Sequential([tf.keras.Input((8, 8, 3)), tf.keras.layers.Conv2D(2, 3)])\n"
+            "\ndef classify(images):\n    return model(images, training=False)\n")
+    report = run_job(executor, request_for(code, "classify", modes=("numpy", "spec")))
+    ((modes, error),) = report.mode_errors()
+    assert modes == ("numpy", "spec")
+    assert error.type == "UserCodeError" and error.line == 5
+    first, *rest = error.message.splitlines()
+    assert first.startswith("ValueError: ") and first.endswith("(while tracing and running "
+                                                               "the function)")
+    assert "Expected shape (None, 8, 8, 3), but input has incompatible shape (4,)" in error.message
+    assert "kwargs=<class 'inspect._empty'>" in rest[-1]
+    assert "\x1b[" not in error.message, "Keras's terminal colours are dropped"
+    # The whole traceback, Keras's frames included, for the UI's Traceback expander.
+    assert "Traceback (most recent call last)" in error.traceback
+    assert "keras" in error.traceback and "line 5" in error.traceback
+
+
 def test_tensorflow_assertion_failing_while_running(executor):
     code = ("import tensorflow as tf\n\ndef f(x):\n"
             "    tf.debugging.assert_negative(x, message='x must be negative')\n"

@@ -225,7 +225,7 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
                             request.passes)
     except Exception as exc:
         error = loader.user_code_error(exc, loaded.path,
-                                       f"tracing and running the function in mode {mode}")
+                                       "tracing and running the function")
         return _ModeRun(ModeResult(mode, error=ErrorInfo.from_exception(error)))
 
     with turns.turn(mode, on_wait=lambda: events(Stage.WAITING, mode, None),

@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 import traceback
 import types
 from collections.abc import Callable
@@ -39,21 +40,44 @@ _FRAME = re.compile(r'File "(?P<path>.+?)", line (?P<line>\d+), in (?P<name>\S+)
 def _frames_in_message(message: str, filename: str) -> tuple[tuple[str, ...], int | None, str]:
     """Frames and the real error from messages TensorFlow composes itself.
 
-    AutoGraph re-raises with the user's frames in the text ("in user code: File ...") and the
-    original error last; runtime errors say "Graph execution error" and where the failing node
-    was defined. The exception's own traceback points at generated or TensorFlow code.
+    AutoGraph re-raises with the frames in the text ("in user code: File ...") and the original
+    error's whole message after them; runtime errors say "Graph execution error", where the
+    failing node was defined, then the kernel's message. The exception's own traceback points
+    at generated or TensorFlow code.
     """
     lines = message.splitlines()
-    frames, last_line = [], None
+    frames, last_line, after = [], None, 0
     for index, text in enumerate(lines):
         match = _FRAME.search(text)
+        if match:
+            after = index + 2  # the frame's code line follows it
         if match and match.group("path") == filename:
             code = lines[index + 1].strip() if index + 1 < len(lines) else ""
             frames.append(f"line {match.group('line')} in {match.group('name')}"
                           + (f": {code}" if code else ""))
             last_line = int(match.group("line"))
-    content = [t.strip() for t in lines if t.strip() and not t.strip().startswith("[[")]
-    return tuple(frames), last_line, content[-1] if content else ""
+    rest = [t for t in lines[after:] if not t.strip().startswith("[[")]
+    return tuple(frames), last_line, textwrap.dedent("\n".join(rest)).strip()
+
+
+# Keras colours parts of its messages with terminal escapes.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# How much of an error's message goes into the error itself; the traceback keeps the rest.
+MESSAGE_LINES = 24
+TRACEBACK_CHARS = 40_000
+
+
+def _whole_message(summary: str, doing: str) -> str:
+    """The error's message, all of it (within MESSAGE_LINES), with what we were doing after its
+    first line."""
+    lines = [line.rstrip() for line in summary.splitlines()]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    first = f"{lines[0] if lines else ''} (while {doing})"
+    rest = lines[1:MESSAGE_LINES]
+    if len(lines) > MESSAGE_LINES:
+        rest.append(f"... ({len(lines) - MESSAGE_LINES} more lines in the traceback)")
+    return "\n".join([first, *rest])
 
 
 # Set by the sandbox (hosting.sandbox) in the worker's environment.
@@ -75,23 +99,25 @@ def _sandbox_denied(exc: BaseException, doing: str, line: int | None,
 
 
 def user_code_error(exc: BaseException, filename: str, doing: str) -> UserCodeError:
-    """Wrap an exception raised by user code, keeping only the user's frames."""
-    message = str(exc).strip()
+    """Wrap an exception raised by user code: its whole message, the user's frames, and the
+    whole traceback for those who want the library's frames too."""
+    message = _ANSI.sub("", str(exc)).strip()
     frames = user_frames(exc.__traceback__, filename)
     line = last_user_line(exc.__traceback__, filename)
     denied = _sandbox_denied(exc, doing, line, frames)
     if denied is not None:
         return denied
+    summary = message
     if message.startswith(("in user code:", "Graph execution error")):
         found, found_line, summary = _frames_in_message(message, filename)
         frames, line = found or frames, found_line or line
-    else:
-        lines = message.splitlines()
-        # TensorFlow appends pages of graph context to some messages; the first line says it.
-        summary = lines[0] if lines else ""
     if not summary.startswith(type(exc).__name__):
         summary = f"{type(exc).__name__}: {summary}"
-    return UserCodeError(f"{summary} (while {doing})", line=line, frames=frames)
+    whole = _ANSI.sub("", "".join(traceback.format_exception(exc)))
+    if len(whole) > TRACEBACK_CHARS:
+        whole = "...\n" + whole[-TRACEBACK_CHARS:]
+    return UserCodeError(_whole_message(summary, doing), line=line, frames=frames,
+                         traceback=whole)
 
 
 @dataclass(frozen=True)

@@ -149,10 +149,11 @@ def format_summary(report: Report) -> str:
         lines.append(f"error: {report.error}")
         return "\n".join(lines)
     lines += ["", *_matrix(report), *_pass_lines(report)]
+    for modes, error in report.mode_errors():  # once for the modes that failed alike
+        lines += ["", f"[{', '.join(modes)}] error: {error}",
+                  *(f"    {frame}" for frame in error.frames)]
     for result in report.results:
         if result.error is not None:
-            lines += ["", f"[{result.mode}] error: {result.error}",
-                      *(f"    {frame}" for frame in result.error.frames)]
             continue
         details = _call_lines(result)
         if result.patterns:

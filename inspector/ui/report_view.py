@@ -29,12 +29,18 @@ def show_code(source: str, line: int | None = None, context: int = 3) -> None:
 
 
 def _error(error: ErrorInfo, where: str = "") -> None:
+    """The error's whole message (line breaks kept), the user's line highlighted, the user's
+    frames, and the whole traceback folded away."""
     line = f" (line {error.line})" if error.line else ""
-    st.error(f"{where}{plain(error.type)}{line}: {plain(error.message)}")
+    message = plain(error.message).replace("\n", "  \n")
+    st.error(f"{where}{plain(error.type)}{line}: {message}")
     if error.line and st.session_state.get("source_text"):
         show_code(st.session_state["source_text"], error.line)
     for frame in error.frames:
         st.code(frame, language=None)
+    if error.traceback:
+        with st.expander("Traceback"):
+            st.code(error.traceback, language=None)
 
 
 def show(report: Report, source_text: str = "", log: str = "") -> None:
@@ -48,9 +54,8 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
            else "")
     st.caption(plain(f"{report.function}: TensorFlow {report.tensorflow}"
                      f"{' on ' + report.device if report.device else ''}{ran}"))
-    for result in report.results:
-        if result.error is not None:
-            _error(result.error, f"mode {result.mode}: ")
+    for modes, error in report.mode_errors():
+        _error(error, f"mode{'s' if len(modes) > 1 else ''} {', '.join(modes)}: ")
     # Only the open tab runs (on_change="rerun"): the first answer appears without drawing
     # graphs or charts nobody has looked at yet.
     names = ["Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",
