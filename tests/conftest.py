@@ -65,6 +65,20 @@ def executor():
         yield pool
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright (Playwright's own browser download is not used)."""
+    if shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A real PostgreSQL server for the session (tests/postgres.py)."""

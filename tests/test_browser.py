@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ from tests.helpers import free_port, wait_for
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "tests" / "artifacts"
+ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -33,21 +33,6 @@ def server():
 
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium through Playwright (Playwright's own browser download is not used)."""
-    if shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
 
 
 def shot(page, name: str) -> None:

@@ -18,7 +18,7 @@ from inspector.inputs.sources import Source
 from inspector.output.html_report import html_report
 from inspector.report import Report
 from inspector.store.runs import RunStore
-from tests.test_signin import USERS, _sign_in, browser, dashboard  # noqa: F401 (fixtures)
+from tests.test_signin import USERS, _sign_in, dashboard  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 SECRET_FUNCTION = "alice_secret_fn"

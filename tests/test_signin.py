@@ -91,17 +91,6 @@ def _fill(data: Path, issuer: str) -> dict[str, str]:
     return runs
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
-
-
 def _sign_in(browser, url: str, sub: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()

@@ -16,6 +16,15 @@ def _colour(report: Report, mode: str) -> str:
         else PALETTE[0]
 
 
+def _log_ticks(samples: list[float]) -> dict[str, object]:
+    """A log axis over ``samples``: past a few tenths of a decade, labels at 1, 2 and 5 of each
+    decade (Plotly's own choice labels 6, 7, 8 and 9 too, which run into each other)."""
+    positive = [s for s in samples if s > 0]
+    if positive and np.log10(max(positive) / min(positive)) > 0.5:
+        return {"type": "log", "dtick": "D2"}
+    return {"type": "log"}
+
+
 def timing_distribution(report: Report, kind: str = "box") -> go.Figure:
     """Per-call latency per mode as box or violin plots on a log axis (eager included)."""
     fig = go.Figure()
@@ -29,9 +38,14 @@ def timing_distribution(report: Report, kind: str = "box") -> go.Figure:
                                     meanline_visible=True, points=False))
         else:
             fig.add_trace(go.Box(y=samples, name=r.mode, marker_color=colour, boxpoints=False))
-    fig.update_layout(yaxis_title="latency per call (us)", yaxis_type="log", height=420,
-                      showlegend=False, margin=dict(t=30))
+    fig.update_layout(yaxis_title="latency per call (us)", height=420, showlegend=False,
+                      margin=dict(t=30))
+    fig.update_yaxes(**_log_ticks(_all_samples(report)))
     return fig
+
+
+def _all_samples(report: Report) -> list[float]:
+    return [s for r in report.results if r.timing is not None for s in r.timing.samples_us]
 
 
 def timing_ecdf(report: Report) -> go.Figure:
@@ -44,8 +58,9 @@ def timing_ecdf(report: Report) -> go.Figure:
         share = np.arange(1, len(samples) + 1) / len(samples)
         fig.add_trace(go.Scatter(x=samples, y=share, name=r.mode, mode="lines",
                                  line=dict(shape="hv", color=_colour(report, r.mode))))
-    fig.update_layout(xaxis_title="latency per call (us)", xaxis_type="log",
-                      yaxis_title="share of calls", height=420, margin=dict(t=30))
+    fig.update_layout(xaxis_title="latency per call (us)", yaxis_title="share of calls",
+                      height=420, margin=dict(t=30))
+    fig.update_xaxes(**_log_ticks(_all_samples(report)))
     return fig
 
 
@@ -65,6 +80,8 @@ def time_breakdown(report: Report) -> go.Figure:
              ("eager call (op by op, no graph)", "#98df8a",
               lambda b: 0.0 if b.graph_us else b.call_us))
     for name, colour, value in parts:
+        if not any(value(b) for _, b in rows):
+            continue  # the legend names only what is drawn
         fig.add_trace(go.Bar(y=modes, x=[value(b) for _, b in rows], name=name,
                              orientation="h", marker_color=colour,
                              hovertemplate="%{y}: %{x:,.1f} us<extra>" + name + "</extra>"))
@@ -78,9 +95,20 @@ def time_breakdown(report: Report) -> go.Figure:
     samples = rows[0][1].samples if rows else 0
     fig.update_layout(barmode="stack", xaxis_title=f"us per call (mean of {samples} profiled "
                                                    "calls)", height=140 + 40 * len(rows),
-                      margin=dict(t=30), legend=dict(orientation="h", y=-0.35))
+                      margin=dict(t=30),
+                      # Above the bars: below them it ran into the axis title.
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left",
+                                  x=0))
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+def _whole_step(reach: float) -> int:
+    """A tick step of 1, 2 or 5 times a power of ten giving about three ticks each side of 0:
+    node counts have no halves."""
+    target = max(1.0, reach / 3)
+    power = 10 ** int(np.floor(np.log10(target)))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= target)
 
 
 def grappler_passes(report: Report, mode: str) -> go.Figure:
@@ -103,7 +131,9 @@ def grappler_passes(report: Report, mode: str) -> go.Figure:
     fig.update_yaxes(tickvals=list(range(len(passes))), ticktext=labels, autorange="reversed")
     # Zero in the middle of the axis: a pass that changed nothing reads as "0" beside it.
     reach = max([abs(p.node_delta) for p in passes] + [1]) * 1.25
-    fig.update_xaxes(range=[-reach, reach], zeroline=True, zerolinecolor="#888")
+    fig.update_xaxes(range=[-reach, reach], zeroline=True, zerolinecolor="#888",
+                     dtick=_whole_step(reach), automargin=True)
+    fig.update_yaxes(automargin=True)
     fig.update_layout(title=f"{mode}: node change per Grappler pass (red removed, green added)",
                       xaxis_title="node delta", height=110 + 22 * len(passes),
                       margin=dict(t=40, b=40))
