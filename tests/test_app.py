@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -223,6 +224,53 @@ def test_picking_another_entry_loads_its_calls_and_edits_last_while_it_stays():
     at = app(entry="process_data", call=["float32[3]"])
     at.selectbox(key="entry").set_value("python_scalar").run()
     assert at.text_area(key="calls").value == "\n".join(gallery.get("python_scalar").calls)
+
+
+def frame_with(at: AppTest, column: str):
+    """The page's one dataframe that has ``column``."""
+    (frame,) = [d.value for d in at.dataframe if column in d.value.columns]
+    return frame
+
+
+LOOP = ("import tensorflow as tf\n\ndef f(x):\n"
+        "    return tf.while_loop(lambda i, y: i < 100, lambda i, y: (i + 1, tf.tanh(y)), "
+        "[0, x])[1]\n")
+
+
+def test_the_timing_tab_says_what_applies_formats_its_figures_and_why_ops_are_missing():
+    at = app()
+    at.selectbox(key="entry").set_value("(paste your own code)").run()
+    at.text_area(key="code").set_value(LOOP).run()
+    at.multiselect(key="modes").set_value(["eager", "spec"]).run()
+    at.number_input(key="runs").set_value(5).run()
+    inspect(at)
+    at.session_state["result_tab"] = "Timing"
+    at.run()
+    assert not at.exception
+    rows = frame_with(at, "graph us").set_index("mode")
+    # Eager runs op by op: no graph, so no graph time and no time "after" it.
+    assert (rows.loc["eager", ["before graph us", "graph us", "after graph us"]] == "n/a").all()
+    assert rows.loc["spec", "graph us"] != "n/a" and "note" not in rows.columns
+    notes = [shown(c.value) for c in at.caption]
+    assert any(n.startswith("eager: eager: no graph") for n in notes), notes
+    spec = at.session_state["report"].result("spec")
+    # Either the loop's kernels were profiled, or the page says exactly why not.
+    assert spec.op_times or any(n.startswith("spec: ") and "control flow" in n for n in notes)
+    if spec.op_times:
+        for value in frame_with(at, "share of graph")["us"]:
+            assert re.fullmatch(r"[\d,]+\.\d", value), value
+    else:
+        at.session_state["result_tab"] = "Graphs"
+        at.run()
+        assert any("Colour by time is off for spec" in shown(c.value) for c in at.caption)
+    # The seed's graph ops are profiled: their times read like every other table's.
+    at.selectbox(key="entry").set_value("process_data").run()
+    at.multiselect(key="modes").set_value(["spec"]).run()
+    inspect(at)
+    at.session_state["result_tab"] = "Timing"
+    at.run()
+    for value in frame_with(at, "share of graph")["us"]:
+        assert re.fullmatch(r"[\d,]+\.\d", value), value
 
 
 def test_pasted_code_with_several_functions_offers_a_choice():

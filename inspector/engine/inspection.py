@@ -233,9 +233,8 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
         measured = timing.measure(lambda: fn(*args), first_call_us=first.first_call_us,
                                   budget_s=request.budget_s, runs=request.runs,
                                   warmup=request.warmup, sync=_sync_for(device))
-        measured, op_times, op_times_note = _profile(fn, args, mode, device, measured)
-    if first.post is not None:
-        op_times = profile.with_graph_ops(op_times, {n.name: n.op for n in first.post.node})
+        measured, op_times, op_times_note = _profile(fn, args, mode, device, measured,
+                                                     first.post)
 
     records = [first.record]
     for number, call in enumerate(calls[1:], 2):
@@ -254,11 +253,17 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
     return _ModeRun(result, fn, args, first.pre, first.post)
 
 
-def _profile(fn: Any, args: list[Any], mode: str, device: str,
-             measured: Timing) -> tuple[Timing, tuple[OpTime, ...], str | None]:
+# Ops of a while loop or cond after Grappler lowered it into the executor's frames.
+_CONTROL_FLOW_OPS = frozenset({"Enter", "Exit", "Switch", "Merge", "NextIteration", "LoopCond",
+                               "While", "StatelessWhile", "If", "StatelessIf"})
+
+
+def _profile(fn: Any, args: list[Any], mode: str, device: str, measured: Timing,
+             post: GraphDef | None = None) -> tuple[Timing, tuple[OpTime, ...], str | None]:
     """A few more calls, traced by TensorFlow's profiler after (and apart from) the timed ones:
-    the breakdown goes into the timing, per-op times beside it. Best effort: a profiler that
-    fails leaves the timing as measured and says why."""
+    the breakdown goes into the timing, per-op times beside it (each with its op in the
+    post-Grappler graph). Best effort: a profiler that fails leaves the timing as measured and
+    says why."""
     if profile.SAMPLED_CALLS <= 0:
         return measured, (), "not sampled (INSPECTOR_PROFILE_CALLS=0)"
     try:
@@ -276,6 +281,15 @@ def _profile(fn: Any, args: list[Any], mode: str, device: str,
         breakdown = dataclasses.replace(breakdown, note="XLA: the compiled cluster runs as one "
                                                         "op; its inside is not traced")
         ops = tuple(dataclasses.replace(o, op="XLA cluster") for o in ops)
+    if post is not None:
+        graph_ops = {n.name: n.op for n in post.node}
+        ops = profile.with_graph_ops(ops, graph_ops)
+        if not ops and note is None and mode != "xla":
+            flow = sorted(_CONTROL_FLOW_OPS & set(graph_ops.values()))
+            note = (f"TensorFlow's profiler recorded the graph's run in {breakdown.samples} "
+                    "sampled calls but no kernel inside it" + (
+                        f"; the graph runs control flow ({', '.join(flow)}), and the executor "
+                        "traced none of its kernels on this TensorFlow" if flow else ""))
     return dataclasses.replace(measured, breakdown=breakdown), ops, note
 
 

@@ -249,16 +249,20 @@ def _touched(change: PassChange) -> int:
 
 
 def breakdown(report: Report) -> list[Row]:
-    """Per mode, where one call's time goes (profiled calls, medians, µs)."""
+    """Per mode, where one call's time goes (profiled calls, medians, µs). Eager runs op by op:
+    it has no graph, so its graph columns say n/a and its time is the call's."""
     rows = []
     for result in report.results:
         parts = result.timing.breakdown if result.timing else None
         if parts is None:
             continue
+        graph = result.mode != "eager"
         rows.append({"mode": result.mode, "sampled calls": parts.samples,
-                     "call us": parts.call_us, "before graph us": parts.before_graph_us,
-                     "of which conversion us": parts.conversion_us, "graph us": parts.graph_us,
-                     "after graph us": parts.other_us,
+                     "call us": parts.call_us,
+                     "before graph us": parts.before_graph_us if graph else None,
+                     "of which conversion us": parts.conversion_us if graph else None,
+                     "graph us": parts.graph_us if graph else None,
+                     "after graph us": parts.other_us if graph else None,
                      "convert_to_tensor alone us": parts.convert_alone_us,
                      "note": parts.note or result.op_times_note or ""})
     return rows

@@ -121,8 +121,8 @@ def _node_panel(graphs: protos.ModeGraphs, name: str,
 
 
 def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
-                  times: tuple[tuple[str, float], ...] = (), scale: float = 0.0
-                  ) -> tuple[views.ViewOptions, bool]:
+                  times: tuple[tuple[str, float], ...] = (), scale: float = 0.0,
+                  no_times: str | None = None) -> tuple[views.ViewOptions, bool]:
     """The second row of controls: search, noise, edge shapes, zoom, scopes to expand.
     Returns the view options and whether pictures fit the column width."""
     total = max(len(graphs.pre.node), len(graphs.post.node))
@@ -137,7 +137,8 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
     edge_shapes = row[2].checkbox("Shapes on edges", key="graph_edge_shapes")
     by_time = row[2].checkbox("Colour by time", key="graph_by_time", disabled=not times,
                               help="after-Grappler picture: each node's time per call from "
-                                   "the profiler, one scale for every mode")
+                                   "the profiler, one scale for every mode" if times else
+                              f"no per-node times for this mode: {plain(no_times or 'not profiled')}")
     expand = row[4].multiselect("Expand scopes", views.all_scopes(graphs), key="graph_expand",
                                 help="open these scopes even when the overview collapses")
     options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
@@ -181,7 +182,10 @@ def show(report: Report) -> None:
         return
     result = report.result(mode)
     times = tuple((o.node, o.mean_us) for o in result.op_times) if result else ()
-    options, fit = _view_options(graphs, draw, near, times, tables.time_scale_us(report))
+    options, fit = _view_options(graphs, draw, near, times, tables.time_scale_us(report),
+                                 result.op_times_note if result else None)
+    if not times and result is not None and result.op_times_note:
+        st.caption(f"Colour by time is off for {mode}: {plain(result.op_times_note)}.")
     if view == "diff":
         picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
     else:

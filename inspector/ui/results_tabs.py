@@ -15,7 +15,7 @@ from inspector.output import charts, files, tables
 from inspector.output.html_report import html_report
 from inspector.report import Report
 from inspector.ui import graphs_tab
-from inspector.ui.plain import plain_table
+from inspector.ui.plain import plain, plain_table
 
 MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
         "pbtxt": "text/plain", "pb": "application/octet-stream"}
@@ -159,12 +159,18 @@ def timing(report: Report) -> None:
     st.caption("TensorFlow's profiler on a few calls made after the timed ones. The diamond: "
                "tf.convert_to_tensor on the same NumPy arrays, timed on its own.")
     st.plotly_chart(charts.time_breakdown(report), key="time_breakdown")
-    st.dataframe(pd.DataFrame(tables.formatted(rows)), hide_index=True, key="breakdown_table")
+    # Notes are sentences: below the table, whole, not cut to a column's width.
+    st.dataframe(pd.DataFrame([{k: v for k, v in row.items() if k != "note"}
+                               for row in tables.formatted(rows)]),
+                 hide_index=True, key="breakdown_table")
+    for row in rows:
+        if row["note"]:
+            st.caption(f"{row['mode']}: {plain(row['note'])}")
     with_ops = [r.mode for r in report.results if r.op_times]
     if with_ops:
         mode: Any = st.selectbox("Costliest ops of mode", with_ops, key="top_ops_mode")
-        st.dataframe(pd.DataFrame(tables.top_ops(report, mode)), hide_index=True,
-                     key="top_ops_table")
+        st.dataframe(pd.DataFrame(tables.formatted(tables.top_ops(report, mode))),
+                     hide_index=True, key="top_ops_table")
 
 
 def xla(report: Report) -> None:
