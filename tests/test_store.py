@@ -284,6 +284,10 @@ def test_history_compare_of_folding_on_and_off_shows_the_folded_nodes(tmp_path):
                   if ": op differs: A: Const," in line}
     assert op_differs == folded
     assert "source: the same code" in done.stdout
+    # The inputs come first, the one that differs marked.
+    marked = [line.split("  ")[0] for line in done.stdout.splitlines() if line.endswith("≠")]
+    assert marked == ["Grappler overrides"]
+    assert "constant_folding=off" in done.stdout
 
 
 def test_the_schema_revisions_the_code_knows_are_alembics():

@@ -115,6 +115,9 @@ def format_run_comparison(store: RunStore, first: str, second: str,
              f"{a.summary.tensorflow}, {a.summary.created_at:%Y-%m-%d %H:%M}",
              f"B {second}: {b.summary.function} ({b.summary.source_label}), TensorFlow "
              f"{b.summary.tensorflow}, {b.summary.created_at:%Y-%m-%d %H:%M}"]
+    inputs = compare.input_rows(compare.run_inputs(a.request, a.report, a.executor),
+                                compare.run_inputs(b.request, b.report, b.executor))
+    lines += ["", tabulate(inputs, headers="keys", disable_numparse=True)]
     if a.report is None or b.report is None:
         return "\n".join([*lines, "not compared: a run has no report "
                                   f"({a.summary.status}, {b.summary.status})"])

@@ -11,6 +11,9 @@ from inspector.output import tables
 from inspector.output.tables import Row
 from inspector.report import ModeResult, Report
 
+# What differs is marked with this in the inputs table.
+DIFFERS = "≠"
+
 # Matrix figures compared, as (label, how to read it from a mode's result).
 _COUNTS = (
     ("traces", lambda r: r.traces),
@@ -32,6 +35,53 @@ class GraphComparison:
     rows: tuple[Row, ...]
     nodes_a: int
     nodes_b: int
+    # B's mode when the pair crosses modes (A's numpy against B's spec), else None.
+    mode_b: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.mode if self.mode_b in (None, self.mode) else f"A {self.mode} | B {self.mode_b}"
+
+
+def run_inputs(request: dict, report: Report | None, executor: str | None = None
+               ) -> dict[str, str]:
+    """What decided a saved run's results, as text: the request (``InspectRequest.to_dict``),
+    and from its report the TensorFlow that ran it and where."""
+    overrides = request.get("grappler") or {}
+    ran = report.executor if report is not None else None
+    return {
+        "function": f"{request.get('function')} ({_source_label(request)})",
+        "calls": " | ".join(request.get("calls") or ()) or "none",
+        "modes": ", ".join(request.get("modes") or ()),
+        "device": request.get("device") or "TensorFlow's default",
+        "Grappler overrides": " ".join(
+            f"{k}={'on' if v is True else 'off' if v is False else v}"
+            for k, v in sorted(overrides.items())) or "none (TensorFlow's defaults)",
+        "timed runs per mode": str(request.get("runs") or "as many as fit in the budget"),
+        "ablation": "yes" if request.get("ablate") else "no",
+        "graphs after each pass": "yes" if request.get("passes", True) else "no",
+        "TensorFlow": (report.tensorflow if report is not None and report.tensorflow
+                       else "not recorded"),
+        "executor": (f"{ran.kind}: {ran.node}" if ran is not None
+                     else executor or "not recorded"),
+    }
+
+
+def _source_label(request: dict) -> str:
+    source = request.get("source") or {}
+    if source.get("gallery_name"):
+        return f"gallery:{source['gallery_name']}"
+    if source.get("provided_name"):
+        return f"file:{source['provided_name']}"
+    return str(source.get("filename") or "pasted code")
+
+
+def input_rows(a: dict[str, str], b: dict[str, str], label_a: str = "A",
+               label_b: str = "B") -> list[Row]:
+    """The two runs' inputs side by side, each row marked where they differ."""
+    return [{"input": key, label_a: a.get(key, ""), label_b: b.get(key, ""),
+             "differs": DIFFERS if a.get(key) != b.get(key) else ""}
+            for key in dict.fromkeys([*a, *b])]
 
 
 def common_modes(a: Report, b: Report) -> list[str]:
@@ -39,20 +89,26 @@ def common_modes(a: Report, b: Report) -> list[str]:
 
 
 def matrix_rows(a: Report, b: Report, label_a: str = "A", label_b: str = "B") -> list[Row]:
-    """Per mode in both runs, each figure in A and B and how it changed (a count's difference,
-    the median's ratio B/A)."""
+    """Per mode of either run, each figure in A and B and how it changed (a count's
+    difference, the median's ratio B/A); a mode only one run has keeps its figures, with
+    "only in A" (or B) as the change."""
     rows: list[Row] = []
-    for mode in common_modes(a, b):
+    modes = list(dict.fromkeys([*(r.mode for r in a.results), *(r.mode for r in b.results)]))
+    for mode in modes:
         ra, rb = a.result(mode), b.result(mode)
-        assert ra is not None and rb is not None
+        only = (f"only in {label_a}" if rb is None else f"only in {label_b}" if ra is None
+                else None)
         for label, read in _COUNTS:
-            va, vb = read(ra), read(rb)
-            change = None if va is None or vb is None else ("=" if va == vb else f"{vb - va:+d}")
+            va = read(ra) if ra is not None else None
+            vb = read(rb) if rb is not None else None
+            change = only or (None if va is None or vb is None
+                              else "=" if va == vb else f"{vb - va:+d}")
             rows.append({"mode": mode, "figure": label, label_a: va, label_b: vb,
                          "change": change})
-        ma, mb = (_median(ra), _median(rb))
+        ma = _median(ra) if ra is not None else None
+        mb = _median(rb) if rb is not None else None
         rows.append({"mode": mode, "figure": "median us", label_a: ma, label_b: mb,
-                     "change": f"x{mb / ma:.2f}" if ma and mb else None})
+                     "change": only or (f"x{mb / ma:.2f}" if ma and mb else None)})
     return rows
 
 
@@ -60,18 +116,20 @@ def _median(result: ModeResult) -> float | None:
     return result.timing.median_us if result.timing else None
 
 
-def graph_comparisons(a: Report, b: Report, label_a: str = "A",
-                      label_b: str = "B") -> list[GraphComparison]:
-    """Per mode with graphs in both runs, the post-Grappler graphs compared node by node."""
+def graph_comparisons(a: Report, b: Report, label_a: str = "A", label_b: str = "B",
+                      pairs: list[tuple[str, str]] | None = None) -> list[GraphComparison]:
+    """The post-Grappler graphs compared node by node, per pair of modes (A's, B's) with graphs
+    in both runs; by default each mode the two runs share."""
     found = []
-    for mode in common_modes(a, b):
-        ra, rb = a.result(mode), b.result(mode)
+    for mode_a, mode_b in pairs if pairs is not None else [(m, m) for m in common_modes(a, b)]:
+        ra, rb = a.result(mode_a), b.result(mode_b)
         ga = protos.mode_graphs(ra) if ra is not None else None
         gb = protos.mode_graphs(rb) if rb is not None else None
         if ga is None or gb is None:
             continue
         rows = tables.mode_comparison(ga.post, gb.post, label_a, label_b)
-        found.append(GraphComparison(mode, tuple(rows), len(ga.post.node), len(gb.post.node)))
+        found.append(GraphComparison(mode_a, tuple(rows), len(ga.post.node), len(gb.post.node),
+                                     None if mode_b == mode_a else mode_b))
     return found
 
 
