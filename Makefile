@@ -35,9 +35,12 @@ serve: setup
 cli: setup
 	$(VENV)/bin/tf-graph-inspector inspect gallery:process_data
 
-# Everything: workers, PostgreSQL, chromium.
+# Everything: workers, PostgreSQL, chromium; with oneDNN's CPU kernels off (TensorFlow's default on
+# CPUs without AVX512), then the in-process TensorFlow tests again with them on (the default on most
+# current x86 servers: MatMul runs as _MklMatMul there).
 test: setup browser
-	$(PY) -m pytest
+	TF_ENABLE_ONEDNN_OPTS=0 $(PY) -m pytest
+	TF_ENABLE_ONEDNN_OPTS=1 $(PY) -m pytest -m tf -p no:cacheprovider
 
 # No worker processes, no browser: the pure parts and the in-process engine, in about a minute.
 test-fast: setup

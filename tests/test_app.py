@@ -145,6 +145,31 @@ def test_limits_set_in_advanced_reach_the_worker():
     assert any("Timeout" in e.value and "longer than 3 s" in shown(e.value) for e in at.error)
 
 
+def test_the_passes_tab_draws_the_picked_mode_and_exports_come_in_groups():
+    at = app(entry="process_data_spec", mode=["numpy", "spec"], runs="5")
+    inspect(at)
+    at.session_state["result_tab"] = "Grappler passes"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="passes_mode").value == "numpy"
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1, "one chart: the picked mode's, not every mode's"
+    assert "numpy: node change per Grappler pass" in charts[0].proto.spec
+    at.selectbox(key="passes_mode").set_value("spec").run()
+    (chart,) = at.get("plotly_chart")
+    assert "spec: node change per Grappler pass" in chart.proto.spec
+    at.session_state["result_tab"] = "Export"
+    at.run()
+    captions = [c.value for c in at.caption]
+    assert captions.count("Reports") == 1
+    assert captions.count("Pictures") == captions.count("GraphDefs") == 2  # one per mode
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels[:3] == ["JSON report", "HTML report", "TensorBoard logs (zip)"]
+    assert labels[3:15] == ["pre .svg", "pre .png", "pre .pdf", "post .svg", "post .png",
+                            "post .pdf", "diff .svg", "diff .png", "diff .pdf",
+                            "pre .pbtxt", "pre .pb", "post .pbtxt"]
+
+
 def test_compare_two_modes_in_the_rewrites_tab():
     # Seed example 2 asks which nodes differ between the numpy and spec modes.
     at = app(entry="process_data_spec", mode=["numpy", "spec"])

@@ -14,6 +14,10 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.tf
+# The TensorFlow that requirements.txt pins: counts that hold for it alone are asserted only there.
+PINNED_TENSORFLOW = next(line.split("==")[1].strip() for line in
+                         (Path(__file__).parents[1] / "requirements.txt").read_text().splitlines()
+                         if line.startswith("tensorflow=="))
 
 tf = pytest.importorskip("tensorflow")
 from tensorflow.python.eager import context  # noqa: E402
@@ -186,7 +190,11 @@ def test_every_changed_node_of_every_entry_is_in_exactly_one_pattern(name):
         assert all(p.count == len(p.nodes) for p in result.patterns)
     if name == "resnet50":
         summaries = {p.summary: p.count for p in report.result("spec").patterns}
-        assert summaries["Conv2D + BiasAdd -> _FusedConv2D [BiasAdd] (by remapper)"] == 53
+        fused = summaries["Conv2D + BiasAdd -> _FusedConv2D [BiasAdd] (by remapper)"]
+        # Every one of ResNet50's 53 Conv2D + BiasAdd pairs, on the pinned TensorFlow
+        # (requirements.txt) with oneDNN's kernels and without (make test runs both); another
+        # TensorFlow's remapper may fuse otherwise, so there only "some" is asserted.
+        assert fused == 53 if tf.__version__ == PINNED_TENSORFLOW else fused > 0, fused
         assert len(summaries) < 30  # about a thousand changes read as a handful of patterns
 
 

@@ -65,6 +65,8 @@ def test_history_lists_filters_and_searches(saved):
     at = page("inspector/ui/history_page.py")
     assert not at.exception
     assert list(at.dataframe[0].value["id"]) == [third, second, first]  # newest first
+    # The source beside the function: a gallery run reads "classify | gallery:resnet50".
+    assert list(at.dataframe[0].value["source"]) == ["pasted.py"] * 3
     at.selectbox(key="h_tag").select("cf").run()
     assert list(at.dataframe[0].value["id"]) == [first]
     at.selectbox(key="h_tag").select("(any)").run()

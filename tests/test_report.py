@@ -18,3 +18,19 @@ def test_round_trip_with_and_without_graphs():
     plain = report.to_dict()
     assert "graphs" not in plain["results"][0]
     assert plain["results"][0]["calls"][1]["error"]["type"] == "TypeError"
+
+
+def test_the_pass_table_speaks_of_passes_not_of_inverted_options():
+    """"disable_model_pruning — default on" read as a double negative (issue 22)."""
+    from inspector.output import tables
+
+    report = Report(tensorflow="2.21.0", grappler={"disable_model_pruning": "True"},
+                    modes=("spec",), results=(ModeResult("spec"),))
+    rows = {row["pass"]: row for row in tables.pass_options(report, "spec")}
+    pruner = rows["model_pruner"]
+    assert (pruner["default"], pruner["in force"]) == ("on", "off")
+    assert pruner["set by"] == "you: disable_model_pruning=True"
+    assert pruner["switch"] == "disable_model_pruning=on turns it off"
+    assert rows["constant_folding"]["switch"] == "constant_folding=off turns it off"
+    assert rows["debug_stripper"]["switch"] == "debug_stripper=on turns it on"
+    assert "option" not in pruner

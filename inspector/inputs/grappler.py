@@ -76,6 +76,16 @@ PASS_OPTIONS: tuple[tuple[str, str | None, bool], ...] = (
 INVERTED = frozenset({"disable_model_pruning", "disable_meta_optimizer"})
 
 
+def switch_text(option: str | None, default_on: bool) -> str:
+    """The override that flips a pass from its default, as a user writes it: an inverted option
+    ("disable_model_pruning") read as the pass it switches, not as a double negative."""
+    if option is None:
+        return "(no option reaches it)"
+    turn_on = not default_on
+    value = "on" if (turn_on != (option in INVERTED)) else "off"
+    return f"{option}={value} turns it {'on' if turn_on else 'off'}"
+
+
 def pass_in_force(option: str | None, default_on: bool,
                   overrides: dict[str, str]) -> tuple[bool, str]:
     """Whether a pass is on, and who decided: "default", or "you: KEY=VALUE"."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from inspector.graphs import diff
-from inspector.inputs.grappler import PASS_OPTIONS, pass_in_force
+from inspector.inputs.grappler import PASS_OPTIONS, pass_in_force, switch_text
 from inspector.report import (
     AFTER_GRAPPLER,
     BEFORE_GRAPPLER,
@@ -199,14 +199,17 @@ def pass_options(report: Report, mode: str) -> list[Row]:
     for name, option, default_on in PASS_OPTIONS:
         on, decided = pass_in_force(option, default_on, report.grappler)
         changes = ran.get(name, [])
-        rows.append({"pass": name, "option": option or "(none)", "default": _on(default_on),
-                     "in force": _on(on), "set by": decided, "ran": len(changes),
-                     "changed nodes": sum(_touched(c) for c in changes)})
+        # "default" and "in force" say whether the pass runs; the switch names the override
+        # ("disable_model_pruning" beside "on" read as a double negative).
+        rows.append({"pass": name, "default": _on(default_on), "in force": _on(on),
+                     "set by": decided, "ran": len(changes),
+                     "changed nodes": sum(_touched(c) for c in changes),
+                     "switch": switch_text(option, default_on)})
     for name, changes in ran.items():
         if name not in known:  # e.g. tfg_optimizer: TensorFlow's MLIR pipeline, always on
-            rows.append({"pass": name, "option": "(none)", "default": "on",
-                         "in force": "on", "set by": "default", "ran": len(changes),
-                         "changed nodes": sum(_touched(c) for c in changes)})
+            rows.append({"pass": name, "default": "on", "in force": "on", "set by": "default",
+                         "ran": len(changes), "changed nodes": sum(_touched(c) for c in changes),
+                         "switch": switch_text(None, True)})
     return rows
 
 
@@ -219,7 +222,7 @@ def pass_matrix(report: Report) -> list[Row]:
     per_mode = {mode: {row["pass"]: row for row in pass_options(report, mode)} for mode in modes}
     rows = []
     for name, row in per_mode[modes[0]].items():
-        merged = {k: row[k] for k in ("pass", "option", "default", "in force", "set by")}
+        merged = {k: row[k] for k in ("pass", "default", "in force", "set by")}
         for mode in modes:
             cell = per_mode[mode].get(name)
             merged[mode] = "-" if not cell or not cell["ran"] else cell["changed nodes"]
@@ -229,8 +232,7 @@ def pass_matrix(report: Report) -> list[Row]:
         for name, cell in per_mode[mode].items():
             if name not in names:
                 names.add(name)
-                rows.append({**{k: cell[k] for k in ("pass", "option", "default", "in force",
-                                                     "set by")},
+                rows.append({**{k: cell[k] for k in ("pass", "default", "in force", "set by")},
                              **{m: per_mode[m][name]["changed nodes"] if name in per_mode[m]
                                 else "-" for m in modes}})
     return rows
@@ -299,7 +301,8 @@ def run_rows(summaries: list[RunSummary]) -> list[Row]:
     """Saved runs as the History table shows them (the app and ``history list``)."""
     return [{"id": s.id, "when": s.created_at.strftime("%Y-%m-%d %H:%M"), "who": s.owner_name,
              "visibility": s.visibility,
-             "function": s.function, "title": s.title or "", "modes": " ".join(s.modes),
+             "function": s.function, "source": s.source_label, "title": s.title or "",
+             "modes": " ".join(s.modes),
              "TF": s.tensorflow, "device": (s.device or "").replace("/device:", ""),
              "status": s.status,
              "post nodes": " ".join(f"{m}:{n}" for m, n in s.post_nodes.items()),

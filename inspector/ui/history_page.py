@@ -50,12 +50,18 @@ def _filters(runs: RunStore, user: User) -> tuple[RunFilter, Any]:
                      viewer=user.key, viewer_is_admin=user.admin, mine=whose == "mine"), right
 
 
+INSPECT_PAGE = "inspector/ui/inspect_page.py"
+COMPARE_PAGE = "inspector/ui/compare_page.py"
+
+
 def _actions(chosen: list[str], user: User) -> None:
     left, middle, right = st.columns(3)
+    # Page links open in this tab (link buttons opened a new one).
     if len(chosen) == 1:
-        left.link_button("Open", f"/?run={chosen[0]}")
+        left.page_link(INSPECT_PAGE, label="Open", query_params={"run": chosen[0]})
     if len(chosen) == 2:
-        middle.link_button("Compare", f"/compare?compare={chosen[0]},{chosen[1]}")
+        middle.page_link(COMPARE_PAGE, label="Compare",
+                         query_params={"compare": f"{chosen[0]},{chosen[1]}"})
     if chosen and right.button(f"Delete {len(chosen)} run(s)", key="h_delete"):
         try:
             for run_id in chosen:

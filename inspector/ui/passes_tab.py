@@ -72,25 +72,29 @@ def _stepper(report: Report, result: ModeResult) -> None:
 
 
 def show(report: Report) -> None:
-    with_passes = [r for r in report.results if r.passes or r.passes_note]
-    if with_passes:
-        chosen: Any = st.selectbox("Mode", [r.mode for r in with_passes], key="passes_mode")
-        result = next(r for r in with_passes if r.mode == chosen)
-        if result.passes_note:
-            st.info(f"Per-pass graphs: {plain(result.passes_note)}")
-        if result.passes:
-            st.markdown("**The passes and the options in force** (default, or set by you "
-                        "under Advanced; 'ran' counts the rounds it ran in)")
-            st.dataframe(pd.DataFrame(tables.pass_options(report, chosen)), hide_index=True,
-                         key="pass_options")
-            st.markdown("**What each pass changed** (TensorFlow's dump of the graph after it, "
-                        "against the graph before it)")
-            st.dataframe(pd.DataFrame(tables.pass_changes(report, chosen)), hide_index=True,
-                         key="pass_changes")
-            _stepper(report, result)
-    for r in report.results:
-        if r.grappler_passes:
-            st.plotly_chart(charts.grappler_passes(report, r.mode), key=f"passes_{r.mode}")
-        if r.ablation:
-            st.markdown(f"**{r.mode}: leave-one-out ablation**")
-            st.dataframe(pd.DataFrame(tables.ablation(report, r.mode)), hide_index=True)
+    """One mode at a time (the picker's): its pass tables, stepper, chart and ablation."""
+    shown = [r for r in report.results
+             if r.passes or r.passes_note or r.grappler_passes or r.ablation]
+    if not shown:
+        st.info("No mode has Grappler pass figures (eager has no graph; failed modes stopped "
+                "before Grappler ran).")
+        return
+    chosen: Any = st.selectbox("Mode", [r.mode for r in shown], key="passes_mode")
+    result = next(r for r in shown if r.mode == chosen)
+    if result.passes_note:
+        st.info(f"Per-pass graphs: {plain(result.passes_note)}")
+    if result.passes:
+        st.markdown("**The passes and the options in force** (default, or set by you "
+                    "under Advanced; 'ran' counts the rounds it ran in)")
+        st.dataframe(pd.DataFrame(tables.pass_options(report, chosen)), hide_index=True,
+                     key="pass_options")
+        st.markdown("**What each pass changed** (TensorFlow's dump of the graph after it, "
+                    "against the graph before it)")
+        st.dataframe(pd.DataFrame(tables.pass_changes(report, chosen)), hide_index=True,
+                     key="pass_changes")
+        _stepper(report, result)
+    if result.grappler_passes:
+        st.plotly_chart(charts.grappler_passes(report, chosen), key=f"passes_{chosen}")
+    if result.ablation:
+        st.markdown(f"**{chosen}: leave-one-out ablation**")
+        st.dataframe(pd.DataFrame(tables.ablation(report, chosen)), hide_index=True)

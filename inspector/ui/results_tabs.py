@@ -186,6 +186,7 @@ def xla(report: Report) -> None:
 
 def exports(report: Report, log: str) -> None:
     stem = report.function or "report"
+    st.caption("Reports")
     cols = st.columns(3)
     cols[0].download_button("JSON report", report.to_json(), f"{stem}-report.json",
                             "application/json", key="dl_json", on_click="ignore")
@@ -198,27 +199,33 @@ def exports(report: Report, log: str) -> None:
                             on_click="ignore")
     st.caption("TensorBoard: unzip, then `tensorboard --logdir <folder>`; one run per mode "
                "and graph. Pictures use the overview settings (scopes collapsed to fit).")
+    # Per mode, grouped by what they are: one row per picture (its formats side by side),
+    # then one row per GraphDef (13 buttons in a row wrapped into 6 + 6 + 1).
     for r in report.results:
         graphs = graphs_tab.mode_graphs(report, r.mode)
         if graphs is None:
             continue
         st.markdown(f"**{r.mode}**")
-        row = st.columns(6)
-        column = 0
-        for view in views.VIEWS:
-            for fmt in render.FORMATS:
-                name = files.file_name(report.function, r.mode, view, fmt)
-                row[column % 6].download_button(
-                    f"{view} .{fmt}", _image(graphs, view, fmt), name, MIME[fmt],
-                    key=f"dl_{r.mode}_{view}_{fmt}", on_click="ignore")
-                column += 1
-        for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
-            for fmt in files.GRAPH_FORMATS:
-                data: Any = (r.graphs or {})[side] if fmt == "pb" else _text_of(graph_def)
-                row[column % 6].download_button(
-                    f"{side} .{fmt}", data, files.file_name(report.function, r.mode, side, fmt),
-                    MIME[fmt], key=f"dl_{r.mode}_{side}_{fmt}", on_click="ignore")
-                column += 1
+        pictures, graph_defs = st.columns(2)
+        with pictures:
+            st.caption("Pictures")
+            for view in views.VIEWS:
+                row = st.columns(len(render.FORMATS))
+                for cell, fmt in zip(row, render.FORMATS, strict=True):
+                    name = files.file_name(report.function, r.mode, view, fmt)
+                    cell.download_button(f"{view} .{fmt}", _image(graphs, view, fmt), name,
+                                         MIME[fmt], key=f"dl_{r.mode}_{view}_{fmt}",
+                                         on_click="ignore")
+        with graph_defs:
+            st.caption("GraphDefs")
+            for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
+                row = st.columns(len(files.GRAPH_FORMATS))
+                for cell, fmt in zip(row, files.GRAPH_FORMATS, strict=True):
+                    data: Any = (r.graphs or {})[side] if fmt == "pb" else _text_of(graph_def)
+                    cell.download_button(
+                        f"{side} .{fmt}", data, files.file_name(report.function, r.mode, side,
+                                                                fmt),
+                        MIME[fmt], key=f"dl_{r.mode}_{side}_{fmt}", on_click="ignore")
     with st.expander("Worker log (TensorFlow's C++ log for this job)"):
         st.code(log or "(empty)")
 
