@@ -119,3 +119,37 @@ def test_highlight_marks_matches_and_their_scopes(monkeypatch):
     monkeypatch.setattr(views, "MIN_BOXES", 0)
     collapsed = build(scoped(), "pre", ViewOptions(collapse=True, max_nodes=6, highlight="conv2d"))
     assert {n.id for n in collapsed.nodes if n.highlighted} == {"block1/conv/", "block2/conv/"}
+
+
+def test_a_patterns_picture_shows_every_node_of_its_instance_noise_included():
+    """Seed 1's "Identity feeding _Retval removed" drew only Square (issue 22): its Identity
+    and _Retval were hidden as noise."""
+    from inspector.graphs import patterns
+
+    graphs = fixture_graphs()
+    found = patterns.find(graphs.diff, graphs.pre, graphs.post)
+    assert any(n in ("Identity", "output_RetVal") for p in found for n in p.nodes[0])
+    for pattern in found:
+        drawn = {n.id for n in build(graphs, "diff", patterns.instance_view(pattern.nodes[0])
+                                     ).nodes}
+        assert set(pattern.nodes[0]) <= drawn, (pattern.summary, drawn)
+
+
+def test_a_pass_that_only_removed_noise_still_draws_it_before_and_after():
+    """The pass stepper on ResNet50's arithmetic_optimizer showed "0 boxes for 1521 nodes"."""
+    pre = parse_text('node { name: "x" op: "_Arg" }\n'
+                     'node { name: "id" op: "Identity" input: "x" }\n'
+                     'node { name: "sq" op: "Square" input: "id" }\n'
+                     'node { name: "out" op: "_Retval" input: "sq" }\n')
+    post = parse_text('node { name: "x" op: "_Arg" }\n'
+                      'node { name: "sq" op: "Square" input: "x" }\n'
+                      'node { name: "out" op: "_Retval" input: "sq" }\n')
+    graphs = ModeGraphs("pass", pre, post, diff_graphs(pre, post))
+    options = ViewOptions(hide_noise=True, changes_only=2)
+    assert "id" in {n.id for n in build(graphs, "pre", options).nodes}
+    assert "id" in {n.id for n in build(graphs, "diff", options).nodes}
+    # After it, the removed node is gone: the picture starts from what it touched.
+    assert {n.id for n in build(graphs, "post", options).nodes} >= {"sq"}
+    # A pass that only added nodes: its before picture shows where they go.
+    added = ModeGraphs("pass", post, pre, diff_graphs(post, pre))
+    assert {n.id for n in build(added, "pre", options).nodes} >= {"sq"}

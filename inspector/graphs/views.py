@@ -240,14 +240,40 @@ def _scene(graphs: ModeGraphs, view: str, options: ViewOptions) -> _Scene:
     hide_noise = options.hide_noise if options.hide_noise is not None else len(nodes) > MAX_NODES
     shown = {name for name, n in nodes.items() if not (hide_noise and n.op in NOISE_OPS)}
     if options.changes_only is not None:
-        changed = ({name for name in options.focus if name in nodes} if options.focus else
-                   {name for name in nodes if status.get(name, "unchanged") != "unchanged"})
-        shown &= _near_changes(nodes, changed, options.changes_only,
-                               graphs.pre.node if view == "diff" else ())
+        changed = _changed_here(graphs, view, nodes, status, options.focus)
+        # The changed nodes themselves always show, noise or not: a pass that only removed
+        # Identity nodes, or a pattern about Identity and _Retval, drew no box at all.
+        shown = (shown & _near_changes(nodes, changed, options.changes_only,
+                                       graphs.pre.node if view == "diff" else ())) | changed
     names = [name for name in nodes if name in shown]
     collapse = options.collapse if options.collapse is not None else len(names) > options.max_nodes
     return _Scene(nodes, shape_of, status, names,
                   _choose_collapsed(names, options) if collapse else set())
+
+
+def _changed_here(graphs: ModeGraphs, view: str, nodes: dict[str, NodeDef],
+                  status: dict[str, str], focus: tuple[str, ...]) -> set[str]:
+    """The nodes a changes-only picture starts from, in this view's graph: the focus (a
+    pattern's instance) or every changed node. Where none of them is in this graph: the
+    rewired nodes (a pass that only moved inputs), else the nodes here that feed the changed
+    ones or take their outputs in the other graph (the before picture of a pass that only
+    added nodes). Never nothing while something changed."""
+    wanted = set(focus) if focus else set(status)
+    here = wanted & nodes.keys()
+    if here:
+        return here
+    rewired = {r.name for r in graphs.diff.rewired} & nodes.keys()
+    if rewired and not focus:
+        return rewired
+    other = graphs.post if view == "pre" else graphs.pre
+    beside = set()
+    for node in other.node:
+        sources = {_source_name(text)[0] for text in node.input}
+        if node.name in wanted:
+            beside |= sources & nodes.keys()
+        elif sources & wanted and node.name in nodes:
+            beside.add(node.name)
+    return beside
 
 
 def _bridged_inputs(scene: _Scene) -> dict[str, list[tuple[str, int, bool]]]:
