@@ -153,3 +153,26 @@ def test_a_pass_that_only_removed_noise_still_draws_it_before_and_after():
     # A pass that only added nodes: its before picture shows where they go.
     added = ModeGraphs("pass", post, pre, diff_graphs(post, pre))
     assert {n.id for n in build(added, "pre", options).nodes} >= {"sq"}
+
+
+def test_a_collapsed_scope_is_coloured_by_most_of_it_or_mixed(monkeypatch):
+    """A scope with one removed node among several was drawn red and dashed, as removed."""
+    from inspector.graphs import dot_text
+
+    monkeypatch.setattr(views, "MIN_BOXES", 0)
+    body = "".join(f'node {{ name: "s/n{i}" op: "Relu" input: "{"s/n" + str(i - 1) if i else "x"}" }}\n'
+                   for i in range(4))
+    pre = parse_text('node { name: "x" op: "_Arg" }\n' + body
+                     + 'node { name: "s/gone" op: "Neg" input: "s/n3" }\n'
+                     'node { name: "out" op: "_Retval" input: "s/n3" }\n')
+    post = parse_text('node { name: "x" op: "_Arg" }\n' + body
+                      + 'node { name: "out" op: "_Retval" input: "s/n3" }\n')
+    graphs = ModeGraphs("m", pre, post, diff_graphs(pre, post))
+    graph = build(graphs, "diff", ViewOptions(collapse=True, max_nodes=3))
+    scope = next(n for n in graph.nodes if n.id == "s/")
+    assert (scope.members, scope.changed, scope.status) == (5, 1, "mixed")
+    dot = dot_text.to_dot(graph)
+    line = next(line for line in dot.splitlines() if line.strip().startswith('"s/"'))
+    assert "5 nodes, 1 changed: 1 removed" in line and "dashed" not in line
+    assert views.scope_status(__import__("collections").Counter(removed=3, unchanged=2), 5) \
+        == "removed"

@@ -19,6 +19,7 @@ COLOURS = {
     "added": "#a1d99b",      # only after Grappler
     "op_changed": "#fdd0a2",  # another op, same name
     "unchanged": "#f0f0f0",
+    "mixed": "#f7f4c8",      # a collapsed scope with changes of several kinds (its label counts them)
 }
 # Characters of a shortened node name kept in a box.
 NAME_CHARS = 40
@@ -49,7 +50,8 @@ def _short(name: str) -> str:
 
 def _label(node: views.ViewNode) -> str:
     if node.op is None:
-        changed = f", {node.changed} changed" if node.changed else ""
+        kinds = ", ".join(f"{count} {fate.replace('_', ' ')}" for fate, count in node.fates)
+        changed = f", {node.changed} changed: {kinds}" if node.changed else ""
         label = f"{_short(node.name)}/\\n[{node.members} nodes{changed}]"
         return label + (f"\\nshared constants feed {node.edges_left_out} (not drawn)" if node.edges_left_out else "")
     label = f"{_short(node.name)}\\n{node.op}"
@@ -194,8 +196,10 @@ def _edge_attrs(edge: views.ViewEdge, minlen: int = 1) -> str:
 
 
 def _legend(graph: views.ViewGraph) -> str:
+    shown = {node.status for node in graph.nodes}
+    legend = {s: c for s, c in COLOURS.items() if s != views.MIXED or s in shown}
     cells = "".join(f'<td bgcolor="{colour}">{status.replace("_", " ")}</td>'
-                    for status, colour in COLOURS.items())
+                    for status, colour in legend.items())
     notes = [f"{graph.view}: {len(graph.nodes)} boxes for {graph.total_nodes} nodes"]
     if graph.hidden_nodes:
         notes.append(f"{graph.hidden_nodes} hidden")
@@ -204,7 +208,7 @@ def _legend(graph: views.ViewGraph) -> str:
     if graph.time_scale_us:
         notes.append(f"fill: time, 0 to {graph.time_scale_us:,.0f} us (all modes)")
     return (f'  legend [shape=plaintext, style="", label=<<table border="0" cellspacing="2">'
-            f'<tr>{cells}</tr><tr><td colspan="{len(COLOURS)}">{", ".join(notes)}</td></tr>'
+            f'<tr>{cells}</tr><tr><td colspan="{len(legend)}">{", ".join(notes)}</td></tr>'
             f"</table>>];")
 
 

@@ -27,6 +27,8 @@ MIN_BOXES = 12
 SHARED_FANOUT = 8
 # A node's fate, in the order a reader cares about (a scope takes its members' first one).
 STATUSES = ("fused", "folded", "op_changed", "added", "removed", "unchanged")
+# A collapsed scope whose changes have no fate shared by at least half its members.
+MIXED = "mixed"
 # The three pictures of a mode: before Grappler, after it, and the union with changes marked.
 View = Literal["pre", "post", "diff"]
 VIEWS: tuple[View, ...] = typing.get_args(View)
@@ -72,7 +74,7 @@ class ViewNode:
     name: str
     # The node's op; None for a collapsed scope.
     op: str | None
-    # What Grappler did to it (a STATUSES value); a scope takes its most telling member's.
+    # What Grappler did to it (a STATUSES value); a scope: see scope_status.
     status: str
     # Static output shapes, as TensorFlow prints them.
     shapes: tuple[str, ...] = ()
@@ -87,6 +89,18 @@ class ViewNode:
     edges_left_out: int = 0
     # Time per call (a scope: its members' total), when colouring by time; None otherwise.
     time_us: float | None = None
+    # A collapsed scope's changed members per fate ("removed", 1), in STATUSES order.
+    fates: tuple[tuple[str, int], ...] = ()
+
+
+def scope_status(fates: Counter[str], members: int) -> str:
+    """A collapsed scope's colour: the change that happened to at least half of it, else
+    "unchanged" when nothing changed, else MIXED (one removed node among eight used to draw
+    the whole scope red and dashed, as removed)."""
+    telling = [s for s in STATUSES[:-1] if fates[s] and 2 * fates[s] >= members]
+    if telling:
+        return max(telling, key=lambda s: fates[s])
+    return "unchanged" if fates["unchanged"] == members else MIXED
 
 
 @dataclass(frozen=True)
@@ -320,7 +334,8 @@ def _boxes(scene: _Scene, diff: GraphDiff, consumers: Counter[str], shared: set[
                                time_us=times.get(name, 0.0) if times is not None else None)
     for box, inside in groups.items():
         fates = Counter(status.get(n, "unchanged") for n in inside)
-        boxes[box] = ViewNode(box, box[:-1], None, next(s for s in STATUSES if fates[s]),
+        boxes[box] = ViewNode(box, box[:-1], None, scope_status(fates, len(inside)),
+                              fates=tuple((s, fates[s]) for s in STATUSES[:-1] if fates[s]),
                               members=len(inside), changed=len(inside) - fates["unchanged"],
                               highlighted=any(matches(query, n, nodes[n].op) for n in inside),
                               edges_left_out=sum(consumers[n] for n in inside if n in shared),
