@@ -66,6 +66,27 @@ def executor():
 
 
 @pytest.fixture(scope="module")
+def server():
+    """The app (``streamlit run app.py``) on a free port, in local mode, for a module's tests."""
+    import subprocess
+    import sys
+
+    from tests.helpers import free_port, stop_group, wait_for
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/_stcore/health")
+        yield url
+    finally:
+        stop_group(process)
+
+
+@pytest.fixture(scope="module")
 def browser():
     """Debian's chromium through Playwright (Playwright's own browser download is not used)."""
     if shutil.which("chromium") is None:

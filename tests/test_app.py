@@ -36,7 +36,7 @@ def inspect(at: AppTest, timeout: float = 120) -> AppTest:
 
 def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out(executor):
     at = app()
-    at.multiselect(key="modes").set_value(["eager", "numpy", "spec", "spec-dynamic"]).run()
+    at.pills(key="modes").set_value(["eager", "numpy", "spec", "spec-dynamic"]).run()
     at.number_input(key="runs").set_value(20).run()
     inspect(at)
     assert not at.exception
@@ -68,7 +68,7 @@ def test_the_ui_process_never_imports_tensorflow():
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
         "at = AppTest.from_file('app.py', default_timeout=120).run()\n"
-        "at.multiselect(key='modes').set_value(['spec']).run()\n"
+        "at.pills(key='modes').set_value(['spec']).run()\n"
         "at.number_input(key='runs').set_value(5).run()\n"
         "at.button(key='run').click().run()\n"
         "while 'job' in at.session_state:\n"
@@ -96,7 +96,7 @@ def test_user_error_while_tracing_highlights_the_line_and_cancel_works():
     at.selectbox(key="entry").set_value("(paste your own code)").run()
     at.text_area(key="code").set_value(
         "import tensorflow as tf\n\ndef f(x):\n    y = tf.reshape(x, [7])\n    return y\n").run()
-    at.multiselect(key="modes").set_value(["spec"]).run()
+    at.pills(key="modes").set_value(["spec"]).run()
     inspect(at)
     assert any("UserCodeError (line 4)" in shown(e.value) for e in at.error)
     assert any("tf.reshape(x, [7])" in h.proto.body for h in at.get("html"))
@@ -111,7 +111,7 @@ def test_user_error_while_tracing_highlights_the_line_and_cancel_works():
         at.run()
     assert at.session_state["report"].error.type == "Cancelled"
     at.selectbox(key="entry").set_value("process_data").run()
-    at.multiselect(key="modes").set_value(["spec"]).run()
+    at.pills(key="modes").set_value(["spec"]).run()
     inspect(at)
     assert at.session_state["report"].results[0].post.nodes > 0
 
@@ -123,7 +123,7 @@ def test_an_error_every_mode_raises_is_shown_once_whole_with_its_traceback():
         "import tensorflow as tf\n"
         "model = tf.keras.Sequential([tf.keras.Input((8, 8, 3)), tf.keras.layers.Conv2D(2, 3)])\n"
         "\ndef classify(images):\n    return model(images, training=False)\n").run()
-    at.multiselect(key="modes").set_value(["numpy", "spec", "tensor"]).run()
+    at.pills(key="modes").set_value(["numpy", "spec", "tensor"]).run()
     inspect(at)
     (error,) = at.error
     text = shown(error.value)
@@ -137,7 +137,7 @@ def test_limits_set_in_advanced_reach_the_worker():
     at = app()
     at.selectbox(key="entry").set_value("(paste your own code)").run()
     at.text_area(key="code").set_value("def f(x):\n    while True:\n        pass\n").run()
-    at.multiselect(key="modes").set_value(["tensor"]).run()
+    at.pills(key="modes").set_value(["tensor"]).run()
     at.number_input(key="time_limit").set_value(3).run()
     started = time.monotonic()
     inspect(at)
@@ -203,7 +203,7 @@ def test_compare_two_modes_in_the_rewrites_tab():
 def test_permalink_restores_settings():
     at = app(entry="process_variable_data", mode=["spec", "xla"], call=["float32[7]"])
     assert at.selectbox(key="entry").value == "process_variable_data"
-    assert at.multiselect(key="modes").value == ["spec", "xla"]
+    assert at.pills(key="modes").value == ["spec", "xla"]
     assert at.text_area(key="calls").value == "float32[7]"
 
 
@@ -214,7 +214,7 @@ def test_a_copied_link_fills_every_field_and_the_inspect_click_writes_it_back():
              "ablate": "1", "passes": "0", "time_limit": "45", "memory_mb": "2048"}
     at = app(**query)
     assert at.selectbox(key="entry").value == "process_data"
-    assert at.multiselect(key="modes").value == ["spec"]
+    assert at.pills(key="modes").value == ["spec"]
     assert at.text_area(key="calls").value == "float32[8]"
     assert at.selectbox(key="device").value == "/device:CPU:0"
     assert at.number_input(key="runs").value == 3
@@ -266,7 +266,7 @@ def test_the_timing_tab_says_what_applies_formats_its_figures_and_why_ops_are_mi
     at = app()
     at.selectbox(key="entry").set_value("(paste your own code)").run()
     at.text_area(key="code").set_value(LOOP).run()
-    at.multiselect(key="modes").set_value(["eager", "spec"]).run()
+    at.pills(key="modes").set_value(["eager", "spec"]).run()
     at.number_input(key="runs").set_value(5).run()
     inspect(at)
     at.session_state["result_tab"] = "Timing"
@@ -290,7 +290,7 @@ def test_the_timing_tab_says_what_applies_formats_its_figures_and_why_ops_are_mi
         assert any("Colour by time is off for spec" in shown(c.value) for c in at.caption)
     # The seed's graph ops are profiled: their times read like every other table's.
     at.selectbox(key="entry").set_value("process_data").run()
-    at.multiselect(key="modes").set_value(["spec"]).run()
+    at.pills(key="modes").set_value(["spec"]).run()
     inspect(at)
     at.session_state["result_tab"] = "Timing"
     at.run()
@@ -327,7 +327,7 @@ def test_an_operators_file_is_offered_when_pasted_code_is_not(tmp_path, monkeypa
         assert not any("notes" in option for option in options)
         at.selectbox(key="entry").set_value("file:ops.py").run()
         assert at.selectbox(key="function").value == "scale"
-        at.multiselect(key="modes").set_value(["spec"]).run()
+        at.pills(key="modes").set_value(["spec"]).run()
         at.number_input(key="runs").set_value(5).run()
         inspect(at)
         assert not at.exception

@@ -9,30 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-from tests.helpers import free_port, wait_for
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(url + "/_stcore/health")
-        yield url
-    finally:
-        import os
-        import signal
-
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def shot(page, name: str) -> None:

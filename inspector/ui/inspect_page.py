@@ -175,8 +175,10 @@ def _inputs() -> PageInputs:
             parse_calls(calls)
         except InputError as exc:
             st.error(exc.message)
-        modes = st.multiselect("Modes", MODES, default=list(url.modes), key="modes",
-                               help="\n".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
+        # Pills, not a multiselect: its chips ran off the box's one line, and with 7 modes
+        # chosen reduce-retracing and xla could not be seen.
+        modes = st.pills("Modes", MODES, selection_mode="multi", default=list(url.modes), wrap=True,
+                         key="modes", help="\n".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
         device = _device_input(url)
         with st.expander("Advanced"):
             runs = st.number_input("Timed runs per mode (0: as many as fit in 1 s)", 0, MAX_RUNS,

@@ -1,0 +1,131 @@
+"""A new user's walk in chromium: every result tab for seed example 1, a pasted function with
+a while loop, and ResNet50 picked from the gallery picker (not from a URL). No tab shows an
+error or an exception, no chart's text overlaps, all seven modes can be seen at once, and the
+screenshots land in tests/artifacts/walk (the README's pictures in docs/ come from them)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from playwright.sync_api import expect
+
+from inspector.inputs import gallery
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+SHOTS = ROOT / "tests" / "artifacts" / "walk"
+TABS = ("Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",
+        "XLA", "Export")
+LOOP = ("import tensorflow as tf\n\ndef f(x):\n"
+        "    if tf.reduce_sum(x) > 0:\n        x = tf.square(x)\n"
+        "    return tf.while_loop(lambda i, y: i < 50, lambda i, y: (i + 1, tf.tanh(y)), "
+        "[0, x])[1]\n")
+# Every text in the visible Plotly figures, with its box.
+_CHART_TEXTS = """() => [...document.querySelectorAll('.js-plotly-plot')]
+    .filter(f => f.getBoundingClientRect().width > 0)
+    .map(f => [...f.querySelectorAll('svg text')]
+        .filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0
+                     && t.closest('.hoverlayer') === null)
+        .map(t => { const r = t.getBoundingClientRect();
+                    return [t.textContent, r.left, r.top, r.right, r.bottom]; }))"""
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the select box labelled ``label``, as a person does."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+    expect(box).to_have_value(option, timeout=30_000)
+
+
+def _no_error_shown(page, where: str) -> None:
+    page.wait_for_timeout(300)
+    for selector in ("[data-testid=stException]", "[data-testid=stAlertContentError]"):
+        found = page.locator(selector)
+        assert found.count() == 0, f"{where}: {found.first.inner_text()[:500]}"
+
+
+def _no_chart_text_overlaps(page, where: str) -> None:
+    for texts in page.evaluate(_CHART_TEXTS):
+        for a, b in itertools.combinations(texts, 2):
+            wide = min(a[3], b[3]) - max(a[1], b[1])
+            tall = min(a[4], b[4]) - max(a[2], b[2])
+            assert not (wide > 1 and tall > 1), f"{where}: {a[0]!r} overlaps {b[0]!r}"
+
+
+def _inspect_and_walk(page, name: str, wait_s: float = 120) -> None:
+    saved = page.get_by_text("· saved")
+    before = saved.first.inner_text() if saved.count() else None
+    page.get_by_role("button", name="Inspect").click()
+    # The new run's header (the previous run's tabs stay until the job starts).
+    page.wait_for_function(
+        "before => [...document.querySelectorAll('p')].some(p => p.innerText.includes('· saved')"
+        " && p.innerText !== before)", arg=before, timeout=wait_s * 1000)
+    page.screenshot(path=str(SHOTS / f"{name}-start.png"))
+    _no_error_shown(page, f"{name} / after Inspect")
+    for tab in TABS:
+        page.get_by_role("tab", name=tab).click()
+        panel = page.locator("[role=tabpanel]:visible").first
+        panel.wait_for(timeout=30_000)
+        if tab == "Matrix":
+            panel.locator("[data-testid=stTable]").first.wait_for(timeout=30_000)
+        if tab in ("Graphs", "Grappler passes"):
+            iframe = page.frame_locator("[role=tabpanel]:visible iframe")
+            if page.locator("[role=tabpanel]:visible iframe").count():
+                iframe.first.locator("svg").first.wait_for(timeout=60_000)
+        if tab == "Timing":
+            page.locator(".js-plotly-plot:visible .main-svg").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(800)
+        _no_error_shown(page, f"{name} / {tab}")
+        _no_chart_text_overlaps(page, f"{name} / {tab}")
+        page.locator("[role=tablist]").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / f"{name}-{tab.lower().replace(' ', '-')}.png"))
+
+
+def test_a_new_users_walk_through_every_tab(server, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server)
+    page.get_by_role("button", name="Inspect").wait_for(timeout=60_000)
+
+    # All seven modes chosen: each one still shows (the old box scrolled eager and numpy away).
+    modes = page.locator(".st-key-modes")
+    for mode in ("tensor", "reduce-retracing", "xla"):
+        modes.get_by_role("button", name=mode, exact=True).click()
+        expect(modes.get_by_role("button", name=mode, exact=True)).to_have_attribute(
+            "aria-pressed", "true")
+    box = modes.bounding_box()
+    for mode in ("eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla"):
+        pill = modes.get_by_role("button", name=mode, exact=True).bounding_box()
+        assert box["x"] <= pill["x"] and pill["x"] + pill["width"] <= box["x"] + box["width"] + 1
+    page.screenshot(path=str(SHOTS / "modes.png"))
+    for mode in ("tensor", "reduce-retracing", "xla"):  # back to the four defaults
+        modes.get_by_role("button", name=mode, exact=True).click()
+        expect(modes.get_by_role("button", name=mode, exact=True)).to_have_attribute(
+            "aria-pressed", "false")
+
+    _inspect_and_walk(page, "seed1")
+
+    _pick(page, "Function", "(paste your own code)")
+    code = page.get_by_role("textbox", name="Python source")
+    code.fill(LOOP)
+    code.press("Control+Enter")
+    page.wait_for_timeout(1000)
+    _inspect_and_walk(page, "loop")
+
+    # ResNet50 from the picker: its own calls come with it.
+    _pick(page, "Function", f"resnet50: {gallery.get('resnet50').title}")
+    calls = page.get_by_role("textbox", name="Calls, one per line")
+    expect(calls).to_have_value("\n".join(gallery.get("resnet50").calls), timeout=30_000)
+    for mode in ("eager", "spec-dynamic"):  # numpy and spec: the seed's question
+        modes.get_by_role("button", name=mode, exact=True).click()
+        expect(modes.get_by_role("button", name=mode, exact=True)).to_have_attribute(
+            "aria-pressed", "false")
+    _inspect_and_walk(page, "resnet50", wait_s=300)
+    page.close()
+    assert not errors
