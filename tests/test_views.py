@@ -133,6 +133,8 @@ def test_a_patterns_picture_shows_every_node_of_its_instance_noise_included():
         drawn = {n.id for n in build(graphs, "diff", patterns.instance_view(pattern.nodes[0])
                                      ).nodes}
         assert set(pattern.nodes[0]) <= drawn, (pattern.summary, drawn)
+        if "feeding _Retval" in pattern.summary:
+            assert "output_RetVal" in drawn, "the _Retval the pattern names"
 
 
 def test_a_pass_that_only_removed_noise_still_draws_it_before_and_after():

@@ -129,8 +129,9 @@ def instance_graphs(graphs: ModeGraphs, nodes: Iterable[str]) -> ModeGraphs:
 
 
 def instance_view(nodes: Iterable[str]) -> ViewOptions:
-    """A pattern's picture: one instance and the nodes next to it, every node drawn."""
-    return ViewOptions(hide_noise=True, collapse=False, changes_only=1, focus=tuple(nodes))
+    """A pattern's picture: one instance and the nodes next to it, every node drawn, noise
+    included ("Identity feeding _Retval removed" is about an Identity and a _Retval)."""
+    return ViewOptions(hide_noise=False, collapse=False, changes_only=1, focus=tuple(nodes))
 
 
 def compare(first: Sequence[RewritePattern], second: Sequence[RewritePattern],
