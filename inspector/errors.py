@@ -1,16 +1,23 @@
 """The typed errors that the engine, the workers, the CLI, the JSON report and the UI share.
 
-Every error has a stable ``type`` (its class name) and a ``message`` that says what to fix::
+Every error has a stable ``type`` (its class name), a ``message`` that says what to fix, and
+the CLI's ``exit_code`` as a class attribute (2: change the input or the set-up; 1: something
+ran and failed)::
 
-    InspectorError
-    ├── InputError                 the user's input is wrong; CLI exit code 2
+    InspectorError                 exit 1
+    ├── InputError                 the user's input is wrong; exit 2
     │   ├── UsageError             unknown mode, bad option, unknown gallery entry
     │   ├── SourceError            syntax or import error in the source (with its line)
     │   ├── FunctionNotFound       no such function, or the name is not callable
     │   ├── CallSpecError          bad dtype or shape text, wrong number of arguments, too big
-    │   ├── StoreError             the saved-runs store cannot be opened (URL, server, schema)
     │   ├── RunNotFound            no saved run has that id (or it is not yours to see)
     │   └── NotAllowed             only the run's owner or an admin may do that
+    ├── SetupError                 the inspector cannot run as set up here; exit 2
+    │   ├── PolicyError            the settings file is missing, unreadable or has a wrong key
+    │   │   └── ServeRefused       a check ``serve`` runs before serving failed
+    │   ├── StoreError             the saved-runs store cannot be opened (URL, server, schema)
+    │   ├── ExecutorError          the backend cannot take jobs (no Ray cluster there)
+    │   └── SandboxUnavailable     bubblewrap is missing or cannot build a sandbox here
     ├── UserCodeError              the user's function raised while tracing or running
     │   └── SandboxDenied          it touched a path the sandbox hides or keeps read-only
     ├── WorkerError                the isolated worker could not finish the job
@@ -21,20 +28,24 @@ Every error has a stable ``type`` (its class name) and a ``message`` that says w
     │   ├── WorkerCrashed          the worker died (exit code, or signal name such as SIGSEGV)
     │   └── Cancelled              the caller cancelled the job
     └── RenderError                Graphviz's ``dot`` failed or timed out on a picture
-        └── GraphvizMissing        Graphviz's ``dot`` is not installed
+        └── GraphvizMissing        Graphviz's ``dot`` is not installed; exit 2
 
 Errors cross process boundaries as ``{"type", "message", "line", "frames", "traceback"}`` dicts
-(``to_dict``/``from_dict``); that is also their form in the JSON report.
+(``to_dict``/``from_dict``); that is also their form in the JSON report. The name -> class
+table is read from the tree itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 
 class InspectorError(Exception):
     """Base of every error the inspector reports to a user."""
+
+    # The CLI's exit code for this error (see the module's tree).
+    exit_code: ClassVar[int] = 1
 
     def __init__(self, message: str, *, line: int | None = None, frames: tuple[str, ...] = (),
                  traceback: str | None = None):
@@ -58,6 +69,8 @@ class InspectorError(Exception):
 class InputError(InspectorError):
     """The user's input is wrong; nothing ran."""
 
+    exit_code = 2
+
 
 class UsageError(InputError):
     pass
@@ -75,10 +88,6 @@ class CallSpecError(InputError):
     pass
 
 
-class StoreError(InputError):
-    pass
-
-
 class RunNotFound(InputError):
     pass
 
@@ -87,9 +96,32 @@ class NotAllowed(InputError):
     pass
 
 
-class ExecutorError(InputError):
+class SetupError(InspectorError):
+    """The inspector cannot run as it is set up here (settings, store, backend, sandbox): the
+    operator's or the machine's to fix, not the input's; nothing ran."""
+
+    exit_code = 2
+
+
+class PolicyError(SetupError):
+    """The settings file is missing, unreadable, or has a wrong key or value."""
+
+
+class ServeRefused(PolicyError):
+    """A check ``serve`` runs before serving failed."""
+
+
+class StoreError(SetupError):
+    pass
+
+
+class ExecutorError(SetupError):
     """The chosen backend cannot take jobs: a Ray cluster that cannot be reached, or an
     unknown INSPECTOR_EXECUTOR."""
+
+
+class SandboxUnavailable(SetupError):
+    """bubblewrap is missing or cannot build a sandbox on this machine."""
 
 
 class UserCodeError(InspectorError):
@@ -133,19 +165,18 @@ class RenderError(InspectorError):
 
 
 class GraphvizMissing(RenderError):
-    pass
+    """Install Graphviz, or ask for no pictures: the input's to change, like InputError."""
+
+    exit_code = 2
 
 
-_BY_NAME: dict[str, type[InspectorError]] = {
-    cls.__name__: cls
-    for cls in (
-        InspectorError, InputError, UsageError, SourceError, FunctionNotFound, CallSpecError,
-        StoreError, RunNotFound, NotAllowed, ExecutorError,
-        UserCodeError, SandboxDenied, WorkerError, Timeout, MemoryLimit, ProcessLimit,
-        ReportTooLarge, WorkerCrashed,
-        Cancelled, RenderError, GraphvizMissing,
-    )
-}
+def error_classes(base: type[InspectorError] = InspectorError) -> list[type[InspectorError]]:
+    """``base`` and every class below it, read from the tree (not a list kept by hand)."""
+    return [base, *(c for sub in base.__subclasses__() for c in error_classes(sub))]
+
+
+def _by_name() -> dict[str, type[InspectorError]]:
+    return {cls.__name__: cls for cls in error_classes()}
 
 
 @dataclass(frozen=True)
@@ -180,7 +211,7 @@ class ErrorInfo:
                    data.get("traceback"))
 
     def to_exception(self) -> InspectorError:
-        exc_cls = _BY_NAME.get(self.type, InspectorError)
+        exc_cls = _by_name().get(self.type, InspectorError)
         return exc_cls(self.message, line=self.line, frames=self.frames,
                        traceback=self.traceback)
 
@@ -189,6 +220,12 @@ class ErrorInfo:
         return f"{self.type}{where}: {self.message}"
 
 
+def exit_code_of(error_type: str) -> int:
+    """The exit code of an error type name from a report (1 for TensorFlow's own errors)."""
+    found = _by_name().get(error_type)
+    return found.exit_code if found is not None else InspectorError.exit_code
+
+
 def error_types(base: type[InspectorError]) -> set[str]:
     """The type names of ``base`` and every error class below it in the tree."""
-    return {name for name, cls in _BY_NAME.items() if issubclass(cls, base)}
+    return {cls.__name__ for cls in error_classes(base)}

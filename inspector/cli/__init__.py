@@ -11,15 +11,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from inspector.cli import history_command, inspect_command, serve_command
-from inspector.cli.common import (
-    EXIT_MODE_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    Parser,
-    json_path,
-    write_json,
-)
-from inspector.errors import ErrorInfo, InputError, InspectorError
+from inspector.cli.common import EXIT_OK, Parser, json_path, write_json
+from inspector.errors import ErrorInfo, InspectorError
 from inspector.inputs import gallery
 from inspector.jobs import backends
 from inspector.report import Report
@@ -58,12 +51,9 @@ def _devices(chosen: str | None, out: TextIO, err: TextIO) -> int:
     try:
         with backends.start(chosen) as executor:
             nodes = backends.nodes(executor)
-    except InputError as exc:  # ExecutorError: no cluster there
+    except InspectorError as exc:  # ExecutorError: no cluster there (exit 2)
         err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
-        return EXIT_USAGE
-    except InspectorError as exc:
-        err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
-        return EXIT_MODE_FAILED
+        return exc.exit_code
     for node in nodes:
         gpu = " | GPU resource" if node.get("gpu") else ""
         out.write(f"{node['node']} | TensorFlow {node['tensorflow']}{gpu}\n")
@@ -88,8 +78,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         if args.command == "serve":
             return serve_command.run(args, out, err)
         return inspect_command.run(args, out, err)
-    except InputError as exc:  # bad arguments, a store that cannot open, an unknown run id
+    except InspectorError as exc:  # bad arguments, a store that cannot open, an unknown run id
         err.write(f"error: {ErrorInfo.from_exception(exc) if exc.type != 'InputError' else exc.message}\n")
         write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), json_path(argv),
                    out)
-        return EXIT_USAGE
+        return exc.exit_code

@@ -6,14 +6,11 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from inspector.errors import GraphvizMissing, InputError, error_types
+from inspector.errors import InputError, exit_code_of
 from inspector.report import Report
 
+# The codes the error classes carry (errors.py's tree), and success.
 EXIT_OK, EXIT_MODE_FAILED, EXIT_USAGE = 0, 1, 2
-
-# Error types that mean the user's input must change (exit code 2), wherever they were found:
-# every InputError, and a missing Graphviz (install it, or ask for no pictures).
-INPUT_ERROR_TYPES = frozenset(error_types(InputError) | error_types(GraphvizMissing))
 
 
 class Parser(argparse.ArgumentParser):
@@ -32,7 +29,7 @@ def add_config_argument(parser: argparse.ArgumentParser | argparse._ArgumentGrou
 
 def exit_code(report: Report) -> int:
     if report.error is not None:
-        return EXIT_USAGE if report.error.type in INPUT_ERROR_TYPES else EXIT_MODE_FAILED
+        return exit_code_of(report.error.type)
     return EXIT_MODE_FAILED if report.failed_modes else EXIT_OK
 
 

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from inspector.errors import (
-    ErrorInfo,
-    GraphvizMissing,
-    InputError,
-    RenderError,
-    UsageError,
-)
+from inspector.errors import ErrorInfo, InspectorError, RenderError, UsageError
 from inspector.graphs import render
 from inspector.graphs.views import ViewOptions
 from inspector.hosting import sandbox
@@ -24,11 +19,11 @@ from inspector.jobs.executor import Limits, check_fits
 from inspector.report import Report
 
 if TYPE_CHECKING:
+    from inspector.inputs.request import InspectRequest
     from inspector.jobs.executor import Progress
     from inspector.store.runs import RunStore
 from inspector.cli.common import (
     EXIT_MODE_FAILED,
-    EXIT_USAGE,
     add_config_argument,
     exit_code,
     write_json,
@@ -190,59 +185,39 @@ def _open_store(config: str | None) -> RunStore:
     return policy.open_store(policy.load(config))
 
 
-def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``inspect``: validate, run in a one-shot worker, write outputs; the exit code."""
-    # Loaded here, not at import: other commands (history) start faster without them.
+def _checked_request(args: argparse.Namespace) -> tuple[InspectRequest, Limits]:
+    """Everything that can be checked before any work: the source, the request, the outputs,
+    Graphviz when pictures are asked for, and the job's limits."""
     from inspector.inputs.request import prepare
-    from inspector.output.text import format_comparison, format_summary
 
     exporting = bool(args.graphs or args.html or args.tensorboard or args.passes)
-    try:
-        source = sources.read_source(args.source)
-        request = prepare(source, args.function, args.call, args.mode, args.grappler,
-                          device=args.device, runs=args.runs, warmup=args.warmup,
-                          budget_s=args.budget, ablate=args.ablate, passes=args.capture_passes,
-                          include_graphs=exporting or args.save or args.compare is not None)
-        missing = [m for m in args.compare or () if m not in request.modes]
-        if missing:
-            raise UsageError(f"--compare {','.join(args.compare)} needs both modes in the run; "
-                             f"add {' '.join('--mode ' + m for m in missing)}")
-        if args.html or ((args.graphs or args.passes) and args.format):
-            render.dot_command()  # fail before the inspection, not after it
-        _prepare_outputs(args)
-        timeout = sources.default_timeout_s(source) if args.timeout is None else args.timeout
-        limits = Limits(timeout_s=timeout, memory_mb=args.memory_mb)
-        check_fits(request, limits)
-        store = _open_store(args.config) if args.save else None  # fails before any work
-    except (InputError, GraphvizMissing) as exc:
-        err.write(f"error: {ErrorInfo.from_exception(exc)}\n")
-        write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), args.json, out)
-        return EXIT_USAGE
-    guard = sandbox.detect()
-    if not guard.active:
-        err.write(f"warning: user code runs without a sandbox: {guard.reason}\n")
-    run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
-                         tags=args.tag) if store else None
-    try:
-        report, log = backends.run_one(args.executor, request, limits,
-                                       _progress_printer(err) if err.isatty() else None)
-    except InputError as exc:  # the backend cannot take it: no cluster, no node with a GPU
-        failed = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
-        if store is not None and run_id is not None:
-            store.finish(run_id, failed)
-            store.close()
-        err.write(f"error: {failed.error}\n")
-        write_json(failed, args.json, out)
-        return EXIT_USAGE
-    if store is not None and run_id is not None:
-        store.finish(run_id, report, log=log)
-        store.close()
-        report = dataclasses.replace(report, run_id=run_id)
-        err.write(f"saved run {run_id}\n")
+    source = sources.read_source(args.source)
+    request = prepare(source, args.function, args.call, args.mode, args.grappler,
+                      device=args.device, runs=args.runs, warmup=args.warmup,
+                      budget_s=args.budget, ablate=args.ablate, passes=args.capture_passes,
+                      include_graphs=exporting or args.save or args.compare is not None)
+    missing = [m for m in args.compare or () if m not in request.modes]
+    if missing:
+        raise UsageError(f"--compare {','.join(args.compare)} needs both modes in the run; "
+                         f"add {' '.join('--mode ' + m for m in missing)}")
+    if args.html or ((args.graphs or args.passes) and args.format):
+        render.dot_command()  # fail before the inspection, not after it
+    _prepare_outputs(args)
+    timeout = sources.default_timeout_s(source) if args.timeout is None else args.timeout
+    limits = Limits(timeout_s=timeout, memory_mb=args.memory_mb)
+    check_fits(request, limits)
+    return request, limits
+
+
+def _write_outputs(report: Report, log: str, args: argparse.Namespace, out: TextIO,
+                   err: TextIO) -> int:
+    """The log, the JSON, the exports and the summary; the exit code."""
+    from inspector.output.text import format_comparison, format_summary
+
     if args.log:
         Path(args.log).write_text(log, encoding="utf-8")
     write_json(report, args.json, out)
-    if exporting and report.error is None:
+    if bool(args.graphs or args.html or args.tensorboard or args.passes) and report.error is None:
         try:
             _export(report, args, err)
         except (RenderError, OSError) as exc:
@@ -257,3 +232,35 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for frame in report.error.frames:
             err.write(f"    {frame}\n")
     return exit_code(report)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``inspect``: validate, run in a one-shot worker, write outputs; the exit code. A typed
+    error before or while starting the job (bad input, a store or sandbox that cannot be set
+    up, no cluster) is one line and its class's exit code, with a JSON report holding it."""
+    with contextlib.ExitStack() as stack:
+        run_id = None
+        try:
+            request, limits = _checked_request(args)
+            store = stack.enter_context(contextlib.closing(_open_store(args.config))) \
+                if args.save else None  # fails before any work
+            guard = sandbox.detect()
+            if not guard.active:
+                err.write(f"warning: user code runs without a sandbox: {guard.reason}\n")
+            if store is not None:
+                run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
+                                     tags=args.tag)
+            report, log = backends.run_one(args.executor, request, limits,
+                                           _progress_printer(err) if err.isatty() else None)
+        except InspectorError as exc:
+            failed = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
+            if run_id is not None:
+                store.finish(run_id, failed)  # type: ignore[union-attr]
+            err.write(f"error: {failed.error}\n")
+            write_json(failed, args.json, out)
+            return exc.exit_code
+        if store is not None and run_id is not None:
+            store.finish(run_id, report, log=log)
+            report = dataclasses.replace(report, run_id=run_id)
+            err.write(f"saved run {run_id}\n")
+        return _write_outputs(report, log, args, out, err)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from inspector.cli.common import EXIT_USAGE
+from inspector.errors import PolicyError, ServeRefused
 from inspector.hosting import identity, policy, sandbox
 from inspector.jobs import backends
 from inspector.store import runs
@@ -35,10 +36,6 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--check", action="store_true",
                        help="check the settings, sign-in (the provider's metadata), the store "
                             "(no migration), the sandbox and the backend, then exit")
-
-
-class ServeRefused(policy.PolicyError):
-    """A check ``serve`` runs before serving failed."""
 
 
 def _auth_section(path: Path) -> dict[str, Any]:
@@ -81,7 +78,7 @@ def check_sign_in(settings: policy.Policy, secrets: Path) -> str:
     try:
         identity.check_auth(section, str(secrets))
         identity.check_redirect_port(section, settings.address, settings.port, str(secrets))
-    except ValueError as exc:
+    except PolicyError as exc:
         raise ServeRefused(f"sign-in is misconfigured: {exc}") from None
     for url in identity.provider_metadata_urls(section):
         _provider_metadata(url)

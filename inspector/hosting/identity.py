@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from inspector.errors import PolicyError
+
 # Keys every provider needs (directly in [auth], or in each [auth.<name>]).
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 # Keys [auth] itself needs.
@@ -54,36 +56,36 @@ def check_auth(section: Mapping[str, Any], where: str = ".streamlit/secrets.toml
     """Raise ValueError naming the first missing or wrong key of an ``[auth]`` section."""
     for key in AUTH_KEYS:
         if not section.get(key):
-            raise ValueError(f"{where}: [auth] {key} is missing")
+            raise PolicyError(f"{where}: [auth] {key} is missing")
     for key in AUTH_KEYS:
         if not isinstance(section[key], str):
-            raise ValueError(f"{where}: [auth] {key} must be a string, not {section[key]!r}")
+            raise PolicyError(f"{where}: [auth] {key} must be a string, not {section[key]!r}")
     if "client_kwargs" in section and not isinstance(section["client_kwargs"], Mapping):
-        raise ValueError(f"{where}: [auth] client_kwargs must be a table, e.g. "
+        raise PolicyError(f"{where}: [auth] client_kwargs must be a table, e.g. "
                          "[auth.client_kwargs] prompt = \"login\"")
     tokens = section.get("expose_tokens", [])
     tokens = [tokens] if isinstance(tokens, str) else tokens
     if not isinstance(tokens, list) or not set(map(str, tokens)) <= {"id", "access"}:
-        raise ValueError(f"{where}: [auth] expose_tokens may name only \"id\" and "
+        raise PolicyError(f"{where}: [auth] expose_tokens may name only \"id\" and "
                          f"\"access\", not {tokens!r}")
     if not str(section["redirect_uri"]).endswith("/oauth2callback"):
-        raise ValueError(f"{where}: [auth] redirect_uri must end in /oauth2callback, not "
+        raise PolicyError(f"{where}: [auth] redirect_uri must end in /oauth2callback, not "
                          f"{section['redirect_uri']!r}")
     providers = _provider_tables(section)
     unknown = sorted(k for k in section if k not in KNOWN_AUTH_KEYS and k not in providers)
     if unknown:
-        raise ValueError(f"{where}: unknown key [auth] {unknown[0]}; known keys: "
+        raise PolicyError(f"{where}: unknown key [auth] {unknown[0]}; known keys: "
                          f"{', '.join(sorted(KNOWN_AUTH_KEYS))}, or [auth.<provider>] tables")
     for name, provider in providers.items():
         extra = sorted(k for k in provider if k not in KNOWN_PROVIDER_KEYS)
         if extra:
-            raise ValueError(f"{where}: unknown key [auth.{name}] {extra[0]}; known keys: "
+            raise PolicyError(f"{where}: unknown key [auth.{name}] {extra[0]}; known keys: "
                              f"{', '.join(sorted(KNOWN_PROVIDER_KEYS))}")
     for name, provider in _providers(section).items():
         label = f"[auth.{name}]" if name else "[auth]"
         for key in PROVIDER_KEYS:
             if not provider.get(key):
-                raise ValueError(f"{where}: {label} {key} is missing")
+                raise PolicyError(f"{where}: {label} {key} is missing")
 
 
 def _provider_tables(section: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -112,15 +114,15 @@ def check_redirect_port(section: Mapping[str, Any], host: str, port: int,
     uri = urlparse(str(section["redirect_uri"]).replace("{port}", str(port)))
     try:
         named = uri.port or (443 if uri.scheme == "https" else 80)
-    except ValueError as exc:
-        raise ValueError(f"{where}: [auth] redirect_uri {section['redirect_uri']!r}: {exc}"
+    except ValueError as exc:  # urlparse: a port that is not a number
+        raise PolicyError(f"{where}: [auth] redirect_uri {section['redirect_uri']!r}: {exc}"
                          ) from None
     here = LOCAL_HOSTS | {host, socket.gethostname(), socket.getfqdn()}
     hostname = uri.hostname or ""
     if hostname not in here and not hostname.startswith("127."):
         return  # a proxy's public address
     if named != port:
-        raise ValueError(f"{where}: [auth] redirect_uri {section['redirect_uri']!r} names port "
+        raise PolicyError(f"{where}: [auth] redirect_uri {section['redirect_uri']!r} names port "
                          f"{named}, but the dashboard serves on port {port} ([server] port); "
                          "make them the same, or use {port}")
 

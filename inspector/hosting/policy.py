@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inspector.errors import UsageError
+from inspector.errors import PolicyError
 
 if TYPE_CHECKING:
     from inspector.store.runs import RunStore
@@ -50,10 +50,6 @@ CONFIG_ENV = "INSPECTOR_CONFIG"
 # covers it).
 HOSTED_ENV = "INSPECTOR_HOSTED"
 SECRETS_ENV = "INSPECTOR_SECRETS_FILE"
-
-
-class PolicyError(UsageError):
-    """The settings file is missing, unreadable, or has a wrong key or value."""
 
 
 @dataclass(frozen=True)

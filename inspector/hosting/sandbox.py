@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector.errors import SandboxUnavailable
+
 # Environment switch: "bwrap" (required; fail without it), "auto" (bwrap where it works, else
 # none with a warning), "off".
 SANDBOX_ENV = "INSPECTOR_SANDBOX"
@@ -49,10 +51,6 @@ UID_RANGE = (200_000, 2_000_000)
 ETC_KEEP = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
             "nsswitch.conf", "alternatives", "ssl")
 _PACKAGE = Path(__file__).resolve().parents[1]
-
-
-class SandboxUnavailable(RuntimeError):
-    """bubblewrap is missing or cannot build a sandbox on this machine."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from inspector.errors import ErrorInfo, InputError
+from inspector.errors import ErrorInfo, InputError, SetupError
 from inspector.inputs import gallery, sources
 from inspector.inputs.calls import parse_calls
 from inspector.inputs.modes import MODE_HELP, MODES
@@ -228,7 +228,7 @@ def _submit(request: InspectRequest, limits: Limits, visibility: str = "team") -
     st.session_state["source_text"] = request.source.text
     try:
         st.session_state["job"] = services.submit(request, limits, USER, visibility)
-    except InputError as exc:  # arguments too big for the limit; a store that cannot open
+    except (InputError, SetupError) as exc:  # arguments too big; a store that cannot open
         st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
 
 
@@ -351,7 +351,7 @@ def _saved_run(run_id: str) -> None:
         return
     try:
         saved = services.saved_run(run_id, USER)
-    except InputError as exc:
+    except (InputError, SetupError) as exc:  # RunNotFound; StoreError
         st.error(f"{exc.type}: {plain(exc.message)}")
         return
     summary = saved.summary

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from inspector.errors import InspectorError
+from inspector.errors import InspectorError, PolicyError
 from inspector.hosting.identity import LOCAL, User, check_auth, from_claims, provider_name
 from inspector.hosting.policy import (
     HOSTED_ENV,
@@ -198,7 +198,7 @@ def current_user() -> User:
         return LOCAL
     try:
         check_auth(section)
-    except ValueError as exc:
+    except PolicyError as exc:
         st.error(f"Sign-in is misconfigured: {plain(exc)}")
         st.stop()
     settings = policy()
