@@ -46,9 +46,11 @@ test: setup browser
 test-fast: setup
 	$(PY) -m pytest -m "not worker and not browser and not postgres and not ray"
 
+# Style, types (bench included) and the layering contracts (pyproject.toml's [tool.importlinter]).
 lint: setup
 	$(VENV)/bin/ruff check inspector tests bench app.py
-	$(VENV)/bin/mypy inspector
+	$(VENV)/bin/mypy inspector bench
+	$(VENV)/bin/lint-imports
 
 bench: setup
 	$(PY) bench/run.py

@@ -10,7 +10,7 @@ import dataclasses
 import io
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
@@ -23,8 +23,6 @@ from inspector.graphs.passes import ComparedPasses
 from inspector.inputs import grappler, sources
 from inspector.inputs.calls import CallSpec, parse_calls
 from inspector.inputs.request import InspectRequest
-from inspector.jobs import turns
-from inspector.jobs.executor import Stage
 from inspector.report import (
     AblationRow,
     CallRecord,
@@ -36,6 +34,7 @@ from inspector.report import (
     ShapeDependentConstants,
     Timing,
 )
+from inspector.stages import Stage
 
 if TYPE_CHECKING:  # the type only: TensorBoard's protos are not needed in the worker
     from inspector.graphs.protos import GraphDef
@@ -49,6 +48,17 @@ ABLATION_BUDGET_S = 0.3
 MODE_DONE = "mode_done"
 # A progress callback: (stage, mode or None, payload or None).
 EventSink = Callable[[str, "str | None", Any], None]
+# Holds the turn for a block of timed calls: (label, on_wait, on_start) -> context manager.
+TurnTaker = Callable[[str, Callable[[], None], Callable[[], None]],
+                     contextlib.AbstractContextManager[None]]
+
+
+@contextlib.contextmanager
+def no_turn(label: str, on_wait: Callable[[], None] = lambda: None,
+            on_start: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """A turn that never waits: one process alone (tests, the in-process API)."""
+    on_start()
+    yield
 
 
 def _no_events(stage: str, mode: str | None, payload: Any) -> None:
@@ -213,7 +223,8 @@ def _pass_fields(first: _FirstCall, changes: GraphDiff, graphs: dict[str, bytes]
 
 
 def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequest,
-                  params: tuple[str, ...], device: str, events: EventSink) -> _ModeRun:
+                  params: tuple[str, ...], device: str, events: EventSink,
+                  turn: TurnTaker = no_turn) -> _ModeRun:
     """One mode: first call and capture, timed calls, the later calls, then the analyses."""
     calls = parse_calls(request.calls)
     fn: Any = functions.build_function(loaded.function, mode, calls[0])
@@ -228,8 +239,8 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
                                        "tracing and running the function")
         return _ModeRun(ModeResult(mode, error=ErrorInfo.from_exception(error)))
 
-    with turns.turn(mode, on_wait=lambda: events(Stage.WAITING, mode, None),
-                    on_start=lambda: events(Stage.TIMING, mode, None)):
+    with turn(mode, lambda: events(Stage.WAITING, mode, None),
+              lambda: events(Stage.TIMING, mode, None)):
         measured = timing.measure(lambda: fn(*args), first_call_us=first.first_call_us,
                                   budget_s=request.budget_s, runs=request.runs,
                                   warmup=request.warmup, sync=_sync_for(device))
@@ -293,7 +304,8 @@ def _profile(fn: Any, args: list[Any], mode: str, device: str, measured: Timing,
     return dataclasses.replace(measured, breakdown=breakdown), ops, note
 
 
-def _ablate(run: _ModeRun, request: InspectRequest, device: str) -> tuple[AblationRow, ...]:
+def _ablate(run: _ModeRun, request: InspectRequest, device: str,
+            turn: TurnTaker = no_turn) -> tuple[AblationRow, ...]:
     """Leave-one-out: the same tf.function re-optimized with each optimizer off (no retrace)."""
     args = run.first_args or []
     rows = []
@@ -301,7 +313,7 @@ def _ablate(run: _ModeRun, request: InspectRequest, device: str) -> tuple[Ablati
         try:
             with grappler_options({**request.grappler, option: off_value}):
                 nodes = capture.recompile_post_nodes(run.function, args)
-                with turns.turn(f"{run.result.mode} without {option}"):
+                with turn(f"{run.result.mode} without {option}", lambda: None, lambda: None):
                     measured = timing.measure(lambda: run.function(*args), first_call_us=0.0,
                                               budget_s=ABLATION_BUDGET_S, warmup=3,
                                               sync=_sync_for(device))
@@ -329,18 +341,22 @@ def _shape_dependent(runs: dict[str, _ModeRun]) -> ShapeDependentConstants | Non
                                    only_fixed(fixed.post_graph, dynamic.post_graph))
 
 
-def run(request: InspectRequest, events: EventSink = _no_events) -> Report:
+def run(request: InspectRequest, events: EventSink = _no_events,
+        turn: TurnTaker = no_turn) -> Report:
     """Inspect ``request`` in this process. Errors become the report's ``error`` fields.
 
-    Grappler overrides are process-global: they are set for the run and put back after it.
+    ``turn`` holds the timed calls' turn (the worker passes its pool's lock, jobs.turns.turn);
+    the engine does not know how turns are kept. Grappler overrides are process-global: they
+    are set for the run and put back after it.
     """
     # The source's file lives as long as the run (AutoGraph and tracebacks read it), no longer.
     with grappler_options(request.grappler), \
             tempfile.TemporaryDirectory(prefix="inspector-src-") as workdir:
-        return _run(request, events, workdir)
+        return _run(request, events, workdir, turn)
 
 
-def _run(request: InspectRequest, events: EventSink, workdir: str) -> Report:
+def _run(request: InspectRequest, events: EventSink, workdir: str,
+         turn: TurnTaker = no_turn) -> Report:
     blank = request.blank_report(tf.__version__)
     printed = io.StringIO()
     try:
@@ -356,13 +372,13 @@ def _run(request: InspectRequest, events: EventSink, workdir: str) -> Report:
     runs: dict[str, _ModeRun] = {}
     with tf.device(device), contextlib.redirect_stdout(printed):
         for mode in request.modes:
-            runs[mode] = _inspect_mode(loaded, mode, request, params, device, events)
+            runs[mode] = _inspect_mode(loaded, mode, request, params, device, events, turn)
             events(MODE_DONE, mode, runs[mode].result)
         if request.ablate:
             for mode, mode_run in runs.items():
                 if mode_run.function is not None and mode not in ("eager", "xla"):
                     events(Stage.ABLATING, mode, None)
-                    rows = _ablate(mode_run, request, device)
+                    rows = _ablate(mode_run, request, device, turn)
                     mode_run.result = dataclasses.replace(mode_run.result, ablation=rows)
     return dataclasses.replace(blank, results=tuple(r.result for r in runs.values()),
                                shape_dependent_constants=_shape_dependent(runs),

@@ -7,13 +7,15 @@ the default backend. ``Limits`` and ``Progress`` are the plain data they exchang
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from inspector.errors import CallSpecError
 from inspector.inputs.calls import TensorArg, parse_calls
 from inspector.inputs.request import InspectRequest
 from inspector.report import Report
+from inspector.stages import Stage
+
+__all__ = ["Stage"]  # where the jobs' callers have always imported it from
 
 # Resident memory of a worker that imported TensorFlow and warmed up, before the user's data
 # (``import tensorflow`` alone is 770-800 MB here; tensorflow-notes).
@@ -36,23 +38,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-
-
-class Stage(StrEnum):
-    """What a job is doing; also the stage names of the worker's progress events."""
-
-    QUEUED = "queued"
-    STARTING = "starting"
-    LOADING = "loading"
-    TRACING = "tracing"
-    OPTIMIZING = "optimizing"
-    # Waiting for another job's timed calls to end (jobs of one pool time one at a time).
-    WAITING = "waiting"
-    TIMING = "timing"
-    ANALYSING = "analysing"
-    ABLATING = "ablating"
-    DONE = "done"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Any, TextIO
 
+from inspector.jobs import turns
 from inspector.jobs.protocol import Event, send
 
 _CLONE_NEWNET = 0x40000000
@@ -123,7 +124,7 @@ def _run_job(control: TextIO, job: dict[str, Any]) -> None:
         else:
             send(control, Event.STAGE, stage=stage, mode=mode)
 
-    report = inspection.run(request, on_event)
+    report = inspection.run(request, on_event, turns.turn)
     # A result the executor already has (unchanged since its "mode" event) is named, not
     # sent again: with GraphDefs of a large model that halves what crosses the pipe.
     data = dataclasses.replace(report, results=()).to_dict(request.include_graphs)

@@ -71,3 +71,30 @@ def test_console_script_is_installed():
     script = Path(sys.executable).parent / "tf-graph-inspector"
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "inspect" in done.stdout
+
+
+def _lint_imports(cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--config",
+                           str(ROOT / "pyproject.toml"), "--no-cache"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_layering_contracts_hold():
+    done = _lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "0 broken" in done.stdout
+
+
+def test_a_contract_fails_on_a_deliberate_bad_import_and_names_it(tmp_path):
+    """The engine reaching into jobs, in a copy of the package (the checkout is not touched)."""
+    import os
+    import shutil
+
+    shutil.copytree(ROOT / "inspector", tmp_path / "inspector",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "inspector" / "engine" / "shortcut.py").write_text(
+        "from inspector.jobs import turns\n")
+    done = _lint_imports(tmp_path, {**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.returncode != 0
+    assert "engine imports nothing from jobs, ui, cli, store or hosting BROKEN" in done.stdout
+    assert "inspector.engine.shortcut -> inspector.jobs.turns" in done.stdout

@@ -1,0 +1,23 @@
+"""What a job is doing: the words the engine, the workers and the pages share. A leaf module
+(it imports nothing of ours), so the engine can name a stage without importing ``jobs``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """What a job is doing; also the stage names of the worker's progress events."""
+
+    QUEUED = "queued"
+    STARTING = "starting"
+    LOADING = "loading"
+    TRACING = "tracing"
+    OPTIMIZING = "optimizing"
+    # Waiting for another job's timed calls to end (jobs of one pool time one at a time).
+    WAITING = "waiting"
+    TIMING = "timing"
+    ANALYSING = "analysing"
+    ABLATING = "ablating"
+    DONE = "done"
+    FAILED = "failed"
