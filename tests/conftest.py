@@ -10,51 +10,16 @@ from pathlib import Path
 import pytest
 
 from inspector.engine import tf_log
+from tests.helpers import ROOT
 
 # Saved runs of every test (the app saves each inspection) go to a folder of this session's,
 # never to the user's own store.
-# Once per session, even when a test module imports this file a second time.
 TEST_DATA = os.environ.get("INSPECTOR_TEST_DATA") or tempfile.mkdtemp(prefix="inspector-test-data-")
 os.environ["INSPECTOR_TEST_DATA"] = os.environ["INSPECTOR_DATA"] = TEST_DATA
 # What of ours was in the temp directory before the session (a crashed earlier run's).
 BEFORE = {p.name for p in Path(tempfile.gettempdir()).glob("inspector-*")}
 os.environ.pop("INSPECTOR_DB", None)
 tf_log.set_environment()
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
-
-
-def load_pbtxt(name: str):
-    """A GraphDef from tests/data (protobuf text), read with TensorBoard's copy of the protos so
-    pure tests stay free of TensorFlow."""
-    from inspector.graphs.protos import parse_text
-
-    return parse_text((DATA / name).read_text())
-
-
-def fixture_graphs(mode: str = "spec"):
-    """The constant-folding fixture as one mode's pre/post graphs with their diff."""
-    from inspector.graphs.diff import diff_graphs
-    from inspector.graphs.protos import ModeGraphs
-    from inspector.report import NodeShapes, ShapeTable
-
-    pre, post = load_pbtxt("folding_pre.pbtxt"), load_pbtxt("folding_post.pbtxt")
-
-    def table(graph):  # what import_graph_def infers for this fixture: x is float32[4]
-        shape = {"x": "(4,)", "y": "(4,)", "Identity": "(4,)", "output_RetVal": None}
-        return ShapeTable(tuple(NodeShapes(n.name, n.op, (shape.get(n.name, "()"),)
-                                           if shape.get(n.name, "()") else ())
-                                for n in graph.node), 0)
-
-    return ModeGraphs(mode, pre, post, diff_graphs(pre, post), table(pre), table(post))
-
-
-def changed_names(diff) -> set[str]:
-    """Every node a GraphDiff names, whatever happened to it."""
-    return {*diff.removed, *diff.added, *diff.folded, *(f.name for f in diff.fused),
-            *(c.name for c in diff.op_changed), *(r.name for r in diff.rewired)}
-
 
 @pytest.fixture(scope="session")
 def executor():

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import shown
+from tests.helpers import ROOT, shown
 
 pytestmark = pytest.mark.worker
 

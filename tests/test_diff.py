@@ -1,7 +1,7 @@
 """The pre/post diff on small GraphDef fixtures (no TensorFlow function runs)."""
 
 from inspector.graphs.diff import diff_graphs, summarize
-from tests.conftest import load_pbtxt
+from tests.helpers import load_pbtxt
 
 
 def test_folding_fixture():

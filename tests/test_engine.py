@@ -29,7 +29,7 @@ from inspector.graphs.views import ViewOptions, build  # noqa: E402
 from inspector.inputs import gallery, sources  # noqa: E402
 from inspector.inputs.calls import PythonArg, parse_calls  # noqa: E402
 from inspector.inputs.request import prepare  # noqa: E402
-from tests.conftest import changed_names  # noqa: E402
+from tests.helpers import changed_names  # noqa: E402
 
 # Where these tests' own loads write the source (inside the session's data folder: removed
 # with it).

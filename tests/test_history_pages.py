@@ -9,8 +9,7 @@ from inspector.inputs.request import prepare
 from inspector.inputs.sources import Source
 from inspector.report import GraphSummary, ModeResult, Report
 from inspector.store.runs import RunStore
-from tests.conftest import ROOT, fixture_graphs
-from tests.helpers import shown
+from tests.helpers import ROOT, fixture_graphs, shown
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 

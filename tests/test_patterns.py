@@ -7,7 +7,7 @@ from inspector.graphs.diff import diff_graphs
 from inspector.graphs.patterns import find
 from inspector.graphs.protos import parse_text
 from inspector.report import Attribution, ModeResult, Report, RewritePattern
-from tests.conftest import changed_names
+from tests.helpers import changed_names
 
 
 def node(name: str, op: str, *inputs: str, fused: tuple[str, ...] = ()) -> str:

@@ -112,7 +112,7 @@ def test_a_wrong_backend_stops_serve_and_is_a_typed_error_on_the_page(tmp_path, 
     from streamlit.testing.v1 import AppTest
 
     from inspector.ui import services
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     monkeypatch.setenv("INSPECTOR_EXECUTOR", "bogus")
     services.executor.clear()

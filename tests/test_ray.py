@@ -19,7 +19,7 @@ from inspector.errors import UsageError
 from inspector.inputs.request import prepare
 from inspector.inputs.sources import Source, read_source
 from inspector.jobs.executor import Limits, Stage
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = [pytest.mark.ray, pytest.mark.worker]
 ray = pytest.importorskip("ray")

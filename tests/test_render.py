@@ -10,7 +10,7 @@ import pytest
 from inspector.errors import GraphvizMissing, RenderError
 from inspector.graphs import dot_text, render
 from inspector.graphs.views import VIEWS, ViewOptions, build
-from tests.conftest import DATA, fixture_graphs
+from tests.helpers import DATA, fixture_graphs
 
 
 @pytest.mark.parametrize("view", VIEWS)

@@ -15,8 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import ROOT
-from tests.helpers import free_port, wait_for
+from tests.helpers import ROOT, free_port, wait_for
 
 pytestmark = pytest.mark.browser
 

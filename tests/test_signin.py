@@ -16,8 +16,7 @@ from inspector.inputs.request import prepare
 from inspector.inputs.sources import Source
 from inspector.report import GraphSummary, ModeResult, Report
 from inspector.store.runs import RunStore
-from tests.conftest import ROOT, fixture_graphs
-from tests.helpers import free_port, stop_group, wait_for
+from tests.helpers import ROOT, fixture_graphs, free_port, stop_group, wait_for
 
 pytestmark = pytest.mark.browser
 USERS = {"alice": "Alice", "bob": "Bob"}

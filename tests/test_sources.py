@@ -40,7 +40,7 @@ def test_gallery_sources_parse_and_name_their_function():
 
 
 def test_seed_examples_are_in_the_gallery_verbatim():
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     seed_files = list((ROOT.parent / "shared" / "seed").glob("*.txt"))
     if not seed_files:

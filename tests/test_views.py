@@ -6,7 +6,7 @@ from inspector.graphs import views
 from inspector.graphs.diff import diff_graphs
 from inspector.graphs.protos import ModeGraphs, parse_text
 from inspector.graphs.views import ViewOptions, build
-from tests.conftest import fixture_graphs
+from tests.helpers import fixture_graphs
 
 # Two blocks of three nodes under scopes; Grappler fused block1's conv and removed block2's bias.
 SCOPED_PRE = """

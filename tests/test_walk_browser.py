@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from inspector.inputs import gallery
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 SHOTS = ROOT / "tests" / "artifacts" / "walk"
