@@ -41,3 +41,24 @@ def test_a_value_that_does_not_parse_keeps_the_default():
     settings = from_query({"runs": ["many"], "ablate": ["yes"], "memory_mb": ["1e9"],
                            "entry": ["process_data"]})
     assert settings == FormSettings(entry="process_data")
+
+
+def test_a_saved_run_comes_back_into_the_form_as_it_was_asked():
+    """Edit as new and Re-run: the request as saved, the form's settings, and the same link."""
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import Source, read_source
+    from inspector.ui.permalink import PASTE, from_saved
+
+    request = prepare(read_source("gallery:shape_folding"), modes=["spec", "numpy"],
+                      grappler=["remapping=off", "constant_folding=off"], runs=7, ablate=True,
+                      passes=False, device="CPU:0")
+    form = from_saved(request.to_dict(), {"timeout_s": 90.0, "memory_mb": 2048})
+    assert form == FormSettings(entry="shape_folding", modes=request.modes,
+                                calls=request.calls, device="CPU:0", runs=7,
+                                grappler=("constant_folding=off", "remapping=off"), ablate=True,
+                                passes=False, time_limit=90, memory_mb=2048)
+    assert from_query(as_lists(to_query(form))) == form
+    pasted = prepare(Source("def f(x):\n    return x\n", "pasted.py"), calls=["float32[2]"],
+                     modes=["spec"])
+    assert from_saved(pasted.to_dict(), {}).entry == PASTE
+    assert from_saved(pasted.to_dict(), {}).runs == 0  # "as many as fit"

@@ -49,3 +49,13 @@ def test_grappler_overrides_are_validated():
         parse_overrides(["constant_foldin=off"])
     with pytest.raises(UsageError, match="no '='"):
         parse_overrides(["remapping"])
+
+
+def test_grappler_overrides_read_back_as_written():
+    from inspector.inputs.grappler import format_overrides, parse_overrides
+
+    options = parse_overrides(["constant_folding=off", "remapping=ON", "min_graph_nodes=-1",
+                               "disable_model_pruning=true"])
+    assert format_overrides(options) == ["constant_folding=off", "disable_model_pruning=on",
+                                         "min_graph_nodes=-1", "remapping=on"]
+    assert parse_overrides(format_overrides(options)) == options

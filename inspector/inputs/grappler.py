@@ -51,6 +51,12 @@ def parse_overrides(items: Sequence[str]) -> dict[str, bool | int]:
     return options
 
 
+def format_overrides(options: dict[str, bool | int]) -> list[str]:
+    """``parse_overrides``'s inverse: ``KEY=on|off`` and ``KEY=N`` texts, sorted by key."""
+    return [f"{key}={'on' if value is True else 'off' if value is False else value}"
+            for key, value in sorted(options.items())]
+
+
 # Each pass as TensorFlow names it in its log and dumps: the option that switches it (None: no
 # set_experimental_options key reaches it), what that option's value means, and whether it runs
 # by default (TensorFlow's RewriterConfig defaults on CPU).

@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass
 
 from inspector.graphs import protos
+from inspector.inputs.grappler import format_overrides
 from inspector.output import tables
 from inspector.output.tables import Row
 from inspector.report import ModeResult, Report
@@ -54,9 +55,8 @@ def run_inputs(request: dict, report: Report | None, executor: str | None = None
         "calls": " | ".join(request.get("calls") or ()) or "none",
         "modes": ", ".join(request.get("modes") or ()),
         "device": request.get("device") or "TensorFlow's default",
-        "Grappler overrides": " ".join(
-            f"{k}={'on' if v is True else 'off' if v is False else v}"
-            for k, v in sorted(overrides.items())) or "none (TensorFlow's defaults)",
+        "Grappler overrides": " ".join(format_overrides(overrides))
+        or "none (TensorFlow's defaults)",
         "timed runs per mode": str(request.get("runs") or "as many as fit in the budget"),
         "ablation": "yes" if request.get("ablate") else "no",
         "graphs after each pass": "yes" if request.get("passes", True) else "no",

@@ -316,31 +316,27 @@ def _run_header(run_id: str, status: str) -> None:
 def _edit_as_new(saved: SavedRun) -> None:
     """Put a saved run's inputs into the Inspect form (pasted code included; an operator's
     file that is no longer offered comes back as pasted code where that is allowed)."""
-    request, limits = saved.request, saved.limits
-    gallery_name = request["source"].get("gallery_name")
-    provided_name = request["source"].get("provided_name")
+    form = permalink.from_saved(saved.request, saved.limits, _defaults())
     state = st.session_state
-    entry = gallery_name or (sources.PROVIDED_PREFIX + provided_name if provided_name else PASTE)
+    entry = PASTE if form.entry == permalink.PASTE else form.entry
     if entry not in _choices():
         entry = PASTE if services.policy().pasted_code else _choices()[0]
     state["entry"] = entry
     if entry == PASTE:
         state["code"] = saved.source_text
-    state["calls"] = "\n".join(request["calls"])
-    state["modes"] = list(request["modes"])
-    state["device"] = request.get("device") or DEFAULT_DEVICE
-    state["runs"] = request.get("runs") or 0
-    state["grappler"] = " ".join(f"{k}={'on' if v is True else 'off' if v is False else v}"
-                                 for k, v in request.get("grappler", {}).items())
-    state["ablate"] = bool(request.get("ablate"))
-    state["passes"] = bool(request.get("passes", True))
+    state["calls"] = "\n".join(form.calls)
+    state["modes"] = list(form.modes)
+    state["device"] = form.device or DEFAULT_DEVICE
+    state["runs"] = form.runs
+    state["grappler"] = " ".join(form.grappler)
+    state["ablate"] = form.ablate
+    state["passes"] = form.passes
     # A private run's copy stays private (unticking it is the user's own choice).
     state["private"] = saved.summary.visibility == "private"
     # Within the form's bounds (a CLI run may have asked for more).
     settings = services.policy()
-    state["memory_mb"] = min(max(int(limits.get("memory_mb", Limits.memory_mb)), 512),
-                             settings.max_memory_mb)
-    state["time_limit"] = min(int(limits.get("timeout_s", 0)), int(settings.max_timeout_s))
+    state["memory_mb"] = min(max(form.memory_mb, 512), settings.max_memory_mb)
+    state["time_limit"] = min(form.time_limit, int(settings.max_timeout_s))
     st.query_params.clear()
 
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from inspector.inputs.grappler import format_overrides
+from inspector.inputs.sources import PROVIDED_PREFIX
 
 # The entry name a pasted-code form is saved under in the URL.
 PASTE = "paste"
@@ -41,6 +45,25 @@ _KEYS = {"entry": "entry", "modes": "mode", "calls": "call", "device": "device",
          "grappler": "grappler", "ablate": "ablate", "passes": "passes",
          "time_limit": "time_limit", "memory_mb": "memory_mb"}
 _TRUE, _FALSE = "1", "0"
+
+
+def from_saved(request: Mapping[str, Any], limits: Mapping[str, Any],
+               defaults: FormSettings = FormSettings()) -> FormSettings:
+    """A saved run's inputs (``InspectRequest.to_dict()`` and its limits) as the form holds
+    them: what "Edit as new" and "Re-run" put back. Limits are as saved; the page keeps them
+    within the operator's bounds."""
+    source = request.get("source") or {}
+    entry = (source.get("gallery_name")
+             or (PROVIDED_PREFIX + source["provided_name"] if source.get("provided_name")
+                 else PASTE))
+    return FormSettings(
+        entry=entry, modes=tuple(request.get("modes") or ()),
+        calls=tuple(request.get("calls") or ()), device=request.get("device"),
+        runs=int(request.get("runs") or 0),
+        grappler=tuple(format_overrides(request.get("grappler") or {})),
+        ablate=bool(request.get("ablate")), passes=bool(request.get("passes", True)),
+        time_limit=int(limits.get("timeout_s") or 0),
+        memory_mb=int(limits.get("memory_mb") or defaults.memory_mb))
 
 
 def to_query(settings: FormSettings, defaults: FormSettings = FormSettings()) -> dict[str, str | list[str]]:
