@@ -98,3 +98,17 @@ def test_a_contract_fails_on_a_deliberate_bad_import_and_names_it(tmp_path):
     assert done.returncode != 0
     assert "engine imports nothing from jobs, ui, cli, store or hosting BROKEN" in done.stdout
     assert "inspector.engine.shortcut -> inspector.jobs.turns" in done.stdout
+
+
+def test_no_function_of_the_package_is_over_60_lines():
+    """Longer ones read as several steps: split them into named ones."""
+    import ast
+
+    long = []
+    for path in sorted((ROOT / "inspector").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > 60:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines})")
+    assert not long, long

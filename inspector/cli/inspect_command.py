@@ -64,6 +64,21 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
                                                        "large gallery models bring their own)")
     inspect.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                          help="memory cap of the worker process tree")
+    inspect.add_argument("--log", metavar="PATH",
+                         help="write the worker's log (TensorFlow's C++ log, Grappler's passes)")
+    _export_arguments(inspect)
+    saving = inspect.add_argument_group("saved runs (store: the settings' [store], else "
+                                        "INSPECTOR_DB, INSPECTOR_DATA)")
+    add_config_argument(saving)
+    saving.add_argument("--save", action="store_true",
+                        help="keep the run in the store; prints its id (history show ID)")
+    saving.add_argument("--title", help="a title for the saved run")
+    saving.add_argument("--tag", action="append", default=[], metavar="TAG",
+                        help="repeatable: a tag for the saved run")
+
+
+def _export_arguments(inspect: argparse.ArgumentParser) -> None:
+    """The files an inspection writes, and how its pictures are drawn."""
     exports = inspect.add_argument_group("exports (file names: <function>-<mode>-<view>.<ext>)")
     exports.add_argument("--graphs", metavar="DIR",
                          help="write each mode's pre/post GraphDefs (.pbtxt, .pb) and pictures "
@@ -86,16 +101,6 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
                          help="repeatable: draw this name scope opened in collapsed overviews")
     exports.add_argument("--edge-shapes", action="store_true",
                          help="label data edges with the static shape they carry")
-    inspect.add_argument("--log", metavar="PATH",
-                         help="write the worker's log (TensorFlow's C++ log, Grappler's passes)")
-    saving = inspect.add_argument_group("saved runs (store: the settings' [store], else "
-                                        "INSPECTOR_DB, INSPECTOR_DATA)")
-    add_config_argument(saving)
-    saving.add_argument("--save", action="store_true",
-                        help="keep the run in the store; prints its id (history show ID)")
-    saving.add_argument("--title", help="a title for the saved run")
-    saving.add_argument("--tag", action="append", default=[], metavar="TAG",
-                        help="repeatable: a tag for the saved run")
 
 
 def _hops(text: str) -> int:

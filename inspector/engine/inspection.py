@@ -140,7 +140,7 @@ class _ModeRun:
     post_graph: GraphDef | None = None
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class _FirstCall:
     """A mode's first call: its graphs, where they came from, and what tracing knew."""
 
@@ -166,23 +166,26 @@ def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tup
         start = time.perf_counter_ns()
         fn(*args)
         first_us = (time.perf_counter_ns() - start) / 1e3
-        record = retrace.record_call(fn, args, call, params, earlier, 1, 0)
+        record = retrace.record_call(fn, args, call, params, earlier, number=1,
+                                     count_before=0)
         if mode == "eager":
-            return _FirstCall(first_us, record)
+            return _FirstCall(first_call_us=first_us, record=record)
         reads, traced = _traced_shapes(fn, args)
         events(Stage.OPTIMIZING, mode, None)
         pre, post, log, compared = capture.offline_graphs(fn, args, device, dumps)
         compiler_ir = fn.experimental_get_compiler_ir(*args)
-        return _FirstCall(first_us, record, "offline", pre, post,
-                          passlog.parse_passes(log, capture.OFFLINE_ITEM), compared,
-                          {stage: compiler_ir(stage=stage) for stage in ("hlo", "optimized_hlo")},
-                          reads, traced)
+        return _FirstCall(
+            first_call_us=first_us, record=record, graph_source="offline", pre=pre, post=post,
+            grappler_passes=passlog.parse_passes(log, capture.OFFLINE_ITEM), passes=compared,
+            hlo={stage: compiler_ir(stage=stage) for stage in ("hlo", "optimized_hlo")},
+            variable_reads=reads, traced_shapes=traced)
     first = capture.capture_first_call(fn, args, dumps)
-    record = retrace.record_call(fn, args, call, params, earlier, 1, 0)
+    record = retrace.record_call(fn, args, call, params, earlier, number=1, count_before=0)
     reads, traced = _traced_shapes(fn, args)
     pass_log = passlog.parse_passes(first.log, first.item) if first.item else ()
-    return _FirstCall(first.first_call_us, record, "runtime", first.pre_graph, first.post_graph,
-                      pass_log, first.passes, None, reads, traced)
+    return _FirstCall(first_call_us=first.first_call_us, record=record, graph_source="runtime",
+                      pre=first.pre_graph, post=first.post_graph, grappler_passes=pass_log,
+                      passes=first.passes, variable_reads=reads, traced_shapes=traced)
 
 
 def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True
@@ -250,7 +253,7 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
     records = [first.record]
     for number, call in enumerate(calls[1:], 2):
         call_args = functions.make_arguments(call, mode, number - 1)
-        records.append(retrace.record_call(fn, call_args, call, params, earlier, number))
+        records.append(retrace.record_call(fn, call_args, call, params, earlier, number=number))
 
     if first.pre is not None:
         events(Stage.ANALYSING, mode, None)

@@ -62,10 +62,12 @@ def _explain_retrace(call: CallSpec, params: tuple[str, ...], earlier: list[tupl
 
 
 def record_call(fn: Any, args: list[Any], call: CallSpec, params: tuple[str, ...],
-                earlier: list[tuple[int, str]], number: int,
+                earlier: list[tuple[int, str]], *, number: int,
                 count_before: int | None = None) -> CallRecord:
-    """Make one call and say whether it traced, and why; ``earlier`` grows with each new trace.
+    """Make one call and say whether it traced, and why.
 
+    ``earlier``: the (call number, signature) of each trace so far, in order; a call that
+    traces appends its own. ``number``: this call's 1-based number among the mode's calls.
     With ``count_before`` given, the call was already made (the capture's first call) and that
     was the tracing count before it.
     """

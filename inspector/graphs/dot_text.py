@@ -93,7 +93,22 @@ def to_dot(graph: views.ViewGraph, wrap: layout.Wrap | layout.Rows | None = None
     for node in graph.nodes:
         if node.id not in loose:
             members.setdefault(column.get(node.id, 0), []).append(_node_line(graph, node))
-    # (from, to) -> line: one connector edge per source and column, whatever it stands for
+    edge_lines = _edge_lines(graph, column, members)
+    lines += _column_blocks(members, columns is not None)
+    lines += edge_lines.values()
+    if columns is not None:
+        lines += _column_packing(graph, columns, len(members) + bool(loose) + 1)
+    if loose:
+        lines += _loose_block(graph, loose)
+    lines.append(_legend(graph))
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _edge_lines(graph: views.ViewGraph, column: dict[str, int],
+                members: dict[int, list[str]]) -> dict[tuple[str, str], str]:
+    """Each drawn edge's line, (from, to) -> line; an edge between columns becomes a pair of
+    connectors, declared in ``members`` (one pair per source and column it feeds)."""
     edge_lines: dict[tuple[str, str], str] = {}
     for edge, minlen in _minlens(graph):
         start, end = column.get(edge.source, 0), column.get(edge.target, 0)
@@ -102,7 +117,6 @@ def to_dot(graph: views.ViewGraph, wrap: layout.Wrap | layout.Rows | None = None
             edge_lines[(edge.source, edge.target)] = (
                 f"  {_quote(edge.source)} -> {_quote(edge.target)}{suffix};")
             continue
-        # one pair per source and column it feeds
         leaving, arriving = f"{edge.source} leaving for {end}", f"{edge.source} arriving in {end}"
         members[start].append(f"  {_quote(leaving)} [label={_quote(f'to column {end + 1}')}, "
                               f"{CONNECTOR}];")
@@ -113,28 +127,30 @@ def to_dot(graph: views.ViewGraph, wrap: layout.Wrap | layout.Rows | None = None
                               f"  {_quote(edge.source)} -> {_quote(leaving)}{suffix};")
         edge_lines[(arriving, edge.target)] = (
             f"  {_quote(arriving)} -> {_quote(edge.target)}{suffix};")
+    return edge_lines
+
+
+def _column_blocks(members: dict[int, list[str]], clustered: bool) -> list[str]:
+    """The boxes of each column, in a cluster when wrapping: a cluster keeps a column compact
+    (the fast layout lets a chain drift sideways); a connector standing for several edges is
+    declared once."""
+    lines: list[str] = []
     for index in sorted(members):
-        # A cluster keeps a column compact (the fast layout lets a chain drift sideways);
-        # dict.fromkeys: a connector standing for several edges is declared once.
         inside = list(dict.fromkeys(members[index]))
         lines += ([f"  subgraph cluster_column{index} {{", "  style=invis;", *inside, "  }"]
-                  if columns is not None else inside)
-    lines += edge_lines.values()
-    if columns is not None:
-        # Each column is made one piece and Graphviz packs the pieces in one row, in the order
-        # they are declared ("array", flags i: input order, t: top-aligned); the loose block
-        # and the legend come after the columns.
-        lines += [f"  {_quote(upper)} -> {_quote(lower)} [style=invis"
-                  f"{'' if ranked else ', constraint=false'}];"
-                  for upper, lower, ranked in layout.stacking(
-                      columns, [(e.source, e.target) for e in graph.edges])]
-        cells = len(members) + bool(loose) + 1
-        lines.append(f'  packmode="array_it{cells}";')
-    if loose:
-        lines += _loose_block(graph, loose)
-    lines.append(_legend(graph))
-    lines.append("}")
-    return "\n".join(lines)
+                  if clustered else inside)
+    return lines
+
+
+def _column_packing(graph: views.ViewGraph, columns: layout.Wrap, cells: int) -> list[str]:
+    """Each column made one piece, and Graphviz packing the pieces in one row in the order they
+    are declared ("array", flags i: input order, t: top-aligned); the loose block and the
+    legend come after the columns."""
+    return [*(f"  {_quote(upper)} -> {_quote(lower)} [style=invis"
+              f"{'' if ranked else ', constraint=false'}];"
+              for upper, lower, ranked in layout.stacking(
+                  columns, [(e.source, e.target) for e in graph.edges])),
+            f'  packmode="array_it{cells}";']
 
 
 def loose_boxes(graph: views.ViewGraph) -> set[str]:

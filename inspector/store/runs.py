@@ -45,7 +45,7 @@ SCHEMA_REVISIONS = ("0001", "0002", "0003")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunSummary:
     """One row of the History table."""
 
@@ -540,8 +540,10 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 def _summary(row: Any, tags: Sequence[str]) -> RunSummary:
     created = _aware(row.created_at)
     assert created is not None
-    return RunSummary(row.id, row.status, row.owner, row.owner_name, row.visibility, row.title,
-                      row.function, row.source_label,
-                      tuple(row.modes or ()), row.tensorflow, row.device, created,
-                      row.duration_s, dict(row.post_nodes or {}), tuple(tags), row.error_type,
-                      row.size_bytes or 0)
+    return RunSummary(id=row.id, status=row.status, owner=row.owner, owner_name=row.owner_name,
+                      visibility=row.visibility, title=row.title, function=row.function,
+                      source_label=row.source_label, modes=tuple(row.modes or ()),
+                      tensorflow=row.tensorflow, device=row.device, created_at=created,
+                      duration_s=row.duration_s, post_nodes=dict(row.post_nodes or {}),
+                      tags=tuple(tags), error_type=row.error_type,
+                      size_bytes=row.size_bytes or 0)
