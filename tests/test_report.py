@@ -34,3 +34,28 @@ def test_the_pass_table_speaks_of_passes_not_of_inverted_options():
     assert rows["constant_folding"]["switch"] == "constant_folding=off turns it off"
     assert rows["debug_stripper"]["switch"] == "debug_stripper=on turns it on"
     assert "option" not in pruner
+
+
+def test_reports_made_by_older_versions_still_read():
+    """JSON reports written by earlier versions of the CLI (tests/data/report-<date>.json, made
+    by that day's code on seed example 1): today's Report reads each, and what it adds since
+    comes back as its default."""
+    import json
+    from pathlib import Path
+
+    from inspector.output import tables, text
+
+    paths = sorted((Path(__file__).parent / "data").glob("report-*.json"))
+    assert len(paths) >= 3
+    for path in paths:
+        data = json.loads(path.read_text())
+        report = Report.from_dict(data)
+        assert report.function == "process_data" and report.tensorflow, path.name
+        assert [r.mode for r in report.results] == [r["mode"] for r in data["results"]]
+        spec = report.result("spec")
+        assert spec is not None and spec.post is not None and spec.post.nodes > 0, path.name
+        assert spec.timing is not None and spec.timing.median_us > 0
+        # Every table and the text summary are made from it without error.
+        assert tables.matrix(report) and text.format_summary(report)
+        assert all(o.graph_op is None for o in spec.op_times) or path.name >= "report-2026-12-02"
+        assert Report.from_dict(report.to_dict()) == report, path.name
