@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inspector.errors import ExecutorError
-from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress
+from inspector.jobs.executor import DEFAULT_LIMITS, Executor, Limits, Progress
 
 if TYPE_CHECKING:  # the pool and Ray load when a backend starts (the history CLI needs neither)
     from inspector.inputs.request import InspectRequest
-    from inspector.jobs.local import LocalExecutor
-    from inspector.jobs.ray_backend import RayExecutor
     from inspector.report import Report
 
 EXECUTOR_ENV = "INSPECTOR_EXECUTOR"
@@ -34,8 +32,7 @@ def kind(chosen: str | None = None) -> str:
 
 
 def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | None = None,
-          hidden: Sequence[Path] = (), limits: Limits = DEFAULT_LIMITS
-          ) -> LocalExecutor | RayExecutor:
+          hidden: Sequence[Path] = (), limits: Limits = DEFAULT_LIMITS) -> Executor:
     """A running backend: ``workers`` pre-started workers here, or per Ray node."""
     if kind(chosen) == "ray":
         from inspector.jobs.ray_backend import RayExecutor
@@ -62,13 +59,13 @@ def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAUL
         return follow(executor.submit(request, limits), on_progress)
 
 
-def nodes(executor: LocalExecutor | RayExecutor) -> list[dict[str, Any]]:
+def nodes(executor: Executor) -> list[dict[str, Any]]:
     """Each node a backend runs jobs on: ``node`` (its name), ``host``, ``tensorflow``,
     ``devices`` and, with Ray, ``node_id``, ``gpu`` (has the GPU resource) and ``alive``."""
-    if hasattr(executor, "nodes"):
+    if hasattr(executor, "nodes"):  # the Ray backend knows its nodes
         return executor.nodes()
     import socket
 
     devices = list(executor.devices())  # waits for a worker: it says which TensorFlow it is
     return [{"node": socket.gethostname(), "host": socket.gethostname(),
-             "tensorflow": executor.tensorflow, "devices": devices}]
+             "tensorflow": getattr(executor, "tensorflow", None), "devices": devices}]

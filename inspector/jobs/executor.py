@@ -7,7 +7,7 @@ the default backend. ``Limits`` and ``Progress`` are the plain data they exchang
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from inspector.errors import CallSpecError
 from inspector.inputs.calls import TensorArg, parse_calls
@@ -51,17 +51,40 @@ class Progress:
 
 
 class JobHandle(Protocol):
+    """What ``Executor.submit`` returns (jobs.job.Job for both backends): callers wait on it,
+    read its progress, cancel it, and read its worker's log once it ends."""
+
+    # Who asked (the fair queue serves users in turn).
+    user: str
+    # The worker's log for this job, once it ended (TensorFlow's C++ log included).
+    log: str
+
     def wait(self, timeout: float | None = None) -> bool: ...
     def result(self, timeout: float | None = None) -> Report: ...
     def cancel(self) -> None: ...
     @property
     def progress(self) -> Progress: ...
+    @property
+    def queued_ahead(self) -> int | None: ...
+    @property
+    def at_user_cap(self) -> bool: ...
 
 
 class Executor(Protocol):
-    def submit(self, request: InspectRequest, limits: Limits | None = None) -> JobHandle: ...
+    """A backend (local.LocalExecutor, ray_backend.RayExecutor): what the CLI and the app use.
+    mypy checks both against it where backends.start returns one."""
+
+    limits: Limits
+    # Whether user code runs in bubblewrap (hosting.sandbox.Sandbox: .active, .reason).
+    sandbox: Any
+
+    def submit(self, request: InspectRequest, limits: Limits | None = None,
+               user: str = "local") -> JobHandle: ...
     def devices(self) -> tuple[str, ...]: ...
+    def wait_warm(self, timeout: float = ...) -> bool: ...
     def close(self) -> None: ...
+    def __enter__(self) -> Executor: ...
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def check_fits(request: InspectRequest, limits: Limits) -> None:

@@ -15,9 +15,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import psutil
 
@@ -35,12 +34,12 @@ from inspector.hosting import sandbox
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import protocol
 from inspector.jobs.environment import worker_environment
-from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress, Stage, check_fits
-from inspector.jobs.fairqueue import FairQueue
+from inspector.jobs.executor import DEFAULT_LIMITS, JobHandle, Limits, Progress, Stage, check_fits
+from inspector.jobs.job import Job, QueuedPool
 from inspector.jobs.process import WorkerProcess
 from inspector.jobs.protocol import Event
 from inspector.jobs.turns import TURN_LOCK_ENV
-from inspector.report import ExecutorInfo, ModeResult, Report, mode_result_from_dict
+from inspector.report import Report, mode_result_from_dict
 
 # How often the supervisor checks time, memory and cancellation.
 POLL_S = 0.05
@@ -73,155 +72,7 @@ def sweep_left_folders(temp: Path | None = None) -> list[Path]:
     return removed
 
 
-class JobQueue(Protocol):
-    """Where a queued job waits (a LocalExecutor, or the Ray backend's cluster queue)."""
-
-    def withdraw(self, job: LocalJob) -> bool: ...
-    def queued_ahead(self, job: LocalJob) -> int | None: ...
-    def at_user_cap(self, job: LocalJob) -> bool: ...
-
-
-class LocalJob:
-    """A job queued on or running in a LocalExecutor (or followed from a Ray node); it owns its
-    own state changes."""
-
-    def __init__(self, request: InspectRequest, limits: Limits, user: str = "local",
-                 pool: JobQueue | None = None):
-        self.request = request
-        self.limits = limits
-        # Who asked: the fair queue serves users in turn.
-        self.user = user
-        self._pool = pool
-        self._done = threading.Event()
-        self._cancelled = threading.Event()
-        self._progress = Progress(Stage.QUEUED)
-        self._mode_results: dict[str, ModeResult] = {}
-        self._report: Report | None = None
-        # While True, a finished report waits for its worker to be reaped before release.
-        self._running = False
-        self.log = ""  # the worker's stderr for this job (TensorFlow's C++ log included)
-        # The worker's "ready" event: pid, tensorflow version, devices.
-        self.worker_info: dict[str, Any] = {}
-
-    # -- what callers use ------------------------------------------------------------------
-    @property
-    def progress(self) -> Progress:
-        return self._progress
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    def result(self, timeout: float | None = None) -> Report:
-        if not self._done.wait(timeout):
-            raise TimeoutError("the job has not finished")
-        assert self._report is not None
-        return self._report
-
-    def cancel(self) -> None:
-        """Stop the job: at once while it is queued, by killing its worker while it runs."""
-        self._cancelled.set()
-        if self._pool is not None and self._pool.withdraw(self):
-            self.fail(Cancelled("cancelled while queued"))
-
-    @property
-    def queued_ahead(self) -> int | None:
-        """Jobs that will start before this one, while it is queued."""
-        return self._pool.queued_ahead(self) if self._pool is not None else None
-
-    @property
-    def at_user_cap(self) -> bool:
-        """Whether this queued job waits for its user's own running jobs (jobs_per_user)."""
-        return self._pool is not None and self._pool.at_user_cap(self)
-
-    # -- state changes, made by the pool ----------------------------------------------------
-    def start(self, worker_info: dict[str, Any]) -> None:
-        self.worker_info = worker_info
-        self._running = True
-        self._progress = Progress(Stage.STARTING)
-
-    def enter_stage(self, stage: str, mode: str | None) -> None:
-        self._progress = Progress(Stage(stage), mode, self._progress.modes_done)
-
-    def add_mode(self, mode: str, result: ModeResult) -> None:
-        self._mode_results[mode] = result
-        self._progress = replace(self._progress, modes_done=(*self._progress.modes_done, mode))
-
-    def finish(self, data: dict[str, Any], log: str) -> None:
-        """The worker's "done" report; released at once (its worker is reaped afterwards:
-        the kernel takes 20-40 ms to free a TensorFlow process)."""
-        self.log = log
-        self._running = False
-        self._settle(self._server_facts(protocol.assemble(data, self._mode_results)),
-                     Stage.DONE)
-
-    def _server_facts(self, report: Report) -> Report:
-        """The report with what the server knows itself in place of what the worker claims
-        (its process runs the user's code, which can write to the control pipe): the
-        request's function, calls, modes and options, and the TensorFlow version and devices
-        of the ready event (sent before any user code ran). A device outside those is
-        dropped; results keep the request's modes, in its order."""
-        header = self.request.blank_report(self.worker_info.get("tensorflow"))
-        devices = tuple(self.worker_info.get("devices") or ())
-        by_mode = {r.mode: r for r in reversed(report.results)}  # the first result per mode
-        return replace(report, tensorflow=header.tensorflow, source=header.source,
-                       function=header.function, calls=header.calls, modes=header.modes,
-                       grappler=header.grappler, devices=devices,
-                       device=report.device if report.device in devices else None,
-                       results=tuple(by_mode[m] for m in header.modes if m in by_mode),
-                       executor=None)
-
-    def fail(self, error: InspectorError, tensorflow: str | None = None) -> None:
-        """Keep finished modes; the running one and those not reached get the error."""
-        info = ErrorInfo.from_exception(error)
-        blank = self.request.blank_report(tensorflow)
-        if not self._mode_results and self._progress.mode is None:
-            self._settle(replace(blank, error=info), Stage.FAILED)
-            return
-        results = []
-        for mode in self.request.modes:
-            if mode in self._mode_results:
-                results.append(self._mode_results[mode])
-            elif mode == self._progress.mode:
-                results.append(ModeResult(mode, error=info))
-            else:
-                results.append(ModeResult(mode, error=ErrorInfo(
-                    info.type, f"not run: the job stopped in mode {self._progress.mode}: "
-                               f"{info.message}")))
-        self._settle(replace(blank, results=tuple(results)), Stage.FAILED)
-
-    def follow(self, progress: Progress) -> None:
-        """Progress as another process saw it (the Ray backend's node)."""
-        self._progress = progress
-
-    def complete(self, report: Report, log: str) -> None:
-        """A whole report from another process (the Ray backend's node)."""
-        self.log = log
-        self._running = False
-        self._settle(report, Stage.DONE)
-
-    def release(self, log: str) -> None:
-        """The worker is gone: a report kept back until now reaches the caller."""
-        if not self.log:
-            self.log = log
-        self._running = False
-        self._done.set()
-
-    def _settle(self, report: Report, stage: Stage) -> None:
-        if report.executor is None:  # where it ran; the Ray backend names its node itself
-            report = replace(report, executor=ExecutorInfo(
-                "local", socket.gethostname(),
-                self.worker_info.get("tensorflow") or report.tensorflow))
-        self._report = report
-        self._progress = replace(self._progress, stage=stage)
-        if not self._running:
-            self._done.set()
-
-
-class LocalExecutor:
+class LocalExecutor(QueuedPool):
     """K pre-started worker processes on this machine, one job each, FIFO when all are busy."""
 
     def __init__(self, workers: int = 1, limits: Limits = DEFAULT_LIMITS,
@@ -235,6 +86,7 @@ class LocalExecutor:
 
         Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
         """
+        super().__init__(jobs_per_user or max(1, workers))
         self.limits = limits
         self._python = python
         self.sandbox = sandbox.detect(sandbox_mode)
@@ -249,7 +101,6 @@ class LocalExecutor:
         self._lock_file = lock
         # The pool's workers take turns for their timed calls (turns.turn).
         self._env = worker_environment(os.environ, {**(env or {}), TURN_LOCK_ENV: str(lock)})
-        self._jobs: FairQueue[LocalJob] = FairQueue(jobs_per_user or max(1, workers))
         self._closed = threading.Event()
         self._live: set[WorkerProcess] = set()
         self._idle_ready = 0  # workers that are ready and waiting for a job
@@ -267,26 +118,15 @@ class LocalExecutor:
 
     # -- public API -------------------------------------------------------------------------
     def submit(self, request: InspectRequest, limits: Limits | None = None,
-               user: str = "local") -> LocalJob:
+               user: str = "local") -> Job:
         """Queue a request for ``user``. Raises CallSpecError when its arguments cannot fit
         the limits."""
         if self._closed.is_set():
             raise RuntimeError("the executor is closed")
-        job = LocalJob(request, limits or self.limits, user, self)
+        job = Job(request, limits or self.limits, user, self)
         check_fits(request, job.limits)
-        self._jobs.put(user, job)
+        self._queue.put(user, job)
         return job
-
-    def queued_ahead(self, job: LocalJob) -> int | None:
-        """Jobs that start before this queued one (users in turn); None once it started."""
-        return self._jobs.ahead(job.user, job)
-
-    def withdraw(self, job: LocalJob) -> bool:
-        """Take a queued job out of the queue (a cancel before it started)."""
-        return self._jobs.remove(job.user, job)
-
-    def at_user_cap(self, job: LocalJob) -> bool:
-        return self._jobs.at_cap(job.user)
 
     def devices(self, timeout: float = START_TIMEOUT_S) -> tuple[str, ...]:
         """The logical devices a worker's TensorFlow sees (reported when it became ready).
@@ -313,7 +153,7 @@ class LocalExecutor:
             return
         atexit.unregister(self.close)
         self._closed.set()
-        left = self._jobs.drain()
+        left = self._queue.drain()
         with self._lock:
             live = list(self._live)
         for worker in live:
@@ -345,12 +185,12 @@ class LocalExecutor:
         with self._lock:
             self._live.discard(worker)
 
-    def _next_job(self, ready: bool) -> LocalJob | None:
+    def _next_job(self, ready: bool) -> Job | None:
         """The next job, users in turn (None when closing); counts this slot idle while it
         waits."""
         with self._lock:
             self._idle_ready += ready
-        taken = self._jobs.get()
+        taken = self._queue.get()
         with self._lock:
             self._idle_ready -= ready
         return taken[1] if taken is not None else None
@@ -370,7 +210,7 @@ class LocalExecutor:
                 job.log = worker.read_log()
                 job.fail(startup_error or Cancelled("cancelled before it started"))
                 self._retire(worker)
-                self._jobs.done(job.user)
+                self._queue.done(job.user)
                 if startup_error is not None:
                     time.sleep(1.0)  # a worker that cannot start will not start a moment later
                 continue
@@ -382,7 +222,7 @@ class LocalExecutor:
             finally:
                 log = worker.read_log()
                 self._retire(worker)
-                self._jobs.done(job.user)
+                self._queue.done(job.user)
                 job.release(log)
 
     def _await_ready(self, worker: WorkerProcess) -> InspectorError | None:
@@ -406,7 +246,7 @@ class LocalExecutor:
                     return None
         return WorkerCrashed(f"the worker did not start within {START_TIMEOUT_S:g} s")
 
-    def _supervise(self, worker: WorkerProcess, job: LocalJob) -> None:
+    def _supervise(self, worker: WorkerProcess, job: Job) -> None:
         """Send the job, then follow its events and enforce its limits until it ends.
 
         A job ends when its worker sent ``done`` or ``failed`` and then closed the pipe (or
@@ -442,7 +282,7 @@ class LocalExecutor:
                 checked = time.monotonic()
 
     @staticmethod
-    def _apply(job: LocalJob, events: list[dict[str, Any]],
+    def _apply(job: Job, events: list[dict[str, Any]],
                ending: dict[str, Any] | None) -> dict[str, Any] | None:
         """Apply progress events (a stage began, a mode finished) to the job; returns the
         done or failed event once it came. Raises WorkerCrashed for an event after it, or one
@@ -467,7 +307,7 @@ class LocalExecutor:
         return ending
 
     @staticmethod
-    def _end(worker: WorkerProcess, job: LocalJob, event: dict[str, Any],
+    def _end(worker: WorkerProcess, job: Job, event: dict[str, Any],
              tensorflow: str | None) -> None:
         """The job's last event, once its worker closed the pipe."""
         try:
@@ -479,7 +319,7 @@ class LocalExecutor:
             job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}"), tensorflow)
 
     @staticmethod
-    def _breach(worker: WorkerProcess, job: LocalJob, elapsed: float,
+    def _breach(worker: WorkerProcess, job: Job, elapsed: float,
                 check_memory: bool) -> InspectorError | None:
         """The limit the job has broken (or a cancellation), if any."""
         limits = job.limits
@@ -521,7 +361,7 @@ def run_one(request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
         return follow(executor.submit(request), on_progress)
 
 
-def follow(job: LocalJob, on_progress: Callable[[Progress], None] | None = None
+def follow(job: JobHandle, on_progress: Callable[[Progress], None] | None = None
            ) -> tuple[Report, str]:
     """Wait for a job (of either backend), telling ``on_progress`` each new stage; its report
     and its worker's log."""
@@ -531,3 +371,7 @@ def follow(job: LocalJob, on_progress: Callable[[Progress], None] | None = None
             last = job.progress
             on_progress(last)
     return job.result(), job.log
+
+
+# The name callers used before the job had its own module (jobs/job.py).
+LocalJob = Job

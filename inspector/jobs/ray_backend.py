@@ -24,8 +24,8 @@ from inspector.errors import Cancelled, ExecutorError, UsageError, WorkerCrashed
 from inspector.hosting.sandbox import Sandbox
 from inspector.inputs.request import InspectRequest
 from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress, check_fits
-from inspector.jobs.fairqueue import FairQueue
-from inspector.jobs.local import START_TIMEOUT_S, LocalExecutor, LocalJob
+from inspector.jobs.job import Job, QueuedPool
+from inspector.jobs.local import START_TIMEOUT_S, LocalExecutor
 from inspector.report import ExecutorInfo, Report
 
 # The Ray resource a job asking for a GPU needs on its node. Ray counts a node's GPUs as "GPU";
@@ -47,7 +47,7 @@ class NodeAgent:
                  hidden: tuple[str, ...]):
         self._pool = LocalExecutor(workers=workers, limits=limits, sandbox_mode=sandbox_mode,
                                    hidden=tuple(Path(p) for p in hidden))
-        self._jobs: dict[str, LocalJob] = {}
+        self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
     def info(self, timeout: float) -> dict[str, Any]:
@@ -111,7 +111,7 @@ class _Node:
         """Host name and the start of Ray's node id (nodes of one machine share a host)."""
         return f"{self.host} (node {self.node_id[:8]})"
 
-    def accepts(self, job: LocalJob) -> bool:
+    def accepts(self, job: Job) -> bool:
         return self.alive and (self.has_gpu or not _wants_gpu(job.request))
 
 
@@ -143,7 +143,7 @@ def check_reachable(address: str) -> None:
                             "Ray instance") from None
 
 
-class RayExecutor:
+class RayExecutor(QueuedPool):
     """The Executor over a Ray cluster: joins ``address`` (or RAY_ADDRESS), or starts a local
     Ray instance (stopped again by ``close``)."""
 
@@ -170,7 +170,7 @@ class RayExecutor:
             # A server stopped by a signal exits through atexit: stop the instance it started
             # (Ray installs no signal handler when started off the main thread, as in Streamlit).
             atexit.register(self.close)
-        self._queue: FairQueue[LocalJob] = FairQueue(jobs_per_user or max(1, workers_per_node))
+        QueuedPool.__init__(self, jobs_per_user or max(1, workers_per_node))
         self._closed = threading.Event()
         # Paths the sandbox covers on every node (where they exist there).
         self._hidden = tuple(str(p) for p in hidden)
@@ -209,12 +209,12 @@ class RayExecutor:
 
     # -- the Executor interface ---------------------------------------------------------------
     def submit(self, request: InspectRequest, limits: Limits | None = None,
-               user: str = "local") -> LocalJob:
+               user: str = "local") -> Job:
         """Queue a request for ``user``; UsageError when no live node has the device asked
         for, CallSpecError when its arguments cannot fit the limits. Nothing is queued then."""
         if self._closed.is_set():
             raise RuntimeError("the executor is closed")
-        job = LocalJob(request, limits or self.limits, user, self)
+        job = Job(request, limits or self.limits, user, self)
         check_fits(request, job.limits)
         if not any(node.accepts(job) for node in self._nodes):
             nodes = ", ".join(f"{n.label}{'' if n.alive else ' (dead)'}" for n in self._nodes)
@@ -222,15 +222,6 @@ class RayExecutor:
                              f"resource that device {request.device!r} needs; nodes: {nodes}")
         self._queue.put(user, job)
         return job
-
-    def queued_ahead(self, job: LocalJob) -> int | None:
-        return self._queue.ahead(job.user, job)
-
-    def withdraw(self, job: LocalJob) -> bool:
-        return self._queue.remove(job.user, job)
-
-    def at_user_cap(self, job: LocalJob) -> bool:
-        return self._queue.at_cap(job.user)
 
     def devices(self) -> tuple[str, ...]:
         """The devices some live node has, each once (``nodes`` says which node has which)."""
@@ -300,7 +291,7 @@ class RayExecutor:
             finally:
                 self._queue.done(job.user)
 
-    def _run(self, node: _Node, job: LocalJob) -> None:
+    def _run(self, node: _Node, job: Job) -> None:
         if job.cancelled:
             job.fail(Cancelled("cancelled before it started"))
             return

@@ -30,14 +30,13 @@ from inspector.hosting.policy import (
 from inspector.hosting.policy import load as load_policy
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import backends
-from inspector.jobs.executor import Limits
-from inspector.jobs.local import LocalExecutor, LocalJob
+from inspector.jobs.executor import Executor, JobHandle, Limits
 from inspector.report import Report
 from inspector.store.runs import RunStore, SavedRun, data_dir
 from inspector.ui.plain import plain
 
 if TYPE_CHECKING:
-    from inspector.jobs.ray_backend import RayExecutor
+    pass
 
 T = TypeVar("T")
 
@@ -63,7 +62,7 @@ def policy_or_error() -> Policy | None:
 
 
 @st.cache_resource
-def executor() -> LocalExecutor | RayExecutor:
+def executor() -> Executor:
     """One warm worker pool per server process, shared by every session: the settings' worker
     count (or INSPECTOR_WORKERS; each worker holds ~1 GB; with INSPECTOR_EXECUTOR=ray, per
     node of the cluster), users served in turn."""
@@ -73,7 +72,7 @@ def executor() -> LocalExecutor | RayExecutor:
                           hidden=_hidden_paths(settings))
 
 
-def executor_or_error() -> LocalExecutor | RayExecutor | None:
+def executor_or_error() -> Executor | None:
     """The pool, or None after showing why it cannot start (an unknown INSPECTOR_EXECUTOR, a
     Ray cluster that cannot be reached)."""
     return _or_error(executor)
@@ -239,7 +238,7 @@ def _open_or_refused() -> User:
 class SavedJob:
     """A job whose run is in the store from submission on; saved by a thread when it ends."""
 
-    def __init__(self, job: LocalJob, run_id: str, runs: RunStore):
+    def __init__(self, job: JobHandle, run_id: str, runs: RunStore):
         self.job = job
         self.run_id = run_id
         self.saved = threading.Event()

@@ -1,0 +1,189 @@
+"""One job, whichever backend runs it, and the queue both backends keep of them.
+
+A ``Job`` is what ``submit`` returns: callers wait on it, read its progress and cancel it; the
+pool that runs it (``local.LocalExecutor``, or ``ray_backend.RayExecutor`` following it on a
+node) makes its state changes. ``QueuedPool`` holds the fair queue's questions both pools
+answer the same way.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import replace
+from typing import Any, Protocol
+
+from inspector.errors import Cancelled, ErrorInfo, InspectorError
+from inspector.inputs.request import InspectRequest
+from inspector.jobs import protocol
+from inspector.jobs.executor import Limits, Progress
+from inspector.jobs.fairqueue import FairQueue
+from inspector.report import ExecutorInfo, ModeResult, Report
+from inspector.stages import Stage
+
+
+class JobQueue(Protocol):
+    """Where a queued job waits (a LocalExecutor, or the Ray backend's cluster queue)."""
+
+    def withdraw(self, job: Job) -> bool: ...
+    def queued_ahead(self, job: Job) -> int | None: ...
+    def at_user_cap(self, job: Job) -> bool: ...
+
+
+class Job:
+    """A job queued on or running in a pool: a LocalExecutor's, or the Ray backend's (which
+    follows it from its node). It owns its own state changes; the pools call them."""
+
+    def __init__(self, request: InspectRequest, limits: Limits, user: str = "local",
+                 pool: JobQueue | None = None):
+        self.request = request
+        self.limits = limits
+        # Who asked: the fair queue serves users in turn.
+        self.user = user
+        self._pool = pool
+        self._done = threading.Event()
+        self._cancelled = threading.Event()
+        self._progress = Progress(Stage.QUEUED)
+        self._mode_results: dict[str, ModeResult] = {}
+        self._report: Report | None = None
+        # While True, a finished report waits for its worker to be reaped before release.
+        self._running = False
+        self.log = ""  # the worker's stderr for this job (TensorFlow's C++ log included)
+        # The worker's "ready" event: pid, tensorflow version, devices.
+        self.worker_info: dict[str, Any] = {}
+
+    # -- what callers use ------------------------------------------------------------------
+    @property
+    def progress(self) -> Progress:
+        return self._progress
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def result(self, timeout: float | None = None) -> Report:
+        if not self._done.wait(timeout):
+            raise TimeoutError("the job has not finished")
+        assert self._report is not None
+        return self._report
+
+    def cancel(self) -> None:
+        """Stop the job: at once while it is queued, by killing its worker while it runs."""
+        self._cancelled.set()
+        if self._pool is not None and self._pool.withdraw(self):
+            self.fail(Cancelled("cancelled while queued"))
+
+    @property
+    def queued_ahead(self) -> int | None:
+        """Jobs that will start before this one, while it is queued."""
+        return self._pool.queued_ahead(self) if self._pool is not None else None
+
+    @property
+    def at_user_cap(self) -> bool:
+        """Whether this queued job waits for its user's own running jobs (jobs_per_user)."""
+        return self._pool is not None and self._pool.at_user_cap(self)
+
+    # -- state changes, made by the pool ----------------------------------------------------
+    def start(self, worker_info: dict[str, Any]) -> None:
+        self.worker_info = worker_info
+        self._running = True
+        self._progress = Progress(Stage.STARTING)
+
+    def enter_stage(self, stage: str, mode: str | None) -> None:
+        self._progress = Progress(Stage(stage), mode, self._progress.modes_done)
+
+    def add_mode(self, mode: str, result: ModeResult) -> None:
+        self._mode_results[mode] = result
+        self._progress = replace(self._progress, modes_done=(*self._progress.modes_done, mode))
+
+    def finish(self, data: dict[str, Any], log: str) -> None:
+        """The worker's "done" report; released at once (its worker is reaped afterwards:
+        the kernel takes 20-40 ms to free a TensorFlow process)."""
+        self.log = log
+        self._running = False
+        self._settle(self._server_facts(protocol.assemble(data, self._mode_results)),
+                     Stage.DONE)
+
+    def _server_facts(self, report: Report) -> Report:
+        """The report with what the server knows itself in place of what the worker claims
+        (its process runs the user's code, which can write to the control pipe): the
+        request's function, calls, modes and options, and the TensorFlow version and devices
+        of the ready event (sent before any user code ran). A device outside those is
+        dropped; results keep the request's modes, in its order."""
+        header = self.request.blank_report(self.worker_info.get("tensorflow"))
+        devices = tuple(self.worker_info.get("devices") or ())
+        by_mode = {r.mode: r for r in reversed(report.results)}  # the first result per mode
+        return replace(report, tensorflow=header.tensorflow, source=header.source,
+                       function=header.function, calls=header.calls, modes=header.modes,
+                       grappler=header.grappler, devices=devices,
+                       device=report.device if report.device in devices else None,
+                       results=tuple(by_mode[m] for m in header.modes if m in by_mode),
+                       executor=None)
+
+    def fail(self, error: InspectorError, tensorflow: str | None = None) -> None:
+        """Keep finished modes; the running one and those not reached get the error."""
+        info = ErrorInfo.from_exception(error)
+        blank = self.request.blank_report(tensorflow)
+        if not self._mode_results and self._progress.mode is None:
+            self._settle(replace(blank, error=info), Stage.FAILED)
+            return
+        results = []
+        for mode in self.request.modes:
+            if mode in self._mode_results:
+                results.append(self._mode_results[mode])
+            elif mode == self._progress.mode:
+                results.append(ModeResult(mode, error=info))
+            else:
+                results.append(ModeResult(mode, error=ErrorInfo(
+                    info.type, f"not run: the job stopped in mode {self._progress.mode}: "
+                               f"{info.message}")))
+        self._settle(replace(blank, results=tuple(results)), Stage.FAILED)
+
+    def follow(self, progress: Progress) -> None:
+        """Progress as another process saw it (the Ray backend's node)."""
+        self._progress = progress
+
+    def complete(self, report: Report, log: str) -> None:
+        """A whole report from another process (the Ray backend's node)."""
+        self.log = log
+        self._running = False
+        self._settle(report, Stage.DONE)
+
+    def release(self, log: str) -> None:
+        """The worker is gone: a report kept back until now reaches the caller."""
+        if not self.log:
+            self.log = log
+        self._running = False
+        self._done.set()
+
+    def _settle(self, report: Report, stage: Stage) -> None:
+        if report.executor is None:  # where it ran; the Ray backend names its node itself
+            report = replace(report, executor=ExecutorInfo(
+                "local", socket.gethostname(),
+                self.worker_info.get("tensorflow") or report.tensorflow))
+        self._report = report
+        self._progress = replace(self._progress, stage=stage)
+        if not self._running:
+            self._done.set()
+
+
+class QueuedPool:
+    """A pool's fair queue of jobs (users served in turn, jobs_per_user each at once) and
+    what a queued job asks of it."""
+
+    def __init__(self, jobs_per_user: int):
+        self._queue: FairQueue[Job] = FairQueue(jobs_per_user)
+
+    def queued_ahead(self, job: Job) -> int | None:
+        """Jobs that start before this queued one (users in turn); None once it started."""
+        return self._queue.ahead(job.user, job)
+
+    def withdraw(self, job: Job) -> bool:
+        """Take a queued job out of the queue (a cancel before it started)."""
+        return self._queue.remove(job.user, job)
+
+    def at_user_cap(self, job: Job) -> bool:
+        return self._queue.at_cap(job.user)
