@@ -42,9 +42,11 @@ test: setup browser
 	TF_ENABLE_ONEDNN_OPTS=0 $(PY) -m pytest
 	TF_ENABLE_ONEDNN_OPTS=1 $(PY) -m pytest -m tf -p no:cacheprovider
 
-# No worker processes, no browser: the pure parts and the in-process engine, in about a minute.
+# No TensorFlow in the test process, no worker, browser, PostgreSQL or Ray: the pure parts, the
+# pass log, passes, patterns, profile, pictures, tables and text on TensorFlow output recorded by
+# scripts/record_fixtures.py (tests/data/recorded), in about a minute.
 test-fast: setup
-	$(PY) -m pytest -m "not worker and not browser and not postgres and not ray"
+	$(PY) -m pytest -m "not tf and not worker and not browser and not postgres and not ray"
 
 # Style, types (bench included) and the layering contracts (pyproject.toml's [tool.importlinter]).
 lint: setup
