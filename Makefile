@@ -50,8 +50,8 @@ test-fast: setup
 
 # Style, types (bench included) and the layering contracts (pyproject.toml's [tool.importlinter]).
 lint: setup
-	$(VENV)/bin/ruff check inspector tests bench app.py
-	$(VENV)/bin/mypy inspector bench
+	$(VENV)/bin/ruff check inspector tests bench scripts app.py
+	$(VENV)/bin/mypy inspector bench scripts/record_fixtures.py
 	$(VENV)/bin/lint-imports
 
 bench: setup

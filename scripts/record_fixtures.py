@@ -74,7 +74,7 @@ def record(entry_name: str) -> dict[str, int]:
     from inspector.stages import Stage
 
     per_mode: dict[str, dict[str, Any]] = {}
-    current = {"mode": None}
+    current: dict[str, str | None] = {"mode": None}
     normalise = Normaliser()
     original_compare, original_sample = capture._compare, profile.sample
 
