@@ -3,6 +3,7 @@ and the next job is unaffected. Each job here starts a real worker process."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import itertools
@@ -270,3 +271,74 @@ def test_a_second_user_is_served_while_the_first_has_five_jobs_queued():
         assert alice[-1].result().error.type == "Cancelled"
         assert all(job.wait(180) for job in alice[:-1])
         assert all(job.result().error is None for job in alice[:-1])
+
+
+LEAKER = """import json, os
+import tensorflow as tf
+
+json.leaked = "by the first job"
+os.environ["LEAKED"] = "by the first job"
+open("/tmp/leaked", "w").write("by the first job")
+tf.config.optimizer.set_experimental_options({"constant_folding": False})
+tf.keras.utils.get_custom_objects()["leaked"] = lambda x: x
+
+def f(x):
+    return tf.square(x)
+"""
+LOOKER = """import json, os
+import tensorflow as tf
+
+print("seen:", {
+    "module global": hasattr(json, "leaked"),
+    "environment": "LEAKED" in os.environ,
+    "file in /tmp": os.path.exists("/tmp/leaked"),
+    "tf.config": tf.config.optimizer.get_experimental_options().get("constant_folding") is False,
+    "registered object": "leaked" in tf.keras.utils.get_custom_objects(),
+})
+
+def f(x):
+    return tf.square(x)
+"""
+
+
+def test_a_spare_takes_the_next_job_and_sees_nothing_of_the_previous_one():
+    """Issue 24: with a spare, the job after a job runs on a worker that was warm before the
+    first ended (no TensorFlow import in between), and it cannot see what the first job left:
+    module globals, the environment, files in /tmp, tf.config and registered objects."""
+    from inspector.hosting import sandbox
+    from inspector.jobs.local import LocalExecutor
+
+    with LocalExecutor(workers=1, spares=1) as pool:
+        assert pool.wait_warm(timeout=120)
+        warm = {w.process.pid for w in pool._live}
+        assert len(warm) == 2, "the worker and its spare"
+        first = pool.submit(request_for(LEAKER))
+        assert first.result(timeout=120).results[0].error is None
+        second = pool.submit(request_for(LOOKER))
+        report = second.result(timeout=120)
+        assert report.results[0].error is None, report.results[0].error
+        pids = first.worker_info["pid"], second.worker_info["pid"]
+        assert pids[0] != pids[1] and set(pids) <= warm, "both ran on workers warm at the start"
+        seen = ast.literal_eval(report.stdout.split("seen:", 1)[1].strip())  # as printed
+        if not sandbox.detect().active:  # /tmp is the machine's own without bubblewrap
+            seen.pop("file in /tmp")
+        assert not any(seen.values()), seen
+
+
+def test_at_most_k_jobs_run_at_once_with_spares():
+    """Spares are warm, not extra capacity: two jobs on one worker and one spare run in turn."""
+    from inspector.jobs.local import LocalExecutor
+
+    slow = ("import time\nimport tensorflow as tf\n\ndef f(x):\n"
+            "    time.sleep(1.5)\n    return x\n")
+    with LocalExecutor(workers=1, spares=1) as pool:
+        assert pool.wait_warm(timeout=120)
+        jobs = [pool.submit(request_for(slow, modes=("eager",))) for _ in range(2)]
+        deadline = time.monotonic() + 60
+        overlap = False
+        while not all(j.wait(0) for j in jobs) and time.monotonic() < deadline:
+            running = [j for j in jobs if j.progress.stage not in ("queued", "done", "failed")]
+            overlap = overlap or len(running) > 1
+            time.sleep(0.05)
+        assert all(j.result(timeout=60).results[0].error is None for j in jobs)
+        assert not overlap

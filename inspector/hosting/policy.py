@@ -8,6 +8,8 @@ value stops the command with a message naming the key.
 
     [workers]
     count = 2               # worker processes (each ~1 GB)
+    spares = 1              # warm workers kept beside them, so a job never waits for an
+                            # import (each ~1 GB; 0: none; skipped while memory is short)
     jobs_per_user = 1       # jobs one user may have running at once; users are served in turn
     max_timeout_s = 600     # the highest time limit a user may pick
     max_memory_mb = 8192    # the highest memory limit a user may pick
@@ -57,6 +59,8 @@ class Policy:
     """What the operator allows; the defaults are local single-user mode."""
 
     workers: int = 1
+    # Warm workers beside the busy ones: a job never waits for TensorFlow's import.
+    spares: int = 1
     jobs_per_user: int = 1
     max_timeout_s: float = 600.0
     max_memory_mb: int = 16384
@@ -112,6 +116,8 @@ def _text(value: Any) -> bool:
 _KEYS: dict[tuple[str, str], tuple[str, Callable[[Any], bool], str]] = {
     ("workers", "count"): ("workers", _positive_int, "an integer of at least 1"),
     ("workers", "jobs_per_user"): ("jobs_per_user", _positive_int, "an integer of at least 1"),
+    ("workers", "spares"): ("spares", lambda v: isinstance(v, int) and not isinstance(v, bool)
+                            and 0 <= v <= 8, "an integer from 0 to 8"),
     ("workers", "max_timeout_s"): ("max_timeout_s", _positive_number, "a number of seconds > 0"),
     ("workers", "max_memory_mb"): ("max_memory_mb", lambda v: _positive_int(v) and v >= 512,
                                    "an integer of at least 512"),

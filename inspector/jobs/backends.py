@@ -32,17 +32,19 @@ def kind(chosen: str | None = None) -> str:
 
 
 def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | None = None,
-          hidden: Sequence[Path] = (), limits: Limits = DEFAULT_LIMITS) -> Executor:
-    """A running backend: ``workers`` pre-started workers here, or per Ray node."""
+          hidden: Sequence[Path] = (), limits: Limits = DEFAULT_LIMITS,
+          spares: int = 0) -> Executor:
+    """A running backend: ``workers`` pre-started workers here, or per Ray node, and
+    ``spares`` warm ones beside them (here, or on each node)."""
     if kind(chosen) == "ray":
         from inspector.jobs.ray_backend import RayExecutor
 
         return RayExecutor(workers_per_node=workers, limits=limits, jobs_per_user=jobs_per_user,
-                           hidden=tuple(hidden))
+                           hidden=tuple(hidden), spares=spares)
     from inspector.jobs.local import LocalExecutor
 
     return LocalExecutor(workers=workers, limits=limits, jobs_per_user=jobs_per_user,
-                         hidden=tuple(hidden))
+                         hidden=tuple(hidden), spares=spares)
 
 
 def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAULT_LIMITS,

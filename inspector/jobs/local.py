@@ -45,6 +45,9 @@ from inspector.report import Report, mode_result_from_dict
 POLL_S = 0.05
 # How long a worker may take to import TensorFlow and warm up.
 START_TIMEOUT_S = 120.0
+# Memory a spare worker needs free before it starts (a worker holds about 1 GB once it has
+# imported TensorFlow and warmed up); below it the spare waits, and jobs wait for imports.
+SPARE_NEEDS_MB = 1500
 # Processes one job's tree may hold (TensorFlow's own pools are threads: a worker is one
 # process). Past this it is a fork storm, not a memory problem: RSS counts a forked child's
 # shared pages once per copy, so the memory watch alone would say MemoryLimit.
@@ -78,11 +81,15 @@ class LocalExecutor(QueuedPool):
     def __init__(self, workers: int = 1, limits: Limits = DEFAULT_LIMITS,
                  python: str = sys.executable, env: dict[str, str] | None = None, *,
                  jobs_per_user: int | None = None, sandbox_mode: str | None = None,
-                 hidden: tuple[Path, ...] = ()):
+                 hidden: tuple[Path, ...] = (), spares: int = 0):
         """K workers. ``jobs_per_user``: how many jobs one user may have running at once
         (default: all workers); users are served in turn. ``sandbox_mode``: "bwrap", "auto"
         (default, from $INSPECTOR_SANDBOX) or "off"; ``hidden``: paths the sandbox must cover
         even where a read-only bind would show them (the data folder, the settings file).
+        ``spares``: warm workers kept beside the K: at most K jobs run at once, but a worker
+        that ends its job is replaced while a spare takes the next one, so a job that comes
+        right after another does not wait for TensorFlow's import (each spare ~1 GB; one
+        starts only while SPARE_NEEDS_MB are free).
 
         Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
         """
@@ -109,10 +116,13 @@ class LocalExecutor(QueuedPool):
         self.tensorflow: str | None = None
         self._ready_devices = threading.Event()
         self._lock = threading.Lock()
+        # At most ``workers`` jobs run at once, whatever the spares.
+        self.workers, self.spares = max(1, workers), max(0, spares)
+        self._running = threading.BoundedSemaphore(self.workers)
         # A server stopped by a signal exits through atexit: its folder and workers go too.
         atexit.register(self.close)
         self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
-                       for i in range(max(1, workers))]
+                       for i in range(self.workers + self.spares)]
         for slot in self._slots:
             slot.start()
 
@@ -172,6 +182,7 @@ class LocalExecutor(QueuedPool):
 
     # -- slots --------------------------------------------------------------------------------
     def _start_worker(self) -> WorkerProcess:
+        self._wait_for_memory()
         worker = WorkerProcess(self._python, self._env, self._workdir, self.sandbox.active,
                                writable=(self._lock_file,), hidden=self._hidden)
         with self._lock:
@@ -185,15 +196,32 @@ class LocalExecutor(QueuedPool):
         with self._lock:
             self._live.discard(worker)
 
+    def _wait_for_memory(self) -> None:
+        """A worker beyond the K (a spare) starts only while the machine has memory for it."""
+        while not self._closed.is_set():
+            with self._lock:
+                beyond = len(self._live) >= self.workers
+            if not beyond or psutil.virtual_memory().available >= SPARE_NEEDS_MB * 2**20:
+                return
+            self._closed.wait(1.0)
+
     def _next_job(self, ready: bool) -> Job | None:
-        """The next job, users in turn (None when closing); counts this slot idle while it
-        waits."""
+        """The next job, users in turn (None when closing), once fewer than K jobs run; counts
+        this slot idle (warm) while it waits. The caller releases ``_running`` when the job
+        has ended."""
         with self._lock:
             self._idle_ready += ready
-        taken = self._queue.get()
-        with self._lock:
-            self._idle_ready -= ready
-        return taken[1] if taken is not None else None
+        try:
+            while not self._running.acquire(timeout=0.2):
+                if self._closed.is_set():
+                    return None
+            taken = self._queue.get()
+            if taken is None:
+                self._running.release()
+            return taken[1] if taken is not None else None
+        finally:
+            with self._lock:
+                self._idle_ready -= ready
 
     def _slot(self) -> None:
         """One worker at a time: start it, hand it the next job, supervise, replace it."""
@@ -204,12 +232,14 @@ class LocalExecutor(QueuedPool):
             if job is None or self._closed.is_set():
                 self._retire(worker)
                 if job is not None:
+                    self._running.release()
                     job.fail(Cancelled("the executor was closed"))
                 return
             if job.cancelled or startup_error is not None:
                 job.log = worker.read_log()
                 job.fail(startup_error or Cancelled("cancelled before it started"))
                 self._retire(worker)
+                self._running.release()
                 self._queue.done(job.user)
                 if startup_error is not None:
                     time.sleep(1.0)  # a worker that cannot start will not start a moment later
@@ -222,6 +252,7 @@ class LocalExecutor(QueuedPool):
             finally:
                 log = worker.read_log()
                 self._retire(worker)
+                self._running.release()  # a spare (if warm) takes the next job now
                 self._queue.done(job.user)
                 job.release(log)
 

@@ -44,9 +44,9 @@ class NodeAgent:
     """One per node (a Ray actor pinned there): a local pool of warm workers and its jobs."""
 
     def __init__(self, workers: int, limits: Limits, sandbox_mode: str | None,
-                 hidden: tuple[str, ...]):
+                 hidden: tuple[str, ...], spares: int = 0):
         self._pool = LocalExecutor(workers=workers, limits=limits, sandbox_mode=sandbox_mode,
-                                   hidden=tuple(Path(p) for p in hidden))
+                                   hidden=tuple(Path(p) for p in hidden), spares=spares)
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -150,8 +150,11 @@ class RayExecutor(QueuedPool):
     def __init__(self, address: str | None = None, workers_per_node: int = 1,
                  limits: Limits = DEFAULT_LIMITS, *, jobs_per_user: int | None = None,
                  sandbox_mode: str | None = None, gpu_resource: str | None = None,
-                 hidden: tuple[Path, ...] = (), start_timeout: float = START_TIMEOUT_S):
-        """Raises ExecutorError when the cluster cannot be reached or no agent starts."""
+                 hidden: tuple[Path, ...] = (), start_timeout: float = START_TIMEOUT_S,
+                 spares: int = 0):
+        """Raises ExecutorError when the cluster cannot be reached or no agent starts.
+        ``spares``: warm workers each node agent keeps beside its busy ones."""
+        self._spares = spares
         ray = _import_ray()
         self.limits = limits
         self._ray = ray
@@ -193,7 +196,7 @@ class RayExecutor(QueuedPool):
         alive = [n for n in ray.nodes() if n.get("Alive")]
         agents = [remote_agent.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
                       node["NodeID"], soft=False)).remote(workers, self.limits, sandbox_mode,
-                                                          self._hidden)
+                                                          self._hidden, self._spares)
                   for node in alive]
         try:
             infos = ray.get([agent.info.remote(timeout) for agent in agents],

@@ -392,7 +392,9 @@ def _limits_in_force() -> None:
     if pool is None:
         st.stop()
     guard = pool.sandbox
-    st.caption(f"Limits in force: {settings.workers} worker(s), {settings.jobs_per_user} job(s) "
+    spares = getattr(pool, "spares", 0)
+    st.caption(f"Limits in force: {settings.workers} worker(s)"
+               f"{f' and {spares} warm spare(s)' if spares else ''}, {settings.jobs_per_user} job(s) "
                f"at once per user, time limit up to {settings.max_timeout_s:g} s, memory up to "
                f"{settings.max_memory_mb} MB; pasted code "
                f"{'allowed' if settings.pasted_code else 'not allowed (gallery only)'}"

@@ -68,8 +68,9 @@ def executor() -> Executor:
     node of the cluster), users served in turn."""
     settings = policy()
     workers = int(os.environ.get("INSPECTOR_WORKERS", settings.workers))
+    spares = int(os.environ.get("INSPECTOR_SPARES", settings.spares))
     return backends.start(workers=workers, jobs_per_user=settings.jobs_per_user,
-                          hidden=_hidden_paths(settings))
+                          hidden=_hidden_paths(settings), spares=spares)
 
 
 def executor_or_error() -> Executor | None:
