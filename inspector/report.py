@@ -378,12 +378,15 @@ class Report:
 
     def mode_errors(self) -> list[tuple[tuple[str, ...], ErrorInfo]]:
         """The modes' errors, each said once with the modes that raised it (in mode order):
-        a function that fails the same way in every mode is one error, not seven."""
+        a function that fails the same way in every mode is one error, not seven. "The same
+        way": the same type, line, frames and first line of the message (Keras then prints
+        each mode's argument its own way; the first mode's whole message is kept)."""
         groups: dict[tuple[Any, ...], tuple[list[str], ErrorInfo]] = {}
         for result in self.results:
             error = result.error
             if error is not None:
-                key = (error.type, error.message, error.line, error.frames)
+                first = error.message.splitlines()[0] if error.message else ""
+                key = (error.type, first, error.line, error.frames)
                 groups.setdefault(key, ([], error))[0].append(result.mode)
         return [(tuple(modes), error) for modes, error in groups.values()]
 

@@ -206,6 +206,11 @@ def test_permalink_restores_settings():
     assert at.selectbox(key="entry").value == "process_variable_data"
     assert at.pills(key="modes").value == ["spec", "xla"]
     assert at.text_area(key="calls").value == "float32[7]"
+    # A link made where a GPU exists says so here, instead of quietly running on the CPU.
+    at = app(entry="process_data", device="/device:GPU:7")
+    assert at.selectbox(key="device").value == "TensorFlow's default"
+    assert any("/device:GPU:7" in shown(w.value) and "no worker here has" in w.value
+               for w in at.warning)
 
 
 def test_a_copied_link_fills_every_field_and_the_inspect_click_writes_it_back():
@@ -278,10 +283,11 @@ def test_the_timing_tab_says_what_applies_formats_its_figures_and_why_ops_are_mi
     assert (rows.loc["eager", ["before graph us", "graph us", "after graph us"]] == "n/a").all()
     assert rows.loc["spec", "graph us"] != "n/a" and "note" not in rows.columns
     notes = [shown(c.value) for c in at.caption]
-    assert any(n.startswith("eager: eager: no graph") for n in notes), notes
+    assert any(n.startswith("eager: no graph") for n in notes), notes
     spec = at.session_state["report"].result("spec")
     # Either the loop's kernels were profiled, or the page says exactly why not.
-    assert spec.op_times or any(n.startswith("spec: ") and "control flow" in n for n in notes)
+    assert spec.op_times or any(n.startswith("spec: ") and "rates cheap" in n
+                                and "control flow: " in n for n in notes)
     if spec.op_times:
         for value in frame_with(at, "share of graph")["us"]:
             assert re.fullmatch(r"[\d,]+\.\d", value), value

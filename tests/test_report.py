@@ -59,3 +59,20 @@ def test_reports_made_by_older_versions_still_read():
         assert tables.matrix(report) and text.format_summary(report)
         assert all(o.graph_op is None for o in spec.op_times) or path.name >= "report-2026-12-02"
         assert Report.from_dict(report.to_dict()) == report, path.name
+
+
+def test_errors_that_differ_only_past_their_first_line_are_said_once():
+    """Keras prints each mode's argument its own way below the same first line."""
+    def failed(mode: str, shape: str) -> ModeResult:
+        return ModeResult(mode, error=ErrorInfo(
+            "UserCodeError", f"ValueError: Exception encountered (while tracing)\n  inputs={shape}",
+            5, ("line 5 in classify: return model(x)",)))
+
+    report = Report(tensorflow="2.21.0", results=(failed("numpy", "(4,)"),
+                                                  failed("spec", "(None,)"), ModeResult("tensor")))
+    ((modes, error),) = report.mode_errors()
+    assert modes == ("numpy", "spec") and error.message.endswith("(4,)")
+    from inspector.output import tables
+
+    assert [row["error"] for row in tables.matrix(report)][:2] == [
+        "UserCodeError (line 5): ValueError: Exception encountered (while tracing)"] * 2

@@ -30,8 +30,8 @@ ABLATION_OFF = (
 
 _ON = {"on": True, "true": True, "1": True, "yes": True,
        "off": False, "false": False, "0": False, "no": False}
-_FORMS = ("--grappler KEY=VALUE with VALUE on/off for " + ", ".join(BOOLEAN_OPTIONS) +
-          "; or min_graph_nodes=N (-1 optimizes every graph)")
+_FORMS = ("write KEY=VALUE (CLI: --grappler KEY=VALUE) with VALUE on/off for "
+          + ", ".join(BOOLEAN_OPTIONS) + "; or min_graph_nodes=N (-1 optimizes every graph)")
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, bool | int]:

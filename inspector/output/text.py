@@ -114,7 +114,8 @@ def _call_lines(result: ModeResult) -> list[str]:
     for number, call in enumerate(result.calls, 1):
         flag = ("refused" if call.error is not None else "traced" if call.traced
                 else "eager" if result.mode == "eager" else "reused")
-        lines.append(f"  call {number} {call.spec}: {flag}: {call.reason}")
+        reason = call.reason.removeprefix(f"{flag}: ")  # eager's reason already says it
+        lines.append(f"  call {number} {call.spec}: {flag}: {reason}")
     return lines
 
 

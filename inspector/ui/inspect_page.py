@@ -152,6 +152,9 @@ def _device_input(url: FormSettings) -> str | None:
                                if url.device in options else 0,
                                format_func=lambda d: d if d == DEFAULT_DEVICE or len(nodes) < 2
                                else f"{d} (on {', '.join(where[d])})")
+    if url.device and url.device not in options:  # a link made where that device exists
+        st.warning(f"The link asks for device {plain(url.device)}, which no worker here has: "
+                   "TensorFlow's default placement is used instead.")
     if len(nodes) > 1:  # a cluster: which node has what (a job goes to a node with its device)
         st.caption("Nodes: " + "; ".join(
             f"{n['node']}, TensorFlow {n['tensorflow']}: {', '.join(n['devices'])}"

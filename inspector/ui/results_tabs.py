@@ -165,7 +165,8 @@ def timing(report: Report) -> None:
                  hide_index=True, key="breakdown_table")
     for row in rows:
         if row["note"]:
-            st.caption(f"{row['mode']}: {plain(row['note'])}")
+            note = str(row["note"]).removeprefix(f"{row['mode']}: ")  # eager's says "eager:"
+            st.caption(f"{row['mode']}: {plain(note)}")
     with_ops = [r.mode for r in report.results if r.op_times]
     if with_ops:
         mode: Any = st.selectbox("Costliest ops of mode", with_ops, key="top_ops_mode")
