@@ -333,6 +333,16 @@ class ShapeDependentConstants:
 
 
 @dataclass(frozen=True)
+class RequestStage:
+    """One step of a request, in order, as the server saw it: its wall time."""
+
+    # "queued", "waiting for a worker", "loading", "tracing spec", "timing spec", ...,
+    # "sending the report", "decoding".
+    stage: str
+    ms: float
+
+
+@dataclass(frozen=True)
 class ExecutorInfo:
     """Where the inspection ran."""
 
@@ -368,6 +378,9 @@ class Report:
     run_id: str | None = None
     # Where it ran (None in reports made before it was recorded, or before any worker took it).
     executor: ExecutorInfo | None = None
+    # Where the request's wall time went, in order (the server's clock; empty in reports made
+    # before it was recorded, and for jobs that did not run).
+    request_stages: tuple[RequestStage, ...] = ()
 
     def result(self, mode: str) -> ModeResult | None:
         return next((r for r in self.results if r.mode == mode), None)

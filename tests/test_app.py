@@ -59,6 +59,9 @@ def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out(executor):
     # Eager has no graph: its graph columns say n/a, like every table.
     assert frame.loc["eager", "pre nodes"] == "n/a" and frame.loc["eager", "traces"] == "0"
     assert at.query_params["entry"] in ("process_data", ["process_data"])
+    # Where the request's time went, under the run.
+    (waterfall,) = [e for e in at.expander if e.label.startswith("Where this request's")]
+    assert waterfall.label.endswith(" ms went")
 
 
 def test_the_ui_process_never_imports_tensorflow():

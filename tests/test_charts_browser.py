@@ -38,6 +38,8 @@ def figures(reports):
         yield f"{name}: violin", charts.timing_distribution(report, "violin")
         yield f"{name}: ecdf", charts.timing_ecdf(report)
         yield f"{name}: breakdown", charts.time_breakdown(report)
+        yield f"{name}: request stages", charts.request_stages(
+            report, (("saving", 12.5), ("drawing the page", 80.0)))
         for result in report.results:
             if result.grappler_passes:
                 yield f"{name}: passes {result.mode}", charts.grappler_passes(report,

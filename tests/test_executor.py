@@ -342,3 +342,23 @@ def test_at_most_k_jobs_run_at_once_with_spares():
             time.sleep(0.05)
         assert all(j.result(timeout=60).results[0].error is None for j in jobs)
         assert not overlap
+
+
+def test_each_report_says_where_its_wall_time_went(executor):
+    """Issue 24's waterfall: the request's stages in order, as the server saw them; together
+    no longer than the caller waited."""
+    started = time.monotonic()
+    job = executor.submit(request_for(GOOD, modes=("numpy", "spec")))
+    report = job.result(timeout=120)
+    waited_ms = (time.monotonic() - started) * 1e3
+    names = [s.stage for s in report.request_stages]
+    assert names[:4] == ["queued", "waiting for a worker", "starting", "loading"]
+    for mode in ("numpy", "spec"):
+        assert names.index(f"tracing {mode}") < names.index(f"timing {mode}") \
+            < names.index(f"analysing {mode}")
+    assert names.index("analysing numpy") < names.index("tracing spec")
+    assert names[-2:] == ["sending the report", "decoding"]
+    assert all(s.ms >= 0 for s in report.request_stages)
+    assert sum(s.ms for s in report.request_stages) <= waited_ms + 1
+    data = report.to_dict()
+    assert data["request_stages"][0] == {"stage": "queued", "ms": report.request_stages[0].ms}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ from inspector.inputs.request import InspectRequest
 from inspector.jobs import protocol
 from inspector.jobs.executor import Limits, Progress
 from inspector.jobs.fairqueue import FairQueue
-from inspector.report import ExecutorInfo, ModeResult, Report
+from inspector.report import ExecutorInfo, ModeResult, Report, RequestStage
 from inspector.stages import Stage
 
 
@@ -49,8 +50,11 @@ class Job:
         # While True, a finished report waits for its worker to be reaped before release.
         self._running = False
         self.log = ""  # the worker's stderr for this job (TensorFlow's C++ log included)
-        # The worker's "ready" event: pid, tensorflow version, devices.
+        # The worker's "ready" event: pid, tensorflow version, devices (and "ready_at", when
+        # it became ready on this process's monotonic clock).
         self.worker_info: dict[str, Any] = {}
+        # What the job was doing from when, on the monotonic clock: the request's waterfall.
+        self._marks: list[tuple[str, float]] = [("submitted", time.monotonic())]
 
     # -- what callers use ------------------------------------------------------------------
     @property
@@ -91,21 +95,46 @@ class Job:
         self.worker_info = worker_info
         self._running = True
         self._progress = Progress(Stage.STARTING)
+        self._marks.append(("starting", time.monotonic()))
 
     def enter_stage(self, stage: str, mode: str | None) -> None:
         self._progress = Progress(Stage(stage), mode, self._progress.modes_done)
+        self._marks.append((f"{stage} {mode}" if mode else stage, time.monotonic()))
 
     def add_mode(self, mode: str, result: ModeResult) -> None:
         self._mode_results[mode] = result
         self._progress = replace(self._progress, modes_done=(*self._progress.modes_done, mode))
+        self._marks.append((f"sending {mode}'s result", time.monotonic()))
 
     def finish(self, data: dict[str, Any], log: str) -> None:
         """The worker's "done" report; released at once (its worker is reaped afterwards:
         the kernel takes 20-40 ms to free a TensorFlow process)."""
         self.log = log
         self._running = False
-        self._settle(self._server_facts(protocol.assemble(data, self._mode_results)),
-                     Stage.DONE)
+        self._marks.append(("decoding", time.monotonic()))
+        report = self._server_facts(protocol.assemble(data, self._mode_results))
+        self._marks.append(("end", time.monotonic()))
+        self._settle(replace(report, request_stages=self.request_stages()), Stage.DONE)
+
+    def request_stages(self) -> tuple[RequestStage, ...]:
+        """The marks so far as stages: each lasts until the next mark. The time from submit to
+        start is split into waiting for a warm worker (the one that took the job became ready
+        after the submit: it was importing TensorFlow) and queueing (behind other jobs)."""
+        marks = self._marks
+        stages = []
+        submitted = marks[0][1]
+        started = next((t for label, t in marks if label == "starting"), None)
+        ready_at = self.worker_info.get("ready_at")
+        for (label, at), (following, until) in zip(marks, marks[1:], strict=False):
+            if label == "submitted" and started is not None:
+                waited = min(max(0.0, (ready_at or submitted) - submitted), until - at)
+                stages += [RequestStage("queued", (until - at - waited) * 1e3),
+                           RequestStage("waiting for a worker", waited * 1e3)]
+                continue
+            if label.startswith("sending") and following == "decoding":
+                label = "sending the report"  # the last result, then the report's own part
+            stages.append(RequestStage(label, (until - at) * 1e3))
+        return tuple(stages)
 
     def _server_facts(self, report: Report) -> Report:
         """The report with what the server knows itself in place of what the worker claims

@@ -270,7 +270,8 @@ class LocalExecutor(QueuedPool):
                 if event.get("event") == Event.READY:
                     # The host's pid of what was started (bwrap's, when sandboxed): inside a
                     # sandbox's PID namespace the worker sees a pid of its own.
-                    worker.ready = {**event, "pid": worker.process.pid}
+                    worker.ready = {**event, "pid": worker.process.pid,
+                                    "ready_at": time.monotonic()}
                     self._devices = tuple(event.get("devices", ()))
                     self.tensorflow = event.get("tensorflow")
                     self._ready_devices.set()

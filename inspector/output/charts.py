@@ -61,6 +61,8 @@ def timing_ecdf(report: Report) -> go.Figure:
     fig.update_layout(xaxis_title="latency per call (us)", yaxis_title="share of calls",
                       height=420, margin=dict(t=30))
     fig.update_xaxes(**_log_ticks(_all_samples(report)))
+    # A little room under 0: the y axis's "0" sat on the x axis's first label.
+    fig.update_yaxes(range=[-0.05, 1.05])
     return fig
 
 
@@ -99,7 +101,26 @@ def time_breakdown(report: Report) -> go.Figure:
                       # Above the bars: below them it ran into the axis title.
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left",
                                   x=0))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", automargin=True)  # "reduce-retracing" was cut
+    return fig
+
+
+def request_stages(report: Report, extra: tuple[tuple[str, float], ...] = ()) -> go.Figure:
+    """The request's waterfall: one bar per stage from where the previous one ended (ms);
+    ``extra``: stages after the report was made (saving, the page's drawing)."""
+    stages = [(s.stage, s.ms) for s in report.request_stages] + list(extra)
+    starts = np.cumsum([0.0] + [ms for _, ms in stages[:-1]]).tolist()
+    labels = [f"{i + 1}. {name}" for i, (name, _) in enumerate(stages)]
+    fig = go.Figure(go.Bar(
+        y=labels, x=[ms for _, ms in stages], base=starts, orientation="h",
+        marker_color="#1f77b4", text=[f"{ms:,.1f}" for _, ms in stages],
+        textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:,.1f} ms<extra></extra>"))
+    total = sum(ms for _, ms in stages)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(range=[0, total * 1.18 or 1], automargin=True)
+    fig.update_layout(xaxis_title=f"ms since the click ({total:,.0f} ms in all)",
+                      height=90 + 22 * len(stages), margin=dict(t=20, b=40), showlegend=False)
     return fig
 
 

@@ -150,6 +150,10 @@ def format_summary(report: Report) -> str:
         lines.append(f"error: {report.error}")
         return "\n".join(lines)
     lines += ["", *_matrix(report), *_pass_lines(report)]
+    if report.request_stages:
+        total = sum(s.ms for s in report.request_stages)
+        lines += ["", f"where the request's {total:,.0f} ms went: " + " | ".join(
+            f"{s.stage} {s.ms:,.0f}" for s in report.request_stages if s.ms >= 0.5)]
     for modes, error in report.mode_errors():  # once for the modes that failed alike
         lines += ["", f"[{', '.join(modes)}] error: {error}",
                   *(f"    {frame}" for frame in error.frames)]

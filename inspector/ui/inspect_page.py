@@ -8,6 +8,7 @@ page stays responsive and can cancel.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -270,6 +271,7 @@ def _collect(wait_s: float) -> bool:
     if saved is None or not saved.job.wait(wait_s):
         return False
     st.session_state["report"] = saved.report()
+    st.session_state["after_stages"] = tuple(saved.after)
     st.session_state["log"] = saved.job.log
     del st.session_state["job"]
     return True
@@ -386,6 +388,7 @@ def _saved_run(run_id: str) -> None:
         st.info(f"This run is {summary.status}: it has no report. Re-run it.")
         return
     report_view.show(saved.report, saved.source_text, saved.log)
+    report_view.waterfall(saved.report)
 
 
 def _limits_in_force() -> None:
@@ -428,5 +431,8 @@ if "report" in st.session_state and not running:
     report = st.session_state["report"]
     if report.run_id:
         _run_header(report.run_id, "saved")
+    drawing = time.monotonic()
     report_view.show(report, st.session_state.get("source_text", ""),
                      st.session_state.get("log", ""))
+    report_view.waterfall(report, (*st.session_state.get("after_stages", ()),
+                                   ("drawing the page", (time.monotonic() - drawing) * 1e3)))

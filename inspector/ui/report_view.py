@@ -8,6 +8,7 @@ import html
 import streamlit as st
 
 from inspector.errors import ErrorInfo
+from inspector.output import charts
 from inspector.report import Report
 from inspector.ui import graphs_tab, passes_tab, results_tabs
 from inspector.ui.plain import plain
@@ -41,6 +42,20 @@ def _error(error: ErrorInfo, where: str = "") -> None:
     if error.traceback:
         with st.expander("Traceback"):
             st.code(error.traceback, language=None)
+
+
+def waterfall(report: Report, after: tuple[tuple[str, float], ...] = ()) -> None:
+    """Where the request's time went: the report's stages, then the page's own (saving, the
+    poll that noticed the end, drawing the open tab)."""
+    if not report.request_stages:
+        return
+    total = sum(s.ms for s in report.request_stages) + sum(ms for _, ms in after)
+    with st.expander(f"Where this request's {total:,.0f} ms went"):
+        st.plotly_chart(charts.request_stages(report, after), key="request_stages")
+        st.caption("The server's clock: queued behind other jobs, waiting for a warm worker, "
+                   "then the worker's stages as it reported them (tracing includes the first "
+                   "call, Grappler and the per-pass dumps; timing the timed and profiled "
+                   "calls), the report's transfer and decoding, saving, and drawing this page.")
 
 
 def show(report: Report, source_text: str = "", log: str = "") -> None:

@@ -244,12 +244,19 @@ class SavedJob:
         self.run_id = run_id
         self.saved = threading.Event()
         self._submitted = time.monotonic()
+        # The stages after the job's report was made, for the request's waterfall (ms).
+        self.after: list[tuple[str, float]] = []
+        self._saved_at = 0.0
         threading.Thread(target=self._save, args=(runs,), daemon=True,
                          name=f"save-{run_id}").start()
 
     def _save(self, runs: RunStore) -> None:
         try:
-            runs.finish(self.run_id, self.job.result(), log=self.job.log)
+            report = self.job.result()
+            start = time.monotonic()
+            runs.finish(self.run_id, report, log=self.job.log)
+            self._saved_at = time.monotonic()
+            self.after.append(("saving", (self._saved_at - start) * 1e3))
         finally:
             self.saved.set()
 
@@ -260,6 +267,8 @@ class SavedJob:
     def report(self) -> Report:
         """The finished job's report, with its run id, once the run is saved."""
         self.saved.wait(30)
+        if self.after and len(self.after) == 1:  # the page's poll that noticed the end
+            self.after.append(("until the page asked", (time.monotonic() - self._saved_at) * 1e3))
         return dataclasses.replace(self.job.result(), run_id=self.run_id)
 
 
