@@ -330,8 +330,24 @@ def _wait_healthy(url: str) -> None:
             time.sleep(0.2)
 
 
-def click_to_result(repeats: int) -> None:
-    """The app in Debian's chromium: click Inspect on a seed example, wait for the matrix."""
+_NEW_RUN = ("before => [...document.querySelectorAll('p')].some(p => p.innerText.includes("
+            "'\u00b7 saved') && p.innerText !== before)")
+
+
+def _click_and_wait(page) -> float:
+    """Click Inspect; seconds until the new run's header and matrix show."""
+    saved = page.get_by_text("\u00b7 saved")
+    before = saved.first.inner_text() if saved.count() else None
+    start = time.perf_counter()
+    page.get_by_role("button", name="Inspect").click()
+    page.wait_for_function(_NEW_RUN, arg=before, timeout=120_000)
+    page.locator("[data-testid=stTable]").first.wait_for(timeout=60_000)
+    return time.perf_counter() - start
+
+
+def _clicks(spares: int, repeats: int) -> tuple[list[float], list[float]]:
+    """One server with ``spares`` warm spare workers: clicks after a 6 s pause, and clicks 1 s
+    after the previous result (what a user does after changing one setting), interleaved."""
     import signal
     import socket
 
@@ -342,34 +358,66 @@ def click_to_result(repeats: int) -> None:
         port = s.getsockname()[1]
     server = subprocess.Popen([PY, "-m", "streamlit", "run", "app.py", "--server.headless",
                                "true", "--server.port", str(port)], cwd=ROOT,
+                              env={**os.environ, "INSPECTOR_SPARES": str(spares)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    times = []
+    paused, quick = [], []
     try:
         _wait_healthy(url)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url + "/?entry=process_data&mode=eager&mode=numpy&mode=spec"
+                            "&mode=spec-dynamic")
+            page.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
+            page.get_by_text("Device").first.wait_for(timeout=120_000)
             for _ in range(repeats):
-                page.goto(url + "/?entry=process_data&mode=eager&mode=numpy&mode=spec"
-                                "&mode=spec-dynamic")
-                page.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
-                page.get_by_text("Device").first.wait_for(timeout=120_000)
-                time.sleep(6)  # the replacement worker imports TensorFlow and warms up
-                start = time.perf_counter()
-                page.get_by_role("button", name="Inspect").click()
-                page.locator("[data-testid=stTable]").first.wait_for(timeout=60_000)
-                times.append(time.perf_counter() - start)
+                time.sleep(6)  # every worker, spare and replacement, has imported TensorFlow
+                paused.append(_click_and_wait(page))
+                time.sleep(1)
+                quick.append(_click_and_wait(page))
             browser.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
+    return paused, quick
+
+
+def click_to_result(repeats: int) -> None:
+    """The app in Debian's chromium: click Inspect on a seed example, wait for the matrix;
+    after a pause and 1 s after the previous result, without and with a spare worker."""
     print("\n### Browser: click Inspect to the mode matrix (seed example 1, app's default "
-          "modes, 100 timed runs per mode, warm worker)\n")
-    print(f"median {statistics.median(times):.2f} s, min {min(times):.2f} s, "
-          f"max {max(times):.2f} s over {len(times)} clicks")
+          "modes, 100 timed runs per mode)\n")
+    print("| spares | after a 6 s pause | 1 s after the previous result | ratio |")
+    print("|---|---|---|---|")
+    for spares in (0, 1):
+        paused, quick = _clicks(spares, repeats)
+        slow, fast = statistics.median(paused), statistics.median(quick)
+        print(f"| {spares} | {slow:.2f} s ({min(paused):.2f}-{max(paused):.2f}) | "
+              f"{fast:.2f} s ({min(quick):.2f}-{max(quick):.2f}) | {fast / slow:.2f}x |")
+
+
+def waterfall(names: tuple[str, ...]) -> None:
+    """Issue 24: where one request's wall time goes, stage by stage, on a warm pool with a
+    spare (the report's request_stages), per gallery entry at the app's default modes."""
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+
+    print("\n### Where a request's time goes (request_stages, ms; warm pool, one spare)\n")
+    with LocalExecutor(workers=1, spares=1) as pool:
+        pool.wait_warm(120)
+        for name in names:
+            modes = APP_MODES if name in SEEDS else ("numpy", "spec")
+            report = pool.submit(prepare(read_source(f"gallery:{name}"), modes=modes,
+                                         runs=100)).result(timeout=600)
+            total = sum(s.ms for s in report.request_stages)
+            print(f"{name} ({', '.join(modes)}): {total:,.0f} ms")
+            for stage in report.request_stages:
+                print(f"    {stage.stage:<30}{stage.ms:>10,.1f}")
+            time.sleep(6)  # the finished worker's replacement imports TensorFlow
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -863,7 +911,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="seed examples only, fewer repeats")
     parser.add_argument("--only", choices=("store", "sandbox", "load", "raw", "passes", "ray",
-                                           "breakdown", "canvas", "stall"),
+                                           "breakdown", "canvas", "stall", "click",
+                                           "waterfall"),
                         help="one part only")
     args = parser.parse_args()
     if args.only:
@@ -871,6 +920,8 @@ def main() -> None:
          "sandbox": lambda: sandbox_cost(2 if args.quick else 4),
          "load": lambda: load_test(3),
          "stall": lambda: large_result(10),
+         "click": lambda: click_to_result(3 if args.quick else 5),
+         "waterfall": lambda: waterfall((*SEEDS[:1], "resnet50")),
          "raw": lambda: versus_raw(SEEDS, 1 if args.quick else 3),
          "ray": lambda: ray_latency(3 if args.quick else 7),
          "breakdown": lambda: breakdown_checks(2 if args.quick else 5),
@@ -885,6 +936,7 @@ def main() -> None:
     render_times(("mobilenet_v2", "resnet50"))
     canvas(("mobilenet_v2", "resnet50"))
     click_to_result(3 if args.quick else 5)
+    waterfall((*SEEDS[:1], "resnet50"))
     saved_runs(resnet=not args.quick)
     sandbox_cost(2 if args.quick else 4)
     load_test(3)
