@@ -111,7 +111,9 @@ def test_user_error_while_tracing_highlights_the_line_and_cancel_works():
     while "job" in at.session_state and time.monotonic() < deadline:
         time.sleep(0.2)
         at.run()
-    assert at.session_state["report"].error.type == "Cancelled"
+    # Cancelled: for the whole job, or (a warm spare started it at once) for the mode it was in.
+    report = at.session_state["report"]
+    assert "Cancelled" in [e.type for e in (report.error, *(r.error for r in report.results)) if e]
     at.selectbox(key="entry").set_value("process_data").run()
     at.pills(key="modes").set_value(["spec"]).run()
     inspect(at)
@@ -156,11 +158,15 @@ def test_the_passes_tab_draws_the_picked_mode_and_exports_come_in_groups():
     at.run()
     assert not at.exception
     assert at.selectbox(key="passes_mode").value == "numpy"
-    charts = at.get("plotly_chart")
+    def pass_charts():  # the request's waterfall under the run is a chart too
+        return [c for c in at.get("plotly_chart") if "node change per Grappler pass" in
+                c.proto.spec]
+
+    charts = pass_charts()
     assert len(charts) == 1, "one chart: the picked mode's, not every mode's"
     assert "numpy: node change per Grappler pass" in charts[0].proto.spec
     at.selectbox(key="passes_mode").set_value("spec").run()
-    (chart,) = at.get("plotly_chart")
+    (chart,) = pass_charts()
     assert "spec: node change per Grappler pass" in chart.proto.spec
     at.session_state["result_tab"] = "Export"
     at.run()

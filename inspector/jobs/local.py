@@ -23,6 +23,7 @@ import psutil
 from inspector.errors import (
     Cancelled,
     ErrorInfo,
+    ExecutorError,
     InspectorError,
     MemoryLimit,
     ProcessLimit,
@@ -132,7 +133,7 @@ class LocalExecutor(QueuedPool):
         """Queue a request for ``user``. Raises CallSpecError when its arguments cannot fit
         the limits."""
         if self._closed.is_set():
-            raise RuntimeError("the executor is closed")
+            raise ExecutorError("the executor is closed: start another to submit jobs")
         job = Job(request, limits or self.limits, user, self)
         check_fits(request, job.limits)
         self._queue.put(user, job)

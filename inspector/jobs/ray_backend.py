@@ -216,7 +216,7 @@ class RayExecutor(QueuedPool):
         """Queue a request for ``user``; UsageError when no live node has the device asked
         for, CallSpecError when its arguments cannot fit the limits. Nothing is queued then."""
         if self._closed.is_set():
-            raise RuntimeError("the executor is closed")
+            raise ExecutorError("the executor is closed: start another to submit jobs")
         job = Job(request, limits or self.limits, user, self)
         check_fits(request, job.limits)
         if not any(node.accepts(job) for node in self._nodes):
