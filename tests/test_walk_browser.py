@@ -127,5 +127,29 @@ def test_a_new_users_walk_through_every_tab(server, browser):
         expect(modes.get_by_role("button", name=mode, exact=True)).to_have_attribute(
             "aria-pressed", "false")
     _inspect_and_walk(page, "resnet50", wait_s=300)
+    _compares_two_runs_in_the_same_tab(page, server)
     page.close()
     assert not errors
+
+
+def _compares_two_runs_in_the_same_tab(page, server: str) -> None:
+    """History: tick the two newest runs, click Compare: the comparison opens in this tab (it
+    opened a new one), inputs first."""
+    page.goto(server + "/history")
+    grid = page.locator("[data-testid=stDataFrame]").first
+    grid.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    box = grid.bounding_box()
+    for row in (0, 1):  # the row markers: the grid's first column, under its 35 px header
+        page.mouse.click(box["x"] + 15, box["y"] + 35 + 17 + 35 * row)
+        page.wait_for_timeout(800)
+    link = page.locator("[data-testid=stMain] [data-testid=stPageLink]").get_by_role(
+        "link", name="Compare")
+    link.wait_for(timeout=30_000)
+    tabs = len(page.context.pages)
+    link.click()
+    page.get_by_text("Inputs").first.wait_for(timeout=30_000)
+    expect(page.locator("[data-testid=stTable]").first).to_contain_text("Grappler overrides",
+                                                                         timeout=60_000)
+    assert len(page.context.pages) == tabs and "compare=" in page.url
+    page.screenshot(path=str(SHOTS / "compare.png"))
