@@ -116,6 +116,10 @@ def test_a_keras_error_keeps_its_whole_message_and_is_said_once_for_every_mode(e
     # The whole traceback, Keras's frames included, for the UI's Traceback expander.
     assert "Traceback (most recent call last)" in error.traceback
     assert "keras" in error.traceback and "line 5" in error.traceback
+    # Where the server keeps its packages and the job's files is not shown to the team.
+    assert '"<site-packages>/keras/' in error.traceback and "site-packages/" not in \
+        error.traceback.replace("<site-packages>/", "")
+    assert '"<your code>/snippet.py", line 5' in error.traceback and "/tmp/" not in error.traceback
 
 
 def test_tensorflow_assertion_failing_while_running(executor):

@@ -6,6 +6,7 @@ import errno
 import os
 import re
 import sys
+import sysconfig
 import tempfile
 import textwrap
 import traceback
@@ -67,6 +68,19 @@ MESSAGE_LINES = 24
 TRACEBACK_CHARS = 40_000
 
 
+def _server_paths_out(text: str, filename: str) -> str:
+    """A traceback as a team's users may read it: where this server keeps its Python, its
+    packages and the job's folder replaced by names (the frames and the code stay)."""
+    places = {sysconfig.get_paths()["purelib"]: "<site-packages>",
+              sysconfig.get_paths()["stdlib"]: "<python>",
+              str(Path(__file__).resolve().parents[2]): "<inspector>",
+              str(Path(filename).parent): "<your code>",
+              tempfile.gettempdir(): "<tmp>"}
+    for path, name in sorted(places.items(), key=lambda p: -len(p[0])):
+        text = text.replace(path, name)
+    return text
+
+
 def _whole_message(summary: str, doing: str) -> str:
     """The error's message, all of it (within MESSAGE_LINES), with what we were doing after its
     first line."""
@@ -113,7 +127,8 @@ def user_code_error(exc: BaseException, filename: str, doing: str) -> UserCodeEr
         frames, line = found or frames, found_line or line
     if not summary.startswith(type(exc).__name__):
         summary = f"{type(exc).__name__}: {summary}"
-    whole = _ANSI.sub("", "".join(traceback.format_exception(exc)))
+    whole = _server_paths_out(_ANSI.sub("", "".join(traceback.format_exception(exc))),
+                              filename)
     if len(whole) > TRACEBACK_CHARS:
         whole = "...\n" + whole[-TRACEBACK_CHARS:]
     return UserCodeError(_whole_message(summary, doing), line=line, frames=frames,
