@@ -274,7 +274,8 @@ class RunStore:
         """A ``running`` row for a request about to run; returns the run's id."""
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility must be one of {VISIBILITIES}")
-        run_id = secrets.token_urlsafe(8)
+        # Never a leading "-": `history show -xY...` read as an option (a test hit it, 1 in 64).
+        run_id = secrets.token_urlsafe(8).lstrip("-") or secrets.token_hex(6)
         row = dict(id=run_id, status="running", owner=owner, owner_name=owner_name or owner,
                    visibility=visibility, title=title or None,
                    function=request.function, source_label=request.source_label,
