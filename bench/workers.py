@@ -1,0 +1,115 @@
+"""The worker pool: a request to its report against raw TensorFlow, what the sandbox costs,
+and where one request's wall time goes (its request_stages)."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+
+from bench.common import ALL_MODES, APP_MODES, SEEDS
+from bench.engine import raw_warm
+from bench.registry import benchmark
+
+
+def spread(times: list[float]) -> str:
+    return f"{statistics.median(times):.0f} ({min(times):.0f}-{max(times):.0f})"
+
+
+@benchmark("executor")
+def executor_latency(quick: bool) -> None:
+    """Worker pool: cold first request, then warm requests against raw TensorFlow doing the
+    same work in a warm process."""
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+
+    repeats = 3 if quick else 10
+    print("\n### Worker pool: request to report (100 timed runs per mode)\n")
+    request = prepare(read_source("gallery:process_data"), runs=100)
+    start = time.perf_counter()
+    with LocalExecutor(workers=1) as pool:
+        pool.submit(request).result()
+        cold = time.perf_counter() - start
+    print(f"cold first request, all modes (worker start, TensorFlow import and warm-up "
+          f"included): {cold:.2f} s\n")
+    print("Warm request through the pool against raw TensorFlow doing the same work in a warm "
+          "process (bench/scripts/raw_request.py; medians in ms; each row's two figures are "
+          "measured back to back):\n")
+    print("| entry | modes | warm request median (min-max) | raw TF median (min-max) | ratio |")
+    print("|---|---|---|---|---|")
+    with LocalExecutor(workers=1) as pool:
+        for name in SEEDS:
+            for label, modes in (("app default: " + " ".join(APP_MODES), APP_MODES),
+                                 ("all 7", ALL_MODES)):
+                request = prepare(read_source(f"gallery:{name}"), modes=modes, runs=100)
+                times = []
+                for _ in range(repeats):
+                    pool.wait_warm()
+                    start = time.perf_counter()
+                    pool.submit(request).result()
+                    times.append((time.perf_counter() - start) * 1e3)
+                raw = raw_warm(name, modes, repeats)
+                ratio = statistics.median(times) / statistics.median(raw)
+                print(f"| {name} | {label} | {spread(times)} | {spread(raw)} | {ratio:.2f}x |")
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    imported = "parent imported TF!" if "tensorflow" in sys.modules else \
+        "parent never imported TensorFlow"
+    print(f"\npeak RSS: parent (no TensorFlow) {parent:.0f} MB; largest worker {worker:.0f} MB"
+          f" ({imported})")
+
+
+@benchmark("sandbox")
+def sandbox_cost(quick: bool) -> None:
+    """Cold worker start and warm request with and without bubblewrap, interleaved."""
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+
+    repeats = 2 if quick else 4
+    print("\n### The sandbox's cost (bubblewrap on against off, interleaved)\n")
+    request = prepare(read_source("gallery:process_data"), modes=APP_MODES, runs=100)
+    cold: dict[str, list[float]] = {"bwrap": [], "off": []}
+    warm: dict[str, list[float]] = {"bwrap": [], "off": []}
+    for _ in range(repeats):
+        for mode in ("bwrap", "off"):
+            start = time.perf_counter()
+            with LocalExecutor(workers=1, sandbox_mode=mode) as pool:
+                pool.wait_warm()
+                cold[mode].append(time.perf_counter() - start)
+                for _ in range(3):
+                    pool.wait_warm()
+                    start = time.perf_counter()
+                    pool.submit(request).result()
+                    warm[mode].append((time.perf_counter() - start) * 1e3)
+    print("| | sandbox on | sandbox off | on / off |")
+    print("|---|---|---|---|")
+    for label, values, unit in (("cold worker start to ready (s)", cold, "{:.2f}"),
+                                ("warm request, app default modes (ms)", warm, "{:.0f}")):
+        on, off = statistics.median(values["bwrap"]), statistics.median(values["off"])
+        print(f"| {label} | {unit.format(on)} | {unit.format(off)} | {on / off:.2f}x |")
+
+
+@benchmark("waterfall")
+def waterfall(quick: bool) -> None:
+    """Issue 24: where one request's wall time goes, stage by stage, on a warm pool with a
+    spare (the report's request_stages), seed example 1 at the app's default modes and
+    ResNet50 (numpy, spec)."""
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+
+    print("\n### Where a request's time goes (request_stages, ms; warm pool, one spare)\n")
+    with LocalExecutor(workers=1, spares=1) as pool:
+        pool.wait_warm(120)
+        for name in ("process_data", "resnet50"):
+            modes = APP_MODES if name in SEEDS else ("numpy", "spec")
+            report = pool.submit(prepare(read_source(f"gallery:{name}"), modes=modes,
+                                         runs=100)).result(timeout=600)
+            total = sum(s.ms for s in report.request_stages)
+            print(f"{name} ({', '.join(modes)}): {total:,.0f} ms")
+            for stage in report.request_stages:
+                print(f"    {stage.stage:<30}{stage.ms:>10,.1f}")
+            time.sleep(6)  # the finished worker's replacement imports TensorFlow
