@@ -20,12 +20,15 @@ ran and failed)::
     │   └── SandboxUnavailable     bubblewrap is missing or cannot build a sandbox here
     ├── UserCodeError              the user's function raised while tracing or running
     │   └── SandboxDenied          it touched a path the sandbox hides or keeps read-only
+    ├── CaptureError               TensorFlow ran the function but recorded none of its graphs
+    ├── NotFinished                a wait for a job's report ran out (also a TimeoutError)
     ├── WorkerError                the isolated worker could not finish the job
     │   ├── Timeout                the job ran past its wall-clock limit
     │   ├── MemoryLimit            the worker's process tree went past its memory cap
     │   ├── ProcessLimit           the user's code started more processes than a job may hold
     │   ├── ReportTooLarge         the worker sent more than the report-size cap
-    │   ├── WorkerCrashed          the worker died (exit code, or signal name such as SIGSEGV)
+    │   ├── WorkerCrashed          the worker died (exit code, or signal name such as SIGSEGV),
+    │   │                          or sent something that is not the protocol
     │   └── Cancelled              the caller cancelled the job
     └── RenderError                Graphviz's ``dot`` failed or timed out on a picture
         └── GraphvizMissing        Graphviz's ``dot`` is not installed; exit 2
@@ -130,6 +133,15 @@ class UserCodeError(InspectorError):
 
 class SandboxDenied(UserCodeError):
     pass
+
+
+class CaptureError(InspectorError):
+    """TensorFlow ran the function but its run metadata holds none of its graphs."""
+
+
+class NotFinished(InspectorError, TimeoutError):
+    """A caller's wait for a job's report ran out; the job goes on (a TimeoutError too, as
+    ``concurrent.futures`` callers expect)."""
 
 
 class WorkerError(InspectorError):

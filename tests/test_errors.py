@@ -3,6 +3,7 @@ code, read back by name from the tree itself; and the CLI exits with the class's
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -13,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from inspector import errors
-from inspector.errors import ErrorInfo, InspectorError, error_classes, exit_code_of
+from inspector.errors import (
+    ErrorInfo,
+    InspectorError,
+    NotFinished,
+    WorkerCrashed,
+    error_classes,
+    exit_code_of,
+)
+from tests.helpers import ROOT
 
 _DRAWN = re.compile(r"^ {4}(?P<indent>(?:[│ ] {3})*)(?:[├└]── )?(?P<name>[A-Z]\w+)\b", re.M)
 
@@ -87,3 +96,37 @@ def test_set_up_errors_keep_their_exit_code_in_a_report(name):
 
     report = Report(tensorflow=None, error=ErrorInfo(name, "fix the set-up"))
     assert exit_code(report) == 2
+
+
+# Raised by protocol, not by us: a module's __getattr__ must raise AttributeError.
+_PROTOCOL_RAISES = {("inspector/__init__.py", "AttributeError")}
+
+
+def _raised_names() -> set[tuple[str, str]]:
+    """(file, class) of every ``raise Name(...)`` and ``raise Name`` in the package."""
+    found = set()
+    for path in sorted((ROOT / "inspector").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if isinstance(target, ast.Name) and target.id[0].isupper():
+                    found.add((str(path.relative_to(ROOT)), target.id))
+    return found
+
+
+def test_every_exception_the_package_raises_is_in_the_tree():
+    ours = {cls.__name__ for cls in error_classes()}
+    outside = {(f, name) for f, name in _raised_names() if name not in ours}
+    assert outside == _PROTOCOL_RAISES
+
+
+def test_a_worker_line_off_the_protocol_is_a_worker_crash_not_a_value_error():
+    from inspector.jobs import protocol
+
+    for line in (b"not json", b'{"event": "nope"}', b'{"event": "done"}'):
+        with pytest.raises(WorkerCrashed, match=protocol.NOT_PROTOCOL):
+            protocol.parse(line)
+
+
+def test_waiting_too_little_for_a_job_is_a_typed_timeout_that_timeout_catchers_still_catch():
+    assert issubclass(NotFinished, TimeoutError) and issubclass(NotFinished, InspectorError)

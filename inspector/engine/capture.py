@@ -19,6 +19,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.grappler import tf_optimizer
 
 from inspector.engine import tf_log
+from inspector.errors import CaptureError
 from inspector.graphs import passes
 
 # The grappler item name the offline path logs under.
@@ -92,7 +93,7 @@ def capture_first_call(fn: Callable[..., Any], args: list[Any], dumps: bool = Tr
             chosen = _call_with_metadata(fn, args)
             elapsed_us = (time.perf_counter_ns() - start) / 1e3
         if chosen is None:
-            raise RuntimeError("TensorFlow recorded no graph for the first call")
+            raise CaptureError("TensorFlow recorded no graph for the first call")
         items = re.findall(r"Starting optimization for grappler item: (\S+)", log[0])
         name = getattr(getattr(fn, "python_function", None), "__name__", "")
         own = [i for i in items if i.startswith(f"__inference_{name}_")]

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspector.errors import GraphvizMissing, RenderError
+from inspector.errors import GraphvizMissing, RenderError, UsageError
 from inspector.graphs import layout, protos, views
 from inspector.graphs.dot_text import arrange, to_dot
 
@@ -64,7 +64,7 @@ def run_dot(dot_text: str, formats: tuple[str, ...] = ("svg",),
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise ValueError(f"formats must be among {FORMATS}, not {formats!r}")
+        raise UsageError(f"formats must be among {FORMATS}, not {formats!r}")
     large = boxes is None or boxes > FAST_LAYOUT_ABOVE
     options = [f"-Gdpi={PNG_DPI}", *(FAST_LAYOUT if large else ())]
     if large and "png" in formats:  # rasterised at a capped size, in a run of its own

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from inspector.errors import UsageError
 from inspector.graphs.protos import GraphDef, ModeGraphs, NodeDef
 from inspector.report import GraphDiff
 
@@ -385,7 +386,7 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
     """The picture of ``view``: "pre", "post", or "diff" (the union, post's version of nodes in
     both, removed nodes kept)."""
     if view not in VIEWS:
-        raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+        raise UsageError(f"view must be one of {VIEWS}, not {view!r}")
     scene = _scene(graphs, view, options)
     inputs = _bridged_inputs(scene)
     consumers: Counter[str] = Counter(

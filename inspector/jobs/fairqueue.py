@@ -12,6 +12,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from inspector.errors import UsageError
+
 Item = TypeVar("Item")
 
 
@@ -21,7 +23,7 @@ class FairQueue(Generic[Item]):
 
     def __init__(self, per_user: int = 1):
         if per_user < 1:
-            raise ValueError("per_user must be at least 1")
+            raise UsageError("per_user must be at least 1")
         self.per_user = per_user
         self._queues: OrderedDict[str, deque[Item]] = OrderedDict()  # rotation order
         self._running: dict[str, int] = {}

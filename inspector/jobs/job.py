@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Any, Protocol
 
-from inspector.errors import Cancelled, ErrorInfo, InspectorError
+from inspector.errors import Cancelled, ErrorInfo, InspectorError, NotFinished
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import protocol
 from inspector.jobs.executor import Limits, Progress
@@ -70,7 +70,7 @@ class Job:
 
     def result(self, timeout: float | None = None) -> Report:
         if not self._done.wait(timeout):
-            raise TimeoutError("the job has not finished")
+            raise NotFinished("the job has not finished")
         assert self._report is not None
         return self._report
 

@@ -77,10 +77,7 @@ class WorkerProcess:
         self.bytes_read += len(chunk)
         self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
-        try:
-            return [protocol.parse(line) for line in lines if line.strip()]
-        except ValueError as exc:
-            raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc}") from None
+        return [protocol.parse(line) for line in lines if line.strip()]
 
     def send_job(self, message: bytes) -> None:
         """Write the job's one line and close stdin; the job's log replaces the start-up log."""

@@ -13,6 +13,7 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Any, TextIO
 
+from inspector.errors import WorkerCrashed
 from inspector.inputs.request import InspectRequest
 from inspector.report import ModeResult, Report, mode_result_from_dict
 
@@ -39,16 +40,18 @@ NOT_PROTOCOL = "the worker sent something that is not the protocol"
 
 
 def parse(line: bytes) -> dict[str, Any]:
-    """One event line; ValueError saying what is wrong with it."""
+    """One event line; WorkerCrashed saying what is wrong with it (the worker may be running
+    hostile code: anything off the protocol ends the job)."""
     try:
         event = json.loads(line)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"a line that is not JSON ({exc})") from None
+        raise WorkerCrashed(f"{NOT_PROTOCOL}: a line that is not JSON ({exc})") from None
     if not isinstance(event, dict) or event.get("event") not in REQUIRED:
-        raise ValueError(f"an unknown event {str(event)[:80]!r}")
+        raise WorkerCrashed(f"{NOT_PROTOCOL}: an unknown event {str(event)[:80]!r}")
     missing = [key for key in REQUIRED[event["event"]] if key not in event]
     if missing:
-        raise ValueError(f"a {event['event']} event without {', '.join(missing)}")
+        raise WorkerCrashed(f"{NOT_PROTOCOL}: a {event['event']} event without "
+                            f"{', '.join(missing)}")
     return event
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
+from inspector.errors import UsageError
 from inspector.graphs import diff, passes, protos, render, views
 from inspector.report import Report
 
@@ -46,7 +47,7 @@ def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] =
     formats = tuple(formats)
     unknown = [f for f in formats if f not in render.FORMATS]
     if unknown:
-        raise ValueError(f"unknown image format(s) {unknown}; choose from "
+        raise UsageError(f"unknown image format(s) {unknown}; choose from "
                          f"{', '.join(render.FORMATS)}")
     if formats:
         render.dot_command()

@@ -22,7 +22,7 @@ import psutil
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
-from inspector.errors import NotAllowed, RunNotFound, StoreError
+from inspector.errors import NotAllowed, RunNotFound, StoreError, UsageError
 from inspector.inputs.request import InspectRequest
 from inspector.report import Report
 from inspector.store.artifacts import Artifacts
@@ -273,7 +273,7 @@ class RunStore:
               executor: str = "local") -> str:
         """A ``running`` row for a request about to run; returns the run's id."""
         if visibility not in VISIBILITIES:
-            raise ValueError(f"visibility must be one of {VISIBILITIES}")
+            raise UsageError(f"visibility must be one of {VISIBILITIES}")
         # Never a leading "-": `history show -xY...` read as an option (a test hit it, 1 in 64).
         run_id = secrets.token_urlsafe(8).lstrip("-") or secrets.token_hex(6)
         row = dict(id=run_id, status="running", owner=owner, owner_name=owner_name or owner,
@@ -353,7 +353,7 @@ class RunStore:
     def set_visibility(self, run_id: str, visibility: str, by: str | None = None,
                        admin: bool = False) -> None:
         if visibility not in VISIBILITIES:
-            raise ValueError(f"visibility must be one of {VISIBILITIES}")
+            raise UsageError(f"visibility must be one of {VISIBILITIES}")
         self._check_owner(run_id, by, admin)
         with self.engine.begin() as connection:
             connection.execute(runs.update().where(runs.c.id == run_id)
