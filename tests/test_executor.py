@@ -366,3 +366,44 @@ def test_each_report_says_where_its_wall_time_went(executor):
     assert sum(s.ms for s in report.request_stages) <= waited_ms + 1
     data = report.to_dict()
     assert data["request_stages"][0] == {"stage": "queued", "ms": report.request_stages[0].ms}
+
+
+def _stopped(pool) -> list[int]:
+    """Pids of the pool's workers that are stopped (SIGSTOP) now."""
+    import psutil
+
+    found = []
+    for worker in list(pool._live):
+        try:
+            if psutil.Process(worker.process.pid).status() == psutil.STATUS_STOPPED:
+                found.append(worker.process.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+def test_an_import_yields_to_a_running_job_but_never_keeps_a_job_waiting():
+    """Issue 24: a replacement worker still importing TensorFlow is stopped while a job runs,
+    so the job keeps the cores; but once a job waits with no warm worker to take, the import
+    goes on, and that job runs while the long one still does."""
+    from inspector.jobs.local import LocalExecutor
+
+    slow = ("import time\nimport tensorflow as tf\n\ncalls = []\n\ndef f(x):\n"
+            "    calls.append(1)\n    if len(calls) == 1:\n        time.sleep(20)\n"
+            "    return x\n")  # the first call only: the timed ones are quick
+    quick = "import tensorflow as tf\n\ndef f(x):\n    return x + 1\n"
+    with LocalExecutor(workers=2, spares=0, yield_startups=True) as pool:
+        assert pool.wait_warm(timeout=120)
+        long = pool.submit(request_for(slow, modes=("eager",)))
+        short = pool.submit(request_for(quick, modes=("eager",)))
+        assert short.result(timeout=60).results[0].error is None
+        deadline = time.monotonic() + 10
+        while not _stopped(pool) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stopped = _stopped(pool)
+        assert len(stopped) == 1, "the short job's replacement stops while the long job runs"
+        third = pool.submit(request_for(quick, modes=("eager",)))
+        assert third.result(timeout=60).results[0].error is None
+        assert third.worker_info["pid"] == stopped[0], "the stopped import went on and took it"
+        assert not long.wait(0), "the third job did not wait for the long one"
+        assert long.result(timeout=60).results[0].error is None
