@@ -108,3 +108,21 @@ def breakdown_checks(quick: bool) -> None:
         with_ = statistics.median(r[mode]["median"] for r in runs["5"])
         without = statistics.median(r[mode]["median"] for r in runs["0"])
         print(f"| {mode} | {with_:.1f} | {without:.1f} | {with_ / without:.2f}x |")
+
+
+@benchmark("lines")
+def lines_cost(quick: bool) -> None:
+    """What each node's source line and the executed graph add to an inspection (issue 25:
+    goal 5%), on against off in fresh processes, alternating."""
+    repeats = 2 if quick else 4
+    print("\n### Source lines and the executed graph: one inspection with and without them\n")
+    print("| entry | modes | with (s) | without (s) | ratio |")
+    print("|---|---|---|---|---|")
+    for name, modes in (("process_data", ",".join(ALL_MODES)), ("resnet50", "spec")):
+        took: dict[str, list[float]] = {"1": [], "0": []}
+        for _ in range(repeats):
+            for on in ("1", "0"):
+                env = {**os.environ, "INSPECTOR_SOURCE_LINES": on}
+                took[on].append(_inspection(name, modes, 100, env)["total"])
+        with_, without = statistics.median(took["1"]), statistics.median(took["0"])
+        print(f"| {name} | {modes} | {with_:.2f} | {without:.2f} | {with_ / without:.2f}x |")

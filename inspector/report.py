@@ -140,6 +140,54 @@ class TimeBreakdown:
 
 
 @dataclass(frozen=True)
+class NodeSource:
+    """The line of the user's source that made a node, from the op's creation stack."""
+
+    file: str
+    line: int
+    # The user's function that line is in.
+    function: str
+    # The user's frames, outermost first, each (file, line, function): the call chain.
+    stack: tuple[tuple[str, int, str], ...] = ()
+    # The node's name scope (a Keras layer's name, a tf.name_scope), when it has one.
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of the user's source that made nodes, and what became of them."""
+
+    file: str
+    line: int
+    text: str
+    # Nodes the line made before Grappler, after it, and in the graph that executed (None when
+    # that graph was not recorded).
+    nodes: int
+    post_nodes: int
+    executed_nodes: int | None
+    # How many of its nodes each kind of change touched: folded, fused, removed, added,
+    # op_changed, rewired.
+    changes: dict[str, int]
+    # Per call, the profiled time of the nodes it made (None when none of them was profiled).
+    time_us: float | None = None
+
+
+@dataclass(frozen=True)
+class ExecutedGraph:
+    """The graph the runtime executed: run metadata's partition graphs, after placement,
+    partitioning and the runtime's own rewrites (oneDNN kernels, _Send/_Recv)."""
+
+    nodes: int
+    # Data and control inputs, counted once each.
+    edges: int
+    ops: dict[str, int]
+    # One partition per device.
+    devices: tuple[str, ...]
+    # The post-Grappler graph against this one, by node name.
+    diff: GraphDiff
+
+
+@dataclass(frozen=True)
 class OpTime:
     """One node of the graph that ran, timed by the profiler (mean over the sampled calls)."""
 
@@ -306,7 +354,18 @@ class ModeResult:
     # XLA HLO text by stage ("hlo", "optimized_hlo"), for the xla mode.
     hlo: dict[str, str] | None = None
     ablation: tuple[AblationRow, ...] = ()
-    # Serialized GraphDefs {"pre": bytes, "post": bytes}; left out of the JSON report unless asked.
+    # Per pre-Grappler node made by the user's code (nodes of cond and loop bodies as
+    # "<function>/<node>"), the line that made it.
+    sources: dict[str, NodeSource] | None = None
+    # The user's lines that made nodes, in line order, with what became of their nodes.
+    lines: tuple[SourceLine, ...] = ()
+    # When every node came from one line (a Keras model's call): the same per layer, each
+    # row's text the layer's scope, in the order the model made them.
+    layers: tuple[SourceLine, ...] = ()
+    # The graph that executed (None for eager, XLA and offline graphs).
+    executed: ExecutedGraph | None = None
+    # Serialized GraphDefs {"pre", "post", and "executed" when recorded}; left out of the JSON
+    # report unless asked.
     graphs: dict[str, bytes] | None = field(default=None, compare=False)
 
     # Properties the JSON form carries beside the fields (kept for readers of older reports).

@@ -356,3 +356,42 @@ def test_an_operators_file_is_offered_when_pasted_code_is_not(tmp_path, monkeypa
             "file:../inspector.toml"
     finally:
         services.policy.clear()
+
+
+DENSE = ("import tensorflow as tf\n\ndef f(x):\n    y = tf.matmul(x, x)\n"
+         "    return tf.nn.relu(tf.nn.bias_add(y, tf.ones([4])))\n")
+
+
+def test_the_source_tab_lists_each_line_per_mode_and_a_line_search_finds_its_nodes():
+    """Issue 25: per line of the pasted code, each mode side by side (nodes before -> after
+    -> executed, changes, time); "line 5" in the Graphs tab's search picks that line's nodes
+    and the node panel names the line."""
+    at = app()
+    at.selectbox(key="entry").set_value("(paste your own code)").run()
+    at.text_area(key="code").set_value(DENSE).run()
+    at.text_area(key="calls").set_value("float32[4,4]").run()
+    at.pills(key="modes").set_value(["numpy", "spec"]).run()
+    at.number_input(key="runs").set_value(5).run()
+    inspect(at)
+    at.session_state["result_tab"] = "Source"
+    at.run()
+    assert not at.exception
+    rows = frame_with(at, "code").set_index("line")
+    assert list(rows.index) == [4, 5]
+    assert "spec: nodes" in rows.columns and "numpy: nodes" in rows.columns
+    assert "fused" in rows.loc[5, "spec: changes"]
+    assert rows.loc[4, "spec: nodes"].startswith("1 -> ")
+    at.session_state["graph_search"] = "line 5"
+    at.session_state["graph_mode"] = "spec"
+    at.session_state["result_tab"] = "Graphs"
+    at.run()
+    assert not at.exception
+    options = set(at.selectbox(key="graph_node").options)
+    spec = at.session_state["report"].result("spec")
+    assert {"Relu", "BiasAdd"} <= options and "MatMul" not in options  # MatMul is line 4's
+    assert all(spec.sources[n].line == 5 for n in options if n in spec.sources)
+    assert any(m.value.startswith("Made by **line 5**") for m in at.markdown)
+    at.radio(key="graph_view").set_value("executed").run()
+    assert not at.exception
+    said = next(m.value for m in at.markdown if m.value.startswith("**The graph that executed"))
+    assert f"({spec.executed.nodes} nodes;" in said

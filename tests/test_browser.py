@@ -36,13 +36,14 @@ def test_seed_example_three_in_a_browser(server, browser):
     shot(page, "matrix")
     run_url = page.locator("[data-testid=stCode]", has_text="?run=").first.inner_text().strip()
     saved_matrix = matrix.inner_text()
+    _a_source_line_opens_its_nodes(page)
     page.get_by_role("tab", name="Graphs").click()
     pictures = page.frame_locator("iframe")
     pictures.first.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
     assert page.locator("iframe").count() == 2  # before | after, side by side
     shot(page, "graphs")
-    page.get_by_label("Find node (name or op)").fill("Identity")
-    page.get_by_label("Find node (name or op)").press("Enter")
+    page.get_by_role("textbox", name="Find node").fill("Identity")
+    page.get_by_role("textbox", name="Find node").press("Enter")
     pictures.last.locator('.graph-view svg g.node path[stroke="#d62728"]').first.wait_for(
         timeout=30_000)  # the match is outlined in the picture
     page.get_by_text("Node details").wait_for()
@@ -71,6 +72,29 @@ def test_seed_example_three_in_a_browser(server, browser):
     page.close()
     assert not errors
     _opens_from_its_link_without_a_worker(browser, run_url, saved_matrix)
+
+
+def _a_source_line_opens_its_nodes(page) -> None:
+    """Source tab (issue 25): the line that made the graph's node, per mode side by side; a
+    click on its row opens Graphs searching "line 5", its node outlined and named in the panel
+    with the line it came from."""
+    page.get_by_role("tab", name="Source").click()
+    grid = page.locator("[data-testid=stDataFrame]:visible").first
+    grid.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    shot(page, "source")
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first row's marker: line 5
+    search = page.get_by_role("textbox", name="Find node")
+    expect(search).to_have_value("line 5", timeout=30_000)
+    pictures = page.frame_locator("iframe")
+    pictures.last.locator('.graph-view svg g.node path[stroke="#d62728"]').first.wait_for(
+        timeout=30_000)
+    page.get_by_text("Made by line 5").wait_for(timeout=30_000)
+    assert "tf.reduce_sum(data)" in page.get_by_text("Made by line 5").first.inner_text()
+    shot(page, "source-to-graphs")
+    page.get_by_role("textbox", name="Find node").fill("")
+    page.get_by_role("textbox", name="Find node").press("Enter")
 
 
 def _steps_through_the_passes(page) -> None:

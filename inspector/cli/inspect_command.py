@@ -55,6 +55,10 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
                               "cost I/O that grows with the graph's constants)")
     inspect.add_argument("--ablate", action="store_true",
                          help="leave-one-out table: each Grappler optimizer turned off")
+    inspect.add_argument("--lines", action="store_true",
+                         help="print the source listing: per line that made nodes, its nodes "
+                              "before Grappler -> after -> executed, what changed, and its "
+                              "profiled time per call")
     inspect.add_argument("--compare", type=_mode_pair, metavar="A,B",
                          help="print how two modes' graphs differ node by node, before and "
                               "after Grappler, e.g. numpy,spec")
@@ -217,7 +221,7 @@ def _checked_request(args: argparse.Namespace) -> tuple[InspectRequest, Limits]:
 def _write_outputs(report: Report, log: str, args: argparse.Namespace, out: TextIO,
                    err: TextIO) -> int:
     """The log, the JSON, the exports and the summary; the exit code."""
-    from inspector.output.text import format_comparison, format_summary
+    from inspector.output.text import format_comparison, format_lines, format_summary
 
     if args.log:
         Path(args.log).write_text(log, encoding="utf-8")
@@ -232,6 +236,8 @@ def _write_outputs(report: Report, log: str, args: argparse.Namespace, out: Text
         out.write(format_summary(report) + "\n")
         if args.compare and report.error is None:
             out.write("\n" + format_comparison(report, *args.compare) + "\n")
+        if args.lines and report.error is None:
+            out.write("\n" + format_lines(report) + "\n")
     if report.error is not None:
         err.write(f"error: {report.error}\n")
         for frame in report.error.frames:

@@ -39,6 +39,8 @@ class FirstCall:
     item: str | None
     # The graph after each pass of the item's Grappler runs (None: dumps are off).
     passes: passes.ComparedPasses | None = None
+    # The graphs the runtime executed (run metadata's partition graphs, one per device).
+    partitions: tuple[Any, ...] = ()
 
 
 @contextmanager
@@ -100,7 +102,7 @@ def capture_first_call(fn: Callable[..., Any], args: list[Any], dumps: bool = Tr
         item = own[0] if own else None
         compared = _compare(log[0], item, folder, chosen.pre_optimization_graph)
     return FirstCall(chosen.pre_optimization_graph, chosen.post_optimization_graph, elapsed_us,
-                     log[0], item, compared)
+                     log[0], item, compared, tuple(chosen.partition_graphs))
 
 
 def _dumps(wanted: bool = True):

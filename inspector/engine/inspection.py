@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -16,9 +17,19 @@ from typing import TYPE_CHECKING, Any
 import tensorflow as tf
 from tensorflow.python.eager import context
 
-from inspector.engine import capture, functions, loader, passlog, profile, retrace, shapes, timing
+from inspector.engine import (
+    capture,
+    functions,
+    loader,
+    origins,
+    passlog,
+    profile,
+    retrace,
+    shapes,
+    timing,
+)
 from inspector.errors import ErrorInfo, InspectorError, UsageError
-from inspector.graphs import diff, passes, patterns
+from inspector.graphs import diff, lines, passes, patterns
 from inspector.graphs.passes import ComparedPasses
 from inspector.inputs import grappler, sources
 from inspector.inputs.calls import CallSpec, parse_calls
@@ -155,6 +166,8 @@ class _FirstCall:
     # Variable read shapes and every op's output shapes from the traced function.
     variable_reads: dict[str, Any] = dataclasses.field(default_factory=dict)
     traced_shapes: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
+    # The graphs that executed (run metadata's partition graphs; none offline).
+    partitions: tuple[Any, ...] = ()
 
 
 def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tuple[str, ...],
@@ -185,7 +198,8 @@ def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tup
     pass_log = passlog.parse_passes(first.log, first.item) if first.item else ()
     return _FirstCall(first_call_us=first.first_call_us, record=record, graph_source="runtime",
                       pre=first.pre_graph, post=first.post_graph, grappler_passes=pass_log,
-                      passes=first.passes, variable_reads=reads, traced_shapes=traced)
+                      passes=first.passes, variable_reads=reads, traced_shapes=traced,
+                      partitions=first.partitions)
 
 
 def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True
@@ -199,9 +213,12 @@ def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True
     changes = diff.diff_graphs(first.pre, first.post)
     graphs = ({"pre": first.pre.SerializeToString(), "post": first.post.SerializeToString()}
               if include_graphs else None)
+    if graphs is not None and first.partitions:
+        graphs["executed"] = diff.merge_partitions(first.partitions).SerializeToString()
     pass_fields = _pass_fields(first, changes, graphs, passes_asked)
     return dict(
         pre=diff.summarize(first.pre), post=diff.summarize(first.post), diff=changes,
+        executed=diff.executed_graph(first.post, first.partitions) if SOURCE_LINES else None,
         shapes={"pre": pre_shapes, "post": post_shapes}, graphs=graphs,
         patterns=patterns.find(changes, first.pre, first.post, pass_fields.get("attribution")),
         **pass_fields)
@@ -258,14 +275,40 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
 
     if first.pre is not None:
         events(Stage.ANALYSING, mode, None)
+    analysed = _analyse(first, request.include_graphs, request.passes)
     result = ModeResult(
         mode, traces=fn.experimental_get_tracing_count() if mode != "eager" else 0,
         calls=tuple(records), signatures=tuple(s for _, s in earlier),
         graph_source=first.graph_source, timing=measured, op_times=op_times,
         op_times_note=op_times_note,
         grappler_passes=first.grappler_passes, hlo=first.hlo,
-        **_analyse(first, request.include_graphs, request.passes))
+        **analysed, **_line_fields(fn, args, first, analysed, op_times, loaded, request))
     return _ModeRun(result, fn, args, first.pre, first.post)
+
+
+# INSPECTOR_SOURCE_LINES=0 leaves out the sources, lines and executed graph (the benchmark's
+# comparison of what they cost).
+SOURCE_LINES = os.environ.get("INSPECTOR_SOURCE_LINES", "1") != "0"
+
+
+def _line_fields(fn: Any, args: list[Any], first: _FirstCall, analysed: dict[str, Any],
+                 op_times: tuple[Any, ...], loaded: loader.LoadedFunction,
+                 request: InspectRequest) -> dict[str, Any]:
+    """Each traced node's source line, and per line what became of its nodes (ModeResult's
+    sources and lines). Best effort, like the traced shapes: without them, no lines."""
+    if first.pre is None or first.post is None or not SOURCE_LINES:
+        return {}
+    try:
+        concrete = fn.get_concrete_function(*args)  # the first call's: no retrace
+    except Exception:
+        return {}
+    found = origins.node_sources(concrete, loaded.path, request.source.filename)
+    executed = diff.merge_partitions(first.partitions) if first.partitions else None
+    return {"sources": found,
+            "lines": lines.source_lines(found, request.source.text, first.pre, first.post,
+                                        analysed["diff"], op_times, executed),
+            "layers": lines.layers(found, first.pre, first.post, analysed["diff"], op_times,
+                                   executed)}
 
 
 # Ops of a while loop or cond after Grappler lowered it into the executor's frames.
@@ -358,7 +401,7 @@ def run(request: InspectRequest, events: EventSink = _no_events,
     """
     # The source's file lives as long as the run (AutoGraph and tracebacks read it), no longer.
     with grappler_options(request.grappler), \
-            tempfile.TemporaryDirectory(prefix="inspector-src-") as workdir:
+            tempfile.TemporaryDirectory(prefix=origins.SOURCE_FOLDER_PREFIX) as workdir:
         return _run(request, events, workdir, turn)
 
 

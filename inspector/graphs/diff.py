@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from inspector.graphs.protos import GraphDef, NodeDef
-from inspector.report import FunctionGraph, FusedNode, GraphDiff, GraphSummary, OpChange, Rewire
+from inspector.report import (
+    ExecutedGraph,
+    FunctionGraph,
+    FusedNode,
+    GraphDiff,
+    GraphSummary,
+    OpChange,
+    Rewire,
+)
 
 
 def summarize(graph_def: GraphDef) -> GraphSummary:
@@ -46,3 +55,24 @@ def diff_graphs(pre: GraphDef, post: GraphDef) -> GraphDiff:
 
 def constant_nodes(graph_def: GraphDef) -> set[str]:
     return {n.name for n in graph_def.node if n.op == "Const"}
+
+
+def merge_partitions(partitions: Sequence[GraphDef]) -> GraphDef:
+    """One GraphDef holding every partition's nodes (names are unique across partitions: the
+    runtime names the _Send/_Recv pairs it adds between them)."""
+    merged = type(partitions[0])()
+    for partition in partitions:
+        merged.node.extend(partition.node)
+    return merged
+
+
+def executed_graph(post: GraphDef, partitions: Sequence[GraphDef]) -> ExecutedGraph | None:
+    """The graph that executed, in numbers, and what the runtime changed after Grappler."""
+    if not partitions:
+        return None
+    merged = merge_partitions(partitions)
+    devices = sorted({Counter(n.device for n in p.node if n.device).most_common(1)[0][0]
+                      for p in partitions if any(n.device for n in p.node)})
+    return ExecutedGraph(len(merged.node), sum(len(n.input) for n in merged.node),
+                         dict(Counter(n.op for n in merged.node)), tuple(devices),
+                         diff_graphs(post, merged))

@@ -37,7 +37,7 @@ def _consumers(graph: GraphDef) -> dict[str, list[tuple[str, int]]]:
     return found
 
 
-def _absorbed(name: str, pre: dict[str, NodeDef], removed: set[str]) -> list[str]:
+def absorbed(name: str, pre: dict[str, NodeDef], removed: set[str]) -> list[str]:
     """The removed, non-constant nodes that fed ``name`` before Grappler, through each other:
     what a fusion took in (Conv2D and BiasAdd for a fused Relu), in data-flow order."""
     chain: list[str] = []
@@ -81,7 +81,7 @@ def find(diff: GraphDiff, pre: GraphDef, post: GraphDef,
         claimed.update(nodes)
 
     for fused in diff.fused:
-        taken = _absorbed(fused.name, pre_nodes, removed)
+        taken = absorbed(fused.name, pre_nodes, removed)
         before = [pre_nodes[n].op for n in taken]
         if fused.name in pre_nodes:
             before.append(pre_nodes[fused.name].op)

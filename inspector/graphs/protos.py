@@ -83,6 +83,16 @@ def mode_graphs(result: ModeResult) -> ModeGraphs | None:
                       result.diff, shapes.get("pre"), shapes.get("post"))
 
 
+def executed_graphs(result: ModeResult) -> ModeGraphs | None:
+    """The graph that executed against the post-Grappler graph, as a ModeGraphs whose "post"
+    side is the executed graph (its "post" view colours what the runtime changed), or None
+    when the report has no executed graph."""
+    if not result.graphs or "executed" not in result.graphs or result.executed is None:
+        return None
+    return ModeGraphs(f"{result.mode} executed", parse(result.graphs["post"]),
+                      parse(result.graphs["executed"]), result.executed.diff)
+
+
 def report_graphs(report: Report) -> dict[str, ModeGraphs]:
     """Every mode's graphs that the report carries, by mode."""
     found = {}

@@ -56,6 +56,8 @@ class ViewOptions:
     edge_shapes: bool = False
     # Outline nodes whose name or op contains this text (case-insensitive).
     highlight: str = ""
+    # Outline these nodes too, by exact name (a source line's nodes).
+    highlight_names: frozenset[str] = frozenset()
     # Post view: colour boxes by time per call, (node, µs) pairs from the profiler, on a scale
     # of 0 to time_scale_us (the same for every mode, so colours compare across modes).
     times: tuple[tuple[str, float], ...] = ()
@@ -315,7 +317,8 @@ def _bridged_inputs(scene: _Scene) -> dict[str, list[tuple[str, int, bool]]]:
 
 
 def _boxes(scene: _Scene, diff: GraphDiff, consumers: Counter[str], shared: set[str],
-           query: str, times: dict[str, float] | None = None) -> dict[str, ViewNode]:
+           query: str, times: dict[str, float] | None = None,
+           named: frozenset[str] = frozenset()) -> dict[str, ViewNode]:
     """Step 3: one box per shown node, or per collapsed scope with its members' fates (and,
     colouring by time, their time)."""
     boxes: dict[str, ViewNode] = {}
@@ -330,7 +333,7 @@ def _boxes(scene: _Scene, diff: GraphDiff, consumers: Counter[str], shared: set[
         node = nodes[name]
         boxes[name] = ViewNode(name, name, node.op, status.get(name, "unchanged"),
                                tuple(scene.shape_of.get(name, ())), tuple(fused.get(name, ())),
-                               highlighted=matches(query, name, node.op),
+                               highlighted=matches(query, name, node.op) or name in named,
                                edges_left_out=consumers[name] if name in shared else 0,
                                time_us=times.get(name, 0.0) if times is not None else None)
     for box, inside in groups.items():
@@ -338,7 +341,8 @@ def _boxes(scene: _Scene, diff: GraphDiff, consumers: Counter[str], shared: set[
         boxes[box] = ViewNode(box, box[:-1], None, scope_status(fates, len(inside)),
                               fates=tuple((s, fates[s]) for s in STATUSES[:-1] if fates[s]),
                               members=len(inside), changed=len(inside) - fates["unchanged"],
-                              highlighted=any(matches(query, n, nodes[n].op) for n in inside),
+                              highlighted=any(matches(query, n, nodes[n].op) or n in named
+                                              for n in inside),
                               edges_left_out=sum(consumers[n] for n in inside if n in shared),
                               time_us=sum(times.get(n, 0.0) for n in inside)
                               if times is not None else None)
@@ -394,7 +398,8 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
     shared = {name for name, count in consumers.items()
               if count >= SHARED_FANOUT and scene.nodes[name].op == "Const"}
     times = dict(options.times) if options.times and view == "post" else None
-    boxes = _boxes(scene, graphs.diff, consumers, shared, options.highlight, times)
+    boxes = _boxes(scene, graphs.diff, consumers, shared, options.highlight, times,
+                   options.highlight_names)
     edges = _edges(scene, inputs, shared, options.edge_shapes)
     if view == "diff":
         _add_cut_edges(scene, graphs.pre, edges)

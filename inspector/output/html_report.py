@@ -78,6 +78,13 @@ def _header(report: Report) -> list[str]:
                                                         include_plotlyjs=False),
                   _table(tables.breakdown(report))]
     parts += ["<h2>Retracing</h2>", _table(tables.retracing(report))]
+    with_lines = [r.mode for r in report.results if r.lines]
+    if with_lines:
+        parts += ["<h2>Your code, line by line</h2>",
+                  "<p>Each line that made graph nodes, per mode: its nodes before Grappler "
+                  "-&gt; after -&gt; in the graph that executed, what changed, and their "
+                  "profiled time per call (us).</p>",
+                  _table(tables.source_lines(report, with_lines))]
     return parts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from inspector.graphs import diff
@@ -13,6 +14,7 @@ from inspector.report import (
     PassChange,
     Report,
     ShapeDependentConstants,
+    SourceLine,
 )
 
 if TYPE_CHECKING:
@@ -307,3 +309,42 @@ def run_rows(summaries: list[RunSummary]) -> list[Row]:
              "status": s.status,
              "post nodes": " ".join(f"{m}:{n}" for m, n in s.post_nodes.items()),
              "tags": " ".join(s.tags)} for s in summaries]
+
+
+def line_status(changes: dict[str, int]) -> str:
+    """What happened to a source line's nodes, as one of the diff view's colours: the one kind
+    of change, "mixed" for several, "unchanged" for none (rewiring alone changes no node)."""
+    kinds = [kind for kind, n in changes.items() if n and kind != "rewired"]
+    return kinds[0] if len(kinds) == 1 else "mixed" if kinds else "unchanged"
+
+
+def source_lines(report: Report, modes: Sequence[str], layers: bool = False) -> list[Row]:
+    """The annotated source: a row per line that made nodes in any of ``modes`` (``layers``:
+    per layer of the model one line called), with per mode its nodes before Grappler -> after
+    -> executed, what changed, and its time per call."""
+    by_mode: dict[str, dict[Any, SourceLine]] = {}
+    for mode in modes:
+        result = report.result(mode)
+        rows_of = (result.layers if layers else result.lines) if result else ()
+        by_mode[mode] = {(row.text if layers else row.line): row for row in rows_of}
+    keys = list(dict.fromkeys(k for rows in by_mode.values() for k in rows))
+    rows = []
+    for key in keys if layers else sorted(keys):
+        first = next(lines[key] for lines in by_mode.values() if key in lines)
+        row: Row = {"layer": key} if layers else {"line": key, "code": first.text}
+        for mode, lines in by_mode.items():
+            line = lines.get(key)
+            row.update(_line_cells(mode, line))
+        rows.append(row)
+    return rows
+
+
+def _line_cells(mode: str, line: SourceLine | None) -> Row:
+    if line is None:
+        return {f"{mode}: nodes": "", f"{mode}: changes": "", f"{mode}: us": None}
+    executed = "" if line.executed_nodes is None else f" -> {line.executed_nodes}"
+    return {f"{mode}: nodes": f"{line.nodes} -> {line.post_nodes}{executed}",
+            f"{mode}: changes": ", ".join(f"{n} {kind.replace('_', ' ')}"
+                                          for kind, n in line.changes.items() if n)
+            or "unchanged",
+            f"{mode}: us": line.time_us}

@@ -6,6 +6,7 @@ Tables are the rows ``tables`` builds for the app and the HTML report, laid out 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from tabulate import tabulate
@@ -139,6 +140,64 @@ def _matrix(report: Report) -> list[str]:
     return table.splitlines()
 
 
+# How many of a mode's costliest lines the summary names.
+COSTLIEST_LINES = 3
+
+
+def _executed_lines(result: ModeResult) -> list[str]:
+    """What the runtime did after Grappler, and the costliest source lines."""
+    out = []
+    executed = result.executed
+    if executed is not None:
+        rewrites = Counter((c.pre_op, c.post_op) for c in executed.diff.op_changed)
+        said = ", ".join(f"{n}x {a} ran as {b}" for (a, b), n in rewrites.most_common())
+        added = len(executed.diff.added)
+        more = f"; {added} nodes added after placement" if added else ""
+        devices = ", ".join(d.rsplit("/", 1)[-1] for d in executed.devices) or "no device"
+        out.append(f"  executed: {executed.nodes} nodes on {devices}"
+                   f"{'; ' + said if said else '; as Grappler left it'}{more}")
+    timed = sorted((line for line in result.lines if line.time_us),
+                   key=lambda line: -(line.time_us or 0))
+    if timed:
+        out.append("  costliest lines: " + ", ".join(
+            f"line {line.line} ({line.time_us:.1f} us: {line.text.strip()[:40]})"
+            for line in timed[:COSTLIEST_LINES]))
+    return out
+
+
+def _changes_text(changes: dict[str, int]) -> str:
+    said = [f"{n} {kind.replace('_', ' ')}" for kind, n in changes.items() if n]
+    return ", ".join(said) or "unchanged"
+
+
+def format_lines(report: Report) -> str:
+    """The annotated source listing (``--lines``): per mode, each line that made nodes with
+    its nodes before Grappler -> after -> executed, what changed, and its time per call."""
+    out = []
+    for result in report.results:
+        if not result.lines:
+            continue
+        out += ["", f"[{result.mode}] line | nodes pre -> post -> executed | changes | "
+                    "time per call"]
+        width = max(len(line.text.rstrip()) for line in result.lines)
+        for line in result.lines:
+            executed = "-" if line.executed_nodes is None else str(line.executed_nodes)
+            took = "-" if line.time_us is None else f"{line.time_us:.1f} us"
+            out.append(f"  {line.line:>4} | {line.text.rstrip():<{width}} | {line.nodes} -> "
+                       f"{line.post_nodes} -> {executed} | {_changes_text(line.changes)} | "
+                       f"{took}")
+        if result.layers:
+            out.append(f"  line {result.layers[0].line}'s model, layer by layer:")
+            name_width = max(len(layer.text) for layer in result.layers)
+            for layer in result.layers:
+                executed = "-" if layer.executed_nodes is None else str(layer.executed_nodes)
+                took = "-" if layer.time_us is None else f"{layer.time_us:.1f} us"
+                out.append(f"    {layer.text:<{name_width}} | {layer.nodes} -> "
+                           f"{layer.post_nodes} -> {executed} | "
+                           f"{_changes_text(layer.changes)} | {took}")
+    return "\n".join(out).lstrip("\n") or "no source lines: no mode traced a graph"
+
+
 def format_summary(report: Report) -> str:
     """The human-readable summary: a mode matrix, then per-mode details."""
     ran = (f" | ran on {report.executor.kind}: {report.executor.node}" if report.executor
@@ -168,6 +227,7 @@ def format_summary(report: Report) -> str:
         if result.passes_note:
             details.append(f"  passes: {result.passes_note}")
         details += _time_lines(result)
+        details += _executed_lines(result)
         details += _ablation_lines(report, result.mode)
         if result.graph_source == "offline":
             details.append("  graphs: offline Grappler run (jit_compile functions record no "

@@ -15,9 +15,9 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from inspector.errors import RenderError
-from inspector.graphs import protos, render, views
+from inspector.graphs import lines, protos, render, views
 from inspector.output import tables
-from inspector.report import Attribution, Report
+from inspector.report import Attribution, ModeResult, Report
 from inspector.ui.plain import plain, plain_table
 
 DRAW_CHOICES = {"overview (scopes collapsed to fit)": None, "every node": False}
@@ -122,12 +122,18 @@ def _node_panel(graphs: protos.ModeGraphs, name: str,
 
 def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
                   times: tuple[tuple[str, float], ...] = (), scale: float = 0.0,
-                  no_times: str | None = None) -> tuple[views.ViewOptions, bool]:
+                  no_times: str | None = None,
+                  line_nodes: dict[int, set[str]] | None = None
+                  ) -> tuple[views.ViewOptions, bool]:
     """The second row of controls: search, noise, edge shapes, zoom, scopes to expand.
+    ``line_nodes``: per source line, its nodes ("line N" searches for them).
     Returns the view options and whether pictures fit the column width."""
+    line_nodes = line_nodes or {}
     total = max(len(graphs.pre.node), len(graphs.post.node))
     row = st.columns([3, 2, 2, 2, 5])
-    search = row[0].text_input("Find node (name or op)", key="graph_search")
+    search = row[0].text_input("Find node (name, op, or \"line N\")", key="graph_search",
+                               help="\"line 5\": the nodes line 5 of your code made (the Source "
+                                    "tab sets it)")
     zoom = row[3].radio("Zoom", ["fit width", "actual size"], key="graph_zoom",
                         help="actual size: scroll inside the frame; dot's tooltips give full "
                              "node names")
@@ -141,29 +147,65 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
                               f"no per-node times for this mode: {plain(no_times or 'not profiled')}")
     expand = row[4].multiselect("Expand scopes", views.all_scopes(graphs), key="graph_expand",
                                 help="open these scopes even when the overview collapses")
+    line = lines.line_of_query(search)
     options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
                                 expand=tuple(expand), changes_only=NEAR_CHOICES[near],
-                                edge_shapes=edge_shapes, highlight=search,
+                                edge_shapes=edge_shapes, highlight="" if line else search,
+                                highlight_names=frozenset(line_nodes.get(line, ()))
+                                if line else frozenset(),
                                 times=times if by_time else (),
                                 time_scale_us=scale if by_time else 0.0)
     return options, zoom == "fit width"
 
 
-def _node_picker(graphs: protos.ModeGraphs, search: str,
-                 attribution: dict[str, Attribution] | None,
-                 times: dict[str, float] | None = None) -> None:
-    """A node list narrowed by the search, and the chosen node's panel."""
+def _node_picker(graphs: protos.ModeGraphs, options: views.ViewOptions,
+                 result: ModeResult | None, times: dict[str, float] | None = None) -> None:
+    """A node list narrowed by the search (or a line's nodes), and the chosen node's panel."""
+    search = options.highlight
     names = list(dict.fromkeys([n.name for n in graphs.pre.node]
                                + [n.name for n in graphs.post.node]))
     ops = {n.name: n.op for g in (graphs.pre, graphs.post) for n in g.node}
-    found = [n for n in names if views.matches(search, n, ops[n])] if search.strip() else names
+    if options.highlight_names:
+        found = [n for n in names if n in options.highlight_names]
+        search = st.session_state.get("graph_search", "")
+    else:
+        found = ([n for n in names if views.matches(search, n, ops[n])] if search.strip()
+                 else names)
     if not found:
         st.caption(f"No node name or op contains {plain(repr(search))}.")
         found = names
     picked: Any = st.selectbox(f"Node details ({min(len(found), MAX_PICKS)} of {len(names)} "
                                "nodes match the search)", found[:MAX_PICKS], key="graph_node")
     if picked:
-        _node_panel(graphs, picked, attribution, times or {})
+        _node_panel(graphs, picked, result.attribution if result else None, times or {})
+        _node_line(graphs, picked, result)
+
+
+def _show_source() -> None:
+    st.session_state["result_tab"] = "Source"
+
+
+def _node_line(graphs: protos.ModeGraphs, name: str, result: ModeResult | None) -> None:
+    """The line of the user's code that made the node, with a way back to the Source tab."""
+    if result is None or not result.sources:
+        return
+    node = next((n for n in graphs.post.node if n.name == name), None)
+    source = result.sources.get(name) or (lines.post_source(
+        name, result.sources, graphs.pre,
+        tuple(node.experimental_debug_info.original_node_names)) if node is not None else None)
+    if source is None:
+        st.caption("Made by no line of your code: TensorFlow or Grappler added it.")
+        return
+    text = next((line.text for line in result.lines if line.line == source.line), "")
+    chain = " -> ".join(f"line {line}" for _, line, _ in source.stack)
+    left, right = st.columns([5, 1])
+    def code(text: str) -> str:  # a code span shows its text as is: no escapes inside
+        return "`" + text.replace("`", "'") + "`"
+
+    left.markdown(f"Made by **line {source.line}** (in {code(source.function)}): "
+                  f"{code(text.strip())}" + (f"; called through {chain}"
+                                             if len(source.stack) > 1 else ""))
+    right.button("Open in Source", key="graph_to_source", on_click=_show_source)
 
 
 def show(report: Report) -> None:
@@ -173,20 +215,39 @@ def show(report: Report) -> None:
         return
     top = st.columns([2, 2, 3, 3])
     mode: Any = top[0].selectbox("Mode", modes, key="graph_mode")
-    view = top[1].radio("View", ["pre | post", "diff"], horizontal=True, key="graph_view")
+    result = report.result(mode)
+    executed = protos.executed_graphs(result) if result is not None else None
+    view = top[1].radio("View", ["pre | post", "diff", "executed"] if executed else
+                        ["pre | post", "diff"], horizontal=True, key="graph_view",
+                        help="executed: the graph the runtime ran, after placement and its "
+                             "own rewrites (e.g. oneDNN's _Mkl kernels), coloured by what "
+                             "changed since Grappler")
     draw: Any = top[2].selectbox("Draw", list(DRAW_CHOICES), key="graph_draw")
     near: Any = top[3].selectbox("Show", list(NEAR_CHOICES), key="graph_near")
     graphs = mode_graphs(report, mode)
     if graphs is None:
         st.info("This mode has no graphs.")
         return
-    result = report.result(mode)
     times = tuple((o.node, o.mean_us) for o in result.op_times) if result else ()
+    line_nodes = {}
+    if result is not None and result.sources:
+        asked = lines.line_of_query(st.session_state.get("graph_search", ""))
+        if asked is not None:
+            line_nodes[asked] = lines.nodes_of_line(result.sources, graphs.pre, graphs.post,
+                                                    asked)
     options, fit = _view_options(graphs, draw, near, times, tables.time_scale_us(report),
-                                 result.op_times_note if result else None)
+                                 result.op_times_note if result else None, line_nodes)
     if not times and result is not None and result.op_times_note:
         st.caption(f"Colour by time is off for {mode}: {plain(result.op_times_note)}.")
-    if view == "diff":
+    if view == "executed" and executed is not None:
+        changed = len(executed.diff.op_changed) + len(executed.diff.added)
+        st.markdown(f"**The graph that executed** ({len(executed.post.node)} nodes; "
+                    f"{changed} changed by the runtime after Grappler). Grappler's output is "
+                    "placed on devices, split into one partition per device, and the runtime "
+                    "swaps in its own kernels; its constant folding at instantiation comes "
+                    "after this record.")
+        picture(report, executed, "post", options, fit, FULL_WIDTH_PX)
+    elif view == "diff":
         picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
     else:
         left, right = st.columns(2)
@@ -196,5 +257,4 @@ def show(report: Report) -> None:
         with right:
             st.markdown(f"**After Grappler** ({len(graphs.post.node)} nodes)")
             picture(report, graphs, "post", options, fit, FULL_WIDTH_PX // 2)
-    _node_picker(graphs, options.highlight, result.attribution if result else None,
-                 dict(times))
+    _node_picker(graphs, options, result, dict(times))

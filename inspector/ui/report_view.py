@@ -73,9 +73,9 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
         _error(error, f"mode{'s' if len(modes) > 1 else ''} {', '.join(modes)}: ")
     # Only the open tab runs (on_change="rerun"): the first answer appears without drawing
     # graphs or charts nobody has looked at yet.
-    names = ["Matrix", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",
+    names = ["Matrix", "Source", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",
              "XLA", "Export"]
-    shows = [results_tabs.matrix, graphs_tab.show, results_tabs.rewrites, results_tabs.shapes,
+    shows = [results_tabs.matrix, results_tabs.source, graphs_tab.show, results_tabs.rewrites, results_tabs.shapes,
              results_tabs.retracing, passes_tab.show, results_tabs.timing, results_tabs.xla,
              lambda r: results_tabs.exports(r, log)]
     for tab, show in zip(st.tabs(names, key="result_tab", on_change="rerun"), shows, strict=True):

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from inspector.graphs import patterns, protos, render, views
+from inspector.graphs import dot_text, patterns, protos, render, views
 from inspector.output import charts, files, tables
 from inspector.output.html_report import html_report
 from inspector.report import Report
@@ -39,6 +39,76 @@ def _mode_picker(report: Report, key: str, need: str) -> str | None:
         return None
     chosen: Any = st.selectbox("Mode", modes, key=key)
     return chosen
+
+
+def _open_line(report: Report, modes: list[str], numbers: list[int]) -> None:
+    """The Source table's selection callback: the picked line's nodes in the Graphs tab."""
+    picked = st.session_state["source_table"].selection.rows
+    if not picked:
+        return
+    graph_modes = [m for m in modes if (r := report.result(m)) is not None and r.graphs]
+    if graph_modes:
+        st.session_state["graph_mode"] = graph_modes[0]
+    st.session_state["graph_search"] = f"line {numbers[picked[0]]}"
+    st.session_state["result_tab"] = "Graphs"
+
+
+def source(report: Report) -> None:
+    """Each line of the user's code that made nodes: per mode side by side, its nodes before
+    Grappler -> after -> executed, what changed (the diff view's colours), and its profiled
+    time per call (bars on one scale for every mode). A row opens its nodes in Graphs."""
+    modes = [r.mode for r in report.results if r.lines]
+    if not modes:
+        st.info("No source lines: no mode traced a graph (eager mode has none, and failed "
+                "modes stopped before capture).")
+        return
+    chosen = st.pills("Modes side by side", modes, selection_mode="multi",
+                      default=modes[:2], key="source_modes") or modes[:1]
+    rows = tables.source_lines(report, chosen)
+    lines = {mode: result.lines for mode in chosen if (result := report.result(mode))}
+    status = {mode: {line.line: tables.line_status(line.changes) for line in mode_lines}
+              for mode, mode_lines in lines.items()}
+
+    def band(row: pd.Series) -> list[str]:
+        """The changes cells coloured as the diff view colours their nodes."""
+        out = []
+        for column in row.index:
+            mode = column.removesuffix(": changes")
+            known = column.endswith(": changes") and row["line"] in status.get(mode, {})
+            out.append(f"background-color: {dot_text.COLOURS[status[mode][row['line']]]}"
+                       if known else "")
+        return out
+
+    scale = max((line.time_us or 0.0 for mode_lines in lines.values() for line in mode_lines),
+                default=0.0)
+    config = {f"{mode}: us": st.column_config.ProgressColumn(
+        f"{mode}: us per call", format="%.1f", min_value=0.0, max_value=scale or 1.0)
+        for mode in chosen}
+    st.caption("Each line of your code that made graph nodes. Nodes: before Grappler -> after "
+               "-> in the graph that executed (after placement and the runtime's own rewrites, "
+               "such as oneDNN's _Mkl kernels). Changes are coloured as in the diff view. Time: "
+               "the line's nodes, profiled, per call. Pick a row to see its nodes in Graphs.")
+    before = [f"{mode} {b.before_graph_us:,.1f} us"
+              + (f" (converting NumPy arguments {b.conversion_us:,.1f} us)"
+                 if b.conversion_us else "")
+              for mode in chosen if (r := report.result(mode)) and r.timing
+              and (b := r.timing.breakdown) is not None]
+    if before:
+        st.caption("Before the graph runs, per call (no line's nodes: argument handling and "
+                   "dispatch): " + "; ".join(before) + ".")
+    numbers = [row["line"] for row in rows]
+    st.dataframe(pd.DataFrame(rows).style.apply(band, axis=1), hide_index=True, width="stretch",
+                 column_config=config, key="source_table", on_select=lambda: _open_line(
+                     report, chosen, numbers), selection_mode="single-row")
+    layered = {mode: r.layers for mode in chosen if (r := report.result(mode)) and r.layers}
+    if layered:
+        with_layers = list(layered)
+        line = layered[with_layers[0]][0].line
+        st.markdown(f"**Line {line}'s model, layer by layer** (its nodes by name scope, in "
+                    "the order the model made them)")
+        st.dataframe(pd.DataFrame(tables.source_lines(report, with_layers, layers=True)),
+                     hide_index=True, width="stretch", column_config=config,
+                     key="source_layers")
 
 
 def rewrites(report: Report) -> None:
