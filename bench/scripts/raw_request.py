@@ -144,7 +144,10 @@ def one_mode(function: Any, mode: str, calls: Sequence[Any], runs: int) -> None:
         for _ in range(200):
             [tf.convert_to_tensor(a) for a in arrays]
     for number, call in enumerate(calls[1:], 1):
-        fn(*functions.make_arguments(call, mode, number))
+        try:  # as the inspector records a later call that fails (a fixed signature's misfit)
+            fn(*functions.make_arguments(call, mode, number))
+        except Exception:  # noqa: BLE001
+            pass
     if mode == "xla":
         ir = fn.experimental_get_compiler_ir(*args)
         ir(stage="hlo"), ir(stage="optimized_hlo")

@@ -39,10 +39,19 @@ def _is_user_file(filename: str, user_path: str) -> bool:
 
 def _collect(graph: Any, user_path: str, shown_file: str, prefix: str,
              found: dict[str, NodeSource]) -> None:
+    # A graph's ops share a few file names among their ~30 frames each: decided once per name
+    # (ResNet50's 3,659 ops made 98,686 frames; deciding each one anew cost 3 s).
+    mine: dict[str, bool] = {}
     for op in graph.get_operations():
-        frames = tuple((shown_file, frame.lineno, frame.name) for frame in op.traceback
-                       if _is_user_file(frame.filename, user_path))
+        frames = []
+        for frame in op.traceback:
+            filename = frame.filename
+            if filename not in mine:
+                mine[filename] = _is_user_file(filename, user_path)
+            if mine[filename]:
+                frames.append((shown_file, frame.lineno, frame.name))
         if frames:
             _, line, function = frames[-1]
             scope = op.name.rpartition("/")[0] or None
-            found[prefix + op.name] = NodeSource(shown_file, line, function, frames, scope)
+            found[prefix + op.name] = NodeSource(shown_file, line, function, tuple(frames),
+                                                 scope)
