@@ -36,8 +36,8 @@ def _click_and_wait(page: Any) -> float:
     return time.perf_counter() - start
 
 
-def _clicks(query: str, spares: int, repeats: int, quick_too: bool = True,
-            yield_startups: bool = True) -> tuple[list[float], list[float]]:
+def _clicks(query: str, spares: int, repeats: int, quick_too: bool = True
+            ) -> tuple[list[float], list[float]]:
     """One server with ``spares`` warm spare workers, the page at ``query``: clicks after a 6 s
     pause, and clicks 1 s after the previous result (what a user does after changing one
     setting), interleaved."""
@@ -45,9 +45,7 @@ def _clicks(query: str, spares: int, repeats: int, quick_too: bool = True,
 
     paused: list[float] = []
     quick: list[float] = []
-    env = {**os.environ, "INSPECTOR_SPARES": str(spares),
-           "INSPECTOR_YIELD_STARTUPS": "1" if yield_startups else "0"}
-    with app_server(env) as (url, _server), \
+    with app_server({**os.environ, "INSPECTOR_SPARES": str(spares)}) as (url, _server), \
             sync_playwright() as p:
         browser = chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -77,16 +75,14 @@ def click_to_result(quick: bool) -> None:
     query = "entry=process_data&" + "&".join(f"mode={m}" for m in APP_MODES)
     print("\n### Browser: click Inspect to the mode matrix (seed example 1, app's default "
           "modes, 100 timed runs per mode)\n")
-    print("| spares | imports stop while a job runs | after a 6 s pause | 1 s after the previous "
-          "result | ratio |")
-    print("|---|---|---|---|---|")
+    print("| spares | after a 6 s pause | 1 s after the previous result | ratio |")
+    print("|---|---|---|---|")
     warm: list[float] = []
-    for spares, yields in ((0, True), (1, False), (1, True)):
-        paused, after = _clicks(query, spares, repeats, yield_startups=yields)
+    for spares in (0, 1):
+        paused, after = _clicks(query, spares, repeats)
         warm += paused
         slow, fast = statistics.median(paused), statistics.median(after)
-        print(f"| {spares} | {'yes' if yields else 'no'} | {_spread(paused)} | "
-              f"{_spread(after)} | {fast / slow:.2f}x |")
+        print(f"| {spares} | {_spread(paused)} | {_spread(after)} | {fast / slow:.2f}x |")
     raw = [ms / 1e3 for ms in raw_warm("process_data", APP_MODES, repeats)]
     print(f"\nWarm click (after a pause, both spare settings) {_spread(warm)}; raw TensorFlow "
           f"doing the same work in a warm process (bench/scripts/raw_request.py) "

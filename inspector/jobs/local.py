@@ -49,9 +49,6 @@ START_TIMEOUT_S = 120.0
 # Memory a spare worker needs free before it starts (a worker holds about 1 GB once it has
 # imported TensorFlow and warmed up); below it the spare waits, and jobs wait for imports.
 SPARE_NEEDS_MB = 1500
-# Whether workers importing TensorFlow stop while a job runs (LocalExecutor's yield_startups
-# default); INSPECTOR_YIELD_STARTUPS=0 turns it off, for the benchmark's comparison.
-YIELD_STARTUPS = os.environ.get("INSPECTOR_YIELD_STARTUPS", "1") != "0"
 # Processes one job's tree may hold (TensorFlow's own pools are threads: a worker is one
 # process). Past this it is a fork storm, not a memory problem: RSS counts a forked child's
 # shared pages once per copy, so the memory watch alone would say MemoryLimit.
@@ -85,8 +82,7 @@ class LocalExecutor(QueuedPool):
     def __init__(self, workers: int = 1, limits: Limits = DEFAULT_LIMITS,
                  python: str = sys.executable, env: dict[str, str] | None = None, *,
                  jobs_per_user: int | None = None, sandbox_mode: str | None = None,
-                 hidden: tuple[Path, ...] = (), spares: int = 0,
-                 yield_startups: bool = YIELD_STARTUPS):
+                 hidden: tuple[Path, ...] = (), spares: int = 0):
         """K workers. ``jobs_per_user``: how many jobs one user may have running at once
         (default: all workers); users are served in turn. ``sandbox_mode``: "bwrap", "auto"
         (default, from $INSPECTOR_SANDBOX) or "off"; ``hidden``: paths the sandbox must cover
@@ -94,9 +90,7 @@ class LocalExecutor(QueuedPool):
         ``spares``: warm workers kept beside the K: at most K jobs run at once, but a worker
         that ends its job is replaced while a spare takes the next one, so a job that comes
         right after another does not wait for TensorFlow's import (each spare ~1 GB; one
-        starts only while SPARE_NEEDS_MB are free). ``yield_startups``: a worker importing
-        TensorFlow is stopped while a job runs and no job waits for a worker, so the running
-        job has the cores (see _yield_startups).
+        starts only while SPARE_NEEDS_MB are free).
 
         Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
         """
@@ -126,9 +120,6 @@ class LocalExecutor(QueuedPool):
         # At most ``workers`` jobs run at once, whatever the spares.
         self.workers, self.spares = max(1, workers), max(0, spares)
         self._running = threading.BoundedSemaphore(self.workers)
-        self._yield_startups = yield_startups
-        self._executing = 0  # jobs whose worker runs them now
-        self._starting: dict[WorkerProcess, bool] = {}  # workers importing: paused or not
         # A server stopped by a signal exits through atexit: its folder and workers go too.
         atexit.register(self.close)
         self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
@@ -146,7 +137,6 @@ class LocalExecutor(QueuedPool):
         job = Job(request, limits or self.limits, user, self)
         check_fits(request, job.limits)
         self._queue.put(user, job)
-        self._yield_startups_now()
         return job
 
     def devices(self, timeout: float = START_TIMEOUT_S) -> tuple[str, ...]:
@@ -198,25 +188,7 @@ class LocalExecutor(QueuedPool):
                                writable=(self._lock_file,), hidden=self._hidden)
         with self._lock:
             self._live.add(worker)
-            self._starting[worker] = False
-        self._yield_startups_now()
         return worker
-
-    def _yield_startups_now(self) -> None:
-        """Stop the workers still importing TensorFlow while a job runs and no job waits for
-        a worker; let them go on otherwise. On 2 cores an import beside a running job made it
-        1.3x slower, and a lower niceness did not help (the import's page faults and memory
-        traffic, not only its CPU time); once nothing runs, or a job has no warm worker to
-        take, the imports go on."""
-        queued = self._queue.waiting()  # its own lock, taken outside ours
-        with self._lock:
-            hold = (self._yield_startups and self._executing > 0
-                    and (self._idle_ready > 0 or queued == 0))
-            changed = [w for w, paused in self._starting.items() if paused != hold]
-            for worker in changed:
-                self._starting[worker] = hold
-        for worker in changed:
-            worker.pause(hold)
 
     def _retire(self, worker: WorkerProcess) -> None:
         """Kill the worker and remove its job folder (its log was read into the job)."""
@@ -224,7 +196,6 @@ class LocalExecutor(QueuedPool):
         shutil.rmtree(worker.workdir, ignore_errors=True)
         with self._lock:
             self._live.discard(worker)
-            self._starting.pop(worker, None)
 
     def _wait_for_memory(self) -> None:
         """A worker beyond the K (a spare) starts only while the machine has memory for it."""
@@ -275,36 +246,21 @@ class LocalExecutor(QueuedPool):
                     time.sleep(1.0)  # a worker that cannot start will not start a moment later
                 continue
             job.start(worker.ready or {})
-            self._count_executing(+1)
             try:
                 self._supervise(worker, job)
             except Exception as exc:  # a supervisor bug must not leave the caller waiting
                 job.fail(WorkerCrashed(f"supervising the worker failed: {exc}"))
             finally:
-                self._count_executing(-1)
                 log = worker.read_log()
                 self._retire(worker)
                 self._running.release()  # a spare (if warm) takes the next job now
                 self._queue.done(job.user)
                 job.release(log)
 
-    def _count_executing(self, change: int) -> None:
-        with self._lock:
-            self._executing += change
-        self._yield_startups_now()
-
     def _await_ready(self, worker: WorkerProcess) -> InspectorError | None:
-        """Wait for the worker's TensorFlow import; None when it is ready. Time it spends
-        stopped (yielding to a running job) does not count against START_TIMEOUT_S."""
+        """Wait for the worker's TensorFlow import; None when it is ready."""
         deadline = time.monotonic() + START_TIMEOUT_S
-        last = time.monotonic()
         while time.monotonic() < deadline and not self._closed.is_set():
-            self._yield_startups_now()
-            now = time.monotonic()
-            with self._lock:
-                if self._starting.get(worker):
-                    deadline += now - last
-            last = now
             try:
                 events = worker.read_events(0.2)
             except WorkerCrashed as exc:
@@ -313,10 +269,6 @@ class LocalExecutor(QueuedPool):
                 return worker.crash_error("while starting")
             for event in events:
                 if event.get("event") == Event.READY:
-                    with self._lock:
-                        paused = self._starting.pop(worker, False)
-                    if paused:  # stopped after it sent "ready", before it was read
-                        worker.pause(False)
                     # The host's pid of what was started (bwrap's, when sandboxed): inside a
                     # sandbox's PID namespace the worker sees a pid of its own.
                     worker.ready = {**event, "pid": worker.process.pid,

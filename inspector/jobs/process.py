@@ -113,14 +113,6 @@ class WorkerProcess:
         self._tree_at = now
         return self._tree_cache
 
-    def pause(self, paused: bool) -> None:
-        """Stop (SIGSTOP) or continue (SIGCONT) the whole process group: a worker still
-        importing TensorFlow yields the cores to a running job (LocalExecutor)."""
-        try:
-            os.killpg(self.process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
-        except ProcessLookupError:
-            pass
-
     def kill(self) -> None:
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
