@@ -180,3 +180,18 @@ def test_a_keras_model_on_one_line_gets_a_row_per_layer():
     assert all(layer.text.count("/") == 1 for layer in result.layers if "/" in layer.text)
     assert sum(layer.nodes for layer in result.layers) == result.lines[0].nodes
     assert "model, layer by layer" in format_lines(inspection.run(request))
+
+
+def test_a_model_built_on_the_first_call_is_captured_not_its_initializers():
+    """A Keras model built inside the first call runs its variables' initializers there too,
+    a bigger function: the captured graphs are the traced function's own (found by its op
+    names), so its lines have nodes after Grappler."""
+    lazy = KERAS.replace("model(tf.zeros([4, 3]))\n", "")
+    request = prepare(sources.Source(lazy, "lazy.py"), function="f", calls=["float32[4,3]"],
+                      modes=["spec"], runs=3, warmup=1, include_graphs=True)
+    result = inspection.run(request).result("spec")
+    assert result is not None and result.error is None, result and result.error
+    assert result.pre is not None and result.pre.ops.get("MatMul") == 2, result.pre.ops
+    assert not any("Initializer" in name for name in (result.sources or {}))
+    (line,) = result.lines
+    assert line.post_nodes > 0 and line.nodes == len(result.sources or {})

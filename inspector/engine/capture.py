@@ -70,8 +70,21 @@ def _is_conversion(graph_def: Any) -> bool:
     return any(n.op == "_EagerConst" for n in graph_def.node)
 
 
+def _traced_names(fn: Callable[..., Any], args: list[Any]) -> set[str]:
+    """The op names of the concrete function the call used (already traced: no retrace)."""
+    try:
+        concrete = fn.get_concrete_function(*args)  # type: ignore[attr-defined]
+        return {op.name for op in concrete.graph.get_operations()}
+    except Exception:  # not a tf.function, or one TensorFlow will not hand out concretely
+        return set()
+
+
 def _call_with_metadata(fn: Callable[..., Any], args: list[Any]) -> Any:
-    """Call once with run metadata on; the function's own graphs entry, or None if none."""
+    """Call once with run metadata on; the function's own graphs entry, or None if none.
+
+    The entry is the one whose nodes are the traced function's ops; a first call can run
+    other functions too (a Keras model built on its first call runs its variables'
+    initializers, a bigger graph), and without names to match, the biggest entry is taken."""
     context.export_run_metadata()  # drain anything older
     context.enable_run_metadata()
     try:
@@ -80,7 +93,11 @@ def _call_with_metadata(fn: Callable[..., Any], args: list[Any]) -> Any:
     finally:
         context.disable_run_metadata()
     graphs = [g for g in metadata.function_graphs if not _is_conversion(g.pre_optimization_graph)]
-    return max(graphs, key=lambda g: len(g.pre_optimization_graph.node)) if graphs else None
+    if not graphs:
+        return None
+    traced = _traced_names(fn, args)
+    return max(graphs, key=lambda g: (len(traced & {n.name for n in g.pre_optimization_graph.node}),
+                                      len(g.pre_optimization_graph.node)))
 
 
 def capture_first_call(fn: Callable[..., Any], args: list[Any], dumps: bool = True) -> FirstCall:

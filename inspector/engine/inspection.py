@@ -298,11 +298,11 @@ def _line_fields(fn: Any, args: list[Any], first: _FirstCall, analysed: dict[str
     sources and lines). Best effort, like the traced shapes: without them, no lines."""
     if first.pre is None or first.post is None or not SOURCE_LINES:
         return {}
-    try:
-        concrete = fn.get_concrete_function(*args)  # the first call's: no retrace
-    except Exception:
+    try:  # the first call's concrete function: no retrace
+        found = origins.node_sources(fn.get_concrete_function(*args), loaded.path,
+                                     request.source.filename)
+    except Exception:  # a function TensorFlow will not hand out concretely: the graphs stand
         return {}
-    found = origins.node_sources(concrete, loaded.path, request.source.filename)
     executed = diff.merge_partitions(first.partitions) if first.partitions else None
     return {"sources": found,
             "lines": lines.source_lines(found, request.source.text, first.pre, first.post,

@@ -44,7 +44,7 @@ def _collect(graph: Any, user_path: str, shown_file: str, prefix: str,
     mine: dict[str, bool] = {}
     for op in graph.get_operations():
         frames = []
-        for frame in op.traceback:
+        for frame in op.traceback or ():  # None for ops made without a stack
             filename = frame.filename
             if filename not in mine:
                 mine[filename] = _is_user_file(filename, user_path)
