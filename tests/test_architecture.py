@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 import inspector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,19 +87,28 @@ def test_the_layering_contracts_hold():
     assert "0 broken" in done.stdout
 
 
-def test_a_contract_fails_on_a_deliberate_bad_import_and_names_it(tmp_path):
-    """The engine reaching into jobs, in a copy of the package (the checkout is not touched)."""
+@pytest.mark.parametrize("where, code, contract, named", [
+    ("engine/shortcut.py", "from inspector.jobs import turns\n",
+     "engine imports nothing from jobs, ui, cli, store or hosting",
+     "inspector.engine.shortcut -> inspector.jobs.turns"),
+    ("graphs/fast_path.py", "import tensorflow as tf\n",
+     "only the engine (and the worker, which runs it) imports TensorFlow",
+     "inspector.graphs.fast_path -> tensorflow"),
+])
+def test_a_contract_fails_on_a_deliberate_bad_import_and_names_it(tmp_path, where, code,
+                                                                   contract, named):
+    """A bad import in a copy of the package (the checkout is not touched): the contract
+    breaks and names the importing module and line."""
     import os
     import shutil
 
     shutil.copytree(ROOT / "inspector", tmp_path / "inspector",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "inspector" / "engine" / "shortcut.py").write_text(
-        "from inspector.jobs import turns\n")
+    (tmp_path / "inspector" / where).write_text(code)
     done = _lint_imports(tmp_path, {**os.environ, "PYTHONPATH": str(tmp_path)})
     assert done.returncode != 0
-    assert "engine imports nothing from jobs, ui, cli, store or hosting BROKEN" in done.stdout
-    assert "inspector.engine.shortcut -> inspector.jobs.turns" in done.stdout
+    assert f"{contract} BROKEN" in done.stdout
+    assert named in done.stdout
 
 
 def test_no_function_of_the_package_is_over_60_lines():

@@ -121,7 +121,18 @@ def test_tables_text_and_html_are_made_from_each_report(entry):
     rows = tables.matrix(made)
     assert [row["mode"] for row in rows] == list(MANIFEST["modes"])
     for mode in MANIFEST["modes"]:
-        assert tables.pass_options(made, mode) and tables.rewrites(made, mode) is not None
+        assert tables.pass_options(made, mode)
+        result = made.result(mode)
+        assert result is not None and result.diff is not None
+        # One row per change the diff holds, each named by a pass when passes were recorded.
+        rows_by_kind: dict[str, int] = {}
+        for row in tables.rewrites(made, mode):
+            rows_by_kind[row["what"]] = rows_by_kind.get(row["what"], 0) + 1
+            assert row["node"] and (result.attribution is None or row["pass"])
+        d = result.diff
+        assert rows_by_kind.get("removed", 0) == len(d.removed)
+        assert rows_by_kind.get("fused", 0) == len(d.fused)
+        assert rows_by_kind.get("rewired", 0) == len(d.rewired)
     summary = text.format_summary(made)
     assert all(f"[{mode}]" in summary or mode in summary for mode in MANIFEST["modes"])
     page = html_report.html_report(made)

@@ -62,6 +62,23 @@ def test_a_saved_run_loads_back_with_its_graphs(store_url, tmp_path):
     store.close()
 
 
+def test_a_full_disk_while_saving_is_a_store_error_and_the_row_stays_running(tmp_path,
+                                                                            monkeypatch):
+    """Saving a finished run writes artifacts: a refused write is a typed StoreError (the
+    CLI then still writes the report), not a traceback, and the row is left as it was."""
+    store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}", tmp_path / "data")
+    run_id = store.start(_request(), {})
+
+    def full(data: bytes) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.artifacts, "put", full)
+    with pytest.raises(StoreError, match=f"saving run {run_id} failed: OSError: .*No space"):
+        store.finish(run_id, _report(3))
+    assert store.get(run_id).summary.status == "running"
+    store.close()
+
+
 def test_identical_graphs_are_stored_once(store_url, tmp_path):
     store = RunStore(store_url, tmp_path / "data")
     for _ in range(3):

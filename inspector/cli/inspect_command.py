@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from inspector.errors import ErrorInfo, InspectorError, RenderError, UsageError
+from inspector.errors import ErrorInfo, InspectorError, RenderError, StoreError, UsageError
 from inspector.graphs import render
 from inspector.graphs.views import ViewOptions
 from inspector.hosting import sandbox
@@ -271,7 +271,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             write_json(failed, args.json, out)
             return exc.exit_code
         if store is not None and run_id is not None:
-            store.finish(run_id, report, log=log)
+            try:
+                store.finish(run_id, report, log=log)
+            except StoreError as exc:  # a full disk: the report is still written and shown
+                err.write(f"error: {exc.type}: {exc.message}\n")
+                return max(_write_outputs(report, log, args, out, err), exc.exit_code)
             report = dataclasses.replace(report, run_id=run_id)
             err.write(f"saved run {run_id}\n")
         return _write_outputs(report, log, args, out, err)

@@ -404,7 +404,3 @@ def follow(job: JobHandle, on_progress: Callable[[Progress], None] | None = None
             last = job.progress
             on_progress(last)
     return job.result(), job.log
-
-
-# The name callers used before the job had its own module (jobs/job.py).
-LocalJob = Job

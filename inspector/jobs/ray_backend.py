@@ -169,12 +169,15 @@ class RayExecutor(QueuedPool):
                          log_to_driver=False, configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise ExecutorError(f"cannot join the Ray cluster at {address}: {exc}") from exc
+        QueuedPool.__init__(self, jobs_per_user or max(1, workers_per_node))
+        self._closed = threading.Event()
+        # What close() walks, empty until the agents start (a failed start still closes).
+        self._nodes: list[_Node] = []
+        self._slots: list[threading.Thread] = []
         if self._started_ray:
             # A server stopped by a signal exits through atexit: stop the instance it started
             # (Ray installs no signal handler when started off the main thread, as in Streamlit).
             atexit.register(self.close)
-        QueuedPool.__init__(self, jobs_per_user or max(1, workers_per_node))
-        self._closed = threading.Event()
         # Paths the sandbox covers on every node (where they exist there).
         self._hidden = tuple(str(p) for p in hidden)
         self._nodes = self._start_agents(workers_per_node, sandbox_mode, start_timeout)

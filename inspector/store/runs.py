@@ -293,7 +293,15 @@ class RunStore:
     def finish(self, run_id: str, report: Report, status: str | None = None,
                log: str = "") -> None:
         """Store the report's artifacts (and the worker's ``log``), then complete the row in
-        one transaction."""
+        one transaction. Raises StoreError when the disk or the database refuses (a full
+        disk, a lost connection): the inspection's report is still the caller's to show."""
+        try:
+            self._finish(run_id, report, status, log)
+        except (OSError, sa.exc.SQLAlchemyError) as exc:
+            raise StoreError(f"saving run {run_id} failed: {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+
+    def _finish(self, run_id: str, report: Report, status: str | None, log: str) -> None:
         status = status or ("failed" if report.error or report.failed_modes else "done")
         if report.error is not None and report.error.type == "Cancelled":
             status = "cancelled"
