@@ -198,7 +198,8 @@ def test_exports_every_file_with_predictable_names(tmp_path):
     function = report["function"]
     expected = {f"{function}-{mode}-{view}.{ext}" for mode in ("spec", "spec-dynamic")
                 for view, exts in (("pre", "svg png pdf pbtxt pb"), ("post", "svg png pdf pbtxt pb"),
-                                   ("diff", "svg png pdf")) for ext in exts.split()}
+                                   ("diff", "svg png pdf"), ("executed", "svg png pdf pbtxt pb"))
+                for ext in exts.split()}
     assert {p.name for p in graphs.iterdir()} == expected
 
     import xml.etree.ElementTree as ET
@@ -222,6 +223,12 @@ def test_exports_every_file_with_predictable_names(tmp_path):
             events = EventAccumulator(str(tb / mode / side))
             events.Reload()
             assert len(events.Graph().node) == by_mode[mode][side]["nodes"]
+        # The graph that executed (issue 25): its file and TensorBoard run hold its nodes.
+        executed = graph_pb2.GraphDef.FromString((graphs / f"{stem}-executed.pb").read_bytes())
+        assert len(executed.node) == by_mode[mode]["executed"]["nodes"]
+        events = EventAccumulator(str(tb / mode / "executed"))
+        events.Reload()
+        assert len(events.Graph().node) == by_mode[mode]["executed"]["nodes"]
     page = html.read_text()
     assert page.count("<svg") >= 6 and "plotly" in page.lower()
     assert "<script src=" not in page  # Plotly inline; the browser test checks no request leaves

@@ -38,7 +38,9 @@ def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] =
                  options: views.ViewOptions = views.DEFAULT_OPTIONS,
                  on_note: Callable[[str], None] = _ignore) -> list[Path]:
     """The pre and post GraphDefs of each mode as ``.pbtxt`` and ``.pb`` (the bytes TensorFlow
-    serialized), and pictures of the pre, post and diff views in the image ``formats``.
+    serialized), and pictures of the pre, post and diff views in the image ``formats``; where
+    the report has the graph that executed, that graph too (``<function>-<mode>-executed``),
+    its picture coloured by what the runtime changed after Grappler.
     Returns the files written; ``on_note`` hears what a picture could not show as asked (a PNG
     drawn more collapsed to stay legible, a layout that timed out).
 
@@ -60,7 +62,8 @@ def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] =
         path.write_bytes(data)
         written.append(path)
 
-    pictures = []
+    # (graphs, view drawn, mode and view in the file name)
+    pictures: list[tuple[protos.ModeGraphs, str, str, str]] = []
     for result in report.results:
         graphs = protos.mode_graphs(result)
         if graphs is None or result.graphs is None:  # the second for mypy: implied by the first
@@ -68,17 +71,23 @@ def write_graphs(report: Report, directory: str | Path, formats: Iterable[str] =
         for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
             write(graphs.mode, side, "pbtxt", protos.to_text(graph_def).encode("utf-8"))
             write(graphs.mode, side, "pb", result.graphs[side])
-        pictures += [(graphs, view) for view in (views.VIEWS if formats else ())]
+        pictures += [(graphs, view, graphs.mode, view) for view in (views.VIEWS if formats else ())]
+        executed = protos.executed_graphs(result)
+        if executed is not None:  # the graph that ran, coloured by what the runtime changed
+            write(graphs.mode, "executed", "pbtxt",
+                  protos.to_text(executed.post).encode("utf-8"))
+            write(graphs.mode, "executed", "pb", result.graphs["executed"])
+            if formats:
+                pictures.append((executed, "post", graphs.mode, "executed"))
     # One dot process per picture, as many at once as there are cores: each is single-threaded
     # and an every-node export of a large model is several seconds of layout per picture.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         drawn = pool.map(lambda job: render.draw(job[0], job[1], formats, options), pictures)
-        for (graphs, view), picture in zip(pictures, drawn, strict=True):
+        for (_, _, mode, view), picture in zip(pictures, drawn, strict=True):
             for fmt, data in picture.data.items():
-                write(graphs.mode, view, fmt, data)
+                write(mode, view, fmt, data)
             if picture.fallback:
-                on_note(f"{file_name(report.function, graphs.mode, view, '*')}: "
-                        f"{picture.fallback}")
+                on_note(f"{file_name(report.function, mode, view, '*')}: {picture.fallback}")
     return written
 
 
@@ -123,12 +132,13 @@ def write_passes(report: Report, directory: str | Path, formats: Iterable[str] =
 
 
 def write_tensorboard(report: Report, directory: str | Path) -> list[Path]:
-    """A log directory with one run per mode and graph (``<mode>/pre``, ``<mode>/post``):
-    ``tensorboard --logdir DIR`` shows them in its Graphs tab. Returns the event files."""
+    """A log directory with one run per mode and graph (``<mode>/pre``, ``<mode>/post``, and
+    ``<mode>/executed`` where recorded): ``tensorboard --logdir DIR`` shows them in its Graphs
+    tab. Returns the event files."""
     written = []
     for result in report.results:
         for side, serialized in (result.graphs or {}).items():
-            if side not in ("pre", "post"):  # "passes" holds per-pass changes, not a GraphDef
+            if side not in ("pre", "post", "executed"):  # "passes" holds changes, not a graph
                 continue
             run = Path(directory) / result.mode / side
             run.mkdir(parents=True, exist_ok=True)
