@@ -73,3 +73,21 @@ def test_the_executed_graph_names_the_runtimes_rewrites():
     assert [(c.name, c.pre_op, c.post_op) for c in summary.diff.op_changed] == [
         ("Relu", "_FusedMatMul", "_MklNativeFusedMatMul")]
     assert diff.executed_graph(POST, []) is None
+
+
+def test_a_plain_one_line_function_has_no_layers():
+    one_line = {name: source(5) for name in ("x", "mul/y", "mul", "add/y", "add")}
+    graph = parse_text("".join(f'node {{ name: "{n}" op: "Const" }}' for n in one_line))
+    assert lines.layers(one_line, graph, graph, diff.diff_graphs(graph, graph)) == ()
+
+
+def test_a_fusion_does_not_absorb_the_control_flow_that_fed_it():
+    from inspector.graphs.patterns import absorbed
+
+    pre = {n.name: n for n in parse_text("""
+    node { name: "loop" op: "StatelessWhile" }
+    node { name: "MatMul" op: "MatMul" input: "loop" }
+    node { name: "BiasAdd" op: "BiasAdd" input: "MatMul" }
+    node { name: "Relu" op: "Relu" input: "BiasAdd" }
+    """).node}
+    assert absorbed("Relu", pre, {"loop", "MatMul", "BiasAdd"}) == ["MatMul", "BiasAdd"]

@@ -299,10 +299,17 @@ def _line_fields(fn: Any, args: list[Any], first: _FirstCall, analysed: dict[str
     if first.pre is None or first.post is None or not SOURCE_LINES:
         return {}
     try:  # the first call's concrete function: no retrace
-        found = origins.node_sources(fn.get_concrete_function(*args), loaded.path,
-                                     request.source.filename)
+        traced = origins.node_sources(fn.get_concrete_function(*args), loaded.path,
+                                      request.source.filename)
     except Exception:  # a function TensorFlow will not hand out concretely: the graphs stand
         return {}
+    # Only what the pre-Grappler graph holds: a captured variable's or constant's placeholder
+    # is named otherwise there ("dense/MatMul/ReadVariableOp/resource" is an argument
+    # "dense_matmul_readvariableop_resource").
+    names = {n.name for n in first.pre.node}
+    library = {f.signature.name for f in first.pre.library.function}
+    found = {name: source for name, source in traced.items()
+             if name in names or name.split("/", 1)[0] in library}
     executed = diff.merge_partitions(first.partitions) if first.partitions else None
     return {"sources": found,
             "lines": lines.source_lines(found, request.source.text, first.pre, first.post,

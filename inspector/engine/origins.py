@@ -43,6 +43,8 @@ def _collect(graph: Any, user_path: str, shown_file: str, prefix: str,
     # (ResNet50's 3,659 ops made 98,686 frames; deciding each one anew cost 3 s).
     mine: dict[str, bool] = {}
     for op in graph.get_operations():
+        if prefix and op.type == "Placeholder":  # a nested function's argument, not a node
+            continue
         frames = []
         for frame in op.traceback or ():  # None for ops made without a stack
             filename = frame.filename

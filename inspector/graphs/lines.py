@@ -4,14 +4,15 @@ profiled time. Pure: GraphDefs, the diff and the nodes' sources in, lines out (n
 
 A post-Grappler node takes its line from the node of the same name (Grappler keeps names; a
 fusion keeps its last node's), from the branch node it was lowered from ("cond/then/_0/x" is
-"x" of the If node's then-branch function), or from ``experimental_debug_info``'s original
-names. Other post nodes were added by Grappler and belong to no line.
+"x" of the If node's then-branch function, "while/body/_9/x" of the While's body), or from
+``experimental_debug_info``'s original names. Other post nodes were added by Grappler and
+belong to no line.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from inspector.graphs.patterns import absorbed
@@ -19,9 +20,10 @@ from inspector.graphs.protos import GraphDef
 from inspector.report import GraphDiff, NodeSource, OpTime, SourceLine
 
 CHANGES = ("folded", "fused", "removed", "added", "op_changed", "rewired")
-# A node of a cond branch after Grappler lowered the If into the executor's Switch/Merge.
-_LOWERED = re.compile(r"^(?P<owner>.+?)/(?P<branch>then|else)/_\d+/(?P<inner>.+)$")
-_BRANCH_ATTR = {"then": "then_branch", "else": "else_branch"}
+# A node of a cond branch or a loop's body or condition after the runtime lowered the If or
+# While into the executor's Switch/Merge frames ("cond/then/_0/x", "while/body/_9/x").
+_LOWERED = re.compile(r"^(?P<owner>.+?)/(?P<branch>then|else|body|cond)/_\d+/(?P<inner>.+)$")
+_BRANCH_ATTR = {"then": "then_branch", "else": "else_branch", "body": "body", "cond": "cond"}
 
 
 def post_source(name: str, sources: dict[str, NodeSource], pre: GraphDef,
@@ -72,17 +74,24 @@ def source_lines(sources: dict[str, NodeSource], text: str, pre: GraphDef, post:
 def layers(sources: dict[str, NodeSource], pre: GraphDef, post: GraphDef, diff: GraphDiff,
            op_times: Sequence[OpTime] = (), executed: GraphDef | None = None
            ) -> tuple[SourceLine, ...]:
-    """A Keras model called on one line: a row per layer (the first two parts of its nodes'
-    names, "model/dense"; nodes outside any scope, such as the variables' handles, in one
-    row), in the order the model made them; empty when the nodes come from more than one line
-    or none has a scope."""
+    """A Keras model called on one line: a row per layer (its nodes are named
+    "model/layer/op": the row is "model/layer"; the model's other nodes, such as the
+    variables' handles, in one row), in the order the model made them. Empty unless every node
+    comes from one line and most are one model's, in at least two layers (a plain one-line
+    function has scopes such as "mul/y", not layers)."""
     if len({(s.file, s.line) for s in sources.values()}) != 1:
         return ()
-    if not any(s.scope for s in sources.values()):
+    deep = [name.split("/") for name in sources if name.count("/") >= 2]
+    if not deep:
+        return ()
+    model, count = Counter(parts[0] for parts in deep).most_common(1)[0]
+    if len({parts[1] for parts in deep if parts[0] == model}) < 2 or count * 2 < len(sources):
         return ()
 
     def by_layer(name: str, source: NodeSource) -> Group:
-        return source.file, source.line, ("/".join(name.split("/")[:2]) if source.scope
+        parts = name.split("/")
+        inside = len(parts) >= 3 and parts[0] == model
+        return source.file, source.line, ("/".join(parts[:2]) if inside
                                           else "(inputs and variables)")
 
     order = {by_layer(n.name, sources[n.name])[2]: i for i, n in

@@ -37,9 +37,18 @@ def _consumers(graph: GraphDef) -> dict[str, list[tuple[str, int]]]:
     return found
 
 
+# Removed nodes a fusion never takes in: control flow the runtime lowered, calls Grappler
+# inlined, and pass-throughs. A fusion's walk back stops at them (a MatMul fed by a lowered
+# tf.cond and tf.while_loop absorbed neither).
+NOT_FUSABLE = frozenset({"If", "StatelessIf", "While", "StatelessWhile", "Case",
+                         "StatelessCase", "PartitionedCall", "StatefulPartitionedCall",
+                         "Identity", "IdentityN", "NoOp", "_Arg", "Placeholder"})
+
+
 def absorbed(name: str, pre: dict[str, NodeDef], removed: set[str]) -> list[str]:
     """The removed, non-constant nodes that fed ``name`` before Grappler, through each other:
-    what a fusion took in (Conv2D and BiasAdd for a fused Relu), in data-flow order."""
+    what a fusion took in (Conv2D and BiasAdd for a fused Relu), in data-flow order. The walk
+    stops at constants and at NOT_FUSABLE ops."""
     chain: list[str] = []
     stack = [name]
     seen = {name}
@@ -51,7 +60,8 @@ def absorbed(name: str, pre: dict[str, NodeDef], removed: set[str]) -> list[str]
             if text.startswith("^"):
                 continue
             source, _ = _source(text)
-            if source in removed and source not in seen and pre[source].op != "Const":
+            if (source in removed and source not in seen and pre[source].op != "Const"
+                    and pre[source].op not in NOT_FUSABLE):
                 seen.add(source)
                 chain.append(source)
                 stack.append(source)

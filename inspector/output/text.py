@@ -170,6 +170,14 @@ def _changes_text(changes: dict[str, int]) -> str:
     return ", ".join(said) or "unchanged"
 
 
+# The listing's code column keeps a line's start; the JSON has the whole text.
+CODE_COLUMN_CHARS = 80
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= CODE_COLUMN_CHARS else text[:CODE_COLUMN_CHARS - 3] + "..."
+
+
 def format_lines(report: Report) -> str:
     """The annotated source listing (``--lines``): per mode, each line that made nodes with
     its nodes before Grappler -> after -> executed, what changed, and its time per call."""
@@ -177,13 +185,14 @@ def format_lines(report: Report) -> str:
     for result in report.results:
         if not result.lines:
             continue
-        out += ["", f"[{result.mode}] line | nodes pre -> post -> executed | changes | "
+        out += ["", f"[{result.mode}] line | code | nodes pre -> post -> executed | changes | "
                     "time per call"]
-        width = max(len(line.text.rstrip()) for line in result.lines)
-        for line in result.lines:
+        texts = [_shortened(line.text.rstrip()) for line in result.lines]
+        width = max(len(text) for text in texts)
+        for line, text in zip(result.lines, texts, strict=True):
             executed = "-" if line.executed_nodes is None else str(line.executed_nodes)
             took = "-" if line.time_us is None else f"{line.time_us:.1f} us"
-            out.append(f"  {line.line:>4} | {line.text.rstrip():<{width}} | {line.nodes} -> "
+            out.append(f"  {line.line:>4} | {text:<{width}} | {line.nodes} -> "
                        f"{line.post_nodes} -> {executed} | {_changes_text(line.changes)} | "
                        f"{took}")
         if result.layers:
@@ -195,7 +204,8 @@ def format_lines(report: Report) -> str:
                 out.append(f"    {layer.text:<{name_width}} | {layer.nodes} -> "
                            f"{layer.post_nodes} -> {executed} | "
                            f"{_changes_text(layer.changes)} | {took}")
-    return "\n".join(out).lstrip("\n") or "no source lines: no mode traced a graph"
+    return "\n".join(out).lstrip("\n") or ("no source lines: no mode traced a graph with "
+                                            "nodes made by a line of your code")
 
 
 def format_summary(report: Report) -> str:
