@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 
 start = time.perf_counter()
@@ -19,11 +20,12 @@ from inspector.inputs import gallery, sources  # noqa: E402
 from inspector.inputs.calls import parse_calls  # noqa: E402
 
 
-def stages(name: str) -> dict[str, float]:
+def stages(name: str, workdir: str) -> dict[str, float]:
     entry = gallery.get(name)
     row = {}
     start = time.perf_counter()
-    f = loader.load_function(sources.read_source("gallery:" + name), entry.function).function
+    f = loader.load_function(sources.read_source("gallery:" + name), entry.function,
+                             workdir).function
     row["load"] = time.perf_counter() - start
     call = parse_calls(entry.calls)[0]
     fn = functions.build_function(f, "spec", call)
@@ -45,4 +47,6 @@ def stages(name: str) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    print(json.dumps({"import": IMPORT_S, **{name: stages(name) for name in sys.argv[1:]}}))
+    with tempfile.TemporaryDirectory(prefix="bench-src-") as folder:
+        print(json.dumps({"import": IMPORT_S,
+                          **{name: stages(name, folder) for name in sys.argv[1:]}}))

@@ -162,10 +162,11 @@ def one_request(entry: gallery.GalleryEntry, modes: list[str], number: int, runs
     # but not across line numbers, so each request's code starts lower.
     source = sources.read_source("gallery:" + entry.name)
     source = sources.Source("\n" * number + source.text, source.filename)
-    function = loader.load_function(source, entry.function).function
-    calls = parse_calls(entry.calls)
-    for mode in modes:
-        one_mode(function, mode, calls, runs)
+    with tempfile.TemporaryDirectory(prefix="bench-src-") as workdir:  # as the worker's run
+        function = loader.load_function(source, entry.function, workdir).function
+        calls = parse_calls(entry.calls)
+        for mode in modes:
+            one_mode(function, mode, calls, runs)
 
 
 def main() -> None:
