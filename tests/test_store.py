@@ -319,3 +319,12 @@ def test_the_schema_revisions_the_code_knows_are_alembics():
     assert [r.revision for r in reversed(list(script.walk_revisions()))] == \
         list(runs.SCHEMA_REVISIONS)
     assert script.get_current_head() == runs.SCHEMA_HEAD
+
+
+def test_run_ids_are_eleven_characters_and_never_look_like_an_option():
+    from inspector.store.runs import new_run_id
+
+    ids = [new_run_id() for _ in range(5000)]
+    assert {len(i) for i in ids} == {11}
+    assert not any(i.startswith("-") for i in ids)
+    assert any("-" in i for i in ids), "the alphabet still holds '-' (inside an id)"

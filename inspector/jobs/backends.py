@@ -64,10 +64,4 @@ def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAUL
 def nodes(executor: Executor) -> list[dict[str, Any]]:
     """Each node a backend runs jobs on: ``node`` (its name), ``host``, ``tensorflow``,
     ``devices`` and, with Ray, ``node_id``, ``gpu`` (has the GPU resource) and ``alive``."""
-    if hasattr(executor, "nodes"):  # the Ray backend knows its nodes
-        return executor.nodes()
-    import socket
-
-    devices = list(executor.devices())  # waits for a worker: it says which TensorFlow it is
-    return [{"node": socket.gethostname(), "host": socket.gethostname(),
-             "tensorflow": getattr(executor, "tensorflow", None), "devices": devices}]
+    return executor.nodes()

@@ -148,6 +148,12 @@ class LocalExecutor(QueuedPool):
             raise WorkerCrashed(f"no worker started within {timeout:g} s to list the devices")
         return self._devices
 
+    def nodes(self) -> list[dict[str, Any]]:
+        """This machine, as the one node (waits for a worker: it says which TensorFlow)."""
+        devices = list(self.devices())
+        return [{"node": socket.gethostname(), "host": socket.gethostname(),
+                 "tensorflow": self.tensorflow, "devices": devices}]
+
     def wait_warm(self, timeout: float = START_TIMEOUT_S) -> bool:
         """Block until every slot has a worker that imported TensorFlow and waits for a job."""
         deadline = time.monotonic() + timeout

@@ -234,6 +234,15 @@ def _alive(host: str, pid: int) -> bool:
     return host != socket.gethostname() or psutil.pid_exists(pid)
 
 
+def new_run_id() -> str:
+    """11 URL-safe characters, never starting with "-" (`history show -xY...` read it as an
+    option; a test hit it, 1 id in 64). Drawn again rather than stripped: a stripped id was
+    10 characters, and pages and links expect 11."""
+    while (run_id := secrets.token_urlsafe(8)).startswith("-"):
+        pass
+    return run_id
+
+
 class RunStore:
     """Saved runs in one database and one artifacts folder."""
 
@@ -274,8 +283,7 @@ class RunStore:
         """A ``running`` row for a request about to run; returns the run's id."""
         if visibility not in VISIBILITIES:
             raise UsageError(f"visibility must be one of {VISIBILITIES}")
-        # Never a leading "-": `history show -xY...` read as an option (a test hit it, 1 in 64).
-        run_id = secrets.token_urlsafe(8).lstrip("-") or secrets.token_hex(6)
+        run_id = new_run_id()
         row = dict(id=run_id, status="running", owner=owner, owner_name=owner_name or owner,
                    visibility=visibility, title=title or None,
                    function=request.function, source_label=request.source_label,
