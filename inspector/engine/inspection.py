@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import os
 import tempfile
@@ -169,6 +170,11 @@ class _FirstCall:
     # The graphs that executed (run metadata's partition graphs; none offline).
     partitions: tuple[Any, ...] = ()
 
+    @functools.cached_property
+    def executed(self) -> GraphDef | None:
+        """The partitions as one graph, merged once for the report's graphs and the lines."""
+        return diff.merge_partitions(self.partitions) if self.partitions else None
+
 
 def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tuple[str, ...],
                 earlier: list[tuple[int, str]], device: str, events: EventSink,
@@ -213,12 +219,13 @@ def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True
     changes = diff.diff_graphs(first.pre, first.post)
     graphs = ({"pre": first.pre.SerializeToString(), "post": first.post.SerializeToString()}
               if include_graphs else None)
-    if graphs is not None and first.partitions:
-        graphs["executed"] = diff.merge_partitions(first.partitions).SerializeToString()
+    if graphs is not None and first.executed is not None:
+        graphs["executed"] = first.executed.SerializeToString()
     pass_fields = _pass_fields(first, changes, graphs, passes_asked)
     return dict(
         pre=diff.summarize(first.pre), post=diff.summarize(first.post), diff=changes,
-        executed=diff.executed_graph(first.post, first.partitions) if SOURCE_LINES else None,
+        executed=diff.executed_graph(first.post, first.partitions, first.executed)
+        if SOURCE_LINES else None,
         shapes={"pre": pre_shapes, "post": post_shapes}, graphs=graphs,
         patterns=patterns.find(changes, first.pre, first.post, pass_fields.get("attribution")),
         **pass_fields)
@@ -310,12 +317,11 @@ def _line_fields(fn: Any, args: list[Any], first: _FirstCall, analysed: dict[str
     library = {f.signature.name for f in first.pre.library.function}
     found = {name: source for name, source in traced.items()
              if name in names or name.split("/", 1)[0] in library}
-    executed = diff.merge_partitions(first.partitions) if first.partitions else None
     return {"sources": found,
             "lines": lines.source_lines(found, request.source.text, first.pre, first.post,
-                                        analysed["diff"], op_times, executed),
+                                        analysed["diff"], op_times, first.executed),
             "layers": lines.layers(found, first.pre, first.post, analysed["diff"], op_times,
-                                   executed)}
+                                   first.executed)}
 
 
 # Ops of a while loop or cond after Grappler lowered it into the executor's frames.

@@ -66,11 +66,13 @@ def merge_partitions(partitions: Sequence[GraphDef]) -> GraphDef:
     return merged
 
 
-def executed_graph(post: GraphDef, partitions: Sequence[GraphDef]) -> ExecutedGraph | None:
-    """The graph that executed, in numbers, and what the runtime changed after Grappler."""
+def executed_graph(post: GraphDef, partitions: Sequence[GraphDef],
+                   merged: GraphDef | None = None) -> ExecutedGraph | None:
+    """The graph that executed, in numbers, and what the runtime changed after Grappler
+    (``merged``: the partitions already merged, when the caller has them)."""
     if not partitions:
         return None
-    merged = merge_partitions(partitions)
+    merged = merged if merged is not None else merge_partitions(partitions)
     devices = sorted({Counter(n.device for n in p.node if n.device).most_common(1)[0][0]
                       for p in partitions if any(n.device for n in p.node)})
     return ExecutedGraph(len(merged.node), sum(len(n.input) for n in merged.node),

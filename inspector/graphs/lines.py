@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from inspector.graphs.patterns import absorbed
-from inspector.graphs.protos import GraphDef
+from inspector.graphs.protos import GraphDef, NodeDef
 from inspector.report import GraphDiff, NodeSource, OpTime, SourceLine
 
 CHANGES = ("folded", "fused", "removed", "added", "op_changed", "rewired")
@@ -29,11 +29,16 @@ _BRANCH_ATTR = {"then": "then_branch", "else": "else_branch", "body": "body", "c
 def post_source(name: str, sources: dict[str, NodeSource], pre: GraphDef,
                 original_names: Sequence[str] = ()) -> NodeSource | None:
     """The line a post-Grappler (or executed) node came from, or None (added by Grappler)."""
+    return _post_source(name, sources, {n.name: n for n in pre.node}, original_names)
+
+
+def _post_source(name: str, sources: dict[str, NodeSource], pre_nodes: dict[str, NodeDef],
+                 original_names: Sequence[str] = ()) -> NodeSource | None:
     if name in sources:
         return sources[name]
     lowered = _LOWERED.match(name)
     if lowered:
-        owner = next((n for n in pre.node if n.name == lowered["owner"]), None)
+        owner = pre_nodes.get(lowered["owner"])
         attr = _BRANCH_ATTR[lowered["branch"]]
         if owner is not None and attr in owner.attr:
             found = sources.get(f"{owner.attr[attr].func.name}/{lowered['inner']}")
@@ -45,9 +50,10 @@ def post_source(name: str, sources: dict[str, NodeSource], pre: GraphDef,
 def _sources_of(graph: GraphDef, sources: dict[str, NodeSource], pre: GraphDef
                 ) -> dict[str, NodeSource]:
     found = {}
+    pre_nodes = {n.name: n for n in pre.node}  # once: a lowered node looks up its If or While
     for node in graph.node:
-        source = post_source(node.name, sources, pre,
-                             tuple(node.experimental_debug_info.original_node_names))
+        source = _post_source(node.name, sources, pre_nodes,
+                              tuple(node.experimental_debug_info.original_node_names))
         if source is not None:
             found[node.name] = source
     return found

@@ -318,6 +318,12 @@ def line_status(changes: dict[str, int]) -> str:
     return kinds[0] if len(kinds) == 1 else "mixed" if kinds else "unchanged"
 
 
+def changes_text(changes: dict[str, int]) -> str:
+    """A source line's changes in words ("2 fused, 1 rewired"), or "unchanged"."""
+    return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in changes.items() if n) \
+        or "unchanged"
+
+
 def source_lines(report: Report, modes: Sequence[str], layers: bool = False) -> list[Row]:
     """The annotated source: a row per line that made nodes in any of ``modes`` (``layers``:
     per layer of the model one line called), with per mode its nodes before Grappler -> after
@@ -344,7 +350,5 @@ def _line_cells(mode: str, line: SourceLine | None) -> Row:
         return {f"{mode}: nodes": "", f"{mode}: changes": "", f"{mode}: us": None}
     executed = "" if line.executed_nodes is None else f" -> {line.executed_nodes}"
     return {f"{mode}: nodes": f"{line.nodes} -> {line.post_nodes}{executed}",
-            f"{mode}: changes": ", ".join(f"{n} {kind.replace('_', ' ')}"
-                                          for kind, n in line.changes.items() if n)
-            or "unchanged",
+            f"{mode}: changes": changes_text(line.changes),
             f"{mode}: us": line.time_us}

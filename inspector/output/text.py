@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from inspector.output import tables
-from inspector.report import Attribution, GraphDiff, ModeResult, Report
+from inspector.report import Attribution, GraphDiff, ModeResult, Report, SourceLine
 
 # How many node names one kind of change lists before "... and N more".
 MAX_NAMES = 12
@@ -165,17 +165,20 @@ def _executed_lines(result: ModeResult) -> list[str]:
     return out
 
 
-def _changes_text(changes: dict[str, int]) -> str:
-    said = [f"{n} {kind.replace('_', ' ')}" for kind, n in changes.items() if n]
-    return ", ".join(said) or "unchanged"
-
-
 # The listing's code column keeps a line's start; the JSON has the whole text.
 CODE_COLUMN_CHARS = 80
 
 
 def _shortened(text: str) -> str:
     return text if len(text) <= CODE_COLUMN_CHARS else text[:CODE_COLUMN_CHARS - 3] + "..."
+
+
+def _listing_cells(line: SourceLine) -> str:
+    """A listing row after its label: nodes pre -> post -> executed | changes | time."""
+    executed = "-" if line.executed_nodes is None else str(line.executed_nodes)
+    took = "-" if line.time_us is None else f"{line.time_us:.1f} us"
+    return (f"{line.nodes} -> {line.post_nodes} -> {executed} | "
+            f"{tables.changes_text(line.changes)} | {took}")
 
 
 def format_lines(report: Report) -> str:
@@ -189,21 +192,13 @@ def format_lines(report: Report) -> str:
                     "time per call"]
         texts = [_shortened(line.text.rstrip()) for line in result.lines]
         width = max(len(text) for text in texts)
-        for line, text in zip(result.lines, texts, strict=True):
-            executed = "-" if line.executed_nodes is None else str(line.executed_nodes)
-            took = "-" if line.time_us is None else f"{line.time_us:.1f} us"
-            out.append(f"  {line.line:>4} | {text:<{width}} | {line.nodes} -> "
-                       f"{line.post_nodes} -> {executed} | {_changes_text(line.changes)} | "
-                       f"{took}")
+        out += [f"  {line.line:>4} | {text:<{width}} | {_listing_cells(line)}"
+                for line, text in zip(result.lines, texts, strict=True)]
         if result.layers:
             out.append(f"  line {result.layers[0].line}'s model, layer by layer:")
-            name_width = max(len(layer.text) for layer in result.layers)
-            for layer in result.layers:
-                executed = "-" if layer.executed_nodes is None else str(layer.executed_nodes)
-                took = "-" if layer.time_us is None else f"{layer.time_us:.1f} us"
-                out.append(f"    {layer.text:<{name_width}} | {layer.nodes} -> "
-                           f"{layer.post_nodes} -> {executed} | "
-                           f"{_changes_text(layer.changes)} | {took}")
+            width = max(len(layer.text) for layer in result.layers)
+            out += [f"    {layer.text:<{width}} | {_listing_cells(layer)}"
+                    for layer in result.layers]
     return "\n".join(out).lstrip("\n") or ("no source lines: no mode traced a graph with "
                                             "nodes made by a line of your code")
 
