@@ -102,6 +102,40 @@ def click_resnet50(quick: bool) -> None:
           "(goal 1.3x)")
 
 
+def _tab_click(page: Any, tab: str, shown: str) -> float:
+    """Click a result tab; seconds until ``shown`` (a selector) is visible in its panel."""
+    start = time.perf_counter()
+    page.get_by_role("tab", name=tab).click()
+    page.locator(f"[role=tabpanel]:visible {shown}").first.wait_for(timeout=60_000)
+    return time.perf_counter() - start
+
+
+@benchmark("source-tab")
+def source_tab(quick: bool) -> None:
+    """Issue 25: the Source tab for ResNet50 (mode spec) after the click, against the Matrix
+    tab's click on the same page (goal: 1 s)."""
+    from playwright.sync_api import sync_playwright
+
+    repeats = 3 if quick else 5
+    source: list[float] = []
+    matrix: list[float] = []
+    with app_server(dict(os.environ)) as (url, _server), sync_playwright() as p:
+        browser = chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/?entry=resnet50&mode=spec&runs=20")
+        page.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
+        page.get_by_text("Device").first.wait_for(timeout=120_000)
+        _click_and_wait(page)
+        for _ in range(repeats):
+            matrix.append(_tab_click(page, "Matrix", "[data-testid=stTable]"))
+            source.append(_tab_click(page, "Source", "[data-testid=stDataFrame] canvas"))
+            page.wait_for_timeout(500)
+        browser.close()
+    print("\n### Browser: ResNet50's Source tab after its click (mode spec)\n")
+    print(f"Source tab {_spread(source)}; Matrix tab on the same page {_spread(matrix)}: "
+          f"{statistics.median(source) / statistics.median(matrix):.2f}x (goal: Source in 1 s)")
+
+
 LOAD_ENTRIES = ("process_data", "process_data_spec", "process_variable_data", "shape_folding",
                 "constant_arithmetic", "fused_dense")
 

@@ -185,6 +185,10 @@ class ExecutedGraph:
     devices: tuple[str, ...]
     # The post-Grappler graph against this one, by node name.
     diff: GraphDiff
+    # Post-Grappler nodes the runtime folded when it instantiated the graph (after this record,
+    # so they are still in it): computed from constants alone, and no kernel ran for them in
+    # the profiled calls. Empty when no call was profiled.
+    runtime_folded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -90,12 +90,12 @@ def record(entry_name: str) -> dict[str, int]:
                                for d in dumps})
         return original_compare(log, item, folder, pre)
 
-    def sample(call: Any, calls: int = profile.SAMPLED_CALLS) -> Any:
-        events, walls = original_sample(call, calls)
+    def sample(call: Any, calls: int = profile.SAMPLED_CALLS) -> profile.Sampled:
+        sampled = original_sample(call, calls)
         mode = per_mode.setdefault(str(current["mode"]), {})
-        mode.setdefault("events", [dataclasses.astuple(e) for e in events])
-        mode.setdefault("walls", walls)
-        return events, walls
+        mode.setdefault("events", [dataclasses.astuple(e) for e in sampled.events])
+        mode.setdefault("walls", sampled.walls)
+        return sampled
 
     def on_event(stage: str, mode: str | None, payload: Any) -> None:
         if stage == Stage.TRACING:

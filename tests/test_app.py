@@ -175,9 +175,11 @@ def test_the_passes_tab_draws_the_picked_mode_and_exports_come_in_groups():
     assert captions.count("Pictures") == captions.count("GraphDefs") == 2  # one per mode
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels[:3] == ["JSON report", "HTML report", "TensorBoard logs (zip)"]
-    assert labels[3:15] == ["pre .svg", "pre .png", "pre .pdf", "post .svg", "post .png",
+    assert labels[3:20] == ["pre .svg", "pre .png", "pre .pdf", "post .svg", "post .png",
                             "post .pdf", "diff .svg", "diff .png", "diff .pdf",
-                            "pre .pbtxt", "pre .pb", "post .pbtxt"]
+                            "executed .svg", "executed .png", "executed .pdf",
+                            "pre .pbtxt", "pre .pb", "post .pbtxt", "post .pb",
+                            "executed .pbtxt"]
 
 
 def test_compare_two_modes_in_the_rewrites_tab():
@@ -358,8 +360,12 @@ def test_an_operators_file_is_offered_when_pasted_code_is_not(tmp_path, monkeypa
         services.policy.clear()
 
 
+# Line 6 is constants alone: with Grappler's constant folding off, the runtime folds it when it
+# instantiates the graph (whatever oneDNN does).
 DENSE = ("import tensorflow as tf\n\ndef f(x):\n    y = tf.matmul(x, x)\n"
-         "    return tf.nn.relu(tf.nn.bias_add(y, tf.ones([4])))\n")
+         "    r = tf.nn.relu(tf.nn.bias_add(y, tf.ones([4])))\n"
+         "    k = tf.reduce_sum(tf.matmul(tf.ones([30, 30]), tf.ones([30, 30])))\n"
+         "    return r * k\n")
 
 
 def test_the_source_tab_lists_each_line_per_mode_and_a_line_search_finds_its_nodes():
@@ -372,12 +378,13 @@ def test_the_source_tab_lists_each_line_per_mode_and_a_line_search_finds_its_nod
     at.text_area(key="calls").set_value("float32[4,4]").run()
     at.pills(key="modes").set_value(["numpy", "spec"]).run()
     at.number_input(key="runs").set_value(5).run()
+    at.text_input(key="grappler").set_value("constant_folding=off").run()
     inspect(at)
     at.session_state["result_tab"] = "Source"
     at.run()
     assert not at.exception
     rows = frame_with(at, "code").set_index("line")
-    assert list(rows.index) == [4, 5]
+    assert list(rows.index) == [4, 5, 6, 7]
     assert "spec: nodes" in rows.columns and "numpy: nodes" in rows.columns
     assert "fused" in rows.loc[5, "spec: changes"]
     assert rows.loc[4, "spec: nodes"].startswith("1 -> ")
@@ -395,3 +402,26 @@ def test_the_source_tab_lists_each_line_per_mode_and_a_line_search_finds_its_nod
     assert not at.exception
     said = next(m.value for m in at.markdown if m.value.startswith("**The graph that executed"))
     assert f"({spec.executed.nodes} nodes;" in said
+    folded = spec.executed.runtime_folded
+    assert "MatMul_1" in folded, "line 6's MatMul of constants ran no kernel"
+    assert f"; {len(folded)} folded by it)" in said
+    at.selectbox(key="graph_node").set_value("Relu").run()
+    panel = at.table[-1].value
+    assert list(panel.columns) == ["before Grappler", "after Grappler", "executed"]
+    assert shown(panel.loc["op", "after Grappler"]) == "_FusedMatMul"
+    assert shown(panel.loc["op", "executed"]) in ("_FusedMatMul", "_MklNativeFusedMatMul")
+    at.session_state["graph_search"] = "line 6"
+    at.run()
+    at.selectbox(key="graph_node").set_value("MatMul_1").run()
+    assert any("then **folded by the runtime**" in m.value for m in at.markdown)
+    at.session_state["result_tab"] = "Rewrites"
+    at.session_state["rewrites_mode"] = "spec"
+    at.run()
+    runtime = next(f.value for f in at.dataframe if "kind" in f.value.columns
+                   and "folded by the runtime" in set(f.value["kind"]))
+    assert runtime.set_index("kind").loc["folded by the runtime", "count"] == len(folded)
+    at.session_state["result_tab"] = "Export"
+    at.run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert {"executed .svg", "executed .png", "executed .pdf", "executed .pbtxt",
+            "executed .pb"} <= set(labels)

@@ -229,6 +229,12 @@ def test_exports_every_file_with_predictable_names(tmp_path):
         events = EventAccumulator(str(tb / mode / "executed"))
         events.Reload()
         assert len(events.Graph().node) == by_mode[mode]["executed"]["nodes"]
+        # The profiled calls' trace, where TensorBoard's profile plugin looks for it: the
+        # graph's runs, as many as the report's breakdown says were sampled.
+        from inspector.engine.profile import read_trace
+        trace = read_trace(str(tb / "plugins" / "profile" / mode))
+        runs = [e for e in trace if e.name == "KernelAndDeviceFunc::Run"]
+        assert len(runs) == by_mode[mode]["timing"]["breakdown"]["samples"]
     page = html.read_text()
     assert page.count("<svg") >= 6 and "plotly" in page.lower()
     assert "<script src=" not in page  # Plotly inline; the browser test checks no request leaves

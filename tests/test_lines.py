@@ -144,6 +144,10 @@ def test_the_html_report_holds_the_annotated_listing():
     assert "Your code, line by line" in page
     assert "tf.nn.relu(tf.nn.bias_add(y, tf.ones([4])))" in page
     assert "spec: changes" in page and "numpy: changes" in page
+    assert "<td class=code>    return tf.nn.relu(" in page, "code cells keep their indent"
+    # The graph that ran, drawn per mode under its own name (its legend says "executed").
+    assert page.count("<h3>The graph that executed</h3>") == 2
+    assert page.count("executed: ") >= 2
 
 
 KERAS = """import tensorflow as tf

@@ -91,3 +91,79 @@ def test_a_fusion_does_not_absorb_the_control_flow_that_fed_it():
     node { name: "Relu" op: "Relu" input: "BiasAdd" }
     """).node}
     assert absorbed("Relu", pre, {"loop", "MatMul", "BiasAdd"}) == ["MatMul", "BiasAdd"]
+
+
+FOLDABLE = parse_text("""
+node { name: "x" op: "_Arg" }
+node { name: "a" op: "Const" }
+node { name: "mm" op: "MatMul" input: "a" input: "a" }
+node { name: "big" op: "MatMul" input: "mm" input: "a" }
+node { name: "tied" op: "Mul" input: "a" input: "^x" }
+node { name: "noise" op: "RandomUniform" input: "a" }
+node { name: "after_noise" op: "Neg" input: "noise" }
+node { name: "use" op: "AddV2" input: "x" input: "big" }
+node { name: "out" op: "_Retval" input: "use" }
+""")
+
+
+def test_the_runtime_folded_nodes_are_from_constants_alone_and_ran_no_kernel():
+    found = diff.runtime_folded(FOLDABLE, ran={"use", "big"},
+                                stateful=frozenset({"RandomUniform"}))
+    # "big" ran (over the runtime's size limit), "tied" waits on an argument, "noise" has state
+    # and what it feeds is not constant; Const nodes are constants, not folds.
+    assert found == ("mm",)
+    assert diff.runtime_folded(FOLDABLE, ran=set(), stateful=frozenset()) == (
+        "mm", "big", "noise", "after_noise")
+
+
+def test_the_runtime_rewrites_read_as_patterns_and_unknown_kernels_say_where_they_ran():
+    from inspector.output import tables
+    from inspector.output.text import format_summary
+    from inspector.report import ExecutedGraph, ModeResult, Report
+
+    executed = ExecutedGraph(4, 3, {}, ("CPU:0",), diff.diff_graphs(POST, parse_text("""
+    node { name: "x" op: "_Arg" }
+    node { name: "w" op: "Const" }
+    node { name: "Relu" op: "_MklNativeFusedMatMul" input: "x" input: "w" }
+    node { name: "mul" op: "Const" }
+    node { name: "cond/then/_0/cond/add" op: "AddV2" }
+    node { name: "ConstantFolding/zeros" op: "Const" }
+    node { name: "edge_3_x/_1" op: "_Recv" }
+    """)), runtime_folded=("cond/then/_0/cond/add",))
+    result = ModeResult("spec", executed=executed, op_times=(
+        OpTime("Relu", "_MklNativeFusedMatMul", "CPU:0", 9.0, "_FusedMatMul"),
+        OpTime("edge_3_x/_1", "_Recv", "CPU:0", 1.0),
+        OpTime("stray", "Neg", "CPU:0", 0.5)))
+    report = Report(tensorflow="2.21.0", results=(result,))
+    rows = tables.runtime_rewrites(report, "spec")
+    assert [(r["count"], r["kind"]) for r in rows] == [
+        (1, "kernel swapped"), (1, "folded by the runtime"), (1, "added after placement")]
+    assert rows[0]["pattern"] == "_FusedMatMul ran as _MklNativeFusedMatMul"
+    assert [r["op"] for r in tables.top_ops(report, "spec")] == [
+        "_FusedMatMul (ran as _MklNativeFusedMatMul)", "_Recv (added by the runtime)",
+        "Neg (ran, not in any graph)"]
+    summary = format_summary(report)
+    assert ("executed: 4 nodes on CPU:0; 1x _FusedMatMul ran as _MklNativeFusedMatMul; "
+            "1 folded by the runtime; 1 added after placement") in summary
+    assert Report.from_json(report.to_json()).results[0].executed == executed
+
+
+def test_the_listing_aligns_wide_characters_and_cuts_long_lines_by_columns():
+    from inspector.output.text import CODE_COLUMN_CHARS, format_lines
+    from inspector.report import ModeResult, Report, SourceLine
+
+    changes = dict.fromkeys(("folded", "fused", "removed", "added", "op_changed", "rewired"), 0)
+    rows = (SourceLine("p.py", 3, "    y = x * 2  # 二倍にする", 1, 1, 1, changes),
+            SourceLine("p.py", 4, "    z = y + 1", 1, 1, 1, changes),
+            SourceLine("p.py", 5, "    s = '" + "字" * 60 + "'", 1, 1, 1, changes))
+    listing = format_lines(Report(tensorflow="2.21.0",
+                                  results=(ModeResult("spec", lines=rows),))).splitlines()
+
+    def columns(text: str) -> int:  # what a terminal shows: a CJK character takes two
+        import unicodedata
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    bars = {columns(row[:row.index(" | ", 8)]) for row in listing[1:]}
+    assert len(bars) == 1, listing  # the code column ends at the same place on every row
+    assert columns(listing[3].split(" | ")[1].rstrip()) <= CODE_COLUMN_CHARS
+    assert listing[3].split(" | ")[1].rstrip().endswith("...")

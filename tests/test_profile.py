@@ -88,6 +88,62 @@ def test_matmuls_take_the_graph_time_of_the_guides_example_without_folding():
     numpy = report.result("numpy").timing.breakdown
     assert numpy.conversion_us > 0 and numpy.convert_alone_us > 0
     assert report.result("spec").timing.breakdown.conversion_us == 0
+    # Over 10 MB the runtime does not fold them: they ran, so none is marked folded.
+    assert not {o.node for o in report.result("spec").op_times} & set(
+        report.result("spec").executed.runtime_folded)
+
+
+SMALL = GUIDE.replace("1700, 1700", "300, 300")
+
+
+@pytest.mark.tf
+def test_the_runtime_folds_the_guides_matmuls_below_10_mb_and_the_report_marks_them(tmp_path):
+    """The Grappler guide's example at 300x300 with constant_folding off: Grappler leaves the
+    MatMuls, the runtime folds them when it instantiates the graph. TensorFlow's profiler,
+    asked directly, sees no MatMul kernel run; the report marks the four as folded by the
+    runtime, the executed picture colours them as folds, and the trace export holds the run."""
+    from inspector.engine import inspection, loader
+    from inspector.engine.profile import read_trace
+    from inspector.graphs import protos
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import Source
+    from inspector.output import files, tables
+
+    report = inspection.run(prepare(Source(SMALL, "guide.py"), calls=["float32[300,300]"],
+                                    modes=["spec"], grappler=["constant_folding=off"],
+                                    passes=False, runs=3, warmup=1, include_graphs=True))
+    result = report.result("spec")
+    assert result.error is None, result.error
+    matmuls = {n.name for n in protos.parse(result.graphs["post"]).node if n.op == "MatMul"}
+    assert len(matmuls) == 4, "Grappler's constant folding is off: the MatMuls stay"
+
+    import tensorflow as tf
+
+    loaded = loader.load_function(Source(SMALL, "guide.py"), "simple_function", str(tmp_path))
+    fn = tf.function(loaded.function, input_signature=[tf.TensorSpec([300, 300], tf.float32)])
+    x = tf.ones([300, 300])
+    with inspection.grappler_options({"constant_folding": False}):
+        fn(x)
+        trace = tmp_path / "trace"
+        tf.profiler.experimental.start(str(trace))
+        for _ in range(3):
+            fn(x)
+        tf.profiler.experimental.stop()
+    kernels = [e.name for e in read_trace(str(trace)) if e.line.startswith("tf_Compute")]
+    assert any(name.endswith(":Mean") for name in kernels), kernels  # the graph ran
+    assert not any("MatMul" in name for name in kernels), kernels
+
+    assert matmuls <= set(result.executed.runtime_folded)
+    assert matmuls <= set(protos.executed_graphs(result).diff.folded)
+    folded = [r for r in tables.runtime_rewrites(report, "spec")
+              if r["kind"] == "folded by the runtime"]
+    assert folded and folded[0]["count"] == len(result.executed.runtime_folded)
+
+    written = files.write_tensorboard(report, tmp_path / "logs")
+    xplane = tmp_path / "logs" / "plugins" / "profile" / "spec" / "worker.xplane.pb"
+    assert xplane in written
+    exported = read_trace(str(xplane.parent))
+    assert any(e.name.endswith(":Mean") for e in exported), "the profiled calls' kernels"
 
 
 def test_the_breakdown_and_op_times_are_in_the_json_report():

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import tensorflow as tf
 from tensorflow.python.eager import context
+from tensorflow.python.framework import op_def_registry
 
 from inspector.engine import (
     capture,
@@ -208,9 +209,10 @@ def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tup
                       partitions=first.partitions)
 
 
-def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True
-             ) -> dict[str, Any]:
-    """The diff, summaries and static shapes of the mode's graphs, as ModeResult fields."""
+def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True,
+             profiled: _Profiled | None = None) -> dict[str, Any]:
+    """The diff, summaries and static shapes of the mode's graphs, as ModeResult fields (with
+    graphs: the profiled calls' trace too, as "trace")."""
     if first.pre is None or first.post is None:
         return {}
     pre_shapes = shapes.shape_table(first.pre, first.variable_reads, first.traced_shapes)
@@ -221,11 +223,17 @@ def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True
               if include_graphs else None)
     if graphs is not None and first.executed is not None:
         graphs["executed"] = first.executed.SerializeToString()
+    if graphs is not None and profiled is not None and profiled.xspace:
+        graphs["trace"] = profiled.xspace
     pass_fields = _pass_fields(first, changes, graphs, passes_asked)
+    executed = (diff.executed_graph(first.post, first.partitions, first.executed)
+                if SOURCE_LINES else None)
+    if executed is not None and profiled is not None and profiled.timing.breakdown is not None:
+        executed = dataclasses.replace(executed, runtime_folded=_runtime_folded(
+            first.post, {o.node for o in profiled.op_times}))
     return dict(
         pre=diff.summarize(first.pre), post=diff.summarize(first.post), diff=changes,
-        executed=diff.executed_graph(first.post, first.partitions, first.executed)
-        if SOURCE_LINES else None,
+        executed=executed,
         shapes={"pre": pre_shapes, "post": post_shapes}, graphs=graphs,
         patterns=patterns.find(changes, first.pre, first.post, pass_fields.get("attribution")),
         **pass_fields)
@@ -272,8 +280,7 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
         measured = timing.measure(lambda: fn(*args), first_call_us=first.first_call_us,
                                   budget_s=request.budget_s, runs=request.runs,
                                   warmup=request.warmup, sync=_sync_for(device))
-        measured, op_times, op_times_note = _profile(fn, args, mode, device, measured,
-                                                     first.post)
+        profiled = _profile(fn, args, mode, device, measured, first.post)
 
     records = [first.record]
     for number, call in enumerate(calls[1:], 2):
@@ -282,14 +289,15 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
 
     if first.pre is not None:
         events(Stage.ANALYSING, mode, None)
-    analysed = _analyse(first, request.include_graphs, request.passes)
+    analysed = _analyse(first, request.include_graphs, request.passes, profiled)
     result = ModeResult(
         mode, traces=fn.experimental_get_tracing_count() if mode != "eager" else 0,
         calls=tuple(records), signatures=tuple(s for _, s in earlier),
-        graph_source=first.graph_source, timing=measured, op_times=op_times,
-        op_times_note=op_times_note,
+        graph_source=first.graph_source, timing=profiled.timing, op_times=profiled.op_times,
+        op_times_note=profiled.note,
         grappler_passes=first.grappler_passes, hlo=first.hlo,
-        **analysed, **_line_fields(fn, args, first, analysed, op_times, loaded, request))
+        **analysed, **_line_fields(fn, args, first, analysed, profiled.op_times, loaded,
+                                   request))
     return _ModeRun(result, fn, args, first.pre, first.post)
 
 
@@ -329,22 +337,33 @@ _CONTROL_FLOW_OPS = frozenset({"Enter", "Exit", "Switch", "Merge", "NextIteratio
                                "While", "StatelessWhile", "If", "StatelessIf"})
 
 
+@dataclasses.dataclass(frozen=True)
+class _Profiled:
+    """The timing with the profiled calls' breakdown, per-op times or why there are none, and
+    the profiler's trace (an XSpace; empty when none was written)."""
+
+    timing: Timing
+    op_times: tuple[OpTime, ...] = ()
+    note: str | None = None
+    xspace: bytes = b""
+
+
 def _profile(fn: Any, args: list[Any], mode: str, device: str, measured: Timing,
-             post: GraphDef | None = None) -> tuple[Timing, tuple[OpTime, ...], str | None]:
+             post: GraphDef | None = None) -> _Profiled:
     """A few more calls, traced by TensorFlow's profiler after (and apart from) the timed ones:
     the breakdown goes into the timing, per-op times beside it (each with its op in the
     post-Grappler graph). Best effort: a profiler that fails leaves the timing as measured and
     says why."""
     if profile.SAMPLED_CALLS <= 0:
-        return measured, (), "not sampled (INSPECTOR_PROFILE_CALLS=0)"
+        return _Profiled(measured, note="not sampled (INSPECTOR_PROFILE_CALLS=0)")
     try:
-        events, walls = profile.sample(lambda: fn(*args))
+        sampled = profile.sample(lambda: fn(*args))
     except Exception as exc:
-        return measured, (), f"the profiler failed: {type(exc).__name__}: {exc}"
-    breakdown, ops, note = profile.breakdown_of(events, getattr(fn, "__name__", ""), device,
-                                                walls, eager=mode == "eager")
+        return _Profiled(measured, note=f"the profiler failed: {type(exc).__name__}: {exc}")
+    breakdown, ops, note = profile.breakdown_of(sampled.events, getattr(fn, "__name__", ""),
+                                                device, sampled.walls, eager=mode == "eager")
     if breakdown is None:
-        return measured, (), note
+        return _Profiled(measured, note=note, xspace=sampled.xspace)
     if mode in ("numpy", "reduce-retracing"):
         breakdown = dataclasses.replace(breakdown,
                                         convert_alone_us=profile.conversion_alone(args))
@@ -364,7 +383,20 @@ def _profile(fn: Any, args: list[Any], mode: str, device: str, measured: Timing,
                     "sampled calls but no kernel inside it: its executor leaves kernels it "
                     "rates cheap out of the trace" + (
                         f" (this graph runs control flow: {', '.join(flow)})" if flow else ""))
-    return dataclasses.replace(measured, breakdown=breakdown), ops, note
+    return _Profiled(dataclasses.replace(measured, breakdown=breakdown), ops, note,
+                     sampled.xspace)
+
+
+def _runtime_folded(post: GraphDef, ran: set[str]) -> tuple[str, ...]:
+    """The post-Grappler nodes the runtime folded when it instantiated the graph: computed from
+    constants alone (not stateful, by TensorFlow's op registry) and run by no kernel in the
+    profiled calls (``ran``: the nodes the profiler saw)."""
+    stateful = set()
+    for op in {n.op for n in post.node}:
+        op_def = op_def_registry.get(op)
+        if op_def is None or op_def.is_stateful:  # a function call, or an op with state
+            stateful.add(op)
+    return diff.runtime_folded(post, ran, frozenset(stateful))
 
 
 def _ablate(run: _ModeRun, request: InspectRequest, device: str,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import os
+import pathlib
 import shutil
 import statistics
 import tempfile
@@ -142,12 +143,16 @@ def with_graph_ops(ops: Sequence[OpTime], graph_ops: dict[str, str]) -> tuple[Op
     return tuple(dataclasses.replace(o, graph_op=graph_ops.get(o.node)) for o in ops)
 
 
+def _trace_files(folder: str) -> list[str]:
+    return sorted(glob.glob(os.path.join(folder, "**", "*.xplane.pb"), recursive=True))
+
+
 def read_trace(folder: str) -> list[Event]:
     """Every event of the host plane in the profiler's ``.xplane.pb`` under ``folder``."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     events: list[Event] = []
-    for path in glob.glob(os.path.join(folder, "**", "*.xplane.pb"), recursive=True):
+    for path in _trace_files(folder):
         space = xplane_pb2.XSpace()
         with open(path, "rb") as handle:
             space.ParseFromString(handle.read())
@@ -162,9 +167,20 @@ def read_trace(folder: str) -> list[Event]:
     return events
 
 
-def sample(call: Callable[[], Any], calls: int = SAMPLED_CALLS) -> tuple[list[Event], list[float]]:
+@dataclass(frozen=True)
+class Sampled:
+    """What ``sample`` saw: the trace's events, each call's wall time in µs, and the trace as
+    the profiler wrote it (an ``XSpace``, the ``.xplane.pb`` TensorBoard's profile plugin
+    opens; empty when the profiler wrote none)."""
+
+    events: list[Event]
+    walls: list[float]
+    xspace: bytes
+
+
+def sample(call: Callable[[], Any], calls: int = SAMPLED_CALLS) -> Sampled:
     """Trace ``calls`` calls with TensorFlow's profiler (host tracer), in a private folder
-    removed afterwards. Returns the events and each call's wall time in µs."""
+    removed afterwards."""
     import tensorflow as tf
 
     folder = tempfile.mkdtemp(prefix="tf-profile-")
@@ -181,7 +197,9 @@ def sample(call: Callable[[], Any], calls: int = SAMPLED_CALLS) -> tuple[list[Ev
                 walls.append((time.perf_counter_ns() - start) / 1e3)
         finally:
             tf.profiler.experimental.stop()
-        return read_trace(folder), walls
+        written = _trace_files(folder)
+        return Sampled(read_trace(folder), walls,
+                       pathlib.Path(written[0]).read_bytes() if written else b"")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -57,6 +57,36 @@ def constant_nodes(graph_def: GraphDef) -> set[str]:
     return {n.name for n in graph_def.node if n.op == "Const"}
 
 
+# Ops the runtime's constant folding never folds, whatever their inputs: arguments, results,
+# control flow and the transfers between partitions (common_runtime/constant_folding.cc).
+_NEVER_FOLDED = frozenset({"_Arg", "_Retval", "Placeholder", "Switch", "Merge", "Enter", "Exit",
+                           "NextIteration", "LoopCond", "ControlTrigger", "_Send", "_Recv",
+                           "_HostSend", "_HostRecv"})
+
+
+def runtime_folded(post: GraphDef, ran: set[str], stateful: frozenset[str]) -> tuple[str, ...]:
+    """Post-Grappler nodes the runtime folded when it instantiated the graph: every input
+    (data and control) comes from constants alone, the op has no state (``stateful``: the ops
+    that do, from TensorFlow's registry) and no kernel ran for it in the profiled calls
+    (``ran``: the nodes the profiler saw). In graph order; Const nodes are not counted."""
+    inputs = {n.name: [i.lstrip("^").split(":")[0] for i in n.input] for n in post.node}
+    consumers: dict[str, list[str]] = {}
+    for name, sources in inputs.items():
+        for source in sources:
+            consumers.setdefault(source, []).append(name)
+    # Not from constants: what can never fold, then everything it reaches.
+    varying = [n.name for n in post.node if n.op in _NEVER_FOLDED or n.op in stateful
+               or any(source not in inputs for source in inputs[n.name])]
+    seen = set(varying)
+    while varying:
+        for consumer in consumers.get(varying.pop(), ()):
+            if consumer not in seen:
+                seen.add(consumer)
+                varying.append(consumer)
+    return tuple(n.name for n in post.node
+                 if n.op != "Const" and n.name not in ran and n.name not in seen)
+
+
 def merge_partitions(partitions: Sequence[GraphDef]) -> GraphDef:
     """One GraphDef holding every partition's nodes (names are unique across partitions: the
     runtime names the _Send/_Recv pairs it adds between them)."""

@@ -6,6 +6,7 @@ workers send back as serialized bytes; TensorBoard's copy of ``graph_pb2`` reads
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ class ModeGraphs:
     diff: GraphDiff
     pre_shapes: ShapeTable | None = None
     post_shapes: ShapeTable | None = None
+    # What the "post" side is called in its picture ("executed" for the graph that ran).
+    post_label: str = "post"
 
 
 def parse(data: bytes) -> GraphDef:
@@ -89,8 +92,12 @@ def executed_graphs(result: ModeResult) -> ModeGraphs | None:
     when the report has no executed graph."""
     if not result.graphs or "executed" not in result.graphs or result.executed is None:
         return None
+    executed = result.executed
+    # The runtime's folds happened after the record: coloured as folds, the nodes still shown.
+    changes = dataclasses.replace(executed.diff,
+                                  folded=executed.diff.folded + executed.runtime_folded)
     return ModeGraphs(f"{result.mode} executed", parse(result.graphs["post"]),
-                      parse(result.graphs["executed"]), result.executed.diff)
+                      parse(result.graphs["executed"]), changes, post_label="executed")
 
 
 def report_graphs(report: Report) -> dict[str, ModeGraphs]:

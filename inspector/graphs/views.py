@@ -404,7 +404,8 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
     if view == "diff":
         _add_cut_edges(scene, graphs.pre, edges)
     total = len(scene.nodes)
-    return ViewGraph(view, tuple(boxes.values()), tuple(edges.values()), total,
+    label = graphs.post_label if view == "post" else view
+    return ViewGraph(label, tuple(boxes.values()), tuple(edges.values()), total,
                      total - len(scene.names),
                      tuple(sorted(s for s in scene.collapsed if s + "/" in boxes)),
                      options.time_scale_us if times is not None else 0.0)

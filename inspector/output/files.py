@@ -134,10 +134,18 @@ def write_passes(report: Report, directory: str | Path, formats: Iterable[str] =
 def write_tensorboard(report: Report, directory: str | Path) -> list[Path]:
     """A log directory with one run per mode and graph (``<mode>/pre``, ``<mode>/post``, and
     ``<mode>/executed`` where recorded): ``tensorboard --logdir DIR`` shows them in its Graphs
-    tab. Returns the event files."""
+    tab. Where the report holds the profiled calls' trace, it goes to
+    ``plugins/profile/<mode>/worker.xplane.pb``, the trace viewer's layout (TensorBoard's
+    profile plugin). Returns the files written."""
     written = []
     for result in report.results:
         for side, serialized in (result.graphs or {}).items():
+            if side == "trace":
+                run = Path(directory) / "plugins" / "profile" / result.mode
+                run.mkdir(parents=True, exist_ok=True)
+                (run / "worker.xplane.pb").write_bytes(serialized)
+                written.append(run / "worker.xplane.pb")
+                continue
             if side not in ("pre", "post", "executed"):  # "passes" holds changes, not a graph
                 continue
             run = Path(directory) / result.mode / side

@@ -20,6 +20,7 @@ table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.code { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre; }
 .graphs { display: flex; gap: 1em; }
 .graph { flex: 1; overflow: auto; max-height: 900px; border: 1px solid #ddd; }
 .graph svg { max-width: none; }
@@ -28,16 +29,22 @@ pre { background: #f7f7f7; padding: 0.5em; overflow: auto; max-height: 400px; }
 """
 
 
-def _cell(value: Any) -> str:
+# Columns whose cells are source code: monospace, spaces kept.
+_CODE_COLUMNS = frozenset({"code"})
+
+
+def _cell(value: Any, column: str = "") -> str:
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return f'<td{" class=num" if numeric else ""}>{html.escape(tables.cell_text(value))}</td>'
+    kind = " class=num" if numeric else " class=code" if column in _CODE_COLUMNS else ""
+    return f'<td{kind}>{html.escape(tables.cell_text(value))}</td>'
 
 
 def _table(rows: list[dict[str, Any]], empty: str = "none") -> str:
     if not rows:
         return f"<p>{html.escape(empty)}</p>"
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
-    body = "".join("<tr>" + "".join(_cell(v) for v in row.values()) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(_cell(v, k) for k, v in row.items()) + "</tr>"
+                   for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -102,6 +109,14 @@ def _mode_section(report: Report, result: ModeResult, graphs: protos.ModeGraphs 
                   f'<div class="graph">{_svg(graphs, "post", options)}</div></div>',
                   '<h3>Diff view</h3><div class="graph">'
                   f'{_svg(graphs, "diff", options)}</div>']
+    executed = protos.executed_graphs(result)
+    if executed is not None:
+        parts += ["<h3>The graph that executed</h3>",
+                  "<p>Grappler's output after placement, one partition per device, and the "
+                  "runtime's own rewrites (its kernels; the constant subgraphs it folds when "
+                  "it instantiates the graph), coloured by what changed since Grappler.</p>",
+                  f'<div class="graph">{_svg(executed, "post", options)}</div>',
+                  _table(tables.runtime_rewrites(report, mode), "as Grappler left it")]
     if result.op_times:
         parts += ["<h3>Costliest ops (profiled calls)</h3>", _table(tables.top_ops(report, mode))]
     if result.patterns:

@@ -11,6 +11,7 @@ from inspector.report import (
     AFTER_GRAPPLER,
     BEFORE_GRAPPLER,
     Attribution,
+    OpTime,
     PassChange,
     Report,
     ShapeDependentConstants,
@@ -165,6 +166,30 @@ def patterns(report: Report, mode: str) -> list[Row]:
             for p in (result.patterns if result else ())]
 
 
+def runtime_rewrites(report: Report, mode: str) -> list[Row]:
+    """What the runtime did to the post-Grappler graph, as patterns: each kernel swap ("MatMul
+    ran as _MklMatMul"), the nodes it folded at instantiation, the nodes placement added."""
+    result = report.result(mode)
+    executed = result.executed if result else None
+    if executed is None:
+        return []
+    swaps: dict[tuple[str, str], list[str]] = {}
+    for change in executed.diff.op_changed:
+        swaps.setdefault((change.pre_op, change.post_op), []).append(change.name)
+    rows = [{"count": len(names), "kind": "kernel swapped", "pattern": f"{before} ran as {after}",
+             "one instance": names[0]}
+            for (before, after), names in sorted(swaps.items(), key=lambda kv: -len(kv[1]))]
+    for kind, names, said in (
+            ("folded by the runtime", executed.runtime_folded,
+             "computed from constants alone; no kernel ran in the profiled calls"),
+            ("added after placement", executed.diff.added,
+             "new in the graph that ran (transfers between devices, the runtime's own nodes)")):
+        if names:
+            rows.append({"count": len(names), "kind": kind, "pattern": said,
+                         "one instance": names[0]})
+    return rows
+
+
 def pass_label(attribution: Attribution | None) -> str:
     """How tables name the pass that made a change: "constant_folding (round 1)"."""
     if attribution is None:
@@ -279,7 +304,14 @@ def top_ops(report: Report, mode: str, count: int = 10) -> list[Row]:
         return []
     parts = result.timing.breakdown if result.timing else None
     graph_us = parts.graph_us if parts and parts.graph_us else None
-    return [{"op": o.label, "node": o.node, "device": o.device.replace("/device:", ""),
+    added = set(result.executed.diff.added) if result.executed else set()
+
+    def label(o: OpTime) -> str:  # a node of no graph: the runtime's, or none shows it
+        if o.graph_op is not None or result.mode in ("eager", "xla"):
+            return o.label
+        return f"{o.op} ({'added by the runtime' if o.node in added else 'ran, not in any graph'})"
+
+    return [{"op": label(o), "node": o.node, "device": o.device.replace("/device:", ""),
              "us": o.mean_us,
              "share of graph": f"{100 * o.mean_us / graph_us:.1f}%" if graph_us else NOT_APPLICABLE}
             for o in result.op_times[:count]]

@@ -6,7 +6,7 @@ Tables are the rows ``tables`` builds for the app and the HTML report, laid out 
 
 from __future__ import annotations
 
-from collections import Counter
+import unicodedata
 from collections.abc import Sequence
 
 from tabulate import tabulate
@@ -70,7 +70,7 @@ def _pattern_lines(result: ModeResult) -> list[str]:
     return lines
 
 
-def _time_lines(result: ModeResult) -> list[str]:
+def _time_lines(report: Report, result: ModeResult) -> list[str]:
     """Where one call's time goes, and the costliest ops (the profiler's sampled calls)."""
     parts = result.timing.breakdown if result.timing else None
     lines = []
@@ -90,9 +90,9 @@ def _time_lines(result: ModeResult) -> list[str]:
             lines.append(f"    ({parts.note})")
     if result.op_times:
         graph_us = parts.graph_us if parts and parts.graph_us else None
-        shown = [f"{o.node} {o.label} {o.mean_us:,.1f} us"
-                 + (f" ({100 * o.mean_us / graph_us:.0f}%)" if graph_us else "")
-                 for o in result.op_times[:5]]
+        shown = [f"{row['node']} {row['op']} {row['us']:,.1f} us"
+                 + (f" ({100 * row['us'] / graph_us:.0f}%)" if graph_us else "")
+                 for row in tables.top_ops(report, result.mode, 5)]
         lines.append("  costliest ops: " + "; ".join(shown))
     elif result.op_times_note:
         lines.append(f"  per-op times: {result.op_times_note}")
@@ -144,18 +144,17 @@ def _matrix(report: Report) -> list[str]:
 COSTLIEST_LINES = 3
 
 
-def _executed_lines(result: ModeResult) -> list[str]:
+def _executed_lines(report: Report, result: ModeResult) -> list[str]:
     """What the runtime did after Grappler, and the costliest source lines."""
     out = []
     executed = result.executed
     if executed is not None:
-        rewrites = Counter((c.pre_op, c.post_op) for c in executed.diff.op_changed)
-        said = ", ".join(f"{n}x {a} ran as {b}" for (a, b), n in rewrites.most_common())
-        added = len(executed.diff.added)
-        more = f"; {added} nodes added after placement" if added else ""
+        said = "; ".join(f"{row['count']}x {row['pattern']}" if row["kind"] == "kernel swapped"
+                         else f"{row['count']} {row['kind']}"
+                         for row in tables.runtime_rewrites(report, result.mode))
         devices = ", ".join(d.rsplit("/", 1)[-1] for d in executed.devices) or "no device"
-        out.append(f"  executed: {executed.nodes} nodes on {devices}"
-                   f"{'; ' + said if said else '; as Grappler left it'}{more}")
+        out.append(f"  executed: {executed.nodes} nodes on {devices}; "
+                   f"{said or 'as Grappler left it'}")
     timed = sorted((line for line in result.lines if line.time_us),
                    key=lambda line: -(line.time_us or 0))
     if timed:
@@ -169,8 +168,34 @@ def _executed_lines(result: ModeResult) -> list[str]:
 CODE_COLUMN_CHARS = 80
 
 
+def _columns(char: str) -> int:
+    """Terminal columns a character takes: 2 for East Asian wide ones (CJK), 0 for combining
+    marks, else 1."""
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _width(text: str) -> int:
+    return sum(_columns(char) for char in text)
+
+
 def _shortened(text: str) -> str:
-    return text if len(text) <= CODE_COLUMN_CHARS else text[:CODE_COLUMN_CHARS - 3] + "..."
+    """The text cut to CODE_COLUMN_CHARS terminal columns, tabs expanded."""
+    text = text.expandtabs()
+    if _width(text) <= CODE_COLUMN_CHARS:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += _columns(char)
+        if used > CODE_COLUMN_CHARS - 3:
+            break
+        kept.append(char)
+    return "".join(kept) + "..."
+
+
+def _padded(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _listing_cells(line: SourceLine) -> str:
@@ -191,13 +216,13 @@ def format_lines(report: Report) -> str:
         out += ["", f"[{result.mode}] line | code | nodes pre -> post -> executed | changes | "
                     "time per call"]
         texts = [_shortened(line.text.rstrip()) for line in result.lines]
-        width = max(len(text) for text in texts)
-        out += [f"  {line.line:>4} | {text:<{width}} | {_listing_cells(line)}"
+        width = max(_width(text) for text in texts)
+        out += [f"  {line.line:>4} | {_padded(text, width)} | {_listing_cells(line)}"
                 for line, text in zip(result.lines, texts, strict=True)]
         if result.layers:
             out.append(f"  line {result.layers[0].line}'s model, layer by layer:")
-            width = max(len(layer.text) for layer in result.layers)
-            out += [f"    {layer.text:<{width}} | {_listing_cells(layer)}"
+            width = max(_width(layer.text) for layer in result.layers)
+            out += [f"    {_padded(layer.text, width)} | {_listing_cells(layer)}"
                     for layer in result.layers]
     return "\n".join(out).lstrip("\n") or ("no source lines: no mode traced a graph with "
                                             "nodes made by a line of your code")
@@ -231,8 +256,8 @@ def format_summary(report: Report) -> str:
             details += _diff_lines(result.diff, result.attribution)
         if result.passes_note:
             details.append(f"  passes: {result.passes_note}")
-        details += _time_lines(result)
-        details += _executed_lines(result)
+        details += _time_lines(report, result)
+        details += _executed_lines(report, result)
         details += _ablation_lines(report, result.mode)
         if result.graph_source == "offline":
             details.append("  graphs: offline Grappler run (jit_compile functions record no "

@@ -95,18 +95,25 @@ def _frame(svg: str, fit: bool, width_px: int) -> None:
 
 def _node_panel(graphs: protos.ModeGraphs, name: str,
                 attribution: dict[str, Attribution] | None,
-                times: dict[str, float] | None = None) -> None:
-    """One node before and after Grappler: op, device, inputs, static shapes, attributes, and
-    the pass that changed it."""
+                times: dict[str, float] | None = None,
+                executed: protos.ModeGraphs | None = None) -> None:
+    """One node before and after Grappler, and as it executed: op, device, inputs, static
+    shapes, attributes, and the pass that changed it."""
     status = views.node_status(graphs.diff).get(name, "unchanged")
     by = tables.pass_label((attribution or {}).get(name))
     took = (times or {}).get(name)
+    ran = views.node_status(executed.diff).get(name) if executed is not None else None
     st.markdown(f"**{html.escape(name)}**: {status.replace('_', ' ')}"
                 + (f", by **{html.escape(by)}**" if by else "")
-                + (f"; **{took:,.1f} us** per call (profiled)" if took is not None else ""))
+                + (f"; **{took:,.1f} us** per call (profiled)" if took is not None else "")
+                + ("; then **folded by the runtime** (from constants alone, no kernel ran)"
+                   if ran == "folded" else ""))
     sides = {}
-    for side, graph, table in (("before Grappler", graphs.pre, graphs.pre_shapes),
-                               ("after Grappler", graphs.post, graphs.post_shapes)):
+    stages = [("before Grappler", graphs.pre, graphs.pre_shapes),
+              ("after Grappler", graphs.post, graphs.post_shapes)]
+    if executed is not None:
+        stages.append(("executed", executed.post, None))
+    for side, graph, table in stages:
         node = next((n for n in graph.node if n.name == name), None)
         if node is None:
             sides[side] = {"op": "(not in this graph)"}
@@ -114,7 +121,8 @@ def _node_panel(graphs: protos.ModeGraphs, name: str,
         shapes = next((n.outputs for n in table.nodes if n.name == name), ()) if table else ()
         sides[side] = {"op": node.op, "device": node.device or "(unplaced)",
                        "inputs": ", ".join(node.input) or "(none)",
-                       "static shapes": " ".join(shapes) or "(none)",
+                       **({"static shapes": " ".join(shapes) or "(none)"}
+                          if table is not None else {}),
                        **{f"attr {key}": protos.attr_text(value)
                           for key, value in sorted(node.attr.items())}}
     st.table(plain_table(pd.DataFrame(sides).fillna("")))
@@ -159,7 +167,8 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
 
 
 def _node_picker(graphs: protos.ModeGraphs, options: views.ViewOptions,
-                 result: ModeResult | None, times: dict[str, float] | None = None) -> None:
+                 result: ModeResult | None, times: dict[str, float] | None = None,
+                 executed: protos.ModeGraphs | None = None) -> None:
     """A node list narrowed by the search (or a line's nodes), and the chosen node's panel."""
     search = options.highlight
     names = list(dict.fromkeys([n.name for n in graphs.pre.node]
@@ -177,7 +186,8 @@ def _node_picker(graphs: protos.ModeGraphs, options: views.ViewOptions,
     picked: Any = st.selectbox(f"Node details ({min(len(found), MAX_PICKS)} of {len(names)} "
                                "nodes match the search)", found[:MAX_PICKS], key="graph_node")
     if picked:
-        _node_panel(graphs, picked, result.attribution if result else None, times or {})
+        _node_panel(graphs, picked, result.attribution if result else None, times or {},
+                    executed)
         _node_line(graphs, picked, result)
 
 
@@ -240,12 +250,16 @@ def show(report: Report) -> None:
     if not times and result is not None and result.op_times_note:
         st.caption(f"Colour by time is off for {mode}: {plain(result.op_times_note)}.")
     if view == "executed" and executed is not None:
-        changed = len(executed.diff.op_changed) + len(executed.diff.added)
+        ran = result.executed if result is not None else None
+        changed = len(ran.diff.op_changed) + len(ran.diff.added) if ran else 0
+        folded = len(ran.runtime_folded) if ran else 0
         st.markdown(f"**The graph that executed** ({len(executed.post.node)} nodes; "
-                    f"{changed} changed by the runtime after Grappler). Grappler's output is "
-                    "placed on devices, split into one partition per device, and the runtime "
-                    "swaps in its own kernels; its constant folding at instantiation comes "
-                    "after this record.")
+                    f"{changed} changed by the runtime after Grappler"
+                    + (f"; {folded} folded by it" if folded else "") + "). Grappler's output "
+                    "is placed on devices, split into one partition per device, and the "
+                    "runtime swaps in its own kernels; it folds constant subgraphs when it "
+                    "instantiates the graph, after this record: nodes computed from constants "
+                    "alone that ran no kernel in the profiled calls are coloured as folded.")
         picture(report, executed, "post", options, fit, FULL_WIDTH_PX)
     elif view == "diff":
         picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
@@ -257,4 +271,4 @@ def show(report: Report) -> None:
         with right:
             st.markdown(f"**After Grappler** ({len(graphs.post.node)} nodes)")
             picture(report, graphs, "post", options, fit, FULL_WIDTH_PX // 2)
-    _node_picker(graphs, options, result, dict(times))
+    _node_picker(graphs, options, result, dict(times), executed)

@@ -81,9 +81,12 @@ def source(report: Report) -> None:
 
     scale = max((line.time_us or 0.0 for mode_lines in lines.values() for line in mode_lines),
                 default=0.0)
-    config = {f"{mode}: us": st.column_config.ProgressColumn(
-        f"{mode}: us per call", format="%.1f", min_value=0.0, max_value=scale or 1.0)
-        for mode in chosen}
+    # The line and its code stay in view while three modes side by side scroll sideways.
+    config: dict[str, Any] = {"line": st.column_config.NumberColumn(width="small", pinned=True),
+                              "code": st.column_config.TextColumn(pinned=True)}
+    for mode in chosen:
+        config[f"{mode}: us"] = st.column_config.ProgressColumn(
+            f"{mode}: us per call", format="%.1f", min_value=0.0, max_value=scale or 1.0)
     st.caption("Each line of your code that made graph nodes. Nodes: before Grappler -> after "
                "-> in the graph that executed (after placement and the runtime's own rewrites, "
                "such as oneDNN's _Mkl kernels). Changes are coloured as in the diff view. Time: "
@@ -115,6 +118,12 @@ def rewrites(report: Report) -> None:
     mode = _mode_picker(report, "rewrites_mode", "diff")
     if mode:
         _patterns(report, mode)
+        runtime = tables.runtime_rewrites(report, mode)
+        if runtime:
+            st.markdown("**What the runtime did after Grappler** (the graph that executed: "
+                        "Graphs -> executed)")
+            st.dataframe(pd.DataFrame(runtime), hide_index=True, width="stretch",
+                         key="runtime_rewrites_table")
         st.markdown("**Every changed node**")
         st.dataframe(pd.DataFrame(tables.rewrites(report, mode)), hide_index=True,
                      width="stretch")
@@ -269,7 +278,8 @@ def exports(report: Report, log: str) -> None:
                             f"{stem}-tensorboard.zip", "application/zip", key="dl_tb",
                             on_click="ignore")
     st.caption("TensorBoard: unzip, then `tensorboard --logdir <folder>`; one run per mode "
-               "and graph. Pictures use the overview settings (scopes collapsed to fit).")
+               "and graph, and the profiled calls' trace per mode for TensorBoard's profile "
+               "plugin. Pictures use the overview settings (scopes collapsed to fit).")
     # Per mode, grouped by what they are: one row per picture (its formats side by side),
     # then one row per GraphDef (13 buttons in a row wrapped into 6 + 6 + 1).
     for r in report.results:
@@ -277,19 +287,27 @@ def exports(report: Report, log: str) -> None:
         if graphs is None:
             continue
         st.markdown(f"**{r.mode}**")
+        executed = protos.executed_graphs(r)
+        # (label, graphs drawn, view drawn): the graph that ran is its pair's "post" side.
+        drawn: list[tuple[str, protos.ModeGraphs, str]] = [(view, graphs, view)
+                                                           for view in views.VIEWS]
+        sides = [("pre", graphs.pre), ("post", graphs.post)]
+        if executed is not None:
+            drawn.append(("executed", executed, "post"))
+            sides.append(("executed", executed.post))
         pictures, graph_defs = st.columns(2)
         with pictures:
             st.caption("Pictures")
-            for view in views.VIEWS:
+            for label, pair, view in drawn:
                 row = st.columns(len(render.FORMATS))
                 for cell, fmt in zip(row, render.FORMATS, strict=True):
-                    name = files.file_name(report.function, r.mode, view, fmt)
-                    cell.download_button(f"{view} .{fmt}", _image(graphs, view, fmt), name,
-                                         MIME[fmt], key=f"dl_{r.mode}_{view}_{fmt}",
+                    name = files.file_name(report.function, r.mode, label, fmt)
+                    cell.download_button(f"{label} .{fmt}", _image(pair, view, fmt), name,
+                                         MIME[fmt], key=f"dl_{r.mode}_{label}_{fmt}",
                                          on_click="ignore")
         with graph_defs:
             st.caption("GraphDefs")
-            for side, graph_def in (("pre", graphs.pre), ("post", graphs.post)):
+            for side, graph_def in sides:
                 row = st.columns(len(files.GRAPH_FORMATS))
                 for cell, fmt in zip(row, files.GRAPH_FORMATS, strict=True):
                     data: Any = (r.graphs or {})[side] if fmt == "pb" else _text_of(graph_def)
