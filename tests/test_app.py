@@ -410,6 +410,11 @@ def test_the_source_tab_lists_each_line_per_mode_and_a_line_search_finds_its_nod
     assert list(panel.columns) == ["before Grappler", "after Grappler", "executed"]
     assert shown(panel.loc["op", "after Grappler"]) == "_FusedMatMul"
     assert shown(panel.loc["op", "executed"]) in ("_FusedMatMul", "_MklNativeFusedMatMul")
+    at.session_state["graph_search"] = "x"
+    at.run()
+    at.selectbox(key="graph_node").set_value("x").run()
+    assert any(c.value.startswith("Made by no line of your code: TensorFlow made it")
+               for c in at.caption)
     at.session_state["graph_search"] = "line 6"
     at.run()
     at.selectbox(key="graph_node").set_value("MatMul_1").run()

@@ -204,7 +204,12 @@ def _node_line(graphs: protos.ModeGraphs, name: str, result: ModeResult | None) 
         name, result.sources, graphs.pre,
         tuple(node.experimental_debug_info.original_node_names)) if node is not None else None)
     if source is None:
-        st.caption("Made by no line of your code: TensorFlow or Grappler added it.")
+        added = name in graphs.diff.added
+        by = tables.pass_label((result.attribution or {}).get(name)) if added else ""
+        st.caption(f"Made by no line of your code: added by {by}." if by else
+                   "Made by no line of your code: Grappler added it." if added else
+                   "Made by no line of your code: TensorFlow made it (an argument, a result, "
+                   "a captured value).")
         return
     text = next((line.text for line in result.lines if line.line == source.line), "")
     chain = " -> ".join(f"line {line}" for _, line, _ in source.stack)
