@@ -43,6 +43,13 @@ def test_gallery_lists_the_seed_examples_first():
     (["inspect", "gallery:process_data", "--compare", "numpy,eager"],
      "two different modes with graphs"),
     (["frobnicate"], "invalid choice"),
+    # Limits that make no sense are refused before any work, not taken as something else.
+    (["inspect", "gallery:process_data", "--runs", "-3"], "0 or more, not '-3'"),
+    (["inspect", "gallery:process_data", "--warmup", "-5"], "0 or more, not '-5'"),
+    (["inspect", "gallery:process_data", "--budget", "-1"], "more than 0, not '-1'"),
+    (["inspect", "gallery:process_data", "--timeout", "0"], "more than 0, not '0'"),
+    (["inspect", "gallery:process_data", "--timeout", "nan"], "more than 0, not 'nan'"),
+    (["inspect", "gallery:process_data", "--memory-mb", "0"], "1 or more, not '0'"),
     # Too big for the memory limit: refused before any worker starts, with the size and limit.
     (["inspect", "-", "--call", "float32[100000,100000]"],
      "needs about 77,094 MB (its arguments twice, 76,294 MB, plus 800 MB for TensorFlow), "

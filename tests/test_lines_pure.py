@@ -167,3 +167,15 @@ def test_the_listing_aligns_wide_characters_and_cuts_long_lines_by_columns():
     assert len(bars) == 1, listing  # the code column ends at the same place on every row
     assert columns(listing[3].split(" | ")[1].rstrip()) <= CODE_COLUMN_CHARS
     assert listing[3].split(" | ")[1].rstrip().endswith("...")
+
+
+def test_the_summary_cuts_a_costly_long_line_where_it_says_so():
+    from inspector.output.text import format_summary
+    from inspector.report import ModeResult, Report, SourceLine
+
+    changes = dict.fromkeys(("folded", "fused", "removed", "added", "op_changed", "rewired"), 0)
+    long = "    return tf.nn.relu(tf.nn.bias_add(tf.matmul(x, w), b)) * scale_factor"
+    result = ModeResult("spec", lines=(SourceLine("p.py", 8, long, 3, 1, 1, changes, 40.0),))
+    summary = format_summary(Report(tensorflow="2.21.0", results=(result,)))
+    said = next(line for line in summary.splitlines() if "costliest lines" in line)
+    assert "line 8 (40.0 us: return tf.nn.relu(tf.nn.bias_add(tf.m...)" in said

@@ -135,9 +135,16 @@ def test_the_runtime_folds_the_guides_matmuls_below_10_mb_and_the_report_marks_t
 
     assert matmuls <= set(result.executed.runtime_folded)
     assert matmuls <= set(protos.executed_graphs(result).diff.folded)
-    folded = [r for r in tables.runtime_rewrites(report, "spec")
-              if r["kind"] == "folded by the runtime"]
+    rows = tables.runtime_rewrites(report, "spec")
+    folded = [r for r in rows if r["kind"] == "folded by the runtime"]
     assert folded and folded[0]["count"] == len(result.executed.runtime_folded)
+    # A folded node ran no kernel: with oneDNN on, its MatMul -> _MklMatMul is no swap.
+    assert not [r for r in rows if r["kind"] == "kernel swapped" and "MatMul" in r["pattern"]]
+    # ... and its line says what became of its nodes.
+    line = next(line for line in result.lines if "c @ a" in line.text)
+    assert line.changes["runtime_folded"] == 4
+    assert "4 folded by the runtime" in tables.changes_text(line.changes)
+    assert tables.line_status(line.changes) == "folded"
 
     written = files.write_tensorboard(report, tmp_path / "logs")
     xplane = tmp_path / "logs" / "plugins" / "profile" / "spec" / "worker.xplane.pb"

@@ -44,10 +44,10 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
                          help="where the worker runs: this machine's pool (local, default) or "
                               "a Ray cluster (ray: RAY_ADDRESS, or a local Ray instance "
                               "started and stopped for this run); default $INSPECTOR_EXECUTOR")
-    inspect.add_argument("--runs", type=int, help="timed calls per mode (default: adapt to "
-                                                  "--budget)")
-    inspect.add_argument("--warmup", type=int, help="untimed calls first (default 10)")
-    inspect.add_argument("--budget", type=float, default=2.0,
+    inspect.add_argument("--runs", type=_count, help="timed calls per mode (default, or 0: "
+                                                     "adapt to --budget)")
+    inspect.add_argument("--warmup", type=_count, help="untimed calls first (default 10)")
+    inspect.add_argument("--budget", type=_seconds, default=2.0,
                          help="seconds of timed calls per mode when --runs is not given")
     inspect.add_argument("--json", metavar="PATH", help="write the JSON report ('-': stdout)")
     inspect.add_argument("--no-passes", dest="capture_passes", action="store_false",
@@ -64,9 +64,9 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
                               "after Grappler, e.g. numpy,spec")
     inspect.add_argument("--grappler", action="append", default=[], metavar="KEY=VALUE",
                          help="override a Grappler option, e.g. constant_folding=off")
-    inspect.add_argument("--timeout", type=float, help="seconds per inspection (default 60; "
+    inspect.add_argument("--timeout", type=_seconds, help="seconds per inspection (default 60; "
                                                        "large gallery models bring their own)")
-    inspect.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
+    inspect.add_argument("--memory-mb", type=_megabytes, default=Limits.memory_mb,
                          help="memory cap of the worker process tree")
     inspect.add_argument("--log", metavar="PATH",
                          help="write the worker's log (TensorFlow's C++ log, Grappler's passes)")
@@ -105,6 +105,31 @@ def _export_arguments(inspect: argparse.ArgumentParser) -> None:
                          help="repeatable: draw this name scope opened in collapsed overviews")
     exports.add_argument("--edge-shapes", action="store_true",
                          help="label data edges with the static shape they carry")
+
+
+def _count(text: str) -> int:
+    """A count of calls: 0 or more."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {text!r}")
+    return int(text)
+
+
+def _megabytes(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes, 1 or more, not "
+                                         f"{text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    """A time in seconds: more than 0 (a finite number)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds, more than 0, not {text!r}")
+    return value
 
 
 def _hops(text: str) -> int:
@@ -202,7 +227,7 @@ def _checked_request(args: argparse.Namespace) -> tuple[InspectRequest, Limits]:
     exporting = bool(args.graphs or args.html or args.tensorboard or args.passes)
     source = sources.read_source(args.source)
     request = prepare(source, args.function, args.call, args.mode, args.grappler,
-                      device=args.device, runs=args.runs, warmup=args.warmup,
+                      device=args.device, runs=args.runs or None, warmup=args.warmup,
                       budget_s=args.budget, ablate=args.ablate, passes=args.capture_passes,
                       include_graphs=exporting or args.save or args.compare is not None)
     missing = [m for m in args.compare or () if m not in request.modes]

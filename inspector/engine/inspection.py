@@ -325,11 +325,12 @@ def _line_fields(fn: Any, args: list[Any], first: _FirstCall, analysed: dict[str
     library = {f.signature.name for f in first.pre.library.function}
     found = {name: source for name, source in traced.items()
              if name in names or name.split("/", 1)[0] in library}
+    folded = analysed["executed"].runtime_folded if analysed.get("executed") else ()
     return {"sources": found,
             "lines": lines.source_lines(found, request.source.text, first.pre, first.post,
-                                        analysed["diff"], op_times, first.executed),
+                                        analysed["diff"], op_times, first.executed, folded),
             "layers": lines.layers(found, first.pre, first.post, analysed["diff"], op_times,
-                                   first.executed)}
+                                   first.executed, folded)}
 
 
 # Ops of a while loop or cond after Grappler lowered it into the executor's frames.

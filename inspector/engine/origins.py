@@ -45,12 +45,14 @@ def _collect(graph: Any, user_path: str, shown_file: str, prefix: str,
     for op in graph.get_operations():
         if prefix and op.type == "Placeholder":  # a nested function's argument, not a node
             continue
-        frames = []
+        frames: list[tuple[str, int, str]] = []
         for frame in op.traceback or ():  # None for ops made without a stack
             filename = frame.filename
             if filename not in mine:
                 mine[filename] = _is_user_file(filename, user_path)
-            if mine[filename]:
+            # AutoGraph's converted code repeats a frame (a cond branch's lambda): once only.
+            if mine[filename] and (not frames or frames[-1] != (shown_file, frame.lineno,
+                                                                frame.name)):
                 frames.append((shown_file, frame.lineno, frame.name))
         if frames:
             _, line, function = frames[-1]

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from inspector.graphs.patterns import absorbed
 from inspector.graphs.protos import GraphDef, NodeDef
 from inspector.report import GraphDiff, NodeSource, OpTime, SourceLine
 
-CHANGES = ("folded", "fused", "removed", "added", "op_changed", "rewired")
-# A node of a cond branch or a loop's body or condition after the runtime lowered the If or
+# What Grappler did to a line's nodes, then what the runtime folded when it instantiated the
+# graph (executed.runtime_folded).
+CHANGES = ("folded", "fused", "removed", "added", "op_changed", "rewired", "runtime_folded")
+# A node of a cond branch or a loop's body or condition after TensorFlow lowered the If or
 # While into the executor's Switch/Merge frames ("cond/then/_0/x", "while/body/_9/x").
 _LOWERED = re.compile(r"^(?P<owner>.+?)/(?P<branch>then|else|body|cond)/_\d+/(?P<inner>.+)$")
 _BRANCH_ATTR = {"then": "then_branch", "else": "else_branch", "body": "body", "cond": "cond"}
@@ -66,20 +68,22 @@ Grouper = Callable[[str, NodeSource], Group]
 
 def source_lines(sources: dict[str, NodeSource], text: str, pre: GraphDef, post: GraphDef,
                  diff: GraphDiff, op_times: Sequence[OpTime] = (),
-                 executed: GraphDef | None = None) -> tuple[SourceLine, ...]:
-    """Every line that made nodes, in line order."""
+                 executed: GraphDef | None = None, runtime_folded: Collection[str] = ()
+                 ) -> tuple[SourceLine, ...]:
+    """Every line that made nodes, in line order (``runtime_folded``: post-Grappler nodes the
+    runtime folded, counted as such on their lines)."""
     lines = text.splitlines()
 
     def by_line(_name: str, source: NodeSource) -> Group:
         line = source.line
         return source.file, line, lines[line - 1].rstrip() if 0 < line <= len(lines) else ""
 
-    return _rows(by_line, sources, pre, post, diff, op_times, executed)
+    return _rows(by_line, sources, pre, post, diff, op_times, executed, runtime_folded)
 
 
 def layers(sources: dict[str, NodeSource], pre: GraphDef, post: GraphDef, diff: GraphDiff,
-           op_times: Sequence[OpTime] = (), executed: GraphDef | None = None
-           ) -> tuple[SourceLine, ...]:
+           op_times: Sequence[OpTime] = (), executed: GraphDef | None = None,
+           runtime_folded: Collection[str] = ()) -> tuple[SourceLine, ...]:
     """A Keras model called on one line: a row per layer (its nodes are named
     "model/layer/op": the row is "model/layer"; the model's other nodes, such as the
     variables' handles, in one row), in the order the model made them. Empty unless every node
@@ -102,13 +106,13 @@ def layers(sources: dict[str, NodeSource], pre: GraphDef, post: GraphDef, diff: 
 
     order = {by_layer(n.name, sources[n.name])[2]: i for i, n in
              reversed(list(enumerate(pre.node))) if n.name in sources}
-    rows = _rows(by_layer, sources, pre, post, diff, op_times, executed)
+    rows = _rows(by_layer, sources, pre, post, diff, op_times, executed, runtime_folded)
     return tuple(sorted(rows, key=lambda row: order.get(row.text, len(order))))
 
 
 def _rows(group: Grouper, sources: dict[str, NodeSource], pre: GraphDef, post: GraphDef,
-          diff: GraphDiff, op_times: Sequence[OpTime], executed: GraphDef | None
-          ) -> tuple[SourceLine, ...]:
+          diff: GraphDiff, op_times: Sequence[OpTime], executed: GraphDef | None,
+          runtime_folded: Collection[str] = ()) -> tuple[SourceLine, ...]:
     """Per group of nodes, its counts before, after and executed, changes and time."""
     nodes: dict[Group, int] = defaultdict(int)
     for name, source in sources.items():
@@ -126,6 +130,9 @@ def _rows(group: Grouper, sources: dict[str, NodeSource], pre: GraphDef, post: G
         if op.node in post_sources:
             times[group(op.node, post_sources[op.node])] += op.mean_us
     changes = _changes(group, sources, post_sources, pre, diff)
+    for name in runtime_folded:
+        if name in post_sources:
+            changes[group(name, post_sources[name])]["runtime_folded"] += 1
     return tuple(
         SourceLine(key[0], key[1], key[2], nodes[key], post_nodes[key],
                    executed_nodes[key] if executed is not None else None,

@@ -272,7 +272,7 @@ def attribute(diff: GraphDiff, passes: Sequence[PassChange], deltas: Sequence[st
             elif before and not is_final(name):
                 found.pop(name, None)
     # What no pass explains and the last pass's graph does not show either, TensorFlow changed
-    # after Grappler (the runtime lowers control flow, for one).
+    # after Grappler.
     return {name: found[name] if name in found and is_final(name)
             else Attribution(0, AFTER_GRAPPLER, 0)
             for name in kinds if name in found and is_final(name) or not is_final(name)}

@@ -174,8 +174,10 @@ def runtime_rewrites(report: Report, mode: str) -> list[Row]:
     if executed is None:
         return []
     swaps: dict[tuple[str, str], list[str]] = {}
-    for change in executed.diff.op_changed:
-        swaps.setdefault((change.pre_op, change.post_op), []).append(change.name)
+    folded = set(executed.runtime_folded)
+    for change in executed.diff.op_changed:  # a folded node's kernel never ran
+        if change.name not in folded:
+            swaps.setdefault((change.pre_op, change.post_op), []).append(change.name)
     rows = [{"count": len(names), "kind": "kernel swapped", "pattern": f"{before} ran as {after}",
              "one instance": names[0]}
             for (before, after), names in sorted(swaps.items(), key=lambda kv: -len(kv[1]))]
@@ -343,17 +345,22 @@ def run_rows(summaries: list[RunSummary]) -> list[Row]:
              "tags": " ".join(s.tags)} for s in summaries]
 
 
+# A line's change kinds that are coloured or said otherwise than their key.
+_STATUS = {"runtime_folded": "folded"}
+_WORDS = {"runtime_folded": "folded by the runtime"}
+
+
 def line_status(changes: dict[str, int]) -> str:
     """What happened to a source line's nodes, as one of the diff view's colours: the one kind
     of change, "mixed" for several, "unchanged" for none (rewiring alone changes no node)."""
-    kinds = [kind for kind, n in changes.items() if n and kind != "rewired"]
-    return kinds[0] if len(kinds) == 1 else "mixed" if kinds else "unchanged"
+    kinds = {_STATUS.get(kind, kind) for kind, n in changes.items() if n and kind != "rewired"}
+    return kinds.pop() if len(kinds) == 1 else "mixed" if kinds else "unchanged"
 
 
 def changes_text(changes: dict[str, int]) -> str:
     """A source line's changes in words ("2 fused, 1 rewired"), or "unchanged"."""
-    return ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in changes.items() if n) \
-        or "unchanged"
+    return ", ".join(f"{n} {_WORDS.get(kind, kind.replace('_', ' '))}"
+                     for kind, n in changes.items() if n) or "unchanged"
 
 
 def source_lines(report: Report, modes: Sequence[str], layers: bool = False) -> list[Row]:

@@ -159,7 +159,7 @@ def _executed_lines(report: Report, result: ModeResult) -> list[str]:
                    key=lambda line: -(line.time_us or 0))
     if timed:
         out.append("  costliest lines: " + ", ".join(
-            f"line {line.line} ({line.time_us:.1f} us: {line.text.strip()[:40]})"
+            f"line {line.line} ({line.time_us:.1f} us: {_shortened(line.text.strip(), 40)})"
             for line in timed[:COSTLIEST_LINES]))
     return out
 
@@ -180,15 +180,15 @@ def _width(text: str) -> int:
     return sum(_columns(char) for char in text)
 
 
-def _shortened(text: str) -> str:
-    """The text cut to CODE_COLUMN_CHARS terminal columns, tabs expanded."""
+def _shortened(text: str, columns: int = CODE_COLUMN_CHARS) -> str:
+    """The text cut to ``columns`` terminal columns ("..." where cut), tabs expanded."""
     text = text.expandtabs()
-    if _width(text) <= CODE_COLUMN_CHARS:
+    if _width(text) <= columns:
         return text
     kept, used = [], 0
     for char in text:
         used += _columns(char)
-        if used > CODE_COLUMN_CHARS - 3:
+        if used > columns - 3:
             break
         kept.append(char)
     return "".join(kept) + "..."
