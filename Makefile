@@ -17,10 +17,17 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 system:
 	scripts/ensure-system.sh
 
+# The graph viewer's pan and zoom library, pinned by its lock file (npm's integrity hash), into
+# the package: served with the app's component and inlined in HTML reports, never fetched.
+VIEWER := inspector/output/viewer_assets
+$(VIEWER)/node_modules/.installed: $(VIEWER)/package.json $(VIEWER)/package-lock.json | system
+	cd $(VIEWER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 browser:
 	scripts/ensure-system.sh --test
 
-setup: $(STAMP) system
+setup: $(STAMP) system $(VIEWER)/node_modules/.installed
 
 run: setup
 	$(PY) -m streamlit run app.py
@@ -58,4 +65,4 @@ bench: setup
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(VIEWER)/node_modules

@@ -16,6 +16,8 @@ from tests.helpers import ROOT
 # never to the user's own store.
 TEST_DATA = os.environ.get("INSPECTOR_TEST_DATA") or tempfile.mkdtemp(prefix="inspector-test-data-")
 os.environ["INSPECTOR_TEST_DATA"] = os.environ["INSPECTOR_DATA"] = TEST_DATA
+# The app server's output while a module's tests ran (the "server" fixture's).
+SERVER_LOG = ROOT / "tests" / "artifacts" / "server.log"
 # What of ours was in the temp directory before the session (a crashed earlier run's).
 BEFORE = {p.name for p in Path(tempfile.gettempdir()).glob("inspector-*")}
 os.environ.pop("INSPECTOR_DB", None)
@@ -39,10 +41,12 @@ def server():
     from tests.helpers import free_port, stop_group, wait_for
 
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with open(SERVER_LOG, "wb") as log:  # what the server said, for the tests that read it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(url + "/_stcore/health")

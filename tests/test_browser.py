@@ -38,13 +38,13 @@ def test_seed_example_three_in_a_browser(server, browser):
     saved_matrix = matrix.inner_text()
     _a_source_line_opens_its_nodes(page)
     page.get_by_role("tab", name="Graphs").click()
-    pictures = page.frame_locator("iframe")
-    pictures.first.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
-    assert page.locator("iframe").count() == 2  # before | after, side by side
+    pictures = page.locator("[role=tabpanel]:visible .gv-stage")
+    pictures.first.locator("svg g.node").first.wait_for(timeout=30_000)
+    assert pictures.count() == 2  # before | after, side by side in one viewer
     shot(page, "graphs")
     page.get_by_role("textbox", name="Find node").fill("Identity")
     page.get_by_role("textbox", name="Find node").press("Enter")
-    pictures.last.locator('.graph-view svg g.node path[stroke="#d62728"]').first.wait_for(
+    pictures.last.locator('svg g.node path[stroke="#d62728"]').first.wait_for(
         timeout=30_000)  # the match is outlined in the picture
     page.get_by_text("Node details").wait_for()
     page.get_by_text("Identity: removed").wait_for(timeout=30_000)  # the panel followed
@@ -87,9 +87,8 @@ def _a_source_line_opens_its_nodes(page) -> None:
     page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first row's marker: line 5
     search = page.get_by_role("textbox", name="Find node")
     expect(search).to_have_value("line 5", timeout=30_000)
-    pictures = page.frame_locator("iframe")
-    pictures.last.locator('.graph-view svg g.node path[stroke="#d62728"]').first.wait_for(
-        timeout=30_000)
+    pictures = page.locator("[role=tabpanel]:visible .gv-stage")
+    pictures.last.locator("svg g.node.gv-match").first.wait_for(timeout=30_000)
     page.get_by_text("Made by line 5").wait_for(timeout=30_000)
     assert "tf.reduce_sum(data)" in page.get_by_text("Made by line 5").first.inner_text()
     shot(page, "source-to-graphs")
@@ -107,13 +106,13 @@ def _steps_through_the_passes(page) -> None:
     page.get_by_text("Step only through passes that changed something").click()
     expect(slider.first).not_to_have_attribute("max", "0", timeout=30_000)
     first_step = slider.first.get_attribute("aria-valuetext")
-    pictures = page.frame_locator("[role=tabpanel]:visible iframe")
-    pictures.last.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
+    pictures = page.locator("[role=tabpanel]:visible .gv-stage")
+    pictures.last.locator("svg g.node").first.wait_for(timeout=30_000)
     slider.first.focus()
     page.keyboard.press("End")  # the last pass that changed something
     expect(slider.first).not_to_have_attribute("aria-valuetext", first_step or "",
                                                timeout=30_000)
-    pictures.last.locator(".graph-view svg g.node").first.wait_for(timeout=30_000)
+    pictures.last.locator("svg g.node").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
     shot(page, "passes")
 
@@ -141,8 +140,7 @@ def _opens_from_its_link_without_a_worker(browser, run_url: str, saved_matrix: s
     page.get_by_role("tab", name="Matrix").wait_for(timeout=30_000)
     assert page.locator("[data-testid=stTable]").first.inner_text() == saved_matrix
     page.get_by_role("tab", name="Graphs").click()
-    page.frame_locator("iframe").first.locator(".graph-view svg g.node").first.wait_for(
-        timeout=30_000)
+    page.locator(".gv-stage svg g.node").first.wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "saved-run.png"))
     context.close()
     assert _runs_started() == runs_before
@@ -173,14 +171,18 @@ def test_html_report_opens_offline_with_graphs_and_charts(tmp_path, browser):
     page.goto(html.as_uri())
     page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
     assert page.locator(".js-plotly-plot").count() >= 2  # box plot and ECDF at least
-    for mode in ("numpy", "spec", "spec-dynamic"):
-        section = page.locator(f"#mode-{mode} ~ div.graphs").first
-        assert section.locator("svg g.node").count() > 0
-    # pre, post and diff for three modes (the passes' and patterns' pictures apart)
-    assert page.locator("div.graph:not(.pass):not(.pattern) svg").count() == 9
-    assert page.locator("div.graph.pattern svg").count() >= 3  # one instance per pattern
+    page.locator(".gv-viewer[data-ready]").first.wait_for(timeout=30_000)
+    for mode in ("numpy", "spec", "spec-dynamic"):  # every mode's pictures in the viewer
+        section = page.locator(f"#mode-{mode} ~ div.gv-host.pre-post").first
+        assert section.locator(".gv-stage svg g.node").count() > 0
+    # pre | post (one viewer, two panes), diff and executed for three modes
+    assert page.locator("div.gv-host.pre-post .gv-stage").count() == 6
+    assert page.locator("div.gv-host.diff .gv-stage").count() == 3
+    assert page.locator("div.gv-host.executed .gv-stage").count() == 3
+    assert page.locator("div.gv-host.pattern .gv-stage").count() >= 3  # one per pattern
     # The per-pass section: a table per mode and a picture of each pass that changed something.
-    assert page.locator("div.graph.pass svg").count() >= 3
+    assert page.locator("div.gv-host.pass .gv-stage").count() >= 3
+    assert page.locator(".gv-host").count() == page.locator(".gv-viewer[data-ready]").count()
     assert "constant_folding" in page.locator("#mode-spec ~ table").nth(2).inner_text() or \
         page.get_by_text("constant_folding").count() > 0
     assert "spec-dynamic" in page.locator("table").first.inner_text()

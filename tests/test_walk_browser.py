@@ -6,11 +6,13 @@ screenshots land in tests/artifacts/walk (the README's pictures in docs/ come fr
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from playwright.sync_api import expect
 
 from inspector.inputs import gallery
+from tests.conftest import SERVER_LOG
 from tests.helpers import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
@@ -72,9 +74,9 @@ def _inspect_and_walk(page, name: str, wait_s: float = 120) -> None:
         if tab == "Matrix":
             panel.locator("[data-testid=stTable]").first.wait_for(timeout=30_000)
         if tab in ("Graphs", "Grappler passes"):
-            iframe = page.frame_locator("[role=tabpanel]:visible iframe")
-            if page.locator("[role=tabpanel]:visible iframe").count():
-                iframe.first.locator("svg").first.wait_for(timeout=60_000)
+            viewer = page.locator("[role=tabpanel]:visible .gv-viewer")
+            if viewer.count():
+                viewer.first.locator("svg g.node").first.wait_for(timeout=60_000)
         if tab == "Timing":
             page.locator(".js-plotly-plot:visible .main-svg").first.wait_for(timeout=30_000)
         page.wait_for_timeout(800)
@@ -127,9 +129,135 @@ def test_a_new_users_walk_through_every_tab(server, browser):
         expect(modes.get_by_role("button", name=mode, exact=True)).to_have_attribute(
             "aria-pressed", "false")
     _inspect_and_walk(page, "resnet50", wait_s=300)
+    _moves_through_resnet50(page)
+    _the_html_report_moves_offline(page, browser)
     _compares_two_runs_in_the_same_tab(page, server)
     page.close()
     assert not errors
+    # Every picture went through the viewer (a components.v2 component): Streamlit's warning
+    # for the deprecated components.v1.html, once per picture before, is gone.
+    log = SERVER_LOG.read_text("utf-8", errors="replace")
+    assert "will be removed" not in log and "deprecat" not in log.lower(), log[-2000:]
+
+
+def _scale(page, index: int = 0) -> float:
+    """The viewer's zoom: the first number of its viewport's transform matrix."""
+    transform = page.locator(".gv-stage svg .svg-pan-zoom_viewport").nth(index).get_attribute(
+        "transform")
+    return float(transform.split("(", 1)[1].split(",", 1)[0])
+
+
+def _pan(page, index: int = 0) -> tuple[float, float]:
+    transform = page.locator(".gv-stage svg .svg-pan-zoom_viewport").nth(index).get_attribute(
+        "transform")
+    numbers = [float(n) for n in transform.split("(", 1)[1].rstrip(")").split(",")]
+    return numbers[4], numbers[5]
+
+
+def _inside(inner: dict, outer: dict) -> bool:
+    return (outer["x"] <= inner["x"] + inner["width"] / 2 <= outer["x"] + outer["width"]
+            and outer["y"] <= inner["y"] + inner["height"] / 2 <= outer["y"] + outer["height"])
+
+
+def _drives_the_viewer(page, stages, search, details) -> None:
+    """What a person does with the viewer, wherever it is: wheel-zoom, drag one pane (the
+    other follows), search conv4_block3_2_conv (the view pans to it, outlined), click a node
+    (``details`` names it). ``search(text)`` types into that page's search."""
+    stage = stages.first.bounding_box()
+    page.mouse.move(stage["x"] + stage["width"] / 2, stage["y"] + stage["height"] / 2)
+    before = _scale(page)
+    page.mouse.wheel(0, -400)
+    expect(stages.first.locator("svg")).to_be_visible()
+    page.wait_for_timeout(400)
+    assert _scale(page) > before * 1.1, "the wheel zooms in"
+    other = _pan(page, 1)
+    page.mouse.down()
+    page.mouse.move(stage["x"] + stage["width"] / 2 - 150, stage["y"] + stage["height"] / 2 - 90,
+                    steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(400)
+    assert _pan(page, 1) != other, "panning one side moves the other (sync)"
+    search("conv4_block3_2_conv")
+    current = stages.locator("g.node.gv-current").first
+    current.wait_for(timeout=30_000)
+    assert "conv4_block3_2_conv" in current.locator("title").first.text_content()
+    page.wait_for_timeout(400)
+    assert any(_inside(current.bounding_box(), stage.bounding_box()) for stage in stages.all()), \
+        "the view panned to the match"
+    node = page.evaluate_handle("""() => {
+        const stages = [...document.querySelectorAll('*')].map(e => e.shadowRoot)
+            .filter(Boolean).flatMap(r => [...r.querySelectorAll('.gv-stage')]);
+        const all = [...document.querySelectorAll('.gv-stage'), ...stages];
+        for (const stage of all) {
+            const box = stage.getBoundingClientRect();
+            for (const g of stage.querySelectorAll('g.node')) {
+                const r = g.getBoundingClientRect();
+                const title = g.querySelector('title').textContent;
+                if (!title.endsWith('/') && r.left > box.left + 10 && r.right < box.right - 200
+                    && r.top > box.top + 10 && r.bottom < box.bottom - 160) return g;
+            }
+        }
+        return null; }""").as_element()
+    assert node is not None, "a plain node in view"
+    name = node.query_selector("title").text_content()
+    node.click()
+    details(name)
+
+
+def _moves_through_resnet50(page) -> None:
+    """Issue 26: the Graphs tab's viewer on ResNet50, before | after in sync."""
+    page.get_by_role("tab", name="Graphs").click()
+    stages = page.locator("[role=tabpanel]:visible .gv-stage")
+    stages.first.locator("svg g.node").first.wait_for(timeout=60_000)
+    assert stages.count() == 2
+    stages.first.scroll_into_view_if_needed()
+
+    def search(text: str) -> None:
+        box = page.get_by_role("textbox", name="Find node")
+        box.fill(text)
+        box.press("Enter")
+
+    def details(name: str) -> None:  # the node panel follows the click
+        picker = page.get_by_role("combobox", name=re.compile("^Node details"))
+        expect(picker).to_have_value(name, timeout=30_000)
+        expect(page.locator("[data-testid=stTable]").last).to_contain_text(
+            "before Grappler", timeout=30_000)
+
+    _drives_the_viewer(page, stages, search, details)
+    page.wait_for_timeout(800)
+    stages.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "viewer.png"))
+
+
+def _the_html_report_moves_offline(page, browser) -> None:
+    """The same moves in the HTML report from the Export tab, with the network cut."""
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="HTML report").click()
+    report = browser.new_page(viewport={"width": 1500, "height": 1100})
+    left: list[str] = []
+    problems: list[str] = []
+    report.on("pageerror", lambda exc: problems.append(str(exc)))
+    report.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        "file://") else (left.append(route.request.url), route.abort()))
+    saved = SHOTS / "resnet50-report.html"  # the download's own file has no .html name
+    download.value.save_as(saved)
+    report.goto(saved.as_uri())
+    host = report.locator(".gv-host.pre-post").first
+    host.locator(".gv-viewer[data-ready]").wait_for(timeout=60_000)
+    host.scroll_into_view_if_needed()
+    stages = host.locator(".gv-stage")
+
+    def search(text: str) -> None:
+        host.locator(".gv-search").fill(text)
+
+    def details(name: str) -> None:
+        expect(host.locator(".gv-details")).to_contain_text(name, timeout=10_000)
+
+    _drives_the_viewer(report, stages, search, details)
+    report.screenshot(path=str(SHOTS / "viewer-html.png"))
+    report.close()
+    assert not left and not problems, (left, problems)
 
 
 def _compares_two_runs_in_the_same_tab(page, server: str) -> None:

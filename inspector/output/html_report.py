@@ -9,7 +9,7 @@ import plotly.offline
 
 from inspector.errors import RenderError
 from inspector.graphs import diff, passes, patterns, protos, render, views
-from inspector.output import charts, tables
+from inspector.output import charts, graph_viewer, tables
 from inspector.report import ModeResult, Report
 
 # Patterns drawn per mode (one instance each); the table lists them all.
@@ -21,9 +21,8 @@ th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-al
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.code { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre; }
-.graphs { display: flex; gap: 1em; }
-.graph { flex: 1; overflow: auto; max-height: 900px; border: 1px solid #ddd; }
-.graph svg { max-width: none; }
+.gv-host { margin: 0.5em 0 1.5em; }
+.gv-details { max-height: none; }
 .error { color: #b00020; }
 pre { background: #f7f7f7; padding: 0.5em; overflow: auto; max-height: 400px; }
 """
@@ -48,14 +47,23 @@ def _table(rows: list[dict[str, Any]], empty: str = "none") -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _svg(graphs: protos.ModeGraphs, view: str, options: views.ViewOptions) -> str:
-    try:
-        picture = render.draw(graphs, view, ("svg",), options)
-    except RenderError as exc:
-        return f'<p class="error">{html.escape(str(exc))}</p>'
-    text = picture.data["svg"].decode("utf-8")
-    note = f"<p>{html.escape(picture.fallback)}</p>" if picture.fallback else ""
-    return note + text[text.find("<svg"):]
+def _viewer(panes: list[tuple[str, protos.ModeGraphs, str]], options: views.ViewOptions,
+            result: ModeResult | None = None, kind: str = "") -> str:
+    """The pictures (label, graphs, view) in one viewer, as in the app: pan, zoom, minimap,
+    search, hover details, panes in sync."""
+    drawn = []
+    for label, graphs, view in panes:
+        try:
+            picture = render.draw(graphs, view, ("svg",), options)
+        except RenderError as exc:
+            return f'<p class="error">{html.escape(str(exc))}</p>'
+        drawn.append(graph_viewer.Pane(label, picture))
+    notes = "".join(f"<p>{html.escape(p.picture.fallback)}</p>" for p in drawn
+                    if p.picture.fallback)
+    passes = ({name: tables.pass_label(a) for name, a in result.attribution.items()}
+              if result is not None and result.attribution else {})
+    return notes + graph_viewer.html_viewer(graph_viewer.viewer_data(
+        drawn, passes=passes, search_box=True), kind)
 
 
 def _header(report: Report) -> list[str]:
@@ -104,18 +112,18 @@ def _mode_section(report: Report, result: ModeResult, graphs: protos.ModeGraphs 
         parts.append(f'<p class="error">{e(str(result.error))}</p>')
         return parts + [f"<pre>{e(frame)}</pre>" for frame in result.error.frames]
     if graphs is not None:
-        parts += ['<h3>Graphs before | after Grappler</h3><div class="graphs">',
-                  f'<div class="graph">{_svg(graphs, "pre", options)}</div>',
-                  f'<div class="graph">{_svg(graphs, "post", options)}</div></div>',
-                  '<h3>Diff view</h3><div class="graph">'
-                  f'{_svg(graphs, "diff", options)}</div>']
+        parts += ["<h3>Graphs before | after Grappler</h3>",
+                  _viewer([(f"Before Grappler ({len(graphs.pre.node)} nodes)", graphs, "pre"),
+                           (f"After Grappler ({len(graphs.post.node)} nodes)", graphs, "post")],
+                          options, result, "pre-post"),
+                  "<h3>Diff view</h3>", _viewer([("", graphs, "diff")], options, result, "diff")]
     executed = protos.executed_graphs(result)
     if executed is not None:
         parts += ["<h3>The graph that executed</h3>",
                   "<p>Grappler's output after placement, one partition per device, and the "
                   "runtime's own rewrites (its kernels; the constant subgraphs it folds when "
                   "it instantiates the graph), coloured by what changed since Grappler.</p>",
-                  f'<div class="graph">{_svg(executed, "post", options)}</div>',
+                  _viewer([("", executed, "post")], options, kind="executed"),
                   _table(tables.runtime_rewrites(report, mode), "as Grappler left it")]
     if result.op_times:
         parts += ["<h3>Costliest ops (profiled calls)</h3>", _table(tables.top_ops(report, mode))]
@@ -125,9 +133,8 @@ def _mode_section(report: Report, result: ModeResult, graphs: protos.ModeGraphs 
             for pattern in result.patterns[:MAX_PATTERN_PICTURES]:
                 one = patterns.instance_graphs(graphs, pattern.nodes[0])
                 parts += [f"<h4>x{pattern.count} {e(pattern.summary)}: one instance</h4>",
-                          f'<div class="graph pattern">'
-                          f'{_svg(one, "diff", patterns.instance_view(pattern.nodes[0]))}'
-                          '</div>']
+                          _viewer([("", one, "diff")], patterns.instance_view(pattern.nodes[0]),
+                                  kind="pattern")]
     if result.diff is not None:
         parts += ["<details><summary>Every changed node</summary>",
                   _table(tables.rewrites(report, mode)), "</details>"]
@@ -165,7 +172,7 @@ def _pass_section(report: Report, result: ModeResult, options: views.ViewOptions
             graphs = protos.ModeGraphs(result.mode, before, after, diff.diff_graphs(before, after))
             parts += [f"<h4>{e(passes.pass_file_label(index, change))}: {e(change.optimizer)}"
                       f" (round {change.iteration})</h4>",
-                      f'<div class="graph pass">{_svg(graphs, "diff", options)}</div>']
+                      _viewer([("", graphs, "diff")], options, kind="pass")]
         before = after
     return parts
 
@@ -181,5 +188,6 @@ def html_report(report: Report, options: views.ViewOptions = views.DEFAULT_OPTIO
         parts += ["<h2>Printed output</h2>", f"<pre>{e(report.stdout)}</pre>"]
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             f"<title>{e(report.function or 'report')}: graph optimization report</title>"
-            f"<style>{_STYLE}</style><script>{plotly.offline.get_plotlyjs()}</script></head>"
-            f"<body>{''.join(parts)}</body></html>\n")
+            f"<style>{_STYLE}</style><script>{plotly.offline.get_plotlyjs()}</script>"
+            f"{graph_viewer.html_head()}</head>"
+            f"<body>{''.join(parts)}{graph_viewer.html_mount()}</body></html>\n")

@@ -6,17 +6,16 @@ bytes in the report, parsed with TensorBoard's protos: no TensorFlow in this pro
 
 from __future__ import annotations
 
+import functools
 import html
-import re
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from inspector.errors import RenderError
 from inspector.graphs import lines, protos, render, views
-from inspector.output import tables
+from inspector.output import graph_viewer, tables
 from inspector.report import Attribution, ModeResult, Report
 from inspector.ui.plain import plain, plain_table
 
@@ -25,13 +24,8 @@ NEAR_CHOICES = {"every node": None, "changes + 2 hops": 2, "changes + 1 hop": 1,
                 "changed nodes only": 0}
 # Session-state keys of this tab's caches; cleared when a new inspection starts.
 CACHES = ("_graphs_cache", "_picture_cache", "_pass_graphs_cache")
-# Width of the page's content in the wide layout, rounded up so a frame's height, which
-# follows from it, is never too short.
-FULL_WIDTH_PX = 1300
 # Pictures kept per session (ResNet50 overviews are about 0.5 MB of SVG each).
 MAX_CACHED_PICTURES = 24
-# Tallest picture frame; larger pictures scroll inside it.
-MAX_FRAME_PX = 820
 # Node names offered in the node panel's picker at most (the search box narrows them).
 MAX_PICKS = 500
 
@@ -48,8 +42,28 @@ def mode_graphs(report: Report, mode: str) -> protos.ModeGraphs | None:
     return cache[key]
 
 
-def picture(report: Report, graphs: protos.ModeGraphs, view: str,
-             options: views.ViewOptions, fit: bool, width_px: int) -> None:
+# The viewer's script in the page calls this with the component's arguments; its events come
+# back as trigger values: a picked node, a scope to open, "collapse all".
+_BOOT = """
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  return window.inspectorViewer.mount(parentElement, data, (kind, value) => {
+    setTriggerValue(kind, value);
+  });
+}
+"""
+
+
+@functools.cache
+def _component() -> Any:
+    """The viewer as a bidirectional Streamlit component (registered once per process)."""
+    return st.components.v2.component("graph_viewer", css=graph_viewer.style(),
+                                      js=graph_viewer.script() + _BOOT)
+
+
+def _drawn(report: Report, graphs: protos.ModeGraphs, view: str,
+           options: views.ViewOptions) -> render.Picture | RenderError:
+    """A picture, kept per session (bounded)."""
     cache = st.session_state.setdefault("_picture_cache", {})
     key = (id(report), graphs.mode, view, options)
     if key not in cache and len(cache) >= MAX_CACHED_PICTURES:
@@ -59,38 +73,63 @@ def picture(report: Report, graphs: protos.ModeGraphs, view: str,
             cache[key] = render.draw(graphs, view, ("svg",), options)
         except RenderError as exc:
             cache[key] = exc
-    picture = cache[key]
-    if isinstance(picture, RenderError):
-        st.error(f"{picture.type}: {plain(picture.message)}")
-        return
-    graph = picture.graph
-    st.caption(f"{len(graph.nodes)} boxes for {graph.total_nodes} nodes; "
-               f"{graph.hidden_nodes} hidden; {len(graph.collapsed)} scopes collapsed")
-    if picture.fallback:
-        st.warning(picture.fallback)
-    svg = picture.data["svg"].decode("utf-8")
-    _frame(svg[svg.find("<svg"):], fit, width_px)
+    return cache[key]
 
 
-def _frame(svg: str, fit: bool, width_px: int) -> None:
-    """The SVG in an iframe (st.html sanitises SVG away; an iframe keeps it whole, with dot's
-    tooltips), scaled to the column's width or at its own size, scrolling past MAX_FRAME_PX."""
-    size = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
-    if size is None:
-        natural_w, natural_h = float(width_px), float(MAX_FRAME_PX)
-    else:
-        natural_w, natural_h = float(size.group(1)) * 4 / 3, float(size.group(2)) * 4 / 3
-        if fit:  # the viewBox stays: the browser shrinks a wide drawing to the frame's width
-            svg = svg.replace(size.group(0), f'<svg width="{size.group(1)}pt" '
-                                             'style="max-width:100%; height:auto"', 1)
-    shown_h = natural_h * min(1.0, width_px / natural_w) if fit else natural_h
-    frame_px = min(MAX_FRAME_PX, int(shown_h) + 30)
-    if fit and width_px / natural_w < render.LEGIBLE_SCALE:
-        st.caption(f"Shown at {width_px / natural_w:.0%} to fit the width, too small to read: "
-                   "choose Zoom \u2192 actual size, or fewer boxes (the overview, or changes "
-                   "only).")
-    components.html(f'<div class="graph-view" style="overflow:auto; height:{frame_px - 10}px; '
-                    f'border:1px solid #ddd">{svg}</div>', height=frame_px, scrolling=False)
+def viewer(report: Report, panes: list[tuple[str, protos.ModeGraphs, str]],
+           options: views.ViewOptions, key: str, result: ModeResult | None = None,
+           matches: tuple[str, ...] = (), selected: str | None = None,
+           collapsible: bool = False, width_px: int = graph_viewer.PAGE_PX) -> str | None:
+    """The pictures (label, graphs, view) in one viewer: pan, zoom, minimap, search, panes in
+    sync. Returns the node the user clicked in this run, if any."""
+    drawn = []
+    for label, graphs, view in panes:
+        picture = _drawn(report, graphs, view, options)
+        if isinstance(picture, RenderError):
+            st.error(f"{picture.type}: {plain(picture.message)}")
+            return None
+        drawn.append(graph_viewer.Pane(label, picture))
+    said = "; ".join(f"{p.label + ': ' if len(drawn) > 1 else ''}{len(p.picture.graph.nodes)} "
+                     f"boxes for {p.picture.graph.total_nodes} nodes, "
+                     f"{p.picture.graph.hidden_nodes} hidden, "
+                     f"{len(p.picture.graph.collapsed)} scopes collapsed" for p in drawn)
+    st.caption(said + ". Drag to pan, wheel or pinch to zoom; click a box for its details"
+               + (", a scope box to open it" if collapsible else "") + ".")
+    for pane in drawn:
+        if pane.picture.fallback:
+            st.warning(pane.picture.fallback)
+    passes = ({name: tables.pass_label(a) for name, a in result.attribution.items()}
+              if result is not None and result.attribution else {})
+    data = graph_viewer.viewer_data(
+        drawn, passes=passes, query=options.highlight, matches=matches, selected=selected,
+        focus=st.session_state.pop(f"{key}_focus", None), collapsible=collapsible,
+        opened=bool(options.expand), view_key=f"{id(report)}/{key}", width_px=width_px)
+    try:
+        component = _component()
+    except RenderError as exc:
+        st.error(f"{exc.type}: {plain(exc.message)}")
+        return None
+    state = component(key=key, data=data, height="content",
+                      on_select_change=lambda: None,
+                      on_expand_change=lambda: _expand(key) if collapsible else None,
+                      on_collapse_change=lambda: _collapse_all() if collapsible else None)
+    picked = state.get("select")
+    return str(picked) if picked else None
+
+
+def _expand(key: str) -> None:
+    """A scope box was clicked: open it, and centre the next picture on it."""
+    scope = (st.session_state.get(key) or {}).get("expand")
+    if scope:
+        opened = list(st.session_state.get("graph_expand", []))
+        st.session_state["graph_expand"] = [*opened, scope] if scope not in opened else opened
+        st.session_state["graph_draw"] = next(iter(DRAW_CHOICES))  # the overview, that opened
+        st.session_state[f"{key}_focus"] = scope
+
+
+def _collapse_all() -> None:
+    st.session_state["graph_expand"] = []
+    st.session_state["graph_draw"] = next(iter(DRAW_CHOICES))
 
 
 def _node_panel(graphs: protos.ModeGraphs, name: str,
@@ -131,20 +170,16 @@ def _node_panel(graphs: protos.ModeGraphs, name: str,
 def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
                   times: tuple[tuple[str, float], ...] = (), scale: float = 0.0,
                   no_times: str | None = None,
-                  line_nodes: dict[int, set[str]] | None = None
-                  ) -> tuple[views.ViewOptions, bool]:
-    """The second row of controls: search, noise, edge shapes, zoom, scopes to expand.
-    ``line_nodes``: per source line, its nodes ("line N" searches for them).
-    Returns the view options and whether pictures fit the column width."""
+                  line_nodes: dict[int, set[str]] | None = None) -> views.ViewOptions:
+    """The second row of controls: search, noise, edge shapes, scopes to expand.
+    ``line_nodes``: per source line, its nodes ("line N" searches for them)."""
     line_nodes = line_nodes or {}
     total = max(len(graphs.pre.node), len(graphs.post.node))
-    row = st.columns([3, 2, 2, 2, 5])
+    row = st.columns([3, 2, 2, 5])
     search = row[0].text_input("Find node (name, op, or \"line N\")", key="graph_search",
-                               help="\"line 5\": the nodes line 5 of your code made (the Source "
-                                    "tab sets it)")
-    zoom = row[3].radio("Zoom", ["fit width", "actual size"], key="graph_zoom",
-                        help="actual size: scroll inside the frame; dot's tooltips give full "
-                             "node names")
+                               help="every match is outlined; the arrows above the picture "
+                                    "step through them. \"line 5\": the nodes line 5 of your "
+                                    "code made (the Source tab sets it)")
     hide_noise = row[1].checkbox("Hide noise", value=total > views.MAX_NODES, key="graph_noise",
                                  help="_Arg/_Retval, ReadVariableOp, Identity, NoOp: edges "
                                       "are kept through them")
@@ -153,7 +188,7 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
                               help="after-Grappler picture: each node's time per call from "
                                    "the profiler, one scale for every mode" if times else
                               f"no per-node times for this mode: {plain(no_times or 'not profiled')}")
-    expand = row[4].multiselect("Expand scopes", views.all_scopes(graphs), key="graph_expand",
+    expand = row[3].multiselect("Expand scopes", views.all_scopes(graphs), key="graph_expand",
                                 help="open these scopes even when the overview collapses")
     line = lines.line_of_query(search)
     options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
@@ -163,13 +198,15 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
                                 if line else frozenset(),
                                 times=times if by_time else (),
                                 time_scale_us=scale if by_time else 0.0)
-    return options, zoom == "fit width"
+    return options
 
 
 def _node_picker(graphs: protos.ModeGraphs, options: views.ViewOptions,
                  result: ModeResult | None, times: dict[str, float] | None = None,
-                 executed: protos.ModeGraphs | None = None) -> None:
-    """A node list narrowed by the search (or a line's nodes), and the chosen node's panel."""
+                 executed: protos.ModeGraphs | None = None, clicked: str | None = None
+                 ) -> None:
+    """A node list narrowed by the search (or a line's nodes), and the chosen node's panel
+    (``clicked``: the node clicked in the picture, chosen whatever the search)."""
     search = options.highlight
     names = list(dict.fromkeys([n.name for n in graphs.pre.node]
                                + [n.name for n in graphs.post.node]))
@@ -183,6 +220,8 @@ def _node_picker(graphs: protos.ModeGraphs, options: views.ViewOptions,
     if not found:
         st.caption(f"No node name or op contains {plain(repr(search))}.")
         found = names
+    if clicked in names and clicked not in found[:MAX_PICKS]:
+        found = [clicked, *found]
     picked: Any = st.selectbox(f"Node details ({min(len(found), MAX_PICKS)} of {len(names)} "
                                "nodes match the search)", found[:MAX_PICKS], key="graph_node")
     if picked:
@@ -250,8 +289,8 @@ def show(report: Report) -> None:
         if asked is not None:
             line_nodes[asked] = lines.nodes_of_line(result.sources, graphs.pre, graphs.post,
                                                     asked)
-    options, fit = _view_options(graphs, draw, near, times, tables.time_scale_us(report),
-                                 result.op_times_note if result else None, line_nodes)
+    options = _view_options(graphs, draw, near, times, tables.time_scale_us(report),
+                            result.op_times_note if result else None, line_nodes)
     if not times and result is not None and result.op_times_note:
         st.caption(f"Colour by time is off for {mode}: {plain(result.op_times_note)}.")
     if view == "executed" and executed is not None:
@@ -265,15 +304,16 @@ def show(report: Report) -> None:
                     "runtime swaps in its own kernels; it folds constant subgraphs when it "
                     "instantiates the graph, after this record: nodes computed from constants "
                     "alone that ran no kernel in the profiled calls are coloured as folded.")
-        picture(report, executed, "post", options, fit, FULL_WIDTH_PX)
+        panes = [("executed", executed, "post")]
     elif view == "diff":
-        picture(report, graphs, "diff", options, fit, FULL_WIDTH_PX)
+        panes = [("diff", graphs, "diff")]
     else:
-        left, right = st.columns(2)
-        with left:
-            st.markdown(f"**Before Grappler** ({len(graphs.pre.node)} nodes)")
-            picture(report, graphs, "pre", options, fit, FULL_WIDTH_PX // 2)
-        with right:
-            st.markdown(f"**After Grappler** ({len(graphs.post.node)} nodes)")
-            picture(report, graphs, "post", options, fit, FULL_WIDTH_PX // 2)
-    _node_picker(graphs, options, result, dict(times), executed)
+        panes = [(f"Before Grappler ({len(graphs.pre.node)} nodes)", graphs, "pre"),
+                 (f"After Grappler ({len(graphs.post.node)} nodes)", graphs, "post")]
+    picked = viewer(report, panes, options, f"viewer_{view}", result,
+                    matches=tuple(options.highlight_names),
+                    selected=st.session_state.get("graph_node"), collapsible=True)
+    known = {n.name for g in (graphs.pre, graphs.post) for n in g.node}
+    if picked in known:  # a node the runtime added (executed view) has no panel
+        st.session_state["graph_node"] = picked
+    _node_picker(graphs, options, result, dict(times), executed, picked)

@@ -61,14 +61,11 @@ def _stepper(report: Report, result: ModeResult) -> None:
                              index=1 if change.nodes > views.MAX_NODES else 0)
     options = views.ViewOptions(hide_noise=change.nodes > views.MAX_NODES,
                                 changes_only=graphs_tab.NEAR_CHOICES[near])
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"**Before this pass** ({len(before.node)} nodes)")
-        graphs_tab.picture(report, pair, "pre", options, True, graphs_tab.FULL_WIDTH_PX // 2)
-    with right:
-        st.markdown(f"**After {change.optimizer.split('{', 1)[0]}**, its changes coloured "
-                    f"({len(after.node)} nodes)")
-        graphs_tab.picture(report, pair, "diff", options, True, graphs_tab.FULL_WIDTH_PX // 2)
+    name = change.optimizer.split("{", 1)[0]
+    graphs_tab.viewer(report, [(f"Before this pass ({len(before.node)} nodes)", pair, "pre"),
+                               (f"After {name}, its changes coloured ({len(after.node)} nodes)",
+                                pair, "diff")],
+                      options, f"viewer_pass_{result.mode}")
 
 
 def show(report: Report) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from inspector.graphs import dot_text, patterns, protos, render, views
-from inspector.output import charts, files, tables
+from inspector.output import charts, files, graph_viewer, tables
 from inspector.output.html_report import html_report
 from inspector.report import Report
 from inspector.ui import graphs_tab
@@ -151,9 +151,10 @@ def _patterns(report: Report, mode: str) -> None:
         if graphs is not None:
             st.caption("One instance, before -> after (diff view: removed nodes dashed)")
             one = patterns.instance_graphs(graphs, pattern.nodes[0])
-            graphs_tab.picture(report, replace(one, mode=f"{mode} pattern {chosen}"), "diff",
-                               patterns.instance_view(pattern.nodes[0]), True,
-                               graphs_tab.FULL_WIDTH_PX * 3 // 5)
+            graphs_tab.viewer(report, [("", replace(one, mode=f"{mode} pattern {chosen}"),
+                                        "diff")],
+                              patterns.instance_view(pattern.nodes[0]), f"viewer_pattern_{mode}",
+                              width_px=graph_viewer.PAGE_PX * 3 // 5)
     with right:
         instances = [", ".join(nodes) for nodes in pattern.nodes]
         picked: Any = st.selectbox(f"Its {pattern.count} instance(s)", instances,
