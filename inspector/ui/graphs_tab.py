@@ -98,6 +98,11 @@ def viewer(report: Report, panes: list[tuple[str, protos.ModeGraphs, str]],
     for pane in drawn:
         if pane.picture.fallback:
             st.warning(pane.picture.fallback)
+    crowded = max(len(p.picture.graph.nodes) for p in drawn)
+    if crowded > views.MAX_NODES and not any(p.picture.graph.collapsed for p in drawn):
+        st.caption(f"{crowded} boxes, more than the overview's {views.MAX_NODES}: this graph "
+                   "has no name scopes to collapse (tf.name_scope or Keras layers make them). "
+                   "Show: changes + 1 hop, or Hide noise, draws fewer.")
     passes = ({name: tables.pass_label(a) for name, a in result.attribution.items()}
               if result is not None and result.attribution else {})
     data = graph_viewer.viewer_data(
