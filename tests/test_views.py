@@ -178,3 +178,22 @@ def test_a_collapsed_scope_is_coloured_by_most_of_it_or_mixed(monkeypatch):
     assert "5 nodes, 1 changed: 1 removed" in line and "dashed" not in line
     assert views.scope_status(__import__("collections").Counter(removed=3, unchanged=2), 5) \
         == "removed"
+
+
+def test_a_chain_of_thousands_of_hidden_nodes_is_bridged_without_recursion():
+    """A Python loop of 3000 identities between two ops (the walk's 1500-line function hit
+    Python's recursion limit here, in the app and the CLI)."""
+    from inspector.graphs import diff, views
+    from inspector.graphs.protos import ModeGraphs, parse_text
+
+    names = [f"Identity_{i}" for i in range(3000)]
+    text = 'node { name: "x" op: "Square" }\n'
+    previous = "x"
+    for name in names:
+        text += f'node {{ name: "{name}" op: "Identity" input: "{previous}" }}\n'
+        previous = name
+    text += f'node {{ name: "out" op: "Neg" input: "{previous}" }}\n'
+    graph = parse_text(text)
+    picture = views.build(ModeGraphs("spec", graph, graph, diff.diff_graphs(graph, graph)),
+                          "post", views.ViewOptions(hide_noise=True, collapse=False))
+    assert {(e.source, e.target) for e in picture.edges} == {("x", "out")}

@@ -202,6 +202,8 @@ def _drives_the_viewer(page, stages, search, details) -> None:
     name = node.query_selector("title").text_content()
     node.click()
     details(name)
+    page.wait_for_timeout(1500)  # the app redraws after the click: the outline must stay on it
+    expect(stages.locator("g.node.gv-selected title").first).to_have_text(name)
 
 
 def _moves_through_resnet50(page) -> None:

@@ -299,21 +299,49 @@ def _bridged_inputs(scene: _Scene) -> dict[str, list[tuple[str, int, bool]]]:
     nodes, shown = scene.nodes, set(scene.names)
     bridged: dict[str, list[tuple[str, int, bool]]] = {}
 
-    def sources_of(name: str, seen: frozenset[str] = frozenset()) -> list[tuple[str, int, bool]]:
+    def direct(name: str) -> list[tuple[str, int, bool]]:
+        """A node's sources: shown ones as they are, hidden ones by what they bridge to (a
+        hidden source still being resolved, in a loop, is left out)."""
         found = []
         for text in nodes[name].input:
             source, index, control = _source_name(text)
-            if source not in nodes or source in seen:
+            if source not in nodes:
                 continue
             if source in shown:
                 found.append((source, index, control))
-            else:
-                if source not in bridged:
-                    bridged[source] = sources_of(source, seen | {name})
+            elif source in bridged:
                 found += [(s, i, control or c) for s, i, c in bridged[source]]
         return found
 
-    return {name: sources_of(name) for name in scene.names}
+    def resolve(start: str) -> None:
+        """Bridge a hidden node and the hidden ones behind it, deepest first, without
+        recursion: a chain of thousands of hidden nodes is one long path."""
+        stack, on_path = [(start, False)], set()
+        while stack:
+            name, inputs_done = stack.pop()
+            if name in bridged:
+                continue
+            if inputs_done:
+                bridged[name] = direct(name)
+                on_path.discard(name)
+                continue
+            if name in on_path:
+                continue
+            on_path.add(name)
+            stack.append((name, True))
+            for text in nodes[name].input:
+                source = _source_name(text)[0]
+                if source in nodes and source not in shown and source not in bridged \
+                        and source not in on_path:
+                    stack.append((source, False))
+
+    for name in scene.names:
+        for text in nodes[name].input:
+            source = _source_name(text)[0]
+            if source in nodes and source not in shown and source not in bridged:
+                resolve(source)
+    # A loop through hidden nodes back to the node itself draws no edge onto itself.
+    return {name: [s for s in direct(name) if s[0] != name] for name in scene.names}
 
 
 def _boxes(scene: _Scene, diff: GraphDiff, consumers: Counter[str], shared: set[str],

@@ -28,6 +28,8 @@ MIN_PANE_PX = 220
 PAGE_PX = 1150
 # CSS px per point (Graphviz draws in points).
 PT = 4 / 3
+# A picture that fits its pane at this share of the legible scale is shown whole (viewer.js).
+FIT_ENOUGH = 0.75
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def viewer_data(panes: list[Pane], *, passes: dict[str, str] | None = None,
             nodes.setdefault(node.id, {
                 "name": node.name, "op": node.op, "status": node.status,
                 "pass": (passes or {}).get(node.name, ""), "shapes": list(node.shapes),
+                "fused": list(node.fused_ops),
                 "members": node.members, "changed": node.changed, "time": node.time_us})
     return {"panes": [{"label": p.label, "svg": _svg(p.picture)} for p in panes],
             "nodes": nodes, "height": pane_height(panes, width_px),
@@ -85,8 +88,9 @@ def viewer_data(panes: list[Pane], *, passes: dict[str, str] | None = None,
 
 
 def pane_height(panes: list[Pane], width_px: int = PAGE_PX) -> int:
-    """A stage as tall as the tallest picture fitted to its pane's width (never blown up past
-    actual size), between MIN_PANE_PX and PANE_PX."""
+    """A stage as tall as the tallest picture fitted to its pane's width at a legible size or
+    more (never blown up past actual size), between MIN_PANE_PX and PANE_PX; a picture that is
+    not legible at its pane's width gets the full height, to be moved through."""
     width = width_px / max(1, len(panes))
     tallest = 0.0
     for pane in panes:
@@ -94,7 +98,10 @@ def pane_height(panes: list[Pane], width_px: int = PAGE_PX) -> int:
         if size is None:
             return PANE_PX
         natural_w, natural_h = float(size.group(1)) * PT, float(size.group(2)) * PT
-        tallest = max(tallest, natural_h * min(1.0, width / natural_w))
+        scale = min(1.0, width / natural_w)
+        if scale < render.LEGIBLE_SCALE * FIT_ENOUGH:
+            return PANE_PX
+        tallest = max(tallest, natural_h * max(scale, render.LEGIBLE_SCALE))
     return int(min(PANE_PX, max(MIN_PANE_PX, tallest + 24)))
 
 

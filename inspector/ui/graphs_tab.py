@@ -79,9 +79,9 @@ def _drawn(report: Report, graphs: protos.ModeGraphs, view: str,
 def viewer(report: Report, panes: list[tuple[str, protos.ModeGraphs, str]],
            options: views.ViewOptions, key: str, result: ModeResult | None = None,
            matches: tuple[str, ...] = (), selected: str | None = None,
-           collapsible: bool = False, width_px: int = graph_viewer.PAGE_PX) -> str | None:
+           collapsible: bool = False, width_px: int = graph_viewer.PAGE_PX) -> None:
     """The pictures (label, graphs, view) in one viewer: pan, zoom, minimap, search, panes in
-    sync. Returns the node the user clicked in this run, if any."""
+    sync. A node clicked in it is ``clicked(key)`` in the next run."""
     drawn = []
     for label, graphs, view in panes:
         picture = _drawn(report, graphs, view, options)
@@ -114,12 +114,23 @@ def viewer(report: Report, panes: list[tuple[str, protos.ModeGraphs, str]],
     except RenderError as exc:
         st.error(f"{exc.type}: {plain(exc.message)}")
         return None
-    state = component(key=key, data=data, height="content",
-                      on_select_change=lambda: None,
-                      on_expand_change=lambda: _expand(key) if collapsible else None,
-                      on_collapse_change=lambda: _collapse_all() if collapsible else None)
-    picked = state.get("select")
-    return str(picked) if picked else None
+    component(key=key, data=data, height="content",
+              on_select_change=lambda: _select(key),
+              on_expand_change=lambda: _expand(key) if collapsible else None,
+              on_collapse_change=lambda: _collapse_all() if collapsible else None)
+
+
+def _select(key: str) -> None:
+    """A box was clicked (a callback: it runs before the rerun draws anything)."""
+    picked = (st.session_state.get(key) or {}).get("select")
+    if picked:
+        st.session_state[f"{key}_clicked"] = str(picked)
+
+
+def clicked(key: str) -> str | None:
+    """The node clicked in the viewer ``key`` since the last run, once."""
+    value = st.session_state.pop(f"{key}_clicked", None)
+    return str(value) if value else None
 
 
 def _expand(key: str) -> None:
@@ -315,10 +326,11 @@ def show(report: Report) -> None:
     else:
         panes = [(f"Before Grappler ({len(graphs.pre.node)} nodes)", graphs, "pre"),
                  (f"After Grappler ({len(graphs.post.node)} nodes)", graphs, "post")]
-    picked = viewer(report, panes, options, f"viewer_{view}", result,
-                    matches=tuple(options.highlight_names),
-                    selected=st.session_state.get("graph_node"), collapsible=True)
+    key = f"viewer_{view}"
+    picked = clicked(key)
     known = {n.name for g in (graphs.pre, graphs.post) for n in g.node}
     if picked in known:  # a node the runtime added (executed view) has no panel
         st.session_state["graph_node"] = picked
+    viewer(report, panes, options, key, result, matches=tuple(options.highlight_names),
+           selected=st.session_state.get("graph_node"), collapsible=True)
     _node_picker(graphs, options, result, dict(times), executed, picked)

@@ -11,6 +11,10 @@
   "use strict";
   const PT = 4 / 3; // CSS px per point: Graphviz draws in points
   const DRAG_PX = 4; // a press that moved further is a pan, not a click
+  const MINI_W = 160; // the minimap's largest size, CSS px
+  const MINI_H = 200;
+  // A picture that fits at this share of the legible zoom opens whole (labels a little small).
+  const FIT_ENOUGH = 0.75;
   // viewKey -> each pane's zoom and pan, kept across redraws (and across this file being
   // evaluated again, as the app's component may do).
   const saved = window.__inspectorViewerViews || (window.__inspectorViewerViews = new Map());
@@ -114,8 +118,12 @@
         });
       }
       this.mini.addEventListener("click", (event) => this.jump(event));
-      // The map only where the whole picture is not legible at once.
-      this.mini.style.display = this.fitZoom >= this.legible() ? "none" : "block";
+      // The map only where the whole picture is not legible at once; sized to the picture's
+      // shape (at most MINI_W x MINI_H), one scale for the image and the window drawn on it.
+      this.miniScale = Math.min(MINI_W / this.width, MINI_H / this.height);
+      this.mini.style.width = Math.max(24, this.width * this.miniScale) + "px";
+      this.mini.style.height = Math.max(24, this.height * this.miniScale) + "px";
+      this.mini.style.display = this.fitZoom >= this.legible() * FIT_ENOUGH ? "none" : "block";
       this.wire();
     }
 
@@ -132,18 +140,21 @@
         this.viewer.pick(id);
       });
       const tip = this.viewer.tip;
+      const follow = (e) => { // the tip beside the pointer, in the viewer's coordinates
+        const root = this.viewer.box.getBoundingClientRect();
+        tip.style.left = (e.clientX - root.left + 14) + "px";
+        tip.style.top = (e.clientY - root.top + 14) + "px";
+      };
       this.stage.addEventListener("mouseover", (e) => {
         const g = e.target.closest && e.target.closest("g.node");
         if (!g) return;
         const id = nodeId(g);
         tip.textContent = describe(id, this.viewer.data.nodes[id]);
+        follow(e);
         tip.style.display = "block";
       });
-      this.stage.addEventListener("mousemove", (e) => {
-        const root = this.viewer.box.getBoundingClientRect();
-        tip.style.left = (e.clientX - root.left + 14) + "px";
-        tip.style.top = (e.clientY - root.top + 14) + "px";
-      });
+      this.stage.addEventListener("mousemove", follow);
+      this.stage.addEventListener("mouseleave", () => { tip.style.display = "none"; });
       this.stage.addEventListener("mouseout", (e) => {
         if (!e.relatedTarget || !(e.relatedTarget.closest && e.relatedTarget.closest("g.node"))) {
           tip.style.display = "none";
@@ -211,19 +222,22 @@
       const size = this.stageSize();
       const pan = this.zoom.getPan();
       const real = this.real();
-      const scale = this.mini.clientWidth / this.width;
-      const x = -pan.x / real;
-      const y = -pan.y / real;
+      const scale = this.miniScale;
+      // The visible part of the picture, clipped to it, in map pixels.
+      const x0 = Math.max(0, -pan.x / real);
+      const y0 = Math.max(0, -pan.y / real);
+      const x1 = Math.min(this.width, (size.w - pan.x) / real);
+      const y1 = Math.min(this.height, (size.h - pan.y) / real);
       const s = this.window.style;
-      s.left = Math.max(0, x * scale) + "px";
-      s.top = Math.max(0, y * scale) + "px";
-      s.width = Math.max(4, Math.min(this.width, size.w / real) * scale) + "px";
-      s.height = Math.max(4, Math.min(this.height, size.h / real) * scale) + "px";
+      s.left = x0 * scale + "px";
+      s.top = y0 * scale + "px";
+      s.width = Math.max(4, (x1 - x0) * scale) + "px";
+      s.height = Math.max(4, (y1 - y0) * scale) + "px";
     }
 
     jump(event) {
       const r = this.mini.getBoundingClientRect();
-      const scale = this.mini.clientWidth / this.width;
+      const scale = this.miniScale;
       const size = this.stageSize();
       this.viewer.driver = this;
       this.place({x: (event.clientX - r.left) / scale, y: (event.clientY - r.top) / scale},
@@ -249,7 +263,7 @@
         this.centre(focus, Math.max(this.fitZoom, this.legible()));
         return;
       }
-      if (this.fitZoom >= this.legible()) return;
+      if (this.fitZoom >= this.legible() * FIT_ENOUGH) return;
       const spot = this.hotSpot();
       if (spot) {
         this.centre(spot, this.legible());
@@ -334,13 +348,15 @@
       this.search(data.query || "", data.matches, false);
       // Drawn again for the same question (a click elsewhere, a redraw): the view stays where
       // the user left it. A new search, or an opened scope, moves it.
-      this.asked = JSON.stringify([data.query || "", data.matches || []]);
+      this.asked = JSON.stringify([data.query || "", data.matches || [],
+                                   data.panes.map((p) => p.svg.length)]);
       const before = data.viewKey ? saved.get(data.viewKey) : null;
       if (before && before.panes.length === this.panes.length && !data.focus &&
           before.asked === this.asked) {
         this.panes.forEach((p, i) => p.restore(before.panes[i]));
+        if (before.at >= 0 && before.at < this.matches.length) this.showStep(before.at);
       } else {
-        const first = data.focus || this.matches[0] || data.selected || null;
+        const first = data.focus || this.matches[0] || null;
         this.panes[0].initial(first);
         if (first && first === this.matches[0]) this.showStep(0);
         this.driver = this.panes[0];
@@ -360,8 +376,12 @@
         this.bar.appendChild(b);
         return b;
       };
-      button("Fit", "the whole picture", () => this.panes.forEach((p) => { p.zoom.fit(); p.zoom.center(); }));
+      button("Fit", "the whole picture, in every pane", () => {
+        this.driver = null; // each pane fits itself: sync would move the other after
+        this.panes.forEach((p) => { p.zoom.fit(); p.zoom.center(); p.showGhost(null); });
+      });
       button("100%", "actual size, on the same centre", () => this.panes.forEach((p) => {
+        this.driver = null;
         const size = p.stageSize();
         const pan = p.zoom.getPan();
         const real = p.real();
@@ -390,6 +410,11 @@
         this.syncBox.type = "checkbox";
         this.syncBox.checked = this.data.sync !== false;
         label.appendChild(this.syncBox);
+        this.syncBox.addEventListener("change", () => {
+          this.driver = this.panes[0];
+          if (this.syncBox.checked) this.follow(this.panes[0]);
+          else this.panes.forEach((p) => p.showGhost(null));
+        });
         label.appendChild(document.createTextNode(" sync panes"));
         this.bar.appendChild(label);
       }
@@ -406,7 +431,7 @@
       else if (q) {
         for (const [id, info] of Object.entries(this.data.nodes)) {
           const name = (info.name || id).toLowerCase();
-          const op = (info.op || "").toLowerCase();
+          const op = [info.op || "", ...(info.fused || [])].join(" ").toLowerCase();
           if (name.includes(q) || op.includes(q)) found.push(id);
         }
       }
@@ -470,12 +495,14 @@
 
     save() {
       if (this.data.viewKey && this.panes.every((p) => p.zoom)) {
-        saved.set(this.data.viewKey, {asked: this.asked, panes: this.panes.map((p) => p.state())});
+        saved.set(this.data.viewKey, {asked: this.asked, at: this.at,
+                                      panes: this.panes.map((p) => p.state())});
       }
     }
 
     destroy() {
       this.save();
+      this.tip.style.display = "none";
       this.panes.forEach((p) => p.destroy());
       this.box.remove();
     }
