@@ -10,6 +10,7 @@ import re
 from inspector.graphs import diff, render, views
 from inspector.graphs.protos import ModeGraphs, parse_text
 from inspector.output import graph_viewer
+from inspector.report import Attribution
 from tests.helpers import ROOT, fixture_graphs
 
 
@@ -17,7 +18,7 @@ def test_every_box_says_its_name_op_change_and_pass():
     graphs = fixture_graphs()
     picture = render.draw(graphs, "diff")
     data = graph_viewer.viewer_data([graph_viewer.Pane("diff", picture)],
-                                    passes={"scale": "constant_folding (round 1)"},
+                                    attribution={"scale": Attribution(1, "constant_folding", 1)},
                                     query="scale", matches=("scale", "not-a-box"))
     assert set(data["nodes"]) == {node.id for node in picture.graph.nodes}
     scale = data["nodes"]["scale"]

@@ -18,6 +18,8 @@ from typing import Any
 
 from inspector.errors import RenderError
 from inspector.graphs import render
+from inspector.output import tables
+from inspector.report import Attribution
 
 ASSETS = Path(__file__).with_name("viewer_assets")
 LIBRARY = ASSETS / "node_modules" / "svg-pan-zoom" / "dist" / "svg-pan-zoom.min.js"
@@ -60,22 +62,23 @@ def _svg(picture: render.Picture) -> str:
     return text[text.find("<svg"):]
 
 
-def viewer_data(panes: list[Pane], *, passes: dict[str, str] | None = None,
+def viewer_data(panes: list[Pane], *, attribution: dict[str, Attribution] | None = None,
                 query: str = "", matches: tuple[str, ...] = (), selected: str | None = None,
                 focus: str | None = None, search_box: bool = False, collapsible: bool = False,
                 opened: bool = False, view_key: str = "", width_px: int = PAGE_PX
                 ) -> dict[str, Any]:
     """What one viewer draws: each pane's SVG, and per box its name, op, change, pass, shapes,
     members and time (hover text, search and the first view's "part that changed most").
-    ``passes``: node name -> the pass that changed it, as tables say it; ``collapsible``: a
+    ``attribution``: the mode's pass per changed node (said as tables say it); ``collapsible``: a
     click on a scope box asks to open it, ``opened``: some are (a "Collapse all" button);
     ``width_px``: the width the panes share (their height follows from it)."""
+    passes = {name: tables.pass_label(a) for name, a in (attribution or {}).items()}
     nodes: dict[str, dict[str, Any]] = {}
     for pane in panes:
         for node in pane.picture.graph.nodes:
             nodes.setdefault(node.id, {
                 "name": node.name, "op": node.op, "status": node.status,
-                "pass": (passes or {}).get(node.name, ""), "shapes": list(node.shapes),
+                "pass": passes.get(node.name, ""), "shapes": list(node.shapes),
                 "fused": list(node.fused_ops),
                 "members": node.members, "changed": node.changed, "time": node.time_us})
     return {"panes": [{"label": p.label, "svg": _svg(p.picture)} for p in panes],

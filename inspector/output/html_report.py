@@ -60,10 +60,9 @@ def _viewer(panes: list[tuple[str, protos.ModeGraphs, str]], options: views.View
         drawn.append(graph_viewer.Pane(label, picture))
     notes = "".join(f"<p>{html.escape(p.picture.fallback)}</p>" for p in drawn
                     if p.picture.fallback)
-    passes = ({name: tables.pass_label(a) for name, a in result.attribution.items()}
-              if result is not None and result.attribution else {})
     return notes + graph_viewer.html_viewer(graph_viewer.viewer_data(
-        drawn, passes=passes, search_box=True), kind)
+        drawn, attribution=result.attribution if result is not None else None,
+        search_box=True), kind)
 
 
 def _header(report: Report) -> list[str]:

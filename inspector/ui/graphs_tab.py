@@ -103,10 +103,9 @@ def viewer(report: Report, panes: list[tuple[str, protos.ModeGraphs, str]],
         st.caption(f"{crowded} boxes, more than the overview's {views.MAX_NODES}: this graph "
                    "has no name scopes to collapse (tf.name_scope or Keras layers make them). "
                    "Show: changes + 1 hop, or Hide noise, draws fewer.")
-    passes = ({name: tables.pass_label(a) for name, a in result.attribution.items()}
-              if result is not None and result.attribution else {})
     data = graph_viewer.viewer_data(
-        drawn, passes=passes, query=options.highlight, matches=matches, selected=selected,
+        drawn, attribution=result.attribution if result is not None else None,
+        query=options.highlight, matches=matches, selected=selected,
         focus=st.session_state.pop(f"{key}_focus", None), collapsible=collapsible,
         opened=bool(options.expand), view_key=f"{id(report)}/{key}", width_px=width_px)
     try:
