@@ -16,13 +16,39 @@ def _colour(report: Report, mode: str) -> str:
         else PALETTE[0]
 
 
+# Tick mantissas in the order they are preferred: a decade first, then 2 and 5, then the rest.
+_MANTISSAS = (1, 2, 5, 3, 4, 6, 8, 1.5, 2.5, 7, 9, 1.2, 1.4, 1.6, 1.8, 3.5, 4.5, 7.5)
+_MOST_TICKS = 7
+
+
 def _log_ticks(samples: list[float]) -> dict[str, object]:
-    """A log axis over ``samples``: past a few tenths of a decade, labels at 1, 2 and 5 of each
-    decade (Plotly's own choice labels 6, 7, 8 and 9 too, which run into each other)."""
+    """A log axis over ``samples`` with its range and ticks chosen here: the nicest numbers
+    first (1, then 2 and 5 of each decade, then finer), none closer to another than a seventh
+    of the axis. Plotly's own choice on a log axis packs labels such as 700 and 750, or 6, 7, 8
+    and 9, into one another."""
     positive = [s for s in samples if s > 0]
-    if positive and np.log10(max(positive) / min(positive)) > 0.5:
-        return {"type": "log", "dtick": "D2"}
-    return {"type": "log"}
+    if not positive:
+        return {"type": "log"}
+    low, high = np.log10(min(positive)), np.log10(max(positive))
+    pad = max(0.03, 0.06 * (high - low))
+    low, high = low - pad, high + pad
+    gap = (high - low) / _MOST_TICKS
+    candidates = [(rank, np.log10(m) + decade)
+                  for decade in range(int(np.floor(low)), int(np.ceil(high)) + 1)
+                  for rank, m in enumerate(_MANTISSAS)]
+    chosen: list[float] = []
+    for _, position in sorted(candidates):
+        if low <= position <= high and all(abs(position - c) >= gap for c in chosen):
+            chosen.append(position)
+    values = sorted(float(f"{10 ** c:.3g}") for c in chosen)
+    if len(values) < 3:  # under a tenth of a decade: evenly spaced round numbers
+        span = 10 ** high - 10 ** low
+        step = min(m * 10 ** np.floor(np.log10(span)) for m in (0.1, 0.2, 0.5, 1, 2, 5)
+                   if span / (m * 10 ** np.floor(np.log10(span))) <= _MOST_TICKS)
+        values = [float(f"{v:.6g}") for v in np.arange(np.ceil(10 ** low / step) * step,
+                                                          10 ** high, step)]
+    return {"type": "log", "range": [low, high], "tickvals": values,
+            "ticktext": [f"{v:.0f}" if v >= 100 else f"{v:g}" for v in values]}
 
 
 def timing_distribution(report: Report, kind: str = "box") -> go.Figure:
@@ -35,7 +61,7 @@ def timing_distribution(report: Report, kind: str = "box") -> go.Figure:
         colour = _colour(report, r.mode)
         if kind == "violin":
             fig.add_trace(go.Violin(y=samples, name=r.mode, line_color=colour,
-                                    meanline_visible=True, points=False))
+                                    meanline_visible=True, points=False, spanmode="hard"))
         else:
             fig.add_trace(go.Box(y=samples, name=r.mode, marker_color=colour, boxpoints=False))
     fig.update_layout(yaxis_title="latency per call (us)", height=420, showlegend=False,
