@@ -19,6 +19,49 @@
   // evaluated again, as the app's component may do).
   const saved = window.__inspectorViewerViews || (window.__inspectorViewerViews = new Map());
 
+  // Touch, as svg-pan-zoom's documentation adds it (its customEventsHandler hook): one finger
+  // pans, two pinch to zoom about their midpoint and pan with it. The library's own touch
+  // listeners are halted, they pan with the first finger only.
+  const touch = {
+    haltEventListeners: ["touchstart", "touchend", "touchmove", "touchleave", "touchcancel"],
+    init(options) {
+      const zoom = options.instance;
+      const svg = options.svgElement;
+      let last = null; // {x, y, distance} of the fingers down
+      const state = (touches) => {
+        const box = svg.getBoundingClientRect();
+        const [a, b] = [touches[0], touches[1] || touches[0]];
+        return {x: (a.clientX + b.clientX) / 2 - box.left, y: (a.clientY + b.clientY) / 2 - box.top,
+                distance: Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY),
+                count: touches.length};
+      };
+      const listeners = svg.__gvTouch = {
+        touchstart: (e) => { last = state(e.touches); },
+        touchmove: (e) => {
+          if (!last || !e.touches.length) return;
+          e.preventDefault();
+          const now = state(e.touches);
+          if (now.count !== last.count) { last = now; return; }
+          zoom.panBy({x: now.x - last.x, y: now.y - last.y});
+          if (now.count > 1 && last.distance > 0) {
+            zoom.zoomAtPointBy(now.distance / last.distance, {x: now.x, y: now.y});
+          }
+          last = now;
+        },
+        touchend: (e) => { last = e.touches.length ? state(e.touches) : null; },
+        touchcancel: () => { last = null; },
+      };
+      for (const [kind, listener] of Object.entries(listeners)) {
+        svg.addEventListener(kind, listener, {passive: false});
+      }
+    },
+    destroy(options) {
+      for (const [kind, listener] of Object.entries(options.svgElement.__gvTouch || {})) {
+        options.svgElement.removeEventListener(kind, listener);
+      }
+    },
+  };
+
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -101,6 +144,7 @@
         center: true, minZoom: 0.01, maxZoom: 50, zoomScaleSensitivity: 0.25,
         dblClickZoomEnabled: false, mouseWheelZoomEnabled: true, preventMouseEventsDefault: true,
         onUpdatedCTM: () => this.moved(),
+        customEventsHandler: touch,
       });
       if (this.zoom.getSizes().realZoom > PT) { // a small picture: actual size, not blown up
         this.zoom.zoom(this.zoom.getZoom() * PT / this.zoom.getSizes().realZoom);
