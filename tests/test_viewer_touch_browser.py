@@ -15,8 +15,8 @@ pytestmark = pytest.mark.browser
 
 def _page_html() -> str:
     """Two panes (before | after) of a chain too long to be legible whole."""
-    text = "".join(f'node {{ name: "n{i}" op: "Relu" {f"input: {chr(34)}n{i - 1}{chr(34)}" if i else ""} }}'
-                   for i in range(80))
+    text = "".join(f'node {{ name: "n{i}" op: "Relu" '
+                   + (f'input: "n{i - 1}" ' if i else "") + "}" for i in range(80))
     graph = parse_text(text)
     graphs = ModeGraphs("spec", graph, graph, diff.diff_graphs(graph, graph))
     options = views.ViewOptions(collapse=False)

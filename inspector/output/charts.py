@@ -43,8 +43,8 @@ def _log_ticks(samples: list[float]) -> dict[str, object]:
     values = sorted(float(f"{10 ** c:.3g}") for c in chosen)
     if len(values) < 3:  # under a tenth of a decade: evenly spaced round numbers
         span = 10 ** high - 10 ** low
-        step = min(m * 10 ** np.floor(np.log10(span)) for m in (0.1, 0.2, 0.5, 1, 2, 5)
-                   if span / (m * 10 ** np.floor(np.log10(span))) <= _MOST_TICKS)
+        unit = 10 ** np.floor(np.log10(span))
+        step = min(m * unit for m in (0.1, 0.2, 0.5, 1, 2, 5) if span / (m * unit) <= _MOST_TICKS)
         values = [float(f"{v:.6g}") for v in np.arange(np.ceil(10 ** low / step) * step,
                                                           10 ** high, step)]
     return {"type": "log", "range": [low, high], "tickvals": values,
