@@ -10,6 +10,7 @@ ran and failed)::
     │   ├── SourceError            syntax or import error in the source (with its line)
     │   ├── FunctionNotFound       no such function, or the name is not callable
     │   ├── CallSpecError          bad dtype or shape text, wrong number of arguments, too big
+    │   ├── ExpectationError       ``check``'s expectations file: unreadable, unknown key, bad bound
     │   ├── RunNotFound            no saved run has that id (or it is not yours to see)
     │   └── NotAllowed             only the run's owner or an admin may do that
     ├── SetupError                 the inspector cannot run as set up here; exit 2
@@ -88,6 +89,10 @@ class FunctionNotFound(InputError):
 
 
 class CallSpecError(InputError):
+    pass
+
+
+class ExpectationError(InputError):
     pass
 
 

@@ -1,4 +1,4 @@
-"""The command line: ``tf-graph-inspector inspect|history|serve|gallery|devices``.
+"""The command line: ``tf-graph-inspector inspect|check|history|serve|gallery|devices``.
 
 Each command lives in its own module (``inspect_command``, ``history_command``); this one
 builds the parser and maps typed errors to exit codes.
@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from inspector.cli import history_command, inspect_command, serve_command
+from inspector.cli import check_command, history_command, inspect_command, serve_command
 from inspector.cli.common import EXIT_OK, Parser, json_path, write_json
 from inspector.errors import ErrorInfo, InspectorError
 from inspector.inputs import gallery
@@ -26,6 +26,9 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     inspect_command.add_arguments(
         commands.add_parser("inspect", help="trace, optimize, diff and time a function"))
+    check_command.add_arguments(
+        commands.add_parser("check", help="hold inspections to bounds from a TOML file (for "
+                                          "CI): exit 0 all hold, 1 any fails, 2 bad input"))
     history_command.add_parsers(
         commands.add_parser("history", help="saved runs: list, show, compare, delete, prune"),
         Parser)
@@ -75,6 +78,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
             return _devices(args.executor, out, err)
         if args.command == "history":
             return history_command.run(args, out, err)
+        if args.command == "check":
+            return check_command.run(args, out, err)
         if args.command == "serve":
             return serve_command.run(args, out, err)
         return inspect_command.run(args, out, err)

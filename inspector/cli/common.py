@@ -27,6 +27,17 @@ def add_config_argument(parser: argparse.ArgumentParser | argparse._ArgumentGrou
                              "picks the store before INSPECTOR_DB and INSPECTOR_DATA")
 
 
+def seconds(text: str) -> float:
+    """An argument in seconds: more than 0 (a finite number)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds, more than 0, not {text!r}")
+    return value
+
+
 def exit_code(report: Report) -> int:
     if report.error is not None:
         return exit_code_of(report.error.type)

@@ -26,6 +26,7 @@ from inspector.cli.common import (
     EXIT_MODE_FAILED,
     add_config_argument,
     exit_code,
+    seconds,
     write_json,
 )
 
@@ -47,7 +48,7 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
     inspect.add_argument("--runs", type=_count, help="timed calls per mode (default, or 0: "
                                                      "adapt to --budget)")
     inspect.add_argument("--warmup", type=_count, help="untimed calls first (default 10)")
-    inspect.add_argument("--budget", type=_seconds, default=2.0,
+    inspect.add_argument("--budget", type=seconds, default=2.0,
                          help="seconds of timed calls per mode when --runs is not given")
     inspect.add_argument("--json", metavar="PATH", help="write the JSON report ('-': stdout)")
     inspect.add_argument("--no-passes", dest="capture_passes", action="store_false",
@@ -64,7 +65,7 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
                               "after Grappler, e.g. numpy,spec")
     inspect.add_argument("--grappler", action="append", default=[], metavar="KEY=VALUE",
                          help="override a Grappler option, e.g. constant_folding=off")
-    inspect.add_argument("--timeout", type=_seconds, help="seconds per inspection (default 60; "
+    inspect.add_argument("--timeout", type=seconds, help="seconds per inspection (default 60; "
                                                        "large gallery models bring their own)")
     inspect.add_argument("--memory-mb", type=_megabytes, default=Limits.memory_mb,
                          help="memory cap of the worker process tree")
@@ -119,17 +120,6 @@ def _megabytes(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a number of megabytes, 1 or more, not "
                                          f"{text!r}")
     return int(text)
-
-
-def _seconds(text: str) -> float:
-    """A time in seconds: more than 0 (a finite number)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected seconds, more than 0, not {text!r}")
-    return value
 
 
 def _hops(text: str) -> int:
