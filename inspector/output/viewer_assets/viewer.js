@@ -349,7 +349,13 @@
       this.ghost.style.top = (at.y - 18) + "px";
       this.ghost.title = id + ": not in this graph";
       this.ghost.textContent = "";
-      this.ghost.appendChild(el("span", "gv-ghost-label", (this.viewer.data.nodes[id] || {}).name || id));
+      const label = el("span", "gv-ghost-label", (this.viewer.data.nodes[id] || {}).name || id);
+      this.ghost.appendChild(label);
+      // The name goes on the side of the ring with more room, wrapped to fit inside the pane.
+      const right = this.stageSize().w - at.x - 26;
+      const left = at.x - 26;
+      if (left > right) label.classList.add("gv-ghost-left");
+      label.style.maxWidth = Math.max(60, Math.max(left, right) - 8) + "px";
     }
 
     state() { return {zoom: this.zoom.getZoom(), pan: this.zoom.getPan()}; }
