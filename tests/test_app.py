@@ -400,6 +400,14 @@ def test_the_source_tab_lists_each_line_per_mode_and_a_line_search_finds_its_nod
     assert any(m.value.startswith("Made by **line 5**") for m in at.markdown)
     at.radio(key="graph_view").set_value("executed").run()
     assert not at.exception
+    # A look at another tab (only the open one runs) keeps the Graphs tab's choices.
+    at.session_state["result_tab"] = "Matrix"
+    at.run()
+    at.session_state["result_tab"] = "Graphs"
+    at.run()
+    assert at.radio(key="graph_view").value == "executed"
+    assert at.selectbox(key="graph_mode").value == "spec"
+    assert at.text_input(key="graph_search").value == "line 5"
     said = next(m.value for m in at.markdown if m.value.startswith("**The graph that executed"))
     assert f"({spec.executed.nodes} nodes;" in said
     folded = spec.executed.runtime_folded

@@ -17,6 +17,7 @@ from inspector.errors import RenderError
 from inspector.graphs import lines, protos, render, views
 from inspector.output import graph_viewer, tables
 from inspector.report import Attribution, ModeResult, Report
+from inspector.ui import kept
 from inspector.ui.plain import plain, plain_table
 
 DRAW_CHOICES = {"overview (scopes collapsed to fit)": None, "every node": False}
@@ -191,6 +192,10 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
     line_nodes = line_nodes or {}
     total = max(len(graphs.pre.node), len(graphs.post.node))
     row = st.columns([3, 2, 2, 5])
+    scopes = views.all_scopes(graphs)
+    for key in ("graph_search", "graph_edge_shapes", "graph_by_time"):
+        kept.restore(key)
+    kept.restore("graph_expand", scopes)
     search = row[0].text_input("Find node (name, op, or \"line N\")", key="graph_search",
                                help="every match is outlined; the arrows above the picture "
                                     "step through them. \"line 5\": the nodes line 5 of your "
@@ -203,8 +208,9 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
                               help="after-Grappler picture: each node's time per call from "
                                    "the profiler, one scale for every mode" if times else
                               f"no per-node times for this mode: {plain(no_times or 'not profiled')}")
-    expand = row[3].multiselect("Expand scopes", views.all_scopes(graphs), key="graph_expand",
+    expand = row[3].multiselect("Expand scopes", scopes, key="graph_expand",
                                 help="open these scopes even when the overview collapses")
+    kept.remember("graph_search", "graph_edge_shapes", "graph_by_time", "graph_expand")
     line = lines.line_of_query(search)
     options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
                                 expand=tuple(expand), changes_only=NEAR_CHOICES[near],
@@ -283,16 +289,21 @@ def show(report: Report) -> None:
         st.info("No graphs: eager mode has none, and failed modes stopped before capture.")
         return
     top = st.columns([2, 2, 3, 3])
+    kept.restore("graph_mode", modes)
     mode: Any = top[0].selectbox("Mode", modes, key="graph_mode")
     result = report.result(mode)
     executed = protos.executed_graphs(result) if result is not None else None
-    view = top[1].radio("View", ["pre | post", "diff", "executed"] if executed else
-                        ["pre | post", "diff"], horizontal=True, key="graph_view",
+    view_choices = ["pre | post", "diff", "executed"] if executed else ["pre | post", "diff"]
+    kept.restore("graph_view", view_choices)
+    view = top[1].radio("View", view_choices, horizontal=True, key="graph_view",
                         help="executed: the graph the runtime ran, after placement and its "
                              "own rewrites (e.g. oneDNN's _Mkl kernels), coloured by what "
                              "changed since Grappler")
+    kept.restore("graph_draw", DRAW_CHOICES)
     draw: Any = top[2].selectbox("Draw", list(DRAW_CHOICES), key="graph_draw")
+    kept.restore("graph_near", NEAR_CHOICES)
     near: Any = top[3].selectbox("Show", list(NEAR_CHOICES), key="graph_near")
+    kept.remember("graph_mode", "graph_view", "graph_draw", "graph_near")
     graphs = mode_graphs(report, mode)
     if graphs is None:
         st.info("This mode has no graphs.")

@@ -12,7 +12,7 @@ import streamlit as st
 from inspector.graphs import diff, passes, protos, views
 from inspector.output import charts, tables
 from inspector.report import ModeResult, Report
-from inspector.ui import graphs_tab
+from inspector.ui import graphs_tab, kept
 from inspector.ui.plain import plain
 
 # Session-state key of the per-pass graphs (a ResNet50 mode's are ~40 MB: one mode is kept).
@@ -76,7 +76,9 @@ def show(report: Report) -> None:
         st.info("No mode has Grappler pass figures (eager has no graph; failed modes stopped "
                 "before Grappler ran).")
         return
+    kept.restore("passes_mode", [r.mode for r in shown])
     chosen: Any = st.selectbox("Mode", [r.mode for r in shown], key="passes_mode")
+    kept.remember("passes_mode")
     result = next(r for r in shown if r.mode == chosen)
     if result.passes_note:
         st.info(f"Per-pass graphs: {plain(result.passes_note)}")

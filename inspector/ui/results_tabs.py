@@ -14,7 +14,7 @@ from inspector.graphs import dot_text, patterns, protos, render, views
 from inspector.output import charts, files, graph_viewer, tables
 from inspector.output.html_report import html_report
 from inspector.report import Report
-from inspector.ui import graphs_tab
+from inspector.ui import graphs_tab, kept
 from inspector.ui.plain import plain, plain_table
 
 MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
@@ -229,7 +229,9 @@ def retracing(report: Report) -> None:
 
 
 def timing(report: Report) -> None:
+    kept.restore("timing_kind", ("box", "violin"))
     kind = st.radio("Distribution", ["box", "violin"], horizontal=True, key="timing_kind")
+    kept.remember("timing_kind")
     st.plotly_chart(charts.timing_distribution(report, str(kind)), key="timing_chart")
     st.plotly_chart(charts.timing_ecdf(report), key="timing_ecdf")
     rows = tables.breakdown(report)
@@ -249,7 +251,9 @@ def timing(report: Report) -> None:
             st.caption(f"{row['mode']}: {plain(note)}")
     with_ops = [r.mode for r in report.results if r.op_times]
     if with_ops:
+        kept.restore("top_ops_mode", with_ops)
         mode: Any = st.selectbox("Costliest ops of mode", with_ops, key="top_ops_mode")
+        kept.remember("top_ops_mode")
         st.dataframe(pd.DataFrame(tables.formatted(tables.top_ops(report, mode))),
                      hide_index=True, key="top_ops_table")
 
