@@ -283,11 +283,9 @@ def _node_line(graphs: protos.ModeGraphs, name: str, result: ModeResult | None) 
     right.button("Open in Source", key="graph_to_source", on_click=_show_source)
 
 
-def show(report: Report) -> None:
-    modes = [r.mode for r in report.results if r.graphs]
-    if not modes:
-        st.info("No graphs: eager mode has none, and failed modes stopped before capture.")
-        return
+def _top_row(report: Report, modes: list[str]) -> tuple[Any, str, Any, Any]:
+    """The first row of controls: mode, view, how much to draw, what to show; kept while
+    another tab is open."""
     top = st.columns([2, 2, 3, 3])
     kept.restore("graph_mode", modes)
     mode: Any = top[0].selectbox("Mode", modes, key="graph_mode")
@@ -304,6 +302,17 @@ def show(report: Report) -> None:
     kept.restore("graph_near", NEAR_CHOICES)
     near: Any = top[3].selectbox("Show", list(NEAR_CHOICES), key="graph_near")
     kept.remember("graph_mode", "graph_view", "graph_draw", "graph_near")
+    return mode, str(view), draw, near
+
+
+def show(report: Report) -> None:
+    modes = [r.mode for r in report.results if r.graphs]
+    if not modes:
+        st.info("No graphs: eager mode has none, and failed modes stopped before capture.")
+        return
+    mode, view, draw, near = _top_row(report, modes)
+    result = report.result(mode)
+    executed = protos.executed_graphs(result) if result is not None else None
     graphs = mode_graphs(report, mode)
     if graphs is None:
         st.info("This mode has no graphs.")
