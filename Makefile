@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup system browser run serve cli test test-fast lint bench clean
+.PHONY: setup system browser run serve cli test test-fast lint bench clean second-tf
 
 # The pinned packages, then this package in editable mode (console script tf-graph-inspector).
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -45,9 +45,17 @@ cli: setup
 # Everything: workers, PostgreSQL, chromium; with oneDNN's CPU kernels off (TensorFlow's default on
 # CPUs without AVX512), then the in-process TensorFlow tests again with them on (the default on most
 # current x86 servers: MatMul runs as _MklMatMul there).
-test: setup browser
+test: setup browser second-tf
+	INSPECTOR_TEST_VERSIONS=$(TF_CACHE) INSPECTOR_TEST_SECOND_TF=$(SECOND_TF) \
 	TF_ENABLE_ONEDNN_OPTS=0 $(PY) -m pytest
 	TF_ENABLE_ONEDNN_OPTS=1 $(PY) -m pytest -m tf -p no:cacheprovider
+
+# The second TensorFlow the version tests run beside the pinned one (issue 28): installed once
+# per machine into a cache outside the checkout (about 1.7 GB), then reused.
+SECOND_TF ?= 2.20
+TF_CACHE ?= $(HOME)/.cache/tf-graph-inspector/versions
+second-tf: setup
+	INSPECTOR_VERSIONS=$(TF_CACHE) $(VENV)/bin/tf-graph-inspector versions add $(SECOND_TF)
 
 # No TensorFlow in the test process, no worker, browser, PostgreSQL or Ray: the pure parts, the
 # pass log, passes, patterns, profile, pictures, tables and text on TensorFlow output recorded by

@@ -18,6 +18,7 @@ ran and failed)::
     │   │   └── ServeRefused       a check ``serve`` runs before serving failed
     │   ├── StoreError             the saved-runs store cannot be opened (URL, server, schema)
     │   ├── ExecutorError          the backend cannot take jobs (no Ray cluster there)
+    │   ├── VersionError           a TensorFlow version cannot be added (pip failed)
     │   └── SandboxUnavailable     bubblewrap is missing or cannot build a sandbox here
     ├── UserCodeError              the user's function raised while tracing or running
     │   └── SandboxDenied          it touched a path the sandbox hides or keeps read-only
@@ -126,6 +127,10 @@ class StoreError(SetupError):
 class ExecutorError(SetupError):
     """The chosen backend cannot take jobs: a Ray cluster that cannot be reached, or an
     unknown INSPECTOR_EXECUTOR."""
+
+
+class VersionError(SetupError):
+    pass
 
 
 class SandboxUnavailable(SetupError):

@@ -368,6 +368,9 @@ class ModeResult:
     layers: tuple[SourceLine, ...] = ()
     # The graph that executed (None for eager, XLA and offline graphs).
     executed: ExecutedGraph | None = None
+    # The TensorFlow version that produced this result (the worker's, as its ready event said;
+    # None in reports made before it was recorded).
+    tensorflow: str | None = None
     # Serialized GraphDefs {"pre", "post", and "executed" when recorded}; left out of the JSON
     # report unless asked.
     graphs: dict[str, bytes] | None = field(default=None, compare=False)
@@ -444,9 +447,19 @@ class Report:
     # Where the request's wall time went, in order (the server's clock; empty in reports made
     # before it was recorded, and for jobs that did not run).
     request_stages: tuple[RequestStage, ...] = ()
+    # Every TensorFlow version the request ran on, in order, when it ran on more than one
+    # (``results`` then holds one entry per version and mode; ``tensorflow`` is the first's).
+    versions: tuple[str, ...] = ()
 
-    def result(self, mode: str) -> ModeResult | None:
-        return next((r for r in self.results if r.mode == mode), None)
+    def result(self, mode: str, tensorflow: str | None = None) -> ModeResult | None:
+        """The mode's result (of the given TensorFlow version; default: the first one)."""
+        return next((r for r in self.results if r.mode == mode
+                     and tensorflow in (None, r.tensorflow)), None)
+
+    def for_version(self, tensorflow: str) -> Report:
+        """The report as if the request had run on that version alone."""
+        return dataclasses.replace(self, tensorflow=tensorflow, versions=(), results=tuple(
+            r for r in self.results if r.tensorflow == tensorflow))
 
     @property
     def failed_modes(self) -> tuple[str, ...]:
@@ -536,3 +549,28 @@ def _from_data(hint: Any, data: Any) -> Any:
         _, value_hint = typing.get_args(hint)
         return {k: _from_data(value_hint, v) for k, v in data.items()}
     return data
+
+
+def merge_versions(runs: list[tuple[str, Report]]) -> Report:
+    """The same request's reports from several TensorFlow versions as one: ``results`` per
+    version, then mode, in the order given; the header is the first's. A version that could
+    not run the request at all gives each mode that error, naming the version."""
+    if len(runs) == 1:
+        return runs[0][1]
+    first = runs[0][1]
+    results: list[ModeResult] = []
+    for version, report in runs:
+        if report.error is None:
+            results += [dataclasses.replace(r, tensorflow=version) for r in report.results]
+            continue
+        error = dataclasses.replace(report.error,
+                                    message=f"TensorFlow {version}: {report.error.message}")
+        results += [ModeResult(mode, error=error, tensorflow=version)
+                    for mode in report.modes or first.modes]
+    all_failed = all(report.error is not None for _, report in runs)
+    stages = tuple(dataclasses.replace(stage, stage=f"TF {version}: {stage.stage}")
+                   for version, report in runs for stage in report.request_stages)
+    return dataclasses.replace(first, tensorflow=runs[0][0],
+                               error=first.error if all_failed else None,
+                               results=tuple(results), versions=tuple(v for v, _ in runs),
+                               request_stages=stages)

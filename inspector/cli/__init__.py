@@ -1,4 +1,4 @@
-"""The command line: ``tf-graph-inspector inspect|check|history|serve|gallery|devices``.
+"""The command line: ``tf-graph-inspector inspect|check|history|versions|serve|gallery|devices``.
 
 Each command lives in its own module (``inspect_command``, ``history_command``); this one
 builds the parser and maps typed errors to exit codes.
@@ -10,7 +10,13 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from inspector.cli import check_command, history_command, inspect_command, serve_command
+from inspector.cli import (
+    check_command,
+    history_command,
+    inspect_command,
+    serve_command,
+    versions_command,
+)
 from inspector.cli.common import EXIT_OK, Parser, json_path, write_json
 from inspector.errors import ErrorInfo, InspectorError
 from inspector.inputs import gallery
@@ -32,6 +38,9 @@ def build_parser() -> Parser:
     history_command.add_parsers(
         commands.add_parser("history", help="saved runs: list, show, compare, delete, prune"),
         Parser)
+    versions_command.add_parsers(
+        commands.add_parser("versions", help="TensorFlow versions the workers can run: "
+                                             "add, list, remove"), Parser)
     serve_command.add_arguments(
         commands.add_parser("serve", help="the hosted dashboard (settings file, sandbox required)"))
     commands.add_parser("gallery", help="list the built-in examples")
@@ -80,6 +89,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
             return history_command.run(args, out, err)
         if args.command == "check":
             return check_command.run(args, out, err)
+        if args.command == "versions":
+            return versions_command.run(args, out, err)
         if args.command == "serve":
             return serve_command.run(args, out, err)
         return inspect_command.run(args, out, err)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -22,7 +23,7 @@ from inspector.cli.common import (
 )
 from inspector.errors import InputError, UsageError
 from inspector.inputs import expectations, sources
-from inspector.jobs import backends
+from inspector.jobs import backends, versions
 from inspector.jobs.executor import Limits, check_fits
 from inspector.report import Report
 
@@ -40,6 +41,9 @@ def add_arguments(check: argparse.ArgumentParser) -> None:
                        help="write the verdicts and every run's full report ('-': stdout)")
     check.add_argument("--baseline", metavar="PATH",
                        help="a passing run's --json: a failed bound prints what changed since")
+    check.add_argument("--tf", action="append", default=[], metavar="VERSION",
+                       help="repeatable: hold every expectation on this TensorFlow too (e.g. "
+                            "2.20; 'all': every installed one); default: the server's own")
     check.add_argument("--executor", choices=backends.KINDS,
                        help="where the workers run (as for inspect); default $INSPECTOR_EXECUTOR")
     check.add_argument("--timeout", type=seconds, metavar="SECONDS",
@@ -106,22 +110,31 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         timeout = args.timeout or sources.default_timeout_s(request.source)
         limits.append(Limits(timeout_s=timeout))
         check_fits(request, limits[-1])
+    environments = versions.resolve(args.tf)
     saved = _saved_reports(wanted, args.config)
     baseline = _baseline(args.baseline)
     outcomes, reports = [], []
-    with backends.start(args.executor, limits=max(limits, key=lambda li: li.timeout_s)) as pool:
-        jobs = [pool.submit(request, lim) for request, lim in zip(requests, limits, strict=True)]
-        for expectation, job in zip(wanted, jobs, strict=True):
-            report = job.result()
-            reports.append((expectation, report))
-            found = checks.evaluate(expectation, report, saved.get(expectation.baseline_run or ""))
-            outcomes += found
-            for outcome in found:
-                lines.write(outcome.line() + "\n")
-                if not outcome.passed and baseline is not None:
-                    before = baseline.get(expectation.label)
-                    lines.write("\n".join(checks.changes_since(outcome, report, before)) + "\n")
-            lines.flush()
+    for environment in environments:
+        # With several versions, each label says which one it ran on.
+        on = (f" on TF {environment.version}" if len(environments) > 1 else "")
+        with backends.start(args.executor, limits=max(limits, key=lambda li: li.timeout_s),
+                            environment=environment) as pool:
+            jobs = [pool.submit(request, lim)
+                    for request, lim in zip(requests, limits, strict=True)]
+            for expectation, job in zip(wanted, jobs, strict=True):
+                expectation = dataclasses.replace(expectation, name=expectation.label + on)
+                report = job.result()
+                reports.append((expectation, report))
+                found = checks.evaluate(expectation, report,
+                                        saved.get(expectation.baseline_run or ""))
+                outcomes += found
+                for outcome in found:
+                    lines.write(outcome.line() + "\n")
+                    if not outcome.passed and baseline is not None:
+                        before = baseline.get(expectation.label)
+                        lines.write("\n".join(checks.changes_since(outcome, report, before))
+                                    + "\n")
+                lines.flush()
     failed = [o for o in outcomes if not o.passed]
     lines.write(f"{len(outcomes) - len(failed)} of {len(outcomes)} bounds hold"
               + (f"; {len(failed)} failed" if failed else "") + "\n")

@@ -14,7 +14,7 @@ from inspector.graphs import render
 from inspector.graphs.views import ViewOptions
 from inspector.hosting import sandbox
 from inspector.inputs import modes, sources
-from inspector.jobs import backends
+from inspector.jobs import backends, versions
 from inspector.jobs.executor import Limits, check_fits
 from inspector.report import Report
 
@@ -41,6 +41,12 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
     inspect.add_argument("--call", action="append", default=[], metavar="SPEC",
                          help="repeatable, one call each: e.g. 'float32[2,3]; int32[]'")
     inspect.add_argument("--device", help="e.g. CPU:0 or GPU:0 (default: TensorFlow's choice)")
+    inspect.add_argument("--tf", action="append", default=[], metavar="VERSION",
+                         help="repeatable: run on this TensorFlow (e.g. 2.20; 'all': every "
+                              "installed one; see 'versions list'); default: the server's own")
+    inspect.add_argument("--compare-versions", action="store_true",
+                         help="with several --tf: print per mode how each version's post graph, "
+                              "patterns, passes and median differ from the first's")
     inspect.add_argument("--executor", choices=backends.KINDS,
                          help="where the worker runs: this machine's pool (local, default) or "
                               "a Ray cluster (ray: RAY_ADDRESS, or a local Ray instance "
@@ -219,7 +225,11 @@ def _checked_request(args: argparse.Namespace) -> tuple[InspectRequest, Limits]:
     request = prepare(source, args.function, args.call, args.mode, args.grappler,
                       device=args.device, runs=args.runs or None, warmup=args.warmup,
                       budget_s=args.budget, ablate=args.ablate, passes=args.capture_passes,
-                      include_graphs=exporting or args.save or args.compare is not None)
+                      include_graphs=exporting or args.save or args.compare is not None
+                      or args.compare_versions)
+    if args.compare_versions and len(versions.resolve(args.tf)) < 2:
+        raise UsageError("--compare-versions needs two or more versions: give --tf twice (e.g. "
+                         "--tf 2.21 --tf 2.20) or --tf all")
     missing = [m for m in args.compare or () if m not in request.modes]
     if missing:
         raise UsageError(f"--compare {','.join(args.compare)} needs both modes in the run; "
@@ -236,7 +246,12 @@ def _checked_request(args: argparse.Namespace) -> tuple[InspectRequest, Limits]:
 def _write_outputs(report: Report, log: str, args: argparse.Namespace, out: TextIO,
                    err: TextIO) -> int:
     """The log, the JSON, the exports and the summary; the exit code."""
-    from inspector.output.text import format_comparison, format_lines, format_summary
+    from inspector.output.text import (
+        format_comparison,
+        format_lines,
+        format_summary,
+        format_version_comparison,
+    )
 
     if args.log:
         Path(args.log).write_text(log, encoding="utf-8")
@@ -253,11 +268,33 @@ def _write_outputs(report: Report, log: str, args: argparse.Namespace, out: Text
             out.write("\n" + format_comparison(report, *args.compare) + "\n")
         if args.lines and report.error is None:
             out.write("\n" + format_lines(report) + "\n")
+        if args.compare_versions and report.error is None:
+            out.write("\n" + format_version_comparison(report) + "\n")
     if report.error is not None:
         err.write(f"error: {report.error}\n")
         for frame in report.error.frames:
             err.write(f"    {frame}\n")
     return exit_code(report)
+
+
+def _run_versions(args: argparse.Namespace, request: InspectRequest, limits: Limits,
+                  err: TextIO) -> tuple[Report, str]:
+    """The request on each TensorFlow ``--tf`` names, one after the other (a pool each), as
+    one report; the workers' logs joined, each under its version."""
+    from inspector.report import merge_versions
+
+    chosen = versions.resolve(args.tf)
+    progress = _progress_printer(err) if err.isatty() else None
+    if len(chosen) == 1:
+        return backends.run_one(args.executor, request, limits, progress, chosen[0])
+    runs, logs = [], []
+    for environment in chosen:
+        if err.isatty():
+            err.write(f"TensorFlow {environment.version}:\n")
+        report, log = backends.run_one(args.executor, request, limits, progress, environment)
+        runs.append((environment.version, report))
+        logs.append(f"===== TensorFlow {environment.version} =====\n{log}")
+    return merge_versions(runs), "\n".join(logs)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -276,8 +313,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if store is not None:
                 run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
                                      tags=args.tag)
-            report, log = backends.run_one(args.executor, request, limits,
-                                           _progress_printer(err) if err.isatty() else None)
+            report, log = _run_versions(args, request, limits, err)
         except InspectorError as exc:
             failed = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
             if run_id is not None:

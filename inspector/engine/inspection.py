@@ -28,6 +28,7 @@ from inspector.engine import (
     profile,
     retrace,
     shapes,
+    tf_log,
     timing,
 )
 from inspector.errors import ErrorInfo, InspectorError, UsageError
@@ -243,9 +244,17 @@ def _pass_fields(first: _FirstCall, changes: GraphDiff, graphs: dict[str, bytes]
                  passes_asked: bool = True) -> dict[str, Any]:
     """The per-pass entries and attribution (and, with graphs, each pass's changed nodes)."""
     if first.passes is None:
-        return {"passes_note": "not captured: turned off for this run (--no-passes)"
-                if not passes_asked else "not captured: this TensorFlow was imported without "
-                                         "TF_CPP_VMODULE=meta_optimizer=4"}
+        if not passes_asked:
+            return {"passes_note": "not captured: turned off for this run (--no-passes)"}
+        if not tf_log.dumps_enabled():
+            return {"passes_note": "not captured: this TensorFlow was imported without "
+                                   "TF_CPP_VMODULE=meta_optimizer=4"}
+        # Seen with TensorFlow 2.20.0: it dumps each pass's graph but prints none of the meta
+        # optimizer's VLOG lines, so no dump can be matched to this function.
+        return {"passes_note": f"not captured: TensorFlow {tf.__version__} logged no "
+                               "Grappler item for this function (its meta optimizer's "
+                               "per-pass log lines did not appear), so its per-pass dumps "
+                               "cannot be matched to it"}
     compared = first.passes
     if not compared.passes:
         said = f": {compared.skipped}" if compared.skipped else ""

@@ -100,9 +100,12 @@ def _gpu_devices() -> list[str]:
 
 
 def command(worker: Sequence[str], *, job_dir: Path, writable: Sequence[Path] = (),
-            hidden: Sequence[Path] = (), uid: int | None = None) -> list[str]:
+            hidden: Sequence[Path] = (), uid: int | None = None,
+            readable: Sequence[Path] = ()) -> list[str]:
     """The worker command wrapped in bwrap: ``job_dir`` (and ``writable`` files) writable at
-    their own paths, ``hidden`` paths covered even where a read-only bind would show them."""
+    their own paths, ``hidden`` paths covered even where a read-only bind would show them,
+    ``readable`` folders (another TensorFlow's environment) read-only, even inside a hidden
+    one."""
     python_home = Path(sys.base_prefix).resolve()
     venv = Path(sys.prefix)
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
@@ -123,6 +126,8 @@ def command(worker: Sequence[str], *, job_dir: Path, writable: Sequence[Path] = 
         if path.exists():
             args += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null",
                                                                     str(path)]
+    for path in readable:
+        args += _ro(path)
     args += ["--chdir", str(job_dir), "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
              "--setenv", "INSPECTOR_IN_SANDBOX", "bwrap"]
     if os.geteuid() == 0:

@@ -11,11 +11,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inspector.errors import ExecutorError
+from inspector.errors import ExecutorError, UsageError
 from inspector.jobs.executor import DEFAULT_LIMITS, Executor, Limits, Progress
 
 if TYPE_CHECKING:  # the pool and Ray load when a backend starts (the history CLI needs neither)
     from inspector.inputs.request import InspectRequest
+    from inspector.jobs.versions import Environment
     from inspector.report import Report
 
 EXECUTOR_ENV = "INSPECTOR_EXECUTOR"
@@ -33,10 +34,14 @@ def kind(chosen: str | None = None) -> str:
 
 def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | None = None,
           hidden: Sequence[Path] = (), limits: Limits = DEFAULT_LIMITS,
-          spares: int = 0) -> Executor:
+          spares: int = 0, environment: Environment | None = None) -> Executor:
     """A running backend: ``workers`` pre-started workers here, or per Ray node, and
-    ``spares`` warm ones beside them (here, or on each node)."""
+    ``spares`` warm ones beside them (here, or on each node); ``environment``: another
+    TensorFlow's (the local pool only)."""
     if kind(chosen) == "ray":
+        if environment is not None and not environment.default:
+            raise UsageError(f"TensorFlow {environment.version} runs on the local pool only: "
+                             "Ray nodes do not advertise added versions yet")
         from inspector.jobs.ray_backend import RayExecutor
 
         return RayExecutor(workers_per_node=workers, limits=limits, jobs_per_user=jobs_per_user,
@@ -44,17 +49,22 @@ def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | N
     from inspector.jobs.local import LocalExecutor
 
     return LocalExecutor(workers=workers, limits=limits, jobs_per_user=jobs_per_user,
-                         hidden=tuple(hidden), spares=spares)
+                         hidden=tuple(hidden), spares=spares, environment=environment)
 
 
 def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
-            on_progress: Callable[[Progress], None] | None = None) -> tuple[Report, str]:
+            on_progress: Callable[[Progress], None] | None = None,
+            environment: Environment | None = None) -> tuple[Report, str]:
     """One request on a backend started for it and stopped after (a Ray instance this call
-    started stops with it). Raises ExecutorError, or UsageError when no node has the device."""
+    started stops with it); ``environment``: another TensorFlow's (local pool only). Raises
+    ExecutorError, or UsageError when no node has the device or the version."""
     if kind(chosen) == "local":
         from inspector.jobs.local import run_one as local_run_one
 
-        return local_run_one(request, limits, on_progress)
+        return local_run_one(request, limits, on_progress, environment)
+    if environment is not None and not environment.default:
+        raise UsageError(f"TensorFlow {environment.version} runs on the local pool only: Ray "
+                         "nodes do not advertise added versions yet")
     from inspector.jobs.local import follow
 
     with start("ray", limits=limits) as executor:

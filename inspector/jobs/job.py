@@ -149,7 +149,8 @@ class Job:
                        function=header.function, calls=header.calls, modes=header.modes,
                        grappler=header.grappler, devices=devices,
                        device=report.device if report.device in devices else None,
-                       results=tuple(by_mode[m] for m in header.modes if m in by_mode),
+                       results=tuple(replace(by_mode[m], tensorflow=header.tensorflow)
+                                     for m in header.modes if m in by_mode),
                        executor=None)
 
     def fail(self, error: InspectorError, tensorflow: str | None = None) -> None:

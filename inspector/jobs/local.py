@@ -40,6 +40,7 @@ from inspector.jobs.job import Job, QueuedPool
 from inspector.jobs.process import WorkerProcess
 from inspector.jobs.protocol import Event
 from inspector.jobs.turns import TURN_LOCK_ENV
+from inspector.jobs.versions import Environment
 from inspector.report import Report, mode_result_from_dict
 
 # How often the supervisor checks time, memory and cancellation.
@@ -82,7 +83,8 @@ class LocalExecutor(QueuedPool):
     def __init__(self, workers: int = 1, limits: Limits = DEFAULT_LIMITS,
                  python: str = sys.executable, env: dict[str, str] | None = None, *,
                  jobs_per_user: int | None = None, sandbox_mode: str | None = None,
-                 hidden: tuple[Path, ...] = (), spares: int = 0):
+                 hidden: tuple[Path, ...] = (), spares: int = 0,
+                 environment: Environment | None = None):
         """K workers. ``jobs_per_user``: how many jobs one user may have running at once
         (default: all workers); users are served in turn. ``sandbox_mode``: "bwrap", "auto"
         (default, from $INSPECTOR_SANDBOX) or "off"; ``hidden``: paths the sandbox must cover
@@ -90,13 +92,18 @@ class LocalExecutor(QueuedPool):
         ``spares``: warm workers kept beside the K: at most K jobs run at once, but a worker
         that ends its job is replaced while a spare takes the next one, so a job that comes
         right after another does not wait for TensorFlow's import (each spare ~1 GB; one
-        starts only while SPARE_NEEDS_MB are free).
+        starts only while SPARE_NEEDS_MB are free). ``environment``: another TensorFlow's
+        (versions.add) for every worker of this pool, instead of this process's ``python``.
 
         Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
         """
         super().__init__(jobs_per_user or max(1, workers))
         self.limits = limits
-        self._python = python
+        self._python = environment.python if environment is not None else python
+        # Another TensorFlow's environment, shown read-only in the sandbox.
+        self._readable = (environment.path,) if environment and not environment.default else ()
+        if environment is not None:
+            env = {**(env or {}), **environment.worker_env()}
         self.sandbox = sandbox.detect(sandbox_mode)
         self._hidden = tuple(hidden)
         sweep_left_folders()
@@ -191,7 +198,8 @@ class LocalExecutor(QueuedPool):
     def _start_worker(self) -> WorkerProcess:
         self._wait_for_memory()
         worker = WorkerProcess(self._python, self._env, self._workdir, self.sandbox.active,
-                               writable=(self._lock_file,), hidden=self._hidden)
+                               writable=(self._lock_file,), hidden=self._hidden,
+                               readable=self._readable)
         with self._lock:
             self._live.add(worker)
         return worker
@@ -390,13 +398,16 @@ class LocalExecutor(QueuedPool):
 
 
 def run_one(request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
-            on_progress: Callable[[Progress], None] | None = None) -> tuple[Report, str]:
-    """Start a worker, run one request, stop: for one-shot callers like the CLI.
+            on_progress: Callable[[Progress], None] | None = None,
+            environment: Environment | None = None) -> tuple[Report, str]:
+    """Start a worker (of ``environment``'s TensorFlow, default this one's), run one request,
+    stop: for one-shot callers like the CLI.
 
     Returns the report and the worker's log.
     """
     # The job is waiting already: a warm-up would only delay it.
-    with LocalExecutor(workers=1, limits=limits, env={"INSPECTOR_WARM_UP": "off"}) as executor:
+    with LocalExecutor(workers=1, limits=limits, env={"INSPECTOR_WARM_UP": "off"},
+                       environment=environment) as executor:
         return follow(executor.submit(request), on_progress)
 
 

@@ -29,7 +29,7 @@ class WorkerProcess:
 
     def __init__(self, python: str, env: dict[str, str], workdir: Path,
                  sandboxed: bool = False, writable: tuple[Path, ...] = (),
-                 hidden: tuple[Path, ...] = ()):
+                 hidden: tuple[Path, ...] = (), readable: tuple[Path, ...] = ()):
         self.workdir = Path(tempfile.mkdtemp(prefix="job-", dir=workdir))
         self.log_path = self.workdir / "worker.log"
         self._log = open(self.log_path, "wb")
@@ -40,7 +40,7 @@ class WorkerProcess:
             if os.geteuid() == 0:
                 os.chown(self.workdir, uid, uid)  # its only writable folder besides /tmp
             command = sandbox.command(command, job_dir=self.workdir, writable=writable,
-                                      hidden=hidden, uid=uid)
+                                      hidden=hidden, uid=uid, readable=readable)
         else:  # in the sandbox, bwrap points both at its private /tmp
             env = {**env, "HOME": str(self.workdir), "TMPDIR": str(self.workdir)}
         self.process = subprocess.Popen(

@@ -58,7 +58,9 @@ def matrix(report: Report) -> list[Row]:
     rows = []
     for r in report.results:
         t, d, u = r.timing, r.diff, r.unknown_shape_outputs
-        rows.append({"mode": r.mode, "error": str(r.error).splitlines()[0] if r.error else "",
+        version = {"TF": r.tensorflow} if report.versions else {}  # several: which one
+        rows.append({"mode": r.mode, **version,
+                     "error": str(r.error).splitlines()[0] if r.error else "",
                      "traces": r.traces, "pre nodes": r.pre.nodes if r.pre else None,
                      "post nodes": r.post.nodes if r.post else None,
                      "folded": len(d.folded) if d else None, "fused": len(d.fused) if d else None,

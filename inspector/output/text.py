@@ -238,11 +238,21 @@ def format_summary(report: Report) -> str:
     if report.error is not None:
         lines.append(f"error: {report.error}")
         return "\n".join(lines)
-    lines += ["", *_matrix(report), *_pass_lines(report)]
+    lines += ["", *_matrix(report)]
     if report.request_stages:
         total = sum(s.ms for s in report.request_stages)
         lines += ["", f"where the request's {total:,.0f} ms went: " + " | ".join(
             f"{s.stage} {s.ms:,.0f}" for s in report.request_stages if s.ms >= 0.5)]
+    if not report.versions:
+        return "\n".join(lines + _details(report))
+    for version in report.versions:  # each version's details as if it had run alone
+        lines += ["", f"===== TensorFlow {version} =====", *_details(report.for_version(version))]
+    return "\n".join(lines)
+
+
+def _details(report: Report) -> list[str]:
+    """Per mode: the passes, errors, calls, patterns, timing, executed graph and ablation."""
+    lines = _pass_lines(report)
     for modes, error in report.mode_errors():  # once for the modes that failed alike
         lines += ["", f"[{', '.join(modes)}] error: {error}",
                   *(f"    {frame}" for frame in error.frames)]
@@ -264,9 +274,9 @@ def format_summary(report: Report) -> str:
                            "runtime graphs)")
         lines += ["", f"[{result.mode}]", *details]
     sdc = report.shape_dependent_constants
-    if sdc is not None:
+    if sdc is not None and not report.versions:
         lines += ["", tables.shape_dependent_sentence(sdc)]
-    return "\n".join(lines)
+    return lines
 
 
 def format_comparison(report: Report, mode_a: str, mode_b: str) -> str:
@@ -296,3 +306,73 @@ def format_comparison(report: Report, mode_a: str, mode_b: str) -> str:
         lines += [f"  {row['pattern']}: {row['compared']}" for row in patterns.compare(
             results[0].patterns, results[1].patterns, mode_a, mode_b)]
     return "\n".join(lines)
+
+
+def _changed_by_pass(result: ModeResult) -> dict[str, int]:
+    """Per pass (``optimizer#iteration``), how many nodes it changed."""
+    return {f"{p.optimizer}#{p.iteration}" + (f" (run {p.run})" if p.run > 1 else ""):
+            len(set(p.removed) | set(p.added) | set(p.op_changed) | set(p.rewired))
+            for p in result.passes if p.run > 0}
+
+
+def _version_lines(mode: str, a: Report, b: Report) -> list[str]:
+    """One mode on two versions: the post graphs node by node, patterns only one has, passes
+    whose changed-node counts differ, the median ratio with both spreads."""
+    from inspector.output import compare  # the protos load only when comparing
+
+    ra, rb = a.result(mode), b.result(mode)
+    head = f"[{mode}] TensorFlow {a.tensorflow} vs {b.tensorflow}"
+    if ra is None or rb is None or ra.error is not None or rb.error is not None:
+        failed = [f"{r.tensorflow}: {str(r.error).splitlines()[0]}" for r in (ra, rb)
+                  if r is not None and r.error is not None]
+        return [f"{head}: not compared ({'; '.join(failed) or 'a version has no result'})"]
+    lines = [head]
+    for found in compare.graph_comparisons(a, b, a.tensorflow or "A", b.tensorflow or "B",
+                                           [(mode, mode)]):
+        sizes = f"{found.nodes_a} and {found.nodes_b} nodes"
+        if not found.rows:
+            lines.append(f"  after Grappler: the same graph ({sizes})")
+        else:
+            lines.append(f"  after Grappler: {len(found.rows)} differences ({sizes})")
+            lines += [f"    {row['node']}: {row['difference']}: {row['detail']}"
+                      for row in found.rows[:MAX_VERSION_ROWS]]
+            if len(found.rows) > MAX_VERSION_ROWS:
+                lines.append(f"    ... {len(found.rows) - MAX_VERSION_ROWS} more")
+    kinds_a = {(p.kind, p.summary.split(" (")[0]) for p in ra.patterns}
+    kinds_b = {(p.kind, p.summary.split(" (")[0]) for p in rb.patterns}
+    for version, only in ((a.tensorflow, kinds_a - kinds_b), (b.tensorflow, kinds_b - kinds_a)):
+        lines += [f"  pattern only on {version}: {kind}: {summary}"
+                  for kind, summary in sorted(only)]
+    missing = [f"{r.tensorflow}: {r.passes_note}" for r in (ra, rb) if not r.passes]
+    passes_a, passes_b = _changed_by_pass(ra), _changed_by_pass(rb)
+    moved = [f"{name} {passes_a.get(name, 0)} -> {passes_b.get(name, 0)}"
+             for name in dict.fromkeys([*passes_a, *passes_b])
+             if passes_a.get(name, 0) != passes_b.get(name, 0)]
+    if missing:
+        lines.append(f"  passes: not compared ({'; '.join(missing)})")
+    elif moved:
+        lines.append("  nodes changed per pass: " + ", ".join(moved))
+    if ra.timing is not None and rb.timing is not None and ra.timing.median_us > 0:
+        ta, tb = ra.timing, rb.timing
+        lines.append(f"  median {tb.median_us / ta.median_us:.2f}x: {tb.median_us:,.1f} us "
+                     f"(p10-p90 {tb.p10_us:,.1f}-{tb.p90_us:,.1f}) on {b.tensorflow} vs "
+                     f"{ta.median_us:,.1f} us ({ta.p10_us:,.1f}-{ta.p90_us:,.1f}) on "
+                     f"{a.tensorflow}")
+    return lines
+
+
+# Node differences listed per mode and pair of versions.
+MAX_VERSION_ROWS = 20
+
+
+def format_version_comparison(report: Report) -> str:
+    """Each later version against the first, mode by mode (``--compare-versions``)."""
+    if len(report.versions) < 2:
+        return "versions: not compared (the request ran on one TensorFlow)"
+    first = report.for_version(report.versions[0])
+    lines: list[str] = []
+    for version in report.versions[1:]:
+        other = report.for_version(version)
+        for mode in report.modes:
+            lines += [*(_version_lines(mode, first, other)), ""]
+    return "\n".join(lines).rstrip()

@@ -1,0 +1,103 @@
+"""Several TensorFlow versions side by side (issue 28): the same request on the server's own
+TensorFlow and on a second one that ``make test`` installs once into a cached folder
+(INSPECTOR_TEST_VERSIONS); each version's figures are what that TensorFlow reports when it is
+asked directly, in its own environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.worker
+
+# The second version the suite installs (Makefile: SECOND_TF).
+SECOND = os.environ.get("INSPECTOR_TEST_SECOND_TF", "2.20")
+FOLDER = os.environ.get("INSPECTOR_TEST_VERSIONS")
+
+# fused_dense's post-Grappler node count per mode, asked of the TensorFlow that runs this.
+_ORACLE = """
+import json
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.eager import context
+from inspector.inputs import gallery
+namespace = {}
+exec(gallery.get("fused_dense").source, namespace)
+found = {"tensorflow": tf.__version__}
+for mode in ("numpy", "spec"):
+    signature = [tf.TensorSpec([8, 32], tf.float32)] if mode == "spec" else None
+    fn = tf.function(namespace["dense_relu"], input_signature=signature)
+    x = np.ones([8, 32], np.float32)
+    context.enable_run_metadata()
+    fn(x if mode == "numpy" else tf.constant(x))
+    graphs = context.export_run_metadata().function_graphs
+    context.disable_run_metadata()
+    post = max(graphs, key=lambda g: len(g.pre_optimization_graph.node)).post_optimization_graph
+    found[mode] = len(post.node)
+print(json.dumps(found))
+"""
+
+
+@pytest.fixture(scope="module")
+def env():
+    if not FOLDER:
+        pytest.skip("INSPECTOR_TEST_VERSIONS is unset: make test installs the second "
+                    "TensorFlow and sets it")
+    return {**os.environ, "INSPECTOR_VERSIONS": FOLDER}
+
+
+def cli(env, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inspector", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _asked_directly(python: str) -> dict:
+    done = subprocess.run([python, "-c", _ORACLE], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_same_request_on_two_versions_reports_what_each_says(env, tmp_path):
+    listed = cli(env, "versions", "list")
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.splitlines()
+    assert "default" in rows[0]
+    second = next(row for row in rows[1:] if row.startswith(SECOND + "."))
+    second_version, second_path = second.split()[0], second.split()[-1]
+
+    out = tmp_path / "report.json"
+    done = cli(env, "inspect", "gallery:fused_dense", "--mode", "numpy", "--mode", "spec",
+               "--runs", "5", "--tf", "default", "--tf", SECOND, "--json", str(out),
+               "--compare-versions")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    own = _asked_directly(sys.executable)
+    theirs = _asked_directly(f"{second_path}/bin/python")
+    assert theirs["tensorflow"] == second_version
+    assert report["versions"] == [own["tensorflow"], second_version]
+    assert report["tensorflow"] == own["tensorflow"]
+    assert [(r["tensorflow"], r["mode"]) for r in report["results"]] == [
+        (own["tensorflow"], "numpy"), (own["tensorflow"], "spec"),
+        (second_version, "numpy"), (second_version, "spec")]
+    for result in report["results"]:
+        asked = own if result["tensorflow"] == own["tensorflow"] else theirs
+        assert result["post"]["nodes"] == asked[result["mode"]], result["tensorflow"]
+    # The matrix names each row's version; the comparison names both versions per mode.
+    assert f"===== TensorFlow {second_version} =====" in done.stdout
+    assert f"[spec] TensorFlow {own['tensorflow']} vs {second_version}" in done.stdout
+    assert "median " in done.stdout
+
+
+def test_a_version_that_is_not_installed_is_exit_2_saying_how_to_add_it(env):
+    done = cli(env, "inspect", "gallery:fused_dense", "--tf", "2.16")
+    assert done.returncode == 2
+    assert "versions add 2.16" in done.stderr
+    done = cli(env, "versions", "add", "2.9")
+    assert done.returncode == 2 and "2.15 to 2.21" in done.stderr
