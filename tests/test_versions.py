@@ -75,7 +75,7 @@ def test_the_same_request_on_two_versions_reports_what_each_says(env, tmp_path):
     out = tmp_path / "report.json"
     done = cli(env, "inspect", "gallery:fused_dense", "--mode", "numpy", "--mode", "spec",
                "--runs", "5", "--tf", "default", "--tf", SECOND, "--json", str(out),
-               "--compare-versions")
+               "--compare-versions", "--html", str(tmp_path / "report.html"))
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text())
     own = _asked_directly(sys.executable)
@@ -93,6 +93,10 @@ def test_the_same_request_on_two_versions_reports_what_each_says(env, tmp_path):
     assert f"===== TensorFlow {second_version} =====" in done.stdout
     assert f"[spec] TensorFlow {own['tensorflow']} vs {second_version}" in done.stdout
     assert "median " in done.stdout
+    page = (tmp_path / "report.html").read_text()
+    assert "<h2>Versions</h2>" in page
+    assert f"<h2>TensorFlow {second_version}</h2>" in page
+    assert f"[spec] TensorFlow {own['tensorflow']} vs {second_version}" in page
 
 
 def test_a_version_that_is_not_installed_is_exit_2_saying_how_to_add_it(env):

@@ -179,10 +179,19 @@ def _pass_section(report: Report, result: ModeResult, options: views.ViewOptions
 def html_report(report: Report, options: views.ViewOptions = views.DEFAULT_OPTIONS) -> str:
     """One HTML file with everything inline (Plotly's script, SVG graphs): opens offline."""
     e = html.escape
-    by_mode = protos.report_graphs(report)
     parts = _header(report)
-    for result in report.results:
-        parts += _mode_section(report, result, by_mode.get(result.mode), options)
+    if report.versions:  # each version's modes as if it ran alone, after how they differ
+        from inspector.output.text import format_version_comparison
+
+        parts += ["<h2>Versions</h2>", "<p>Each later TensorFlow against the first, mode by "
+                  "mode.</p>", f"<pre>{e(format_version_comparison(report))}</pre>"]
+    for version in report.versions or (None,):
+        shown = report.for_version(version) if version is not None else report
+        if version is not None:
+            parts.append(f"<h2>TensorFlow {e(version)}</h2>")
+        by_mode = protos.report_graphs(shown)
+        for result in shown.results:
+            parts += _mode_section(shown, result, by_mode.get(result.mode), options)
     if report.stdout:
         parts += ["<h2>Printed output</h2>", f"<pre>{e(report.stdout)}</pre>"]
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
