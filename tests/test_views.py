@@ -197,3 +197,39 @@ def test_a_chain_of_thousands_of_hidden_nodes_is_bridged_without_recursion():
     picture = views.build(ModeGraphs("spec", graph, graph, diff.diff_graphs(graph, graph)),
                           "post", views.ViewOptions(hide_noise=True, collapse=False))
     assert {(e.source, e.target) for e in picture.edges} == {("x", "out")}
+
+
+def _chain(count: int, scoped_every: int = 0, drop: int | None = None) -> str:
+    """``count`` Relu nodes in a chain (in scopes of ``scoped_every`` when given), without
+    node ``drop`` (its consumer then reads the one before it)."""
+    text = []
+    for i in range(count):
+        if i == drop:
+            continue
+        name = f"s{i // scoped_every}/n{i}" if scoped_every else f"n{i}"
+        before = i - 2 if i - 1 == drop else i - 1
+        source = (f"s{before // scoped_every}/n{before}" if scoped_every else f"n{before}")
+        text.append(f'node {{ name: "{name}" op: "Relu" '
+                    + (f'input: "{source}" ' if before >= 0 else "") + "}")
+    return "".join(text)
+
+
+def test_a_huge_graph_without_scopes_is_narrowed_to_its_changes_and_says_so():
+    pre, post = parse_text(_chain(3000)), parse_text(_chain(3000, drop=1500))
+    graphs = ModeGraphs("spec", pre, post, diff_graphs(pre, post))
+    picture = build(graphs, "diff")
+    assert picture.narrowed_from == 3000  # every node a box: nothing to collapse
+    # The removed node, what it fed and what fed it, within two hops.
+    assert {n.name for n in picture.nodes} == {f"n{i}" for i in range(1498, 1503)}
+    whole = build(graphs, "diff", ViewOptions(narrow_past=None))
+    assert whole.narrowed_from is None and len(whole.nodes) == 3000
+    asked = build(graphs, "diff", ViewOptions(changes_only=1))  # the user's own choice stands
+    assert asked.narrowed_from is None and len(asked.nodes) == 3
+
+
+def test_a_huge_graph_with_scopes_stays_the_collapsed_overview():
+    pre = parse_text(_chain(3000, scoped_every=100))
+    post = parse_text(_chain(3000, scoped_every=100, drop=1500))
+    picture = build(ModeGraphs("spec", pre, post, diff_graphs(pre, post)), "diff")
+    assert picture.narrowed_from is None and len(picture.nodes) <= views.MAX_NODES
+    assert len(picture.collapsed) >= 20  # most scopes one box each, a few opened within budget

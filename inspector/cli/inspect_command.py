@@ -105,7 +105,8 @@ def _export_arguments(inspect: argparse.ArgumentParser) -> None:
     exports.add_argument("--tensorboard", metavar="DIR",
                          help="write a TensorBoard log directory (one run per mode and graph)")
     exports.add_argument("--expanded", action="store_true",
-                         help="draw every node: no scope collapsing, no noise hiding")
+                         help="draw every node: no scope collapsing, no noise hiding, no "
+                              "narrowing of huge graphs to their changes")
     exports.add_argument("--changes-only", type=_hops, metavar="K",
                          help="draw only changed nodes and their neighbours within K hops")
     exports.add_argument("--expand", action="append", default=[], metavar="SCOPE",
@@ -173,7 +174,7 @@ def _view_options(args: argparse.Namespace) -> ViewOptions:
     common = dict(changes_only=args.changes_only, edge_shapes=args.edge_shapes,
                   expand=tuple(args.expand))
     if args.expanded:
-        return ViewOptions(hide_noise=False, collapse=False, **common)
+        return ViewOptions(hide_noise=False, collapse=False, narrow_past=None, **common)
     return ViewOptions(**common)
 
 

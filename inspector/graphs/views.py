@@ -10,7 +10,7 @@ import heapq
 import typing
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from inspector.errors import UsageError
@@ -21,6 +21,11 @@ from inspector.report import GraphDiff
 NOISE_OPS = frozenset({"_Arg", "_Retval", "ReadVariableOp", "Identity", "NoOp", "Placeholder"})
 # Past this many boxes a picture stops being readable and dot slows down: scopes get collapsed.
 MAX_NODES = 400
+# Boxes past which even the overview is too many to move through (a large graph without name
+# scopes to collapse: 6,000 boxes took 14-16 s to open and 150 ms a frame in the viewer). Past
+# it, a graph with changes is drawn as its changed nodes and AUTO_HOPS around them.
+MAX_BOXES = 1500
+AUTO_HOPS = 2
 # A picture of fewer boxes says nothing: scopes open past the budget until there are this many.
 MIN_BOXES = 12
 # A constant feeding this many nodes or more (Grappler shares identical constants across
@@ -49,6 +54,9 @@ class ViewOptions:
     max_nodes: int = MAX_NODES
     # Show only changed nodes and their neighbours within this many hops (None: everything).
     changes_only: int | None = None
+    # With changes_only None: past this many boxes, show the changes and AUTO_HOPS around them
+    # instead (None: draw every box, however many).
+    narrow_past: int | None = MAX_BOXES
     # With changes_only: start from these nodes instead of every changed one (a pattern's
     # instance, rewired nodes included).
     focus: tuple[str, ...] = ()
@@ -135,6 +143,9 @@ class ViewGraph:
     collapsed: tuple[str, ...] = field(default=())
     # The top of the colour scale when boxes are coloured by time (0: coloured by status).
     time_scale_us: float = 0.0
+    # When the picture was narrowed to the changes because it had too many boxes: how many it
+    # would have had (None: not narrowed).
+    narrowed_from: int | None = None
 
 
 def matches(query: str, name: str, op: str) -> bool:
@@ -235,6 +246,8 @@ class _Scene:
     # Shown nodes in graph order (noise and far-from-change nodes left out).
     names: list[str]
     collapsed: set[str]
+    # Boxes the picture would have had before it was narrowed to the changes (None: not).
+    narrowed_from: int | None = None
 
     def box_of(self, name: str) -> str:
         for scope in scopes(name):
@@ -264,8 +277,23 @@ def _scene(graphs: ModeGraphs, view: str, options: ViewOptions) -> _Scene:
                                        graphs.pre.node if view == "diff" else ())) | changed
     names = [name for name in nodes if name in shown]
     collapse = options.collapse if options.collapse is not None else len(names) > options.max_nodes
-    return _Scene(nodes, shape_of, status, names,
-                  _choose_collapsed(names, options) if collapse else set())
+    collapsed = _choose_collapsed(names, options) if collapse else set()
+    boxes = _box_count(names, collapsed)
+    if (options.changes_only is None and options.narrow_past is not None
+            and boxes > options.narrow_past and status):
+        narrowed = _scene(graphs, view, replace(options, changes_only=AUTO_HOPS))
+        return replace(narrowed, narrowed_from=boxes)
+    return _Scene(nodes, shape_of, status, names, collapsed)
+
+
+def _box_count(names: list[str], collapsed: set[str]) -> int:
+    """Boxes the picture would draw: one per shown node outside a collapsed scope, one per
+    outermost collapsed scope."""
+    boxes = set()
+    for name in names:
+        outer = next((scope for scope in scopes(name) if scope in collapsed), None)
+        boxes.add(outer + "/" if outer is not None else name)
+    return len(boxes)
 
 
 def _changed_here(graphs: ModeGraphs, view: str, nodes: dict[str, NodeDef],
@@ -436,4 +464,5 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
     return ViewGraph(label, tuple(boxes.values()), tuple(edges.values()), total,
                      total - len(scene.names),
                      tuple(sorted(s for s in scene.collapsed if s + "/" in boxes)),
-                     options.time_scale_us if times is not None else 0.0)
+                     options.time_scale_us if times is not None else 0.0,
+                     scene.narrowed_from)

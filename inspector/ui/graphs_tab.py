@@ -22,7 +22,10 @@ from inspector.ui.plain import plain, plain_table
 
 DRAW_CHOICES = {"overview (scopes collapsed to fit)": None, "every node": False}
 NEAR_CHOICES = {"every node": None, "changes + 2 hops": 2, "changes + 1 hop": 1,
-                "changed nodes only": 0}
+                "changed nodes only": 0, "every node, however many": None}
+# The Show choices that draw every node whatever the count ("every node" narrows to the
+# changes past views.MAX_BOXES boxes).
+UNBOUNDED = frozenset({"every node, however many"})
 # Session-state keys of this tab's caches; cleared when a new inspection starts.
 CACHES = ("_graphs_cache", "_picture_cache", "_pass_graphs_cache")
 # Pictures kept per session (ResNet50 overviews are about 0.5 MB of SVG each).
@@ -99,6 +102,11 @@ def viewer(report: Report, panes: list[tuple[str, protos.ModeGraphs, str]],
     for pane in drawn:
         if pane.picture.fallback:
             st.warning(pane.picture.fallback)
+    narrowed = max((p.picture.graph.narrowed_from or 0) for p in drawn)
+    if narrowed:
+        st.info(f"Too big to move through as one picture ({narrowed:,} boxes even with its "
+                f"scopes collapsed): showing the changed nodes and {views.AUTO_HOPS} hops "
+                "around them. Show: \"every node, however many\" draws them all (slow).")
     crowded = max(len(p.picture.graph.nodes) for p in drawn)
     if crowded > views.MAX_NODES and not any(p.picture.graph.collapsed for p in drawn):
         st.caption(f"{crowded} boxes, more than the overview's {views.MAX_NODES}: this graph "
@@ -214,6 +222,7 @@ def _view_options(graphs: protos.ModeGraphs, draw: str, near: str,
     line = lines.line_of_query(search)
     options = views.ViewOptions(hide_noise=hide_noise, collapse=DRAW_CHOICES[draw],
                                 expand=tuple(expand), changes_only=NEAR_CHOICES[near],
+                                narrow_past=None if near in UNBOUNDED else views.MAX_BOXES,
                                 edge_shapes=edge_shapes, highlight="" if line else search,
                                 highlight_names=frozenset(line_nodes.get(line, ()))
                                 if line else frozenset(),
