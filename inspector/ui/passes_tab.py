@@ -60,7 +60,9 @@ def _stepper(report: Report, result: ModeResult) -> None:
     near: Any = st.selectbox("Show", list(graphs_tab.NEAR_CHOICES), key="pass_near",
                              index=1 if change.nodes > views.MAX_NODES else 0)
     options = views.ViewOptions(hide_noise=change.nodes > views.MAX_NODES,
-                                changes_only=graphs_tab.NEAR_CHOICES[near])
+                                changes_only=graphs_tab.NEAR_CHOICES[near],
+                                narrow_past=None if near in graphs_tab.UNBOUNDED
+                                else views.MAX_BOXES)
     name = change.optimizer.split("{", 1)[0]
     graphs_tab.viewer(report, [(f"Before this pass ({len(before.node)} nodes)", pair, "pre"),
                                (f"After {name}, its changes coloured ({len(after.node)} nodes)",
