@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -123,19 +124,28 @@ def test_bounds_that_hold_fail_and_are_compared_with_the_baseline(tmp_path, tens
     ("[[expect]]\nsource = \"gallery:fused_dense\"\n", "nothing to check"),
     ("[[expect]]\npost_nodes = \"<= 6\"\n", "bad.toml:1: [[expect]] #1: no source"),
     ("[[expect]]\nsource = \"gallery:nope\"\npost_nodes = \"<= 6\"\n",
-     "[[expect]] #1 (line 1): no gallery entry 'nope'"),
+     "bad.toml:2: [[expect]] #1: no gallery entry 'nope'"),
+    ("[[expect]]\nsource = \"gallery:fused_dense\"\nmodes = []\npost_nodes = \"<= 6\"\n",
+     "bad.toml:3: [[expect]] #1 modes: modes is empty"),
     ("[[expect]]\nsource = \"gallery:fused_dense\"\ncalls = [\"float33[2]\"]\n"
-     "post_nodes = \"<= 6\"\n", "unknown dtype 'float33'"),
+     "post_nodes = \"<= 6\"\n", "bad.toml:3: [[expect]] #1: call 1 ('float33[2]'): unknown dtype"),
     ("[[expect]\nsource = 1\n", "bad.toml: not valid TOML"),
     ("[expect]\nsource = \"x\"\n", "no [[expect]] table"),
 ])
 def test_a_wrong_file_is_exit_2_naming_the_line(tmp_path, text, fragment):
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    done = cli("check", str(path), "--junit", str(tmp_path / "junit.xml"), timeout=60)
+    (tmp_path / "check.json").write_text('{"passed": true}')  # an older run's: replaced
+    done = cli("check", str(path), "--junit", str(tmp_path / "junit.xml"), "--json",
+               str(tmp_path / "check.json"), timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr
     assert fragment in done.stderr
-    assert not (tmp_path / "junit.xml").exists()  # nothing ran, nothing claims a verdict
+    # Nothing ran, and what CI reads says so: a JUnit error and a JSON report of the error.
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    assert suite.get("errors") == "1" and suite.get("failures") == "0"
+    assert fragment in next(suite.iter("error")).get("message")
+    written = json.loads((tmp_path / "check.json").read_text())
+    assert written["passed"] is False and fragment in written["error"]["message"]
 
 
 def test_median_vs_a_saved_run_is_the_ratio_of_the_two_medians(tmp_path):
@@ -170,3 +180,37 @@ def test_median_vs_a_saved_run_is_the_ratio_of_the_two_medians(tmp_path):
 def _run_with(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "inspector", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+
+
+def test_every_mode_with_a_graph_by_default_and_a_misspelt_op_is_said(tmp_path):
+    path = _file(tmp_path, "typo.toml", """
+        [[expect]]
+        name = "label with a terminal escape \\u001b[31m"
+        source = "gallery:constant_arithmetic"
+        runs = 3
+        post_ops = ["MatMull == 0"]
+        """)
+    junit = tmp_path / "junit.xml"
+    done = cli("check", path, "--junit", str(junit))
+    assert done.returncode == 0, done.stdout + done.stderr
+    modes_seen = set(re.findall(r"\[([a-z-]+)\]: post_ops", done.stdout))
+    assert "\x1b" not in done.stdout  # the label's escape is shown, not obeyed
+    assert modes_seen == {"numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla"}
+    assert "no MatMull in this mode's graph before or after Grappler" in done.stdout
+    assert ET.parse(junit).getroot().get("tests") == "6"  # the escape did not break the XML
+
+
+def test_a_baseline_that_is_not_a_check_output_is_bad_input(tmp_path):
+    path = _file(tmp_path, "holds.toml", """
+        [[expect]]
+        source = "gallery:constant_arithmetic"
+        post_nodes = "<= 100"
+        """)
+    for text in ("[1, 2]", '{"passed": true}', "not json"):
+        (tmp_path / "base.json").write_text(text)
+        done = cli("check", path, "--baseline", str(tmp_path / "base.json"), timeout=60)
+        assert done.returncode == 2, (text, done.stderr)
+        assert "not a check --json output" in done.stderr
+    done = cli("check", path, "--junit", str(tmp_path / "no" / "such" / "folder.xml"),
+               timeout=60)
+    assert done.returncode == 2 and "cannot write there" in done.stderr

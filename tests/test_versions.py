@@ -95,7 +95,7 @@ def test_the_same_request_on_two_versions_reports_what_each_says(env, tmp_path):
     assert "median " in done.stdout
     page = (tmp_path / "report.html").read_text()
     assert "<h2>Versions</h2>" in page
-    assert f"<h2>TensorFlow {second_version}</h2>" in page
+    assert f"<h1>TensorFlow {second_version}</h1>" in page
     assert f"[spec] TensorFlow {own['tensorflow']} vs {second_version}" in page
 
 
@@ -105,3 +105,13 @@ def test_a_version_that_is_not_installed_is_exit_2_saying_how_to_add_it(env):
     assert "versions add 2.16" in done.stderr
     done = cli(env, "versions", "add", "2.9")
     assert done.returncode == 2 and "2.15 to 2.21" in done.stderr
+    own = cli(env, "versions", "list").stdout.split()[0]
+    for args, said in [(("versions", "add", own.rsplit(".", 1)[0]), "nothing to add"),
+                       (("versions", "add", "2.021"), "expected a TensorFlow version"),
+                       (("versions", "remove", "default"), "cannot be removed"),
+                       (("inspect", "gallery:fused_dense", "--tf", "banana"),
+                        "expected a version such as 2.20"),
+                       (("inspect", "gallery:fused_dense", "--tf", SECOND, "--tf", SECOND),
+                        "is named twice")]:
+        done = cli(env, *args)
+        assert done.returncode == 2 and said in done.stderr, (args, done.stderr)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -21,8 +21,8 @@ from inspector.cli.common import (
     seconds,
     write_text,
 )
-from inspector.errors import InputError, UsageError
-from inspector.inputs import expectations, sources
+from inspector.errors import InputError, InspectorError, UsageError
+from inspector.inputs import expectations, modes, sources
 from inspector.jobs import backends, versions
 from inspector.jobs.executor import Limits, check_fits
 from inspector.report import Report
@@ -30,6 +30,7 @@ from inspector.report import Report
 if TYPE_CHECKING:
     from inspector.inputs.expectations import Expectation
     from inspector.inputs.request import InspectRequest
+    from inspector.output.checks import BaselineKey
 
 
 def add_arguments(check: argparse.ArgumentParser) -> None:
@@ -42,8 +43,8 @@ def add_arguments(check: argparse.ArgumentParser) -> None:
     check.add_argument("--baseline", metavar="PATH",
                        help="a passing run's --json: a failed bound prints what changed since")
     check.add_argument("--tf", action="append", default=[], metavar="VERSION",
-                       help="repeatable: hold every expectation on this TensorFlow too (e.g. "
-                            "2.20; 'all': every installed one); default: the server's own")
+                       help="repeatable: hold every expectation on each TensorFlow named (e.g. "
+                            "2.20, 'default', 'all'); without it: the server's own only")
     check.add_argument("--executor", choices=backends.KINDS,
                        help="where the workers run (as for inspect); default $INSPECTOR_EXECUTOR")
     check.add_argument("--timeout", type=seconds, metavar="SECONDS",
@@ -51,9 +52,18 @@ def add_arguments(check: argparse.ArgumentParser) -> None:
     add_config_argument(check)
 
 
+# Modes a table runs when it names none: every mode with a graph (eager has none, so every
+# graph bound would fail there).
+DEFAULT_MODES = tuple(m for m in modes.MODES if m != "eager")
+# Which key an input error is about, by its type (for the line it names).
+_ERROR_KEYS = {"CallSpecError": ("calls", "source"), "FunctionNotFound": ("function", "source"),
+               "SourceError": ("source",),
+               "UsageError": ("modes", "grappler", "device", "source")}
+
+
 def _request(expectation: Expectation, folder: Path) -> InspectRequest:
     """The expectation's inspection as ``inspect`` would build it (a relative source path is
-    read from the expectations file's folder); its errors name the table."""
+    read from the expectations file's folder); its errors name the file, table and line."""
     from inspector.inputs.request import prepare
 
     where = expectation.source
@@ -61,44 +71,77 @@ def _request(expectation: Expectation, folder: Path) -> InspectRequest:
         where = str(folder / where)
     try:
         source = sources.read_source(where)
-        return prepare(source, expectation.function, expectation.calls, expectation.modes,
-                       expectation.grappler, device=expectation.device, runs=expectation.runs,
-                       include_graphs=True)
+        return prepare(source, expectation.function, expectation.calls,
+                       expectation.modes or DEFAULT_MODES, expectation.grappler,
+                       device=expectation.device, runs=expectation.runs, include_graphs=True)
     except InputError as exc:
-        raise type(exc)(f"[[expect]] #{expectation.number} (line {expectation.line}): "
-                        f"{exc.message}") from None
+        keys = _ERROR_KEYS.get(exc.type, ())
+        raise type(exc)(f"{expectation.where(*keys)}: {exc.message}") from None
 
 
 def _saved_reports(wanted: list[Expectation], config: str | None) -> dict[str, Report]:
-    """median_vs's saved runs, each with a report (RunNotFound or UsageError otherwise)."""
-    ids = {e.baseline_run for e in wanted if e.baseline_run}
-    if not ids:
+    """median_vs's saved runs, each with a report (RunNotFound or UsageError naming the table
+    otherwise)."""
+    asking = [e for e in wanted if e.baseline_run]
+    if not asking:
         return {}
     from inspector.hosting import policy
 
-    found = {}
+    found: dict[str, Report] = {}
     with contextlib.closing(policy.open_store(policy.load(config))) as store:
-        for run_id in sorted(ids):
-            saved = store.get(run_id)
+        for expectation in asking:
+            run_id = expectation.baseline_run or ""
+            try:
+                saved = store.get(run_id)
+            except InputError as exc:
+                raise type(exc)(f"{expectation.where('median_vs')} median_vs: "
+                                f"{exc.message}") from None
             if saved.report is None:
-                raise UsageError(f"median_vs: saved run {run_id} is {saved.summary.status} "
-                                 "and has no report to compare with")
+                raise UsageError(f"{expectation.where('median_vs')} median_vs: saved run "
+                                 f"{run_id} is {saved.summary.status} and has no report")
             found[run_id] = saved.report
     return found
 
 
-def _baseline(path: str | None) -> dict[str, Report] | None:
+def _baseline(path: str | None) -> dict[BaselineKey, Report] | None:
     if path is None:
         return None
     from inspector.output.checks import baseline_reports
 
     try:
         return baseline_reports(json.loads(Path(path).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"--baseline {path}: not a check --json output: {exc}") from None
 
 
+def _writable(path: str | None, flag: str) -> None:
+    """Fail before any work when an output cannot be written."""
+    if path is None or path == "-":
+        return
+    folder = Path(path).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"{flag} {path}: cannot write there (no such folder, or not "
+                         "writable)")
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Bad input (the file, a source, a call, a saved run) still writes --json and --junit,
+    saying so, so a CI step never reads an older file."""
+    from inspector.output import checks
+
+    _writable(args.junit, "--junit")
+    _writable(args.json, "--json")
+    try:
+        return _run(args, out, err)
+    except InspectorError as exc:  # bad input or set-up, before any verdict
+        message = f"{exc.type}: {exc.message}"
+        write_text(checks.error_junit(message, args.expectations), args.junit, out)
+        write_text(json.dumps({"passed": False, "error": exc.to_dict(), "outcomes": [],
+                               "reports": []}) + "\n", args.json, out)
+        raise
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from inspector.output import checks
 
     wanted = list(expectations.load(args.expectations))
@@ -115,29 +158,27 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     baseline = _baseline(args.baseline)
     outcomes, reports = [], []
     for environment in environments:
-        # With several versions, each label says which one it ran on.
-        on = (f" on TF {environment.version}" if len(environments) > 1 else "")
         with backends.start(args.executor, limits=max(limits, key=lambda li: li.timeout_s),
                             environment=environment) as pool:
             jobs = [pool.submit(request, lim)
                     for request, lim in zip(requests, limits, strict=True)]
             for expectation, job in zip(wanted, jobs, strict=True):
-                expectation = dataclasses.replace(expectation, name=expectation.label + on)
                 report = job.result()
                 reports.append((expectation, report))
                 found = checks.evaluate(expectation, report,
-                                        saved.get(expectation.baseline_run or ""))
+                                        saved.get(expectation.baseline_run or ""),
+                                        show_version=bool(args.tf))
                 outcomes += found
                 for outcome in found:
                     lines.write(outcome.line() + "\n")
-                    if not outcome.passed and baseline is not None:
-                        before = baseline.get(expectation.label)
+                    if not outcome.passed and not outcome.errored and baseline is not None:
+                        before = baseline.get(checks.key_of(expectation.number, report))
                         lines.write("\n".join(checks.changes_since(outcome, report, before))
                                     + "\n")
                 lines.flush()
     failed = [o for o in outcomes if not o.passed]
     lines.write(f"{len(outcomes) - len(failed)} of {len(outcomes)} bounds hold"
-              + (f"; {len(failed)} failed" if failed else "") + "\n")
+                + (f"; {len(failed)} failed" if failed else "") + "\n")
     write_text(checks.junit_xml(outcomes, args.expectations), args.junit, out)
     write_text(json.dumps(checks.to_json(outcomes, reports)) + "\n", args.json, out)
     return EXIT_MODE_FAILED if failed else EXIT_OK

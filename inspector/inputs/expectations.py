@@ -103,6 +103,15 @@ class Expectation:
     # median_vs: a saved run's id and the bound on this median / its median.
     baseline_run: str | None = None
     ratio: Bound | None = None
+    # The file, and the line of each key the table sets (for errors found later).
+    path: str = ""
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    def where(self, *keys: str) -> str:
+        """``file:line: [[expect]] #N``, at the first of ``keys`` the table sets (else its
+        header)."""
+        line = next((self.key_lines[k] for k in keys if k in self.key_lines), self.line)
+        return f"{self.path}:{line}: [[expect]] #{self.number}"
 
     @property
     def label(self) -> str:
@@ -180,6 +189,9 @@ def _expectation(number: int, table: Any, lines: dict[str, int], path: str) -> E
                                ".py path")
     fields = {key: _typed(table, key, kind, where(key))
               for key, kind in _REQUEST_KEYS.items() if key in table}
+    if "modes" in table and not fields["modes"]:
+        raise ExpectationError(f"{where('modes')}: modes is empty; leave it out for every "
+                               "mode with a graph, or name some, e.g. [\"spec\"]")
     bounds = {key: parse_bound(table[key], where(key)) for key in METRICS if key in table}
     counted = {key: _counted(table[key], key, where(key)) for key in _COUNTED if key in table}
     baseline_run = ratio = None
@@ -195,7 +207,8 @@ def _expectation(number: int, table: Any, lines: dict[str, int], path: str) -> E
                                f"post_nodes = \"<= 6\" (bounds: {', '.join(METRICS)}, "
                                f"{', '.join(_COUNTED)}, median_vs)")
     return Expectation(number=number, line=header, bounds=bounds, counted=counted,
-                       baseline_run=baseline_run, ratio=ratio, **fields)
+                       baseline_run=baseline_run, ratio=ratio, path=path,
+                       key_lines={k: v for k, v in lines.items() if k}, **fields)
 
 
 def load(path: str) -> tuple[Expectation, ...]:

@@ -29,7 +29,7 @@ VERSIONS_ENV = "INSPECTOR_VERSIONS"
 READY_FILE = "inspector-version.json"
 # The oldest and newest minor versions this code is tested against (README: Several versions).
 OLDEST_MINOR, NEWEST_MINOR = 15, 21
-_SPEC = re.compile(r"^2\.(\d+)(?:\.(\d+))?$")
+_SPEC = re.compile(r"^2\.(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$")
 # The repository root (this checkout's source, put on an added environment's PYTHONPATH).
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,12 +116,18 @@ def resolve(asked: Sequence[str]) -> list[Environment]:
     chosen: list[Environment] = []
     for text in asked:
         text = text.strip()
+        if text not in ("all", "default") and not _SPEC.match(text):
+            raise UsageError(f"--tf {text!r}: expected a version such as 2.20 or 2.20.0, "
+                             "'default' or 'all'")
         picks = (have if text == "all" else have[:1] if text == "default"
                  else [e for e in have if _matches(e, text)][-1:])
         if not picks:
             raise UsageError(f"TensorFlow {text} is not installed here (installed: "
                              f"{', '.join(e.version for e in have)}); add it with "
                              f"'tf-graph-inspector versions add {text}'")
+        repeated = [e for e in picks if e in chosen]
+        if repeated and text != "all":
+            raise UsageError(f"--tf {text}: TensorFlow {repeated[0].version} is named twice")
         chosen += [e for e in picks if e not in chosen]
     return chosen
 
@@ -158,7 +164,10 @@ def add(text: str, say: Callable[[str], None] = print) -> Environment:
     (the half-made folder is removed)."""
     requirement = parse_spec(text)
     for env in installed():
-        if _matches(env, text.strip()) and not env.default:
+        if _matches(env, text.strip()):
+            if env.default:
+                raise UsageError(f"TensorFlow {env.version} is the server's own (the default); "
+                                 "there is nothing to add")
             say(f"TensorFlow {env.version} is already installed at {env.path}")
             return env
     root = folder()
@@ -201,15 +210,20 @@ def _run(command: list[str], say: Callable[[str], None]) -> None:
         say(line.rstrip())
         tail = (tail + [line.rstrip()])[-5:]
     if process.wait() != 0:
-        raise VersionError(f"{' '.join(command[-2:])} failed (exit {process.returncode}): "
-                           + " | ".join(tail))
+        raise VersionError(f"{Path(command[0]).name} {' '.join(command[1:3])} ... "
+                           f"{command[-1]} failed (exit {process.returncode}); its last lines: "
+                           + " | ".join(line[:200] for line in tail[-3:]))
 
 
 def remove(text: str) -> Environment:
     """Delete an added environment (the server's own cannot be removed)."""
+    if text.strip() == "default":
+        raise UsageError("the default TensorFlow is the server's own environment; it cannot "
+                         "be removed")
     matching = [e for e in installed() if _matches(e, text.strip())]
     if not matching:
-        raise UsageError(f"TensorFlow {text} is not installed here")
+        raise UsageError(f"TensorFlow {text} is not installed here (installed: "
+                         f"{', '.join(e.version for e in installed())})")
     env = matching[-1]
     if env.default:
         raise UsageError(f"TensorFlow {env.version} is the server's own environment; it cannot "

@@ -77,7 +77,13 @@ def _header(report: Report) -> list[str]:
              + "</p>"]
     if report.error is not None:
         parts.append(f'<p class="error">{e(str(report.error))}</p>')
-    parts += ["<h2>Modes</h2>", _table(tables.matrix(report))]
+    return parts
+
+
+def _summary(report: Report) -> list[str]:
+    """The matrix, timing charts, retracing and source lines of one TensorFlow's run."""
+    e = html.escape
+    parts = ["<h2>Modes</h2>", _table(tables.matrix(report))]
     sdc = report.shape_dependent_constants
     if sdc is not None:
         parts.append(f"<p>{e(tables.shape_dependent_sentence(sdc))}</p>")
@@ -183,12 +189,14 @@ def html_report(report: Report, options: views.ViewOptions = views.DEFAULT_OPTIO
     if report.versions:  # each version's modes as if it ran alone, after how they differ
         from inspector.output.text import format_version_comparison
 
-        parts += ["<h2>Versions</h2>", "<p>Each later TensorFlow against the first, mode by "
-                  "mode.</p>", f"<pre>{e(format_version_comparison(report))}</pre>"]
+        parts += ["<h2>Versions</h2>", _table(tables.matrix(report)),
+                  "<p>Each later TensorFlow against the first, mode by mode.</p>",
+                  f"<pre>{e(format_version_comparison(report))}</pre>"]
     for version in report.versions or (None,):
         shown = report.for_version(version) if version is not None else report
         if version is not None:
-            parts.append(f"<h2>TensorFlow {e(version)}</h2>")
+            parts.append(f"<h1>TensorFlow {e(version)}</h1>")
+        parts += _summary(shown)
         by_mode = protos.report_graphs(shown)
         for result in shown.results:
             parts += _mode_section(shown, result, by_mode.get(result.mode), options)
