@@ -110,6 +110,9 @@ def _baseline(path: str | None) -> dict[BaselineKey, Report] | None:
 
     try:
         return baseline_reports(json.loads(Path(path).read_text(encoding="utf-8")))
+    except UsageError as exc:
+        raise UsageError(f"--baseline {path}: not a check --json output: {exc.message}") \
+            from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"--baseline {path}: not a check --json output: {exc}") from None
 

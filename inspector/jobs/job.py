@@ -102,7 +102,9 @@ class Job:
         self._marks.append((f"{stage} {mode}" if mode else stage, time.monotonic()))
 
     def add_mode(self, mode: str, result: ModeResult) -> None:
-        self._mode_results[mode] = result
+        # The version is the ready event's (a fact the server knows), not the worker's claim.
+        self._mode_results[mode] = replace(result,
+                                           tensorflow=self.worker_info.get("tensorflow"))
         self._progress = replace(self._progress, modes_done=(*self._progress.modes_done, mode))
         self._marks.append((f"sending {mode}'s result", time.monotonic()))
 
@@ -149,7 +151,8 @@ class Job:
                        function=header.function, calls=header.calls, modes=header.modes,
                        grappler=header.grappler, devices=devices,
                        device=report.device if report.device in devices else None,
-                       results=tuple(replace(by_mode[m], tensorflow=header.tensorflow)
+                       results=tuple(by_mode[m] if by_mode[m].tensorflow == header.tensorflow
+                                     else replace(by_mode[m], tensorflow=header.tensorflow)
                                      for m in header.modes if m in by_mode),
                        executor=None)
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from inspector.errors import UsageError
 from inspector.inputs.expectations import Bound, Expectation
 from inspector.report import ModeResult, Report
 
@@ -215,11 +216,11 @@ def key_of(number: int, report: Report) -> BaselineKey:
 
 
 def baseline_reports(data: Any) -> dict[BaselineKey, Report]:
-    """A ``check --json`` output's reports by table, source, function and version; ValueError
+    """A ``check --json`` output's reports by table, source, function and version; UsageError
     for anything else (an inspect report, a list)."""
     if not isinstance(data, dict) or not {"outcomes", "reports"} <= set(data) \
             or not isinstance(data["reports"], list):
-        raise ValueError("it has no 'outcomes' and 'reports' (an inspect report, or another "
+        raise UsageError("it has no 'outcomes' and 'reports' (an inspect report, or another "
                          "file?)")
     found = {}
     for entry in data["reports"]:
