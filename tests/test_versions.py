@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, shown
 
 pytestmark = pytest.mark.worker
 
@@ -115,3 +115,24 @@ def test_a_version_that_is_not_installed_is_exit_2_saying_how_to_add_it(env):
                         "is named twice")]:
         done = cli(env, *args)
         assert done.returncode == 2 and said in done.stderr, (args, done.stderr)
+
+
+def test_the_app_runs_the_chosen_versions_in_turn_and_compares_them(env, monkeypatch):
+    from tests.test_app import app, inspect
+
+    monkeypatch.setenv("INSPECTOR_VERSIONS", FOLDER)
+    at = app(entry="fused_dense", mode="spec", runs="5")
+    picker = at.multiselect(key="tf_versions")
+    own, second = picker.options[0], next(v for v in picker.options if v.startswith(SECOND))
+    assert picker.value == [own]  # the server's own TensorFlow unless asked
+    picker.set_value([own, second]).run()
+    inspect(at)
+    assert not at.exception
+    report = at.session_state["report"]
+    assert report.error is None and report.versions == (own, second)
+    assert [(r.tensorflow, r.mode) for r in report.results] == [(own, "spec"), (second, "spec")]
+    assert any(f"TensorFlow {own}, {second}" in shown(c.value) for c in at.caption)
+    at.session_state["result_tab"] = "Versions"
+    at.run()
+    said = "\n".join(c.value for c in at.code)
+    assert f"[spec] TensorFlow {own} vs {second}" in said and "after Grappler:" in said

@@ -83,6 +83,8 @@ class PageInputs:
     memory_mb: int
     # "team" or "private".
     visibility: str = "team"
+    # The TensorFlow versions to run on (empty: the server's own).
+    tf_versions: tuple[str, ...] = ()
 
 
 def _choices() -> list[str]:
@@ -184,6 +186,7 @@ def _inputs() -> PageInputs:
         modes = st.pills("Modes", MODES, selection_mode="multi", default=list(url.modes), wrap=True,
                          key="modes", help="\n".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
         device = _device_input(url)
+        tf_versions = _versions_input()
         with st.expander("Advanced"):
             runs = st.number_input("Timed runs per mode (0: as many as fit in 1 s)", 0, MAX_RUNS,
                                    min(max(url.runs, 0), MAX_RUNS), key="runs")
@@ -209,7 +212,18 @@ def _inputs() -> PageInputs:
                       {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
                        "device": device, "passes": passes},
                       overrides.split(), float(time_limit), int(memory_mb),
-                      "private" if private else "team")
+                      "private" if private else "team", tf_versions)
+
+
+def _versions_input() -> tuple[str, ...]:
+    """Which TensorFlow versions to run on, when the operator added any (versions add)."""
+    installed = services.installed_versions()
+    if len(installed) < 2:
+        return ()
+    chosen = st.multiselect("TensorFlow", installed, default=installed[:1], key="tf_versions",
+                            help="run the same request on each version in turn; a Versions "
+                                 "tab then compares them (the server's own is first)")
+    return tuple(v for v in installed if v in chosen)
 
 
 def _function_picker(source: Source) -> str | None:
@@ -225,13 +239,15 @@ def _function_picker(source: Source) -> str | None:
     return picked
 
 
-def _submit(request: InspectRequest, limits: Limits, visibility: str = "team") -> None:
+def _submit(request: InspectRequest, limits: Limits, visibility: str = "team",
+            tf_versions: tuple[str, ...] = ()) -> None:
     """Queue the request as a saved run of this page's user; the page then waits for it."""
     for stale in ("report", "log", "poll", *graphs_tab.CACHES):  # caches: id(report)
         st.session_state.pop(stale, None)
     st.session_state["source_text"] = request.source.text
     try:
-        st.session_state["job"] = services.submit(request, limits, USER, visibility)
+        st.session_state["job"] = services.submit(request, limits, USER, visibility,
+                                                  tf_versions)
     except (InputError, SetupError) as exc:  # arguments too big; a store that cannot open
         st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
 
@@ -250,7 +266,7 @@ def _submit_inputs(inputs: PageInputs) -> None:
     st.query_params.from_dict(params)
     time_limit = inputs.time_limit_s or sources.default_timeout_s(inputs.source)
     _submit(request, Limits(timeout_s=time_limit, memory_mb=inputs.memory_mb),
-            inputs.visibility)
+            inputs.visibility, inputs.tf_versions)
 
 
 def _form_settings(inputs: PageInputs, request: InspectRequest) -> FormSettings:

@@ -67,7 +67,8 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
         return
     ran = (f", ran on {report.executor.kind}: {report.executor.node}" if report.executor
            else "")
-    st.caption(plain(f"{report.function}: TensorFlow {report.tensorflow}"
+    tensorflow = ", ".join(report.versions) if report.versions else report.tensorflow
+    st.caption(plain(f"{report.function}: TensorFlow {tensorflow}"
                      f"{' on ' + report.device if report.device else ''}{ran}"))
     for modes, error in report.mode_errors():
         _error(error, f"mode{'s' if len(modes) > 1 else ''} {', '.join(modes)}: ")
@@ -78,9 +79,25 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
     shows = [results_tabs.matrix, results_tabs.source, graphs_tab.show, results_tabs.rewrites, results_tabs.shapes,
              results_tabs.retracing, passes_tab.show, results_tabs.timing, results_tabs.xla,
              lambda r: results_tabs.exports(r, log)]
-    for tab, show in zip(st.tabs(names, key="result_tab", on_change="rerun"), shows, strict=True):
+    # Several versions: the Matrix and Versions tabs show them all, the others the first's.
+    first = report.for_version(report.versions[0]) if report.versions else report
+    if report.versions:
+        names.insert(1, "Versions")
+        shows.insert(1, _versions)
+    for name, tab, show in zip(names, st.tabs(names, key="result_tab", on_change="rerun"),
+                               shows, strict=True):
         if tab.open:
             with tab:
-                show(report)
+                show(report if name in ("Matrix", "Versions") else first)
 
 
+
+
+def _versions(report: Report) -> None:
+    """Each later TensorFlow against the first, mode by mode; the other tabs show the first."""
+    from inspector.output.text import format_version_comparison
+
+    st.caption(f"The same request on TensorFlow {', '.join(report.versions)}, one after the "
+               f"other. The Matrix has a row per version and mode; the other tabs show "
+               f"{report.versions[0]}'s results.")
+    st.code(format_version_comparison(report), language=None)

@@ -11,14 +11,14 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from inspector.errors import InspectorError, PolicyError
+from inspector.errors import InspectorError, PolicyError, UsageError
 from inspector.hosting.identity import LOCAL, User, check_auth, from_claims, provider_name
 from inspector.hosting.policy import (
     HOSTED_ENV,
@@ -29,8 +29,9 @@ from inspector.hosting.policy import (
 )
 from inspector.hosting.policy import load as load_policy
 from inspector.inputs.request import InspectRequest
-from inspector.jobs import backends
+from inspector.jobs import backends, versions
 from inspector.jobs.executor import Executor, JobHandle, Limits
+from inspector.jobs.versions_job import VersionsJob
 from inspector.report import Report
 from inspector.store.runs import RunStore, SavedRun, data_dir
 from inspector.ui.plain import plain
@@ -71,6 +72,27 @@ def executor() -> Executor:
     spares = int(os.environ.get("INSPECTOR_SPARES", settings.spares))
     return backends.start(workers=workers, jobs_per_user=settings.jobs_per_user,
                           hidden=_hidden_paths(settings), spares=spares)
+
+
+@st.cache_resource
+def version_pool(version: str) -> Executor:
+    """A pool of one worker for an added TensorFlow (versions add), started on first use and
+    kept: its jobs wait in turn there, beside the main pool's."""
+    settings = policy()
+    environment = next((e for e in versions.installed() if e.version == version), None)
+    if environment is None:
+        raise UsageError(f"TensorFlow {version} is not installed on this server")
+    return backends.start(workers=1, jobs_per_user=settings.jobs_per_user,
+                          hidden=_hidden_paths(settings), environment=environment)
+
+
+def installed_versions() -> list[str]:
+    """The TensorFlow versions workers can run here, the server's own first (none listed when
+    the package metadata cannot say: the page then offers no choice)."""
+    try:
+        return [e.version for e in versions.installed()]
+    except InspectorError:
+        return []
 
 
 def executor_or_error() -> Executor | None:
@@ -273,11 +295,18 @@ class SavedJob:
 
 
 def submit(request: InspectRequest, limits: Limits, user: User = LOCAL,
-           visibility: str = "team") -> SavedJob:
+           visibility: str = "team", tf_versions: Sequence[str] = ()) -> SavedJob:
     """Queue a request on the pool (users in turn) and keep it as a run (status running until
-    it ends)."""
+    it ends). ``tf_versions``: run it on each of these TensorFlow versions in turn (default:
+    the server's own only)."""
     runs = store()
-    job = executor().submit(request, limits, user=user.key)
+    own = installed_versions()[:1]
+    job: JobHandle
+    if tf_versions and list(tf_versions) != own:
+        pools = [(v, executor() if [v] == own else version_pool(v)) for v in tf_versions]
+        job = VersionsJob(request, limits, user.key, pools)
+    else:
+        job = executor().submit(request, limits, user=user.key)
     run_id = runs.start(request, dataclasses.asdict(limits), owner=user.key,
                         owner_name=user.name, visibility=visibility)
     return SavedJob(job, run_id, runs)
