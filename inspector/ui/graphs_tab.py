@@ -252,8 +252,11 @@ def _node_picker(graphs: protos.ModeGraphs, options: views.ViewOptions,
         found = names
     if clicked in names and clicked not in found[:MAX_PICKS]:
         found = [clicked, *found]
-    picked: Any = st.selectbox(f"Node details ({min(len(found), MAX_PICKS)} of {len(names)} "
-                               "nodes match the search)", found[:MAX_PICKS], key="graph_node")
+    listed = (f"the first {MAX_PICKS} of " if len(found) > MAX_PICKS else "") + str(len(found))
+    label = (f"Node details: {listed} of {len(names)} graph nodes (pre and post) match; the "
+             "picture counts boxes, and a closed scope is one" if len(found) < len(names)
+             else f"Node details: {listed} graph nodes (pre and post)")
+    picked: Any = st.selectbox(label, found[:MAX_PICKS], key="graph_node")
     if picked:
         _node_panel(graphs, picked, result.attribution if result else None, times or {},
                     executed)

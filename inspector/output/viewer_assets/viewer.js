@@ -69,6 +69,12 @@
     return node;
   }
 
+  // A search counts boxes in the picture: a closed scope holding matches is one box (the
+  // app's node list counts graph nodes).
+  function boxes(n) {
+    return n + (n === 1 ? " box" : " boxes");
+  }
+
   // The SVG as an element of this document, with nothing that could run or load: Graphviz
   // output only, but node names are user text.
   function cleanSvg(text) {
@@ -489,7 +495,7 @@
       this.at = -1;
       this.panes.forEach((p) => p.mark(this.matches, "gv-match"));
       const asked = Boolean(q || (given && given.length));
-      this.count.textContent = asked ? (this.matches.length ? "0 of " + this.matches.length : "no match") : "";
+      this.count.textContent = asked ? (this.matches.length ? "0 of " + boxes(this.matches.length) : "no match") : "";
       const shown = asked || this.data.searchBox ? "" : "none";
       this.stepper.forEach((b) => { b.style.display = shown; });
       this.count.style.display = shown;
@@ -508,7 +514,7 @@
 
     showStep(at) {
       this.at = at;
-      this.count.textContent = (at + 1) + " of " + this.matches.length;
+      this.count.textContent = (at + 1) + " of " + boxes(this.matches.length);
       this.panes.forEach((p) => p.mark([this.matches[at]], "gv-current"));
     }
 
