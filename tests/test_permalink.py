@@ -10,7 +10,8 @@ from inspector.ui.permalink import FormSettings, from_query, to_query
 CHANGED = FormSettings(entry="resnet50", modes=("spec", "xla"), calls=("float32[1,224,224,3]",),
                        device="/device:CPU:0", runs=7, grappler=("constant_folding=off",
                                                                   "remapping=off"),
-                       ablate=True, passes=False, time_limit=120, memory_mb=8192)
+                       ablate=True, passes=False, time_limit=120, memory_mb=8192,
+                       versions=("2.21.0", "2.20.0"))
 
 
 def as_lists(query: dict) -> dict[str, list[str]]:
@@ -62,3 +63,7 @@ def test_a_saved_run_comes_back_into_the_form_as_it_was_asked():
                      modes=["spec"])
     assert from_saved(pasted.to_dict(), {}).entry == PASTE
     assert from_saved(pasted.to_dict(), {}).runs == 0  # "as many as fit"
+    # A run on several TensorFlow versions comes back on them; one version is no choice.
+    assert from_saved(pasted.to_dict(), {}, versions=("2.21.0", "2.20.0")).versions == (
+        "2.21.0", "2.20.0")
+    assert from_saved(pasted.to_dict(), {}, versions=("2.21.0",)).versions == ()

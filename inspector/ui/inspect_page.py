@@ -186,7 +186,7 @@ def _inputs() -> PageInputs:
         modes = st.pills("Modes", MODES, selection_mode="multi", default=list(url.modes), wrap=True,
                          key="modes", help="\n".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
         device = _device_input(url)
-        tf_versions = _versions_input()
+        tf_versions = _versions_input(url)
         with st.expander("Advanced"):
             runs = st.number_input("Timed runs per mode (0: as many as fit in 1 s)", 0, MAX_RUNS,
                                    min(max(url.runs, 0), MAX_RUNS), key="runs")
@@ -215,12 +215,14 @@ def _inputs() -> PageInputs:
                       "private" if private else "team", tf_versions)
 
 
-def _versions_input() -> tuple[str, ...]:
-    """Which TensorFlow versions to run on, when the operator added any (versions add)."""
+def _versions_input(url: FormSettings) -> tuple[str, ...]:
+    """Which TensorFlow versions to run on, when the operator added any (versions add); a
+    link's choice where still installed."""
     installed = services.installed_versions()
     if len(installed) < 2:
         return ()
-    chosen = st.multiselect("TensorFlow", installed, default=installed[:1], key="tf_versions",
+    default = [v for v in installed if v in url.versions] or installed[:1]
+    chosen = st.multiselect("TensorFlow", installed, default=default, key="tf_versions",
                             help="run the same request on each version in turn; a Versions "
                                  "tab then compares them (the server's own is first)")
     return tuple(v for v in installed if v in chosen)
@@ -278,7 +280,8 @@ def _form_settings(inputs: PageInputs, request: InspectRequest) -> FormSettings:
         modes=tuple(request.modes), calls=tuple(request.calls), device=request.device,
         runs=inputs.options["runs"] or 0, grappler=tuple(inputs.grappler),
         ablate=bool(inputs.options["ablate"]), passes=bool(inputs.options["passes"]),
-        time_limit=int(inputs.time_limit_s), memory_mb=inputs.memory_mb)
+        time_limit=int(inputs.time_limit_s), memory_mb=inputs.memory_mb,
+        versions=inputs.tf_versions)
 
 
 def _collect(wait_s: float) -> bool:
@@ -337,7 +340,8 @@ def _run_header(run_id: str, status: str) -> None:
 def _edit_as_new(saved: SavedRun) -> None:
     """Put a saved run's inputs into the Inspect form (pasted code included; an operator's
     file that is no longer offered comes back as pasted code where that is allowed)."""
-    form = permalink.from_saved(saved.request, saved.limits, _defaults())
+    form = permalink.from_saved(saved.request, saved.limits, _defaults(),
+                                _saved_versions(saved))
     state = st.session_state
     entry = PASTE if form.entry == permalink.PASTE else form.entry
     if entry not in _choices():
@@ -358,7 +362,31 @@ def _edit_as_new(saved: SavedRun) -> None:
     settings = services.policy()
     state["memory_mb"] = min(max(form.memory_mb, 512), settings.max_memory_mb)
     state["time_limit"] = min(form.time_limit, int(settings.max_timeout_s))
+    installed = services.installed_versions()
+    if len(installed) > 1:  # the picker is shown: the run's versions still here, else the default
+        state["tf_versions"] = [v for v in installed if v in form.versions] or installed[:1]
     st.query_params.clear()
+
+
+def _saved_versions(saved: SavedRun) -> tuple[str, ...]:
+    """The TensorFlow versions a saved run ran on, when it ran on several."""
+    report = saved.report
+    return tuple(report.versions) if report is not None and len(report.versions) > 1 else ()
+
+
+def _rerun(saved: SavedRun) -> None:
+    """The saved run's inputs as a new run, on the same TensorFlow versions; an error, and no
+    run, when one of them is no longer installed (Edit as new lets the user choose)."""
+    wanted = _saved_versions(saved)
+    missing = [v for v in wanted if v not in services.installed_versions()]
+    if missing:
+        st.session_state["rerun_error"] = (
+            f"This run compared TensorFlow {', '.join(wanted)}, and {', '.join(missing)} is no "
+            "longer installed here (versions list). Use Edit as new to choose versions.")
+        return
+    request = InspectRequest.from_dict(saved.request)
+    _edit_as_new(saved)  # the form shows what is re-run
+    _submit(request, Limits(**saved.limits), saved.summary.visibility, wanted)
 
 
 def _saved_run(run_id: str) -> None:
@@ -379,10 +407,10 @@ def _saved_run(run_id: str) -> None:
     actions = st.columns(5)
     if actions[0].button("Re-run", key="rerun_saved",
                          help="the same inputs as a new run, as private or team as this one"):
-        request = InspectRequest.from_dict(saved.request)
-        _edit_as_new(saved)  # the form shows what is re-run
-        _submit(request, Limits(**saved.limits), summary.visibility)
+        _rerun(saved)
         st.rerun()
+    if "rerun_error" in st.session_state:
+        st.error(st.session_state.pop("rerun_error"))
     if actions[1].button("Edit as new", key="edit_saved",
                          help="load these inputs, code included, into the form"):
         _edit_as_new(saved)

@@ -38,20 +38,24 @@ class FormSettings:
     # 0: the source's default.
     time_limit: int = 0
     memory_mb: int = 4096
+    # The TensorFlow versions chosen (empty: the server's own alone).
+    versions: tuple[str, ...] = ()
 
 
 # Query key for each field (``mode`` and ``call`` repeat, as links made before kept them).
 _KEYS = {"entry": "entry", "modes": "mode", "calls": "call", "device": "device", "runs": "runs",
          "grappler": "grappler", "ablate": "ablate", "passes": "passes",
-         "time_limit": "time_limit", "memory_mb": "memory_mb"}
+         "time_limit": "time_limit", "memory_mb": "memory_mb", "versions": "tf"}
 _TRUE, _FALSE = "1", "0"
 
 
 def from_saved(request: Mapping[str, Any], limits: Mapping[str, Any],
-               defaults: FormSettings = FormSettings()) -> FormSettings:
-    """A saved run's inputs (``InspectRequest.to_dict()`` and its limits) as the form holds
-    them: what "Edit as new" and "Re-run" put back. Limits are as saved; the page keeps them
-    within the operator's bounds."""
+               defaults: FormSettings = FormSettings(),
+               versions: Sequence[str] = ()) -> FormSettings:
+    """A saved run's inputs (``InspectRequest.to_dict()``, its limits and the TensorFlow
+    versions its report ran on) as the form holds them: what "Edit as new" and "Re-run" put
+    back. Limits are as saved; the page keeps them within the operator's bounds. One version is
+    the server's own or an old run's: no choice to keep."""
     source = request.get("source") or {}
     entry = (source.get("gallery_name")
              or (PROVIDED_PREFIX + source["provided_name"] if source.get("provided_name")
@@ -63,7 +67,8 @@ def from_saved(request: Mapping[str, Any], limits: Mapping[str, Any],
         grappler=tuple(format_overrides(request.get("grappler") or {})),
         ablate=bool(request.get("ablate")), passes=bool(request.get("passes", True)),
         time_limit=int(limits.get("timeout_s") or 0),
-        memory_mb=int(limits.get("memory_mb") or defaults.memory_mb))
+        memory_mb=int(limits.get("memory_mb") or defaults.memory_mb),
+        versions=tuple(versions) if len(versions) > 1 else ())
 
 
 def to_query(settings: FormSettings, defaults: FormSettings = FormSettings()) -> dict[str, str | list[str]]:
