@@ -1,7 +1,8 @@
 """The Ray backend on a real two-node Ray cluster on this machine (ray.cluster_utils.Cluster).
 
 One node carries a custom resource standing in for a GPU (this machine has none), so placement
-is tested without one. One worker per node; the cluster is shared by the module's tests and
+is tested without one. The same node alone holds the second TensorFlow that ``make test``
+installs (INSPECTOR_TEST_VERSIONS), so a version's jobs are seen to go where it is installed. One worker per node; the cluster is shared by the module's tests and
 the node-kill test runs last.
 """
 
@@ -24,6 +25,9 @@ from tests.helpers import ROOT
 pytestmark = [pytest.mark.ray, pytest.mark.worker]
 ray = pytest.importorskip("ray")
 GPU_STAND_IN = "inspector_gpu"
+# The second TensorFlow's folder (Makefile: second-tf), and its version as asked for.
+VERSIONS = os.environ.get("INSPECTOR_TEST_VERSIONS")
+SECOND = os.environ.get("INSPECTOR_TEST_SECOND_TF", "2.15")
 SLOW = ("import time\nimport tensorflow as tf\n\ndef f(x):\n    time.sleep(600)\n"
         "    return x\n")
 
@@ -68,7 +72,8 @@ def cluster():
 
     started = time.monotonic()
     nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
-    gpu_node = nodes.add_node(num_cpus=1, resources={GPU_STAND_IN: 1})
+    gpu_node = nodes.add_node(num_cpus=1, resources={GPU_STAND_IN: 1},
+                              env_vars={"INSPECTOR_VERSIONS": VERSIONS} if VERSIONS else None)
     nodes.wait_for_nodes()
     from inspector.jobs.ray_backend import RayExecutor
 
@@ -179,6 +184,29 @@ def test_no_node_with_the_device_is_a_usage_error_before_queueing(cluster):
     finally:
         for node, had in saved:
             node.has_gpu = had
+
+
+@pytest.mark.skipif(not VERSIONS, reason="needs the second TensorFlow (make test installs it)")
+def test_a_version_runs_only_on_the_nodes_that_hold_it(cluster):
+    from inspector.jobs.local import follow
+    from inspector.jobs.ray_backend import RayExecutor
+
+    executor, nodes, _ = cluster
+    holder = _gpu_label(executor)
+    held = {n["node"]: n["versions"] for n in executor.nodes()}
+    second = next(v for v in held[holder] if v.startswith(SECOND + "."))
+    assert [label for label, listed in held.items() if second in listed] == [holder]
+    with RayExecutor(address=nodes.address, workers_per_node=1, gpu_resource=GPU_STAND_IN,
+                     tensorflow=second) as versioned:
+        assert [n["node"] for n in versioned.nodes()] == [holder]
+        request = prepare(read_source("gallery:fused_dense"), modes=["spec"], runs=3)
+        reports = [follow(versioned.submit(request, user=u))[0] for u in ("ann", "ben")]
+    for report in reports:
+        assert report.error is None and report.tensorflow == second
+        assert _node_of(report) == holder and report.executor.tensorflow == second
+    with pytest.raises(UsageError, match=r"no node of the Ray cluster holds TensorFlow 2\.16\.9: "
+                                         r"run 'tf-graph-inspector versions add 2\.16\.9'"):
+        RayExecutor(address=nodes.address, workers_per_node=1, tensorflow="2.16.9")
 
 
 def test_a_node_killed_mid_job_gives_worker_crashed_and_the_next_job_runs_elsewhere(cluster):

@@ -68,7 +68,9 @@ def _devices(chosen: str | None, out: TextIO, err: TextIO) -> int:
         return exc.exit_code
     for node in nodes:
         gpu = " | GPU resource" if node.get("gpu") else ""
-        out.write(f"{node['node']} | TensorFlow {node['tensorflow']}{gpu}\n")
+        added = [v for v in node.get("versions", ()) if v != node["tensorflow"]]
+        held = f" | also holds {', '.join(added)}" if added else ""
+        out.write(f"{node['node']} | TensorFlow {node['tensorflow']}{gpu}{held}\n")
         for name in node["devices"]:
             out.write(f"  {name}\n")
         if not any(":GPU:" in d for d in node["devices"]):

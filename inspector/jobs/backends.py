@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inspector.errors import ExecutorError, UsageError
+from inspector.errors import ExecutorError
 from inspector.jobs.executor import DEFAULT_LIMITS, Executor, Limits, Progress
 
 if TYPE_CHECKING:  # the pool and Ray load when a backend starts (the history CLI needs neither)
@@ -34,44 +34,44 @@ def kind(chosen: str | None = None) -> str:
 
 def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | None = None,
           hidden: Sequence[Path] = (), limits: Limits = DEFAULT_LIMITS,
-          spares: int = 0, environment: Environment | None = None) -> Executor:
+          spares: int = 0, environment: Environment | None = None,
+          turns_with: Executor | None = None) -> Executor:
     """A running backend: ``workers`` pre-started workers here, or per Ray node, and
     ``spares`` warm ones beside them (here, or on each node); ``environment``: another
-    TensorFlow's (the local pool only)."""
+    TensorFlow's (on Ray: that version, on the nodes that hold it); ``turns_with``: a local
+    pool whose timed calls this one's take turns with."""
     if kind(chosen) == "ray":
-        if environment is not None and not environment.default:
-            raise UsageError(f"TensorFlow {environment.version} runs on the local pool only: "
-                             "Ray nodes do not advertise added versions yet")
         from inspector.jobs.ray_backend import RayExecutor
 
         return RayExecutor(workers_per_node=workers, limits=limits, jobs_per_user=jobs_per_user,
-                           hidden=tuple(hidden), spares=spares)
+                           hidden=tuple(hidden), spares=spares,
+                           tensorflow=environment.version if environment else None)
     from inspector.jobs.local import LocalExecutor
 
+    lock = getattr(turns_with, "turn_lock", None)
     return LocalExecutor(workers=workers, limits=limits, jobs_per_user=jobs_per_user,
-                         hidden=tuple(hidden), spares=spares, environment=environment)
+                         hidden=tuple(hidden), spares=spares, environment=environment,
+                         turns_with=lock)
 
 
 def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
             on_progress: Callable[[Progress], None] | None = None,
             environment: Environment | None = None) -> tuple[Report, str]:
     """One request on a backend started for it and stopped after (a Ray instance this call
-    started stops with it); ``environment``: another TensorFlow's (local pool only). Raises
-    ExecutorError, or UsageError when no node has the device or the version."""
+    started stops with it); ``environment``: another TensorFlow's. Raises ExecutorError, or
+    UsageError when no node has the device or the version."""
     if kind(chosen) == "local":
         from inspector.jobs.local import run_one as local_run_one
 
         return local_run_one(request, limits, on_progress, environment)
-    if environment is not None and not environment.default:
-        raise UsageError(f"TensorFlow {environment.version} runs on the local pool only: Ray "
-                         "nodes do not advertise added versions yet")
     from inspector.jobs.local import follow
 
-    with start("ray", limits=limits) as executor:
+    with start("ray", limits=limits, environment=environment) as executor:
         return follow(executor.submit(request, limits), on_progress)
 
 
 def nodes(executor: Executor) -> list[dict[str, Any]]:
     """Each node a backend runs jobs on: ``node`` (its name), ``host``, ``tensorflow``,
-    ``devices`` and, with Ray, ``node_id``, ``gpu`` (has the GPU resource) and ``alive``."""
+    ``devices`` and, with Ray, ``node_id``, ``gpu`` (has the GPU resource), ``alive`` and
+    ``versions`` (the TensorFlow versions it holds)."""
     return executor.nodes()

@@ -5,7 +5,9 @@ Each node runs one long-lived ``NodeAgent`` actor that owns a local pool
 request never imports TensorFlow and a node's crash loses only that node's jobs. This process
 keeps the queue: users are served in turn across the whole cluster (``FairQueue``), and each
 node's worker slots take the next job they can run (a job that asks for a GPU only on a node
-with Ray's GPU resource). The only module that imports ``ray``, and only when the backend is
+with Ray's GPU resource). Each node says which TensorFlow versions it holds (its own and those
+added there with ``versions add``), and an executor for one version starts its agents only on
+the nodes that hold it. The only module that imports ``ray``, and only when the backend is
 chosen (``INSPECTOR_EXECUTOR=ray``, ``inspect --executor ray``).
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 from inspector.errors import Cancelled, ExecutorError, UsageError, WorkerCrashed
 from inspector.hosting.sandbox import Sandbox
 from inspector.inputs.request import InspectRequest
+from inspector.jobs import versions
 from inspector.jobs.executor import DEFAULT_LIMITS, Limits, Progress, check_fits
 from inspector.jobs.job import Job, QueuedPool
 from inspector.jobs.local import START_TIMEOUT_S, LocalExecutor
@@ -41,31 +44,47 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 class NodeAgent:
-    """One per node (a Ray actor pinned there): a local pool of warm workers and its jobs."""
+    """One per node (a Ray actor pinned there): a local pool of warm workers and its jobs.
+    ``version``: run that TensorFlow (as this node's ``versions list`` names it); a node that
+    does not hold it starts no workers and says so in ``info``."""
 
     def __init__(self, workers: int, limits: Limits, sandbox_mode: str | None,
-                 hidden: tuple[str, ...], spares: int = 0):
-        self._pool = LocalExecutor(workers=workers, limits=limits, sandbox_mode=sandbox_mode,
-                                   hidden=tuple(Path(p) for p in hidden), spares=spares)
+                 hidden: tuple[str, ...], spares: int = 0, version: str | None = None):
+        held = versions.installed()
+        self._versions = [e.version for e in held]
+        environment = next((e for e in held if e.version == version), None)
+        self._pool = (None if version is not None and environment is None else
+                      LocalExecutor(workers=workers, limits=limits, sandbox_mode=sandbox_mode,
+                                    hidden=tuple(Path(p) for p in hidden), spares=spares,
+                                    environment=environment))
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
     def info(self, timeout: float) -> dict[str, Any]:
-        """This node: Ray's node id, host name, the workers' TensorFlow and devices, and the
+        """This node: Ray's node id, host name, the TensorFlow versions it holds, the workers'
+        TensorFlow and devices (None and none when it lacks the version asked for), and the
         pid of this actor (its workers are its children)."""
         import ray
 
-        devices = self._pool.devices(timeout)
+        pool = self._pool
+        devices = list(pool.devices(timeout)) if pool else []  # waits for a worker's TensorFlow
         return {"node_id": ray.get_runtime_context().get_node_id(),
-                "host": socket.gethostname(), "tensorflow": self._pool.tensorflow,
-                "devices": list(devices), "pid": os.getpid(),
-                "sandbox": self._pool.sandbox.reason if not self._pool.sandbox.active else ""}
+                "host": socket.gethostname(), "versions": self._versions,
+                "tensorflow": pool.tensorflow if pool else None,
+                "devices": devices, "pid": os.getpid(),
+                "sandbox": pool.sandbox.reason if pool and not pool.sandbox.active else "",
+                "holds": pool is not None}
+
+    def _running(self) -> LocalExecutor:
+        if self._pool is None:
+            raise ExecutorError("this node does not hold the TensorFlow version asked for")
+        return self._pool
 
     def wait_warm(self, timeout: float) -> bool:
-        return self._pool.wait_warm(timeout)
+        return self._running().wait_warm(timeout)
 
     def submit(self, job_id: str, request: InspectRequest, limits: Limits, user: str) -> None:
-        job = self._pool.submit(request, limits, user)
+        job = self._running().submit(request, limits, user)
         with self._lock:
             self._jobs[job_id] = job
 
@@ -88,7 +107,8 @@ class NodeAgent:
             job.cancel()
 
     def close(self) -> None:
-        self._pool.close()
+        if self._pool is not None:
+            self._pool.close()
 
 
 @dataclass
@@ -105,6 +125,8 @@ class _Node:
     # Why this node's workers run without a sandbox ("" when they have one).
     unsandboxed: str = ""
     alive: bool = True
+    # The TensorFlow versions the node holds (its own first, then those added there).
+    versions: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -151,10 +173,13 @@ class RayExecutor(QueuedPool):
                  limits: Limits = DEFAULT_LIMITS, *, jobs_per_user: int | None = None,
                  sandbox_mode: str | None = None, gpu_resource: str | None = None,
                  hidden: tuple[Path, ...] = (), start_timeout: float = START_TIMEOUT_S,
-                 spares: int = 0):
-        """Raises ExecutorError when the cluster cannot be reached or no agent starts.
-        ``spares``: warm workers each node agent keeps beside its busy ones."""
+                 spares: int = 0, tensorflow: str | None = None):
+        """Raises ExecutorError when the cluster cannot be reached or no agent starts, and
+        UsageError when no node holds ``tensorflow`` (a version as ``versions list`` names
+        it; None: each node's own). ``spares``: warm workers each node agent keeps beside its
+        busy ones."""
         self._spares = spares
+        self._version = tensorflow
         ray = _import_ray()
         self.limits = limits
         self._ray = ray
@@ -199,7 +224,8 @@ class RayExecutor(QueuedPool):
         alive = [n for n in ray.nodes() if n.get("Alive")]
         agents = [remote_agent.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
                       node["NodeID"], soft=False)).remote(workers, self.limits, sandbox_mode,
-                                                          self._hidden, self._spares)
+                                                          self._hidden, self._spares,
+                                                          self._version)
                   for node in alive]
         try:
             infos = ray.get([agent.info.remote(timeout) for agent in agents],
@@ -207,11 +233,22 @@ class RayExecutor(QueuedPool):
         except Exception as exc:  # an agent that cannot start its workers, or a timeout
             self._shutdown()
             raise ExecutorError(f"the Ray nodes' agents did not start: {exc}") from exc
-        return [_Node(agent, info["node_id"], info["host"], info["tensorflow"],
-                      tuple(info["devices"]),
-                      float(node.get("Resources", {}).get(self._gpu_resource, 0)) > 0,
-                      info["pid"], info["sandbox"])
-                for agent, info, node in zip(agents, infos, alive, strict=True)]
+        nodes = [_Node(agent, info["node_id"], info["host"], info["tensorflow"],
+                       tuple(info["devices"]),
+                       float(node.get("Resources", {}).get(self._gpu_resource, 0)) > 0,
+                       info["pid"], info["sandbox"], versions=tuple(info["versions"]))
+                 for agent, info, node in zip(agents, infos, alive, strict=True)]
+        lacking = [n for n, info in zip(nodes, infos, strict=True) if not info["holds"]]
+        for node in lacking:  # a node without the version runs none of its jobs
+            ray.kill(node.agent)
+        held = [n for n in nodes if n not in lacking]
+        if not held:
+            self._shutdown()
+            said = "; ".join(f"{n.label}: {', '.join(n.versions) or 'none'}" for n in nodes)
+            raise UsageError(f"no node of the Ray cluster holds TensorFlow {self._version}: "
+                             f"run 'tf-graph-inspector versions add {self._version}' on a node "
+                             f"(the nodes hold {said})")
+        return held
 
     # -- the Executor interface ---------------------------------------------------------------
     def submit(self, request: InspectRequest, limits: Limits | None = None,
@@ -241,10 +278,12 @@ class RayExecutor(QueuedPool):
                                  timeout=timeout + 30))
 
     def nodes(self) -> list[dict[str, Any]]:
-        """Each node: label, host, Ray node id, TensorFlow, devices, GPU resource, alive."""
+        """Each node: label, host, Ray node id, TensorFlow, devices, GPU resource, alive, and
+        the TensorFlow versions it holds."""
         return [{"node": n.label, "host": n.host, "node_id": n.node_id,
                  "tensorflow": n.tensorflow, "devices": list(n.devices), "gpu": n.has_gpu,
-                 "alive": n.alive, "actor_pid": n.actor_pid} for n in self._nodes]
+                 "alive": n.alive, "actor_pid": n.actor_pid, "versions": list(n.versions)}
+                for n in self._nodes]
 
     def close(self) -> None:
         """Stop the agents (and their workers); a Ray instance this process started stops too."""
