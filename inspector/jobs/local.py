@@ -84,7 +84,7 @@ class LocalExecutor(QueuedPool):
                  python: str = sys.executable, env: dict[str, str] | None = None, *,
                  jobs_per_user: int | None = None, sandbox_mode: str | None = None,
                  hidden: tuple[Path, ...] = (), spares: int = 0,
-                 environment: Environment | None = None):
+                 environment: Environment | None = None, turns_with: Path | None = None):
         """K workers. ``jobs_per_user``: how many jobs one user may have running at once
         (default: all workers); users are served in turn. ``sandbox_mode``: "bwrap", "auto"
         (default, from $INSPECTOR_SANDBOX) or "off"; ``hidden``: paths the sandbox must cover
@@ -94,6 +94,9 @@ class LocalExecutor(QueuedPool):
         right after another does not wait for TensorFlow's import (each spare ~1 GB; one
         starts only while SPARE_NEEDS_MB are free). ``environment``: another TensorFlow's
         (versions.add) for every worker of this pool, instead of this process's ``python``.
+        ``turns_with``: another pool's ``turn_lock``: this pool's timed calls take turns with
+        that pool's too (a version's pool beside the server's, so neither times the other's
+        load).
 
         Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
         """
@@ -110,9 +113,10 @@ class LocalExecutor(QueuedPool):
         self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
         os.chmod(self._workdir, 0o711)  # sandboxed workers (other uids) reach their job folders
         (self._workdir / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n")
-        lock = self._workdir / "timing.lock"
-        lock.touch(mode=0o666)
-        os.chmod(lock, 0o666)
+        lock = turns_with or self._workdir / "timing.lock"
+        if turns_with is None:
+            lock.touch(mode=0o666)
+            os.chmod(lock, 0o666)
         self._lock_file = lock
         # The pool's workers take turns for their timed calls (turns.turn).
         self._env = worker_environment(os.environ, {**(env or {}), TURN_LOCK_ENV: str(lock)})
@@ -135,6 +139,11 @@ class LocalExecutor(QueuedPool):
             slot.start()
 
     # -- public API -------------------------------------------------------------------------
+    @property
+    def turn_lock(self) -> Path:
+        """The file this pool's workers lock while they make timed calls."""
+        return self._lock_file
+
     def submit(self, request: InspectRequest, limits: Limits | None = None,
                user: str = "local") -> Job:
         """Queue a request for ``user``. Raises CallSpecError when its arguments cannot fit

@@ -77,13 +77,15 @@ def executor() -> Executor:
 @st.cache_resource
 def version_pool(version: str) -> Executor:
     """A pool of one worker for an added TensorFlow (versions add), started on first use and
-    kept: its jobs wait in turn there, beside the main pool's."""
+    kept: its jobs wait in turn there, beside the main pool's, and its timed calls take turns
+    with the main pool's (neither times the other's load)."""
     settings = policy()
     environment = next((e for e in versions.installed() if e.version == version), None)
     if environment is None:
         raise UsageError(f"TensorFlow {version} is not installed on this server")
     return backends.start(workers=1, jobs_per_user=settings.jobs_per_user,
-                          hidden=_hidden_paths(settings), environment=environment)
+                          hidden=_hidden_paths(settings), environment=environment,
+                          turns_with=executor())
 
 
 def installed_versions() -> list[str]:
