@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -17,29 +18,36 @@ from tests.helpers import ROOT, shown
 pytestmark = pytest.mark.worker
 
 # The second version the suite installs (Makefile: SECOND_TF).
-SECOND = os.environ.get("INSPECTOR_TEST_SECOND_TF", "2.20")
+SECOND = os.environ.get("INSPECTOR_TEST_SECOND_TF", "2.15")
 FOLDER = os.environ.get("INSPECTOR_TEST_VERSIONS")
 
-# fused_dense's post-Grappler node count per mode, asked of the TensorFlow that runs this.
+# A gallery entry's post-Grappler graph per mode (node count and ops), asked of the TensorFlow
+# that runs this: python -c ORACLE ENTRY MODE...
 _ORACLE = """
 import json
+import sys
+from collections import Counter
 import numpy as np
 import tensorflow as tf
 from tensorflow.python.eager import context
 from inspector.inputs import gallery
+from inspector.inputs.calls import parse_calls
+entry = gallery.get(sys.argv[1])
 namespace = {}
-exec(gallery.get("fused_dense").source, namespace)
-found = {"tensorflow": tf.__version__}
-for mode in ("numpy", "spec"):
-    signature = [tf.TensorSpec([8, 32], tf.float32)] if mode == "spec" else None
-    fn = tf.function(namespace["dense_relu"], input_signature=signature)
-    x = np.ones([8, 32], np.float32)
+exec(entry.source, namespace)
+arg = parse_calls(entry.calls)[0].args[0]
+import keras
+found = {"tensorflow": tf.__version__, "keras": keras.__version__}
+for mode in sys.argv[2:]:
+    signature = [tf.TensorSpec(arg.shape, arg.dtype)] if mode == "spec" else None
+    fn = tf.function(namespace[entry.function], input_signature=signature)
+    x = np.ones(arg.shape, arg.dtype)
     context.enable_run_metadata()
     fn(x if mode == "numpy" else tf.constant(x))
     graphs = context.export_run_metadata().function_graphs
     context.disable_run_metadata()
     post = max(graphs, key=lambda g: len(g.pre_optimization_graph.node)).post_optimization_graph
-    found[mode] = len(post.node)
+    found[mode] = {"nodes": len(post.node), "ops": dict(Counter(n.op for n in post.node))}
 print(json.dumps(found))
 """
 
@@ -57,9 +65,11 @@ def cli(env, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def _asked_directly(python: str) -> dict:
-    done = subprocess.run([python, "-c", _ORACLE], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+def _asked_directly(python: str, entry: str = "fused_dense",
+                    modes: tuple[str, ...] = ("numpy", "spec")) -> dict:
+    done = subprocess.run([python, "-c", _ORACLE, entry, *modes], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -88,7 +98,7 @@ def test_the_same_request_on_two_versions_reports_what_each_says(env, tmp_path):
         (second_version, "numpy"), (second_version, "spec")]
     for result in report["results"]:
         asked = own if result["tensorflow"] == own["tensorflow"] else theirs
-        assert result["post"]["nodes"] == asked[result["mode"]], result["tensorflow"]
+        assert result["post"]["nodes"] == asked[result["mode"]]["nodes"], result["tensorflow"]
     # The matrix names each row's version; the comparison names both versions per mode.
     assert f"===== TensorFlow {second_version} =====" in done.stdout
     assert f"[spec] TensorFlow {own['tensorflow']} vs {second_version}" in done.stdout
@@ -97,6 +107,35 @@ def test_the_same_request_on_two_versions_reports_what_each_says(env, tmp_path):
     assert "<h2>Versions</h2>" in page
     assert f"<h1>TensorFlow {second_version}</h1>" in page
     assert f"[spec] TensorFlow {own['tensorflow']} vs {second_version}" in page
+
+
+def _second_python(env) -> tuple[str, str]:
+    rows = cli(env, "versions", "list").stdout.splitlines()
+    row = next(r for r in rows[1:] if r.startswith(SECOND + "."))
+    return row.split()[0], f"{row.split()[-1]}/bin/python"
+
+
+def test_the_gallery_entry_that_differs_between_versions_shows_each_ones_fusions(env, tmp_path):
+    """conv_batchnorm was found by trying: Keras 2 (TensorFlow 2.15) and Keras 3 build batch
+    norm differently, and Grappler fuses what it is given. Each version's post graph is what
+    that TensorFlow reports directly, and the comparison says the graphs differ."""
+    second_version, python = _second_python(env)
+    done = cli(env, "inspect", "gallery:conv_batchnorm", "--mode", "spec", "--runs", "5",
+               "--tf", "default", "--tf", SECOND, "--compare-versions", "--json",
+               str(tmp_path / "report.json"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    own, theirs = (_asked_directly(p, "conv_batchnorm", ("spec",))
+                   for p in (sys.executable, python))
+    for result in report["results"]:
+        asked = own if result["tensorflow"] == own["tensorflow"] else theirs
+        assert result["post"]["ops"] == asked["spec"]["ops"], result["tensorflow"]
+        fused = {f["op"] for f in result["diff"]["fused"]}
+        assert fused == {op for op in asked["spec"]["ops"] if op.startswith("_Fused")}
+    if own["keras"][0] != theirs["keras"][0]:  # Keras 3 against 2 (make test installs 2.15)
+        assert own["spec"]["ops"] != theirs["spec"]["ops"]
+        assert f"[spec] TensorFlow {own['tensorflow']} vs {second_version}" in done.stdout
+        assert "after Grappler: the same graph" not in done.stdout
 
 
 def test_a_version_that_is_not_installed_is_exit_2_saying_how_to_add_it(env):
@@ -136,3 +175,22 @@ def test_the_app_runs_the_chosen_versions_in_turn_and_compares_them(env, monkeyp
     at.run()
     said = "\n".join(c.value for c in at.code)
     assert f"[spec] TensorFlow {own} vs {second}" in said and "after Grappler:" in said
+    # The version's pool times its calls in turn with the server's own pool.
+    from inspector.ui import services
+
+    assert services.version_pool(second).turn_lock == services.executor().turn_lock
+    # The link keeps the choice, and opens with it.
+    assert at.query_params["tf"] == [own, second]
+    linked = app(entry="fused_dense", mode="spec", runs="5", tf=[second, "2.99.0"])
+    assert linked.multiselect(key="tf_versions").value == [second]  # installed ones only
+    # Re-run of the saved run runs on both versions again.
+    saved = app(run=report.run_id)
+    saved.button(key="rerun_saved").click().run()
+    assert saved.multiselect(key="tf_versions").value == [own, second]
+    deadline = time.monotonic() + 120
+    while "job" in saved.session_state and time.monotonic() < deadline:
+        time.sleep(0.2)
+        saved.run()
+    again = saved.session_state["report"]
+    assert again.error is None and again.versions == (own, second)
+    assert again.run_id != report.run_id

@@ -161,6 +161,23 @@ def predict(x):
     return model(x)
 '''
 
+# Found by trying (issue 28): Keras 2 (TensorFlow 2.15) builds batch norm as one
+# FusedBatchNormV3, Keras 3 as mul and add nodes; Grappler's remapper fuses what it is given.
+_CONV_BN = '''import keras
+
+keras.utils.set_random_seed(0)
+model = keras.Sequential([
+    keras.Input((32, 32, 3)),
+    keras.layers.Conv2D(16, 3, use_bias=False),
+    keras.layers.BatchNormalization(),
+    keras.layers.ReLU(),
+    keras.layers.GlobalAveragePooling2D(),
+])
+
+def features(x):
+    return model(x, training=False)
+'''
+
 _MOBILENET = '''import keras
 
 keras.utils.set_random_seed(0)
@@ -219,6 +236,11 @@ ENTRIES: tuple[GalleryEntry, ...] = (
                  "predict", ("float32[4,16]",),
                  "How many nodes does a two-layer Keras model have before and after Grappler, "
                  "and which were fused?"),
+    GalleryEntry("conv_batchnorm", "Conv2D, batch norm and ReLU in Keras", _CONV_BN,
+                 "features", ("float32[2,32,32,3]",),
+                 "Run it on two TensorFlow versions (versions add 2.15 gives Keras 2): what "
+                 "does each build for the batch norm, and does Grappler fuse it with the Conv2D "
+                 "and the ReLU on both?"),
     GalleryEntry("mobilenet_v2", "MobileNetV2 (random weights), a large graph", _MOBILENET,
                  "classify", ("float32[1,224,224,3]",),
                  "How many Conv2D nodes were fused, and what does the fixed shape buy over None "
