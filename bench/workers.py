@@ -113,3 +113,51 @@ def waterfall(quick: bool) -> None:
             for stage in report.request_stages:
                 print(f"    {stage.stage:<30}{stage.ms:>10,.1f}")
             time.sleep(6)  # the finished worker's replacement imports TensorFlow
+
+
+@benchmark("versions")
+def two_versions(quick: bool) -> None:
+    """A warm request on two TensorFlow versions (the app's VersionsJob over a warm pool per
+    version) against the sum of the same request on each version alone (issue 28)."""
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs import versions
+    from inspector.jobs.local import LocalExecutor
+    from inspector.jobs.versions_job import VersionsJob
+
+    installed = versions.installed()
+    print("\n### Two TensorFlow versions, warm (medians in ms, min-max)\n")
+    if len(installed) < 2:
+        print("skipped: one TensorFlow installed (make second-tf, or versions add 2.15, then "
+              f"INSPECTOR_VERSIONS={versions.folder()})")
+        return
+    own, other = installed[0], installed[1]
+    repeats = 3 if quick else 7
+    print(f"TensorFlow {own.version} (the server's) and {other.version}; each request waits "
+          "for both pools to be warm first.\n")
+    print("| entry | modes | on both | sum of each alone | ratio |")
+    print("|---|---|---|---|---|")
+    with LocalExecutor(workers=1) as first, \
+            LocalExecutor(workers=1, environment=other, turns_with=first.turn_lock) as second:
+        pools = [(own.version, first), (other.version, second)]
+        for name, modes in (("fused_dense", ("numpy", "spec")), ("conv_batchnorm", APP_MODES)):
+            request = prepare(read_source(f"gallery:{name}"), modes=modes, runs=100)
+            both, alone = [], []
+            for _ in range(repeats):
+                for pool in (first, second):
+                    pool.wait_warm()
+                start = time.perf_counter()
+                report = VersionsJob(request, first.limits, "bench", pools).result()
+                both.append((time.perf_counter() - start) * 1e3)
+                assert report.versions == (own.version, other.version), report.error
+                total = 0.0
+                for _, pool in pools:
+                    for warm in (first, second):  # neither import beside the timed request
+                        warm.wait_warm()
+                    start = time.perf_counter()
+                    pool.submit(request).result()
+                    total += (time.perf_counter() - start) * 1e3
+                alone.append(total)
+            ratio = statistics.median(both) / statistics.median(alone)
+            print(f"| {name} | {' '.join(modes)} | {spread(both)} | {spread(alone)} | "
+                  f"{ratio:.2f}x |")
