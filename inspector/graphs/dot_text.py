@@ -223,7 +223,10 @@ def _legend(graph: views.ViewGraph) -> str:
         notes.append(f"{len(graph.collapsed)} scopes collapsed")
     if graph.time_scale_us:
         notes.append(f"fill: time, 0 to {graph.time_scale_us:,.0f} us (all modes)")
-    if graph.narrowed_from:
+    if graph.cut:
+        notes.append(f"the first {len(graph.nodes):,} of {graph.narrowed_from:,} boxes in graph "
+                     "order: too many to draw")
+    elif graph.narrowed_from:
         notes.append(f"narrowed to the changes and {views.AUTO_HOPS} hops: "
                      f"{graph.narrowed_from:,} boxes were too many")
     return (f'  legend [shape=plaintext, style="", label=<<table border="0" cellspacing="2">'

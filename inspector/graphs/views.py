@@ -146,6 +146,8 @@ class ViewGraph:
     # When the picture was narrowed to the changes because it had too many boxes: how many it
     # would have had (None: not narrowed).
     narrowed_from: int | None = None
+    # Whether even that was too many, so only the first boxes in graph order are drawn.
+    cut: bool = False
 
 
 def matches(query: str, name: str, op: str) -> bool:
@@ -248,6 +250,8 @@ class _Scene:
     collapsed: set[str]
     # Boxes the picture would have had before it was narrowed to the changes (None: not).
     narrowed_from: int | None = None
+    # Whether only the first boxes in graph order are drawn (changes everywhere, or none).
+    cut: bool = False
 
     def box_of(self, name: str) -> str:
         for scope in scopes(name):
@@ -279,11 +283,32 @@ def _scene(graphs: ModeGraphs, view: str, options: ViewOptions) -> _Scene:
     collapse = options.collapse if options.collapse is not None else len(names) > options.max_nodes
     collapsed = _choose_collapsed(names, options) if collapse else set()
     boxes = _box_count(names, collapsed)
-    if (options.changes_only is None and options.narrow_past is not None
-            and boxes > options.narrow_past and status):
-        narrowed = _scene(graphs, view, replace(options, changes_only=AUTO_HOPS))
-        return replace(narrowed, narrowed_from=boxes)
-    return _Scene(nodes, shape_of, status, names, collapsed)
+    scene = _Scene(nodes, shape_of, status, names, collapsed)
+    if options.narrow_past is None or boxes <= options.narrow_past:
+        return scene
+    if options.changes_only is None and status:
+        scene = _scene(graphs, view, replace(options, changes_only=AUTO_HOPS, narrow_past=None))
+        if _box_count(scene.names, scene.collapsed) <= options.narrow_past:
+            return replace(scene, narrowed_from=boxes)
+    # Still too many (changes all over a graph with nothing to collapse, or no change at all):
+    # the first boxes in graph order, from the inputs; "every node, however many" draws all.
+    return replace(scene, names=_first_boxes(scene.names, scene.collapsed, options.narrow_past),
+                   narrowed_from=boxes, cut=True)
+
+
+def _first_boxes(names: list[str], collapsed: set[str], limit: int) -> list[str]:
+    """The names, in order, whose boxes are the first ``limit``."""
+    kept: list[str] = []
+    boxes: set[str] = set()
+    for name in names:
+        outer = next((scope for scope in scopes(name) if scope in collapsed), None)
+        box = outer + "/" if outer is not None else name
+        if box not in boxes:
+            if len(boxes) == limit:
+                break
+            boxes.add(box)
+        kept.append(name)
+    return kept
 
 
 def _box_count(names: list[str], collapsed: set[str]) -> int:
@@ -465,4 +490,4 @@ def build(graphs: ModeGraphs, view: str, options: ViewOptions = DEFAULT_OPTIONS)
                      total - len(scene.names),
                      tuple(sorted(s for s in scene.collapsed if s + "/" in boxes)),
                      options.time_scale_us if times is not None else 0.0,
-                     scene.narrowed_from)
+                     scene.narrowed_from, scene.cut)

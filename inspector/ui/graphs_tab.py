@@ -103,7 +103,13 @@ def viewer(report: Report, panes: list[tuple[str, protos.ModeGraphs, str]],
         if pane.picture.fallback:
             st.warning(pane.picture.fallback)
     narrowed = max((p.picture.graph.narrowed_from or 0) for p in drawn)
-    if narrowed:
+    if any(p.picture.graph.cut for p in drawn):
+        st.info(f"Too big to move through as one picture ({narrowed:,} boxes, with no scopes to "
+                "collapse, and the changes and the nodes around them as many): showing the "
+                f"first {views.MAX_BOXES:,} boxes in graph order, from the inputs. Node details "
+                "below lists every node; Show: \"every node, however many\" draws them all "
+                "(slow: about a minute for 20,000).")
+    elif narrowed:
         st.info(f"Too big to move through as one picture ({narrowed:,} boxes even with its "
                 f"scopes collapsed): showing the changed nodes and {views.AUTO_HOPS} hops "
                 "around them. Show: \"every node, however many\" draws them all (slow).")
