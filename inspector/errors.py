@@ -10,6 +10,7 @@ ran and failed)::
     │   ├── SourceError            syntax or import error in the source (with its line)
     │   ├── FunctionNotFound       no such function, or the name is not callable
     │   ├── CallSpecError          bad dtype or shape text, wrong number of arguments, too big
+    │   ├── ModelLoadError         a model file that cannot be read, unpacked or loaded safely
     │   ├── ExpectationError       ``check``'s expectations file: unreadable, unknown key, bad bound
     │   ├── RunNotFound            no saved run has that id (or it is not yours to see)
     │   └── NotAllowed             only the run's owner or an admin may do that
@@ -90,6 +91,10 @@ class FunctionNotFound(InputError):
 
 
 class CallSpecError(InputError):
+    pass
+
+
+class ModelLoadError(InputError):
     pass
 
 

@@ -33,7 +33,14 @@ from inspector.cli.common import (
 
 def add_arguments(inspect: argparse.ArgumentParser) -> None:
     """The ``inspect`` command's arguments."""
-    inspect.add_argument("source", help="a .py file, '-' for stdin, or gallery:NAME")
+    inspect.add_argument("source", help="a .py file, '-' for stdin, gallery:NAME, or a model: a "
+                                        ".keras file, or a SavedModel folder, .zip or .tar.gz")
+    inspect.add_argument("--signature", help="the SavedModel signature to call (default "
+                                             "serving_default)")
+    inspect.add_argument("--endpoint", help="call this restored tf.function of the SavedModel "
+                                            "instead of a signature (give --call)")
+    inspect.add_argument("--list", action="store_true",
+                         help="list the model's signatures and their inputs, and stop")
     inspect.add_argument("--function", help="the function to inspect (optional when the source "
                                             "defines exactly one)")
     inspect.add_argument("--mode", action="append", default=[], metavar="MODE",
@@ -222,7 +229,7 @@ def _checked_request(args: argparse.Namespace) -> tuple[InspectRequest, Limits]:
     from inspector.inputs.request import prepare
 
     exporting = bool(args.graphs or args.html or args.tensorboard or args.passes)
-    source = sources.read_source(args.source)
+    source = sources.read_source(args.source, signature=args.signature, endpoint=args.endpoint)
     request = prepare(source, args.function, args.call, args.mode, args.grappler,
                       device=args.device, runs=args.runs or None, warmup=args.warmup,
                       budget_s=args.budget, ablate=args.ablate, passes=args.capture_passes,
@@ -298,6 +305,18 @@ def _run_versions(args: argparse.Namespace, request: InspectRequest, limits: Lim
     return merge_versions(runs), "\n".join(logs)
 
 
+def _list_model(args: argparse.Namespace, out: TextIO) -> int:
+    """--list: the model's signatures and inputs, read from its metadata (nothing runs)."""
+    from inspector.inputs import models
+
+    if not models.is_model(args.source):
+        raise UsageError("--list is for a model (.keras, or a SavedModel folder, .zip or "
+                         ".tar.gz)")
+    name, data = models.read_bytes(args.source)
+    out.write(models.listing(models.describe(name, data, args.signature)) + "\n")
+    return 0
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``inspect``: validate, run in a one-shot worker, write outputs; the exit code. A typed
     error before or while starting the job (bad input, a store or sandbox that cannot be set
@@ -305,6 +324,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with contextlib.ExitStack() as stack:
         run_id = None
         try:
+            if args.list:
+                return _list_model(args, out)
             request, limits = _checked_request(args)
             store = stack.enter_context(contextlib.closing(_open_store(args.config))) \
                 if args.save else None  # fails before any work

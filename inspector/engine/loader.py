@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import FunctionNotFound, SandboxDenied, SourceError, UserCodeError
+from inspector.errors import (
+    FunctionNotFound,
+    InspectorError,
+    SandboxDenied,
+    SourceError,
+    UserCodeError,
+)
 from inspector.inputs.sources import Source
 
 
@@ -155,6 +161,11 @@ def load_function(source: Source, name: str, workdir: str | None = None) -> Load
     stem = re.sub(r"[^A-Za-z0-9_]", "_", Path(source.filename).stem) or "source"
     path = folder / f"{stem}.py"
     path.write_text(source.text, encoding="utf-8")
+    if source.model:  # a model's bytes beside the module that loads them (engine/models.py)
+        from inspector.engine import models
+        from inspector.inputs.models import decode
+
+        models.write(folder, source.model["name"], decode(source.model["data"]))
     module_name = f"inspector_user_{stem}"
     module = types.ModuleType(module_name)
     module.__file__ = str(path)
@@ -165,6 +176,8 @@ def load_function(source: Source, name: str, workdir: str | None = None) -> Load
         raise SourceError(f"syntax error at line {exc.lineno}: {exc.msg}", line=exc.lineno) from None
     try:
         exec(code, module.__dict__)
+    except InspectorError:  # a model that cannot be loaded safely says so itself
+        raise
     except ImportError as exc:
         line = last_user_line(exc.__traceback__, str(path))
         raise SourceError(f"import failed at line {line}: {exc}; install the package or "

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from inspector.errors import CallSpecError, ErrorInfo
-from inspector.inputs import gallery, sources
+from inspector.inputs import gallery, models, sources
 from inspector.inputs.calls import check_arity, parse_calls
 from inspector.inputs.grappler import parse_overrides
 from inspector.inputs.modes import parse_modes
@@ -54,6 +54,8 @@ class InspectRequest:
             return f"{sources.GALLERY_PREFIX}{self.source.gallery_name}"
         if self.source.provided_name:
             return f"{sources.PROVIDED_PREFIX}{self.source.provided_name}"
+        if self.source.model:
+            return f"{self.source.model['name']} (sha256 {self.source.model['sha256'][:12]})"
         return self.source.filename
 
     def blank_report(self, tensorflow: str | None, error: ErrorInfo | None = None) -> Report:
@@ -71,6 +73,11 @@ class InspectRequest:
         return cls(**data)
 
 
+def _model_info(model: dict[str, Any]) -> models.ModelInfo:
+    return models.ModelInfo(model["kind"], model["name"], tuple(
+        models.ModelInput(name, dtype, tuple(shape)) for name, dtype, shape in model["inputs"]))
+
+
 def prepare(source: Source, function: str | None = None, calls: Sequence[str] = (),
             modes: Sequence[str] = (), grappler: Sequence[str] = (),
             **options: Any) -> InspectRequest:
@@ -79,7 +86,12 @@ def prepare(source: Source, function: str | None = None, calls: Sequence[str] = 
     if function is None and entry is not None:
         function = entry.function
     info = sources.find_function(source, function)
-    call_texts = tuple(calls) or (entry.calls if entry is not None else ())
+    call_texts = tuple(calls) or (entry.calls if entry is not None else ()) or tuple(
+        (source.model or {}).get("calls") or ())
+    if not call_texts and source.model and source.model.get("endpoint"):
+        raise CallSpecError(f"give --call for the function {source.model['endpoint']!r}: its "
+                            "inputs are not read from the SavedModel (--list shows the "
+                            "signatures' inputs)")
     if not call_texts:
         if info.required:
             raise CallSpecError(
@@ -88,6 +100,10 @@ def prepare(source: Source, function: str | None = None, calls: Sequence[str] = 
         call_texts = ("",)
     parsed = parse_calls(call_texts)
     check_arity(parsed, info.params, info.required, info.varargs)
+    if source.model and not source.model.get("endpoint"):
+        model = _model_info(source.model)
+        for call in parsed:
+            models.check_call(model, call.args)
     return InspectRequest(source=source, function=info.name,
                           calls=tuple(str(c) for c in parsed),
                           modes=parse_modes(modes), grappler=parse_overrides(grappler),

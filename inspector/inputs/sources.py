@@ -6,8 +6,9 @@ import ast
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from inspector.errors import FunctionNotFound, SourceError
+from inspector.errors import FunctionNotFound, SourceError, UsageError
 from inspector.inputs import gallery
 
 GALLERY_PREFIX = "gallery:"
@@ -29,6 +30,13 @@ class Source:
     gallery_name: str | None = None
     # The file's name when the code came from the operator's folder ([inputs] files), else None.
     provided_name: str | None = None
+    # A model given as input (issue 27; ``text`` is then the module that loads and calls it):
+    # {"name", "kind" ("keras" | "saved_model"), "sha256", "data" (base64), "signature",
+    # "endpoint", "inputs" ([name, dtype, shape]), "calls" (the default call)}. None: code.
+    model: dict[str, Any] | None = None
+
+    def __hash__(self) -> int:  # ``model`` is a dict: hash what names the source
+        return hash((self.text, self.filename, self.gallery_name, self.provided_name))
 
 
 @dataclass(frozen=True)
@@ -77,17 +85,46 @@ def default_timeout_s(source: Source) -> float:
     return gallery.get(source.gallery_name).timeout_s if source.gallery_name else DEFAULT_TIMEOUT_S
 
 
-def read_source(where: str, stdin_text: str | None = None) -> Source:
-    """Read SOURCE as the CLI names it: a .py path, ``-`` for stdin, or ``gallery:NAME``."""
+def model_source(name: str, data: bytes, signature: str | None = None,
+                 endpoint: str | None = None) -> Source:
+    """A model's bytes as a Source: the module a worker runs to load and call it, with the
+    bytes beside (ModelLoadError, or UsageError for an unknown signature, before any work)."""
+    from inspector.inputs import models
+
+    if endpoint and (name.endswith(models.KERAS_SUFFIX)):
+        raise UsageError("--endpoint picks a function of a SavedModel; a .keras model is "
+                         "called as model(x, training=False)")
+    info = models.describe(name, data, signature)
+    stem = Path(name).name.split(".")[0] or "model"
+    return Source(models.wrapper_source(info, data, endpoint), f"model_{stem}.py",
+                  model={"name": info.name, "kind": info.kind, "sha256": models.sha256(data),
+                         "data": models.encode(data), "signature": info.signature,
+                         "endpoint": endpoint,
+                         "inputs": [[i.name, i.dtype, list(i.shape)] for i in info.inputs],
+                         "calls": [] if endpoint else list(models.default_calls(info))})
+
+
+def read_source(where: str, stdin_text: str | None = None, signature: str | None = None,
+                endpoint: str | None = None, model_limit: int | None = None) -> Source:
+    """Read SOURCE as the CLI names it: a .py path, ``-`` for stdin, ``gallery:NAME``, or a
+    model (a .keras file, a SavedModel directory, .zip or .tar.gz)."""
+    from inspector.inputs import models
+
     if where.startswith(GALLERY_PREFIX):
         return gallery_source(where[len(GALLERY_PREFIX):])
+    if models.is_model(where):
+        name, data = models.read_bytes(where, model_limit or models.MAX_MODEL_BYTES)
+        return model_source(name, data, signature, endpoint)
+    if signature or endpoint:
+        raise UsageError("--signature and --endpoint are for a SavedModel; SOURCE is code")
     if where == "-":
         text = stdin_text if stdin_text is not None else sys.stdin.read()
         return Source(text, "<stdin>")
     path = Path(where)
     if not path.is_file():
         raise SourceError(f"no such file: {where}; SOURCE is a .py file, '-' for stdin, "
-                          f"or gallery:NAME")
+                          f"gallery:NAME, or a model (.keras; a SavedModel folder, .zip or "
+                          f".tar.gz)")
     try:
         return Source(path.read_text(encoding="utf-8"), str(path))
     except (OSError, UnicodeDecodeError) as exc:

@@ -1,0 +1,182 @@
+"""A model file in the worker (issue 27): written into the job's folder, an archive unpacked
+there with its bounds, then loaded with TensorFlow or Keras. Called by the module
+inputs/models.py generates (the Source tab shows it), so a model runs as pasted code does:
+in the sandboxed worker, never in the server.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import ModelLoadError, UsageError
+from inspector.inputs import models as inputs
+
+# Where the loader puts the model's bytes, beside the generated module (loader.load_function).
+MODEL_DIR = "model"
+# Restored SavedModel objects, kept alive: a signature holds only weak references to the
+# object's variables, which go when it does (one job per worker process).
+_KEPT: list[Any] = []
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    """The model's bytes as a file in the job's folder."""
+    target = folder / MODEL_DIR
+    target.mkdir(exist_ok=True)
+    path = target / Path(name).name
+    path.write_bytes(data)
+    return path
+
+
+def _beside(module_file: str, name: str) -> Path:
+    return Path(module_file).parent / MODEL_DIR / Path(name).name
+
+
+def unpack(archive: Path, limit_files: int = inputs.MAX_ARCHIVE_FILES,
+           limit_bytes: int = inputs.MAX_UNPACKED_BYTES) -> Path:
+    """A SavedModel archive unpacked beside it; the folder holding saved_model.pb.
+    ModelLoadError for a member that would leave the folder (``..``, an absolute path, a link
+    or device), or for more than ``limit_files`` files or ``limit_bytes`` unpacked: nothing is
+    written outside the folder, and a bomb stops at the bound."""
+    target = archive.parent / (archive.name + ".d")
+    target.mkdir(exist_ok=True)
+    root = target.resolve()
+    total = 0
+    try:
+        if archive.name.endswith(".zip"):
+            with zipfile.ZipFile(archive) as packed:
+                members = packed.infolist()
+                if len(members) > limit_files:
+                    raise ModelLoadError(f"{archive.name} holds {len(members):,} files, more "
+                                         f"than {limit_files:,}")
+                for member in members:
+                    _inside(root, member.filename, archive.name)
+                    if (member.external_attr >> 16) & 0o170000 == 0o120000:
+                        raise ModelLoadError(f"{archive.name}: {member.filename} is a link; "
+                                             "a SavedModel archive holds files only")
+                    total += member.file_size
+                    if total > limit_bytes:
+                        raise ModelLoadError(_too_big(archive.name, limit_bytes))
+                    if member.is_dir():
+                        continue
+                    out = root / member.filename
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    with packed.open(member) as source, open(out, "wb") as sink:
+                        _copy(source, sink, limit_bytes - (total - member.file_size),
+                              archive.name)
+        else:
+            with tarfile.open(archive, mode="r:*") as tarball:
+                count = 0
+                for entry in tarball:
+                    count += 1
+                    if count > limit_files:
+                        raise ModelLoadError(f"{archive.name} holds more than "
+                                             f"{limit_files:,} files")
+                    _inside(root, entry.name, archive.name)
+                    if not (entry.isfile() or entry.isdir()):
+                        raise ModelLoadError(f"{archive.name}: {entry.name} is a link or a "
+                                             "device; a SavedModel archive holds files only")
+                    total += entry.size
+                    if total > limit_bytes:
+                        raise ModelLoadError(_too_big(archive.name, limit_bytes))
+                    tarball.extract(entry, root, filter="data")
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+        raise ModelLoadError(f"{archive.name} cannot be unpacked ({exc}): truncated or not "
+                             "what its name says") from None
+    found = sorted(root.rglob(inputs.SAVED_MODEL_PB), key=lambda p: len(p.parts))
+    if not found:
+        raise ModelLoadError(f"{archive.name} holds no {inputs.SAVED_MODEL_PB}: not a "
+                             "SavedModel")
+    return found[0].parent
+
+
+def _inside(root: Path, name: str, archive: str) -> None:
+    if name.startswith(("/", "\\")) or ".." in Path(name).parts:
+        raise ModelLoadError(f"{archive}: {name!r} would be written outside the folder it is "
+                             "unpacked into; refused")
+    if not (root / name).resolve().is_relative_to(root):
+        raise ModelLoadError(f"{archive}: {name!r} leaves the folder it is unpacked into")
+
+
+def _too_big(archive: str, limit: int) -> str:
+    return f"{archive} unpacks to more than {limit // 2**20:,} MB; refused (an archive bomb?)"
+
+
+def _copy(source: Any, sink: Any, left: int, archive: str) -> None:
+    """Copy at most ``left`` bytes: a zip member's stated size can lie."""
+    while chunk := source.read(1 << 20):
+        left -= len(chunk)
+        if left < 0:
+            raise ModelLoadError(_too_big(archive, inputs.MAX_UNPACKED_BYTES))
+        sink.write(chunk)
+
+
+def load_keras(module_file: str, name: str) -> Any:
+    """The .keras model beside the module, loaded with safe_mode (no Python code from the
+    file runs: a Lambda layer's bytecode is refused)."""
+    import keras
+
+    path = _beside(module_file, name)
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises ValueError, TypeError, OSError, its own
+        text = str(exc)
+        if "safe_mode" in text or "Lambda" in text or "lambda" in text:
+            raise ModelLoadError(
+                f"{name} holds Python code (a Lambda layer's bytecode), which is refused: "
+                "loading it would run that code. Replace the Lambda with a layer class, or "
+                "inspect the function as Python source instead") from None
+        raise ModelLoadError(f"{name} cannot be loaded as a Keras model: "
+                             f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+                             " (a corrupt file, or custom objects the file needs: inspect the "
+                             "code that builds the model instead)") from None
+
+
+def _load_saved(module_file: str, name: str) -> Any:
+    import tensorflow as tf
+
+    archive = _beside(module_file, name)
+    folder = unpack(archive)
+    try:
+        loaded = tf.saved_model.load(str(folder))
+        _KEPT.append(loaded)
+        return loaded
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise ModelLoadError(f"{name} cannot be loaded as a SavedModel: {type(exc).__name__}: "
+                             f"{text[0] if text else ''}") from None
+
+
+def load_signature(module_file: str, name: str, signature: str) -> Any:
+    """A SavedModel's signature function (called with keyword arguments)."""
+    loaded = _load_saved(module_file, name)
+    if signature not in loaded.signatures:
+        raise UsageError(f"{name} has no signature {signature!r}; its signatures: "
+                         f"{', '.join(loaded.signatures) or 'none'}")
+    return loaded.signatures[signature]
+
+
+def load_endpoint(module_file: str, name: str, endpoint: str) -> Any:
+    """Another restored tf.function of the SavedModel's object (e.g. ``serve``)."""
+    loaded = _load_saved(module_file, name)
+    found = getattr(loaded, endpoint, None)
+    if found is None or not callable(found):
+        names = sorted(a for a in dir(loaded) if not a.startswith("_")
+                       and callable(getattr(loaded, a, None)))
+        raise UsageError(f"{name} has no function {endpoint!r}; its functions: "
+                         f"{', '.join(names) or 'none'}")
+    return found
+
+
+def cleanup(folder: Path) -> None:
+    """Remove the model's files (the job folder goes with the job anyway)."""
+    target = folder / MODEL_DIR
+    if target.is_dir():
+        for path in sorted(target.rglob("*"), key=lambda p: -len(p.parts)):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                os.unlink(path)

@@ -1,0 +1,350 @@
+"""A model file as input (issue 27): a ``.keras`` file, or a SavedModel as a directory, a
+``.zip`` or a ``.tar.gz``. No TensorFlow here, and nothing is loaded or unpacked: the server
+reads only what the model says about its inputs (the ``.keras`` file's ``config.json``, the
+SavedModel's ``saved_model.pb``), in memory and within size bounds, to offer default calls and
+check the user's. The model itself crosses to the sandboxed worker as bytes, with a small
+generated Python module that loads and calls it (engine/models.py), so every mode, table and
+picture works on a model as on pasted code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import keyword
+import re
+import tarfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import CallSpecError, ModelLoadError, UsageError
+
+# What a model input is, by the name's ending (a directory holding saved_model.pb too).
+KERAS_SUFFIX = ".keras"
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
+# The largest model file or archive taken (bytes); the operator's [inputs] may lower it.
+MAX_MODEL_BYTES = 512 * 2**20
+# The largest metadata member read in the server (config.json, saved_model.pb).
+MAX_METADATA_BYTES = 64 * 2**20
+# An archive holding more files than this, or unpacking to more bytes, is refused.
+MAX_ARCHIVE_FILES = 10_000
+MAX_UNPACKED_BYTES = 2 * 2**30
+DEFAULT_SIGNATURE = "serving_default"
+SAVED_MODEL_PB = "saved_model.pb"
+
+# TensorFlow DataType names -> the call-spec grammar's dtypes.
+_DTYPES = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16",
+           "DT_BFLOAT16": "bfloat16", "DT_INT8": "int8", "DT_INT16": "int16",
+           "DT_INT32": "int32", "DT_INT64": "int64", "DT_UINT8": "uint8",
+           "DT_UINT16": "uint16", "DT_BOOL": "bool", "DT_COMPLEX64": "complex64"}
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """One input of a model: its name, dtype and shape (None: any size)."""
+
+    name: str
+    dtype: str
+    shape: tuple[int | None, ...]
+
+    def spec(self, size: int = 1) -> str:
+        """The input as a call spec, every None dim set to ``size``."""
+        dims = ",".join(str(size if d is None else d) for d in self.shape)
+        return f"{self.dtype}[{dims}]"
+
+    def described(self) -> str:
+        dims = ",".join("None" if d is None else str(d) for d in self.shape)
+        return f"{self.name}: {self.dtype}[{dims}]"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the server knows of a model without loading it."""
+
+    # "keras" or "saved_model".
+    kind: str
+    # The name the user gave (a file name, or a directory's name plus ".tar.gz").
+    name: str
+    # The inputs of the call the inspector makes, in its argument order.
+    inputs: tuple[ModelInput, ...]
+    # SavedModel: the signature called, and every signature's inputs.
+    signature: str | None = None
+    signatures: dict[str, tuple[ModelInput, ...]] | None = None
+
+
+def is_model(where: str) -> bool:
+    """Whether SOURCE names a model rather than Python code."""
+    path = Path(where)
+    return (where.endswith((KERAS_SUFFIX, *ARCHIVE_SUFFIXES))
+            or (path.is_dir() and (path / SAVED_MODEL_PB).is_file()))
+
+
+def read_bytes(where: str, limit: int = MAX_MODEL_BYTES) -> tuple[str, bytes]:
+    """A model path as (name, bytes): a file as it is, a SavedModel directory packed as a
+    .tar.gz (its own files only: a link leaving it is refused). ModelLoadError when it cannot
+    be read or is larger than ``limit``."""
+    path = Path(where)
+    if path.is_dir():
+        if not (path / SAVED_MODEL_PB).is_file():
+            raise ModelLoadError(f"{where} is a directory without {SAVED_MODEL_PB}: not a "
+                                 "SavedModel (give the folder tf.saved_model.save wrote)")
+        buffer = io.BytesIO()
+        total = 0
+        with tarfile.open(fileobj=buffer, mode="w:gz") as packed:
+            for item in sorted(path.rglob("*")):
+                if item.is_symlink():
+                    raise ModelLoadError(f"{item} is a link: a SavedModel is sent as its own "
+                                         "files only")
+                total += item.stat().st_size if item.is_file() else 0
+                if total > limit:
+                    raise ModelLoadError(f"{where} holds more than {limit // 2**20} MB")
+                packed.add(item, arcname=str(item.relative_to(path)), recursive=False)
+        return path.resolve().name + ".tar.gz", buffer.getvalue()
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ModelLoadError(f"{where} is {size / 2**20:,.0f} MB, more than the "
+                                 f"{limit // 2**20} MB a model may have here")
+        return path.name, path.read_bytes()
+    except FileNotFoundError:
+        raise ModelLoadError(f"no such file: {where}; a model is a .keras file, a SavedModel "
+                             "directory, or a .zip or .tar.gz of one") from None
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read {where}: {exc.strerror}") from None
+
+
+def describe(name: str, data: bytes, signature: str | None = None) -> ModelInfo:
+    """What the model says about its inputs, read from its metadata in memory.
+    ModelLoadError for a file that is not what its name says, UsageError for an unknown
+    signature."""
+    if name.endswith(KERAS_SUFFIX):
+        return ModelInfo("keras", name, _keras_inputs(name, data))
+    if not name.endswith(ARCHIVE_SUFFIXES):
+        raise ModelLoadError(f"{name}: a model is a .keras file, or a SavedModel as a "
+                             "directory, .zip or .tar.gz")
+    signatures = _signatures(name, _member(name, data, SAVED_MODEL_PB))
+    chosen = signature or DEFAULT_SIGNATURE
+    if chosen not in signatures:
+        raise UsageError(f"{name} has no signature {chosen!r}; its signatures: "
+                         f"{', '.join(signatures) or 'none'} (--list shows their inputs)")
+    return ModelInfo("saved_model", name, signatures[chosen], chosen, signatures)
+
+
+def default_calls(info: ModelInfo) -> tuple[str, ...]:
+    """The first call: every input at its own shape, None dims set to 1."""
+    return ("; ".join(i.spec() for i in info.inputs),)
+
+
+def check_call(info: ModelInfo, args: Sequence[Any]) -> None:
+    """CallSpecError naming the input and its expected shape when a parsed call does not fit
+    the model's inputs (dtype, rank or a fixed dim)."""
+    from inspector.inputs.calls import TensorArg
+
+    if len(args) != len(info.inputs):
+        raise CallSpecError(f"{info.name} takes {len(info.inputs)} input(s) "
+                            f"({'; '.join(i.described() for i in info.inputs)}); the call "
+                            f"gives {len(args)}")
+    for arg, expected in zip(args, info.inputs, strict=True):
+        fits = (isinstance(arg, TensorArg) and arg.dtype == expected.dtype
+                and len(arg.shape) == len(expected.shape)
+                and all(d is None or d == given for d, given in zip(expected.shape, arg.shape,
+                                                                    strict=True)))
+        if not fits:
+            raise CallSpecError(f"input {expected.name!r} of {info.name} expects "
+                                f"{expected.described().split(': ', 1)[1]} (None: any size); "
+                                f"the call gives {arg}")
+
+
+def listing(info: ModelInfo) -> str:
+    """What --list prints: each signature and its inputs (a .keras model: its inputs)."""
+    if info.kind == "keras":
+        return "\n".join([f"{info.name} (Keras): called as model(x, training=False)",
+                          *(f"  {i.described()}" for i in info.inputs)])
+    lines = [f"{info.name} (SavedModel) signatures:"]
+    for name, inputs in (info.signatures or {}).items():
+        lines.append(f"  {name}{' (default)' if name == DEFAULT_SIGNATURE else ''}")
+        lines += [f"    {i.described()}" for i in inputs]
+    return "\n".join(lines)
+
+
+def identifier(name: str, taken: set[str]) -> str:
+    """A Python parameter name for an input name (Keras and SavedModel names need not be)."""
+    text = re.sub(r"\W", "_", name) or "x"
+    if text[0].isdigit() or keyword.iskeyword(text):
+        text = "x_" + text
+    while text in taken:
+        text += "_"
+    taken.add(text)
+    return text
+
+
+def wrapper_source(info: ModelInfo, data: bytes, endpoint: str | None = None) -> str:
+    """The Python module a worker runs for the model: load it (sandboxed, in the job's
+    folder) and call it, one parameter per input. What the Source tab shows."""
+    digest = hashlib.sha256(data).hexdigest()
+    taken: set[str] = set()
+    params = [identifier(i.name, taken) for i in info.inputs]
+    head = [f'"""The model {info.name} (sha256 {digest[:12]}), as the inspector calls it.',
+            "Generated: the model file sits beside this module in the job's folder.", '"""',
+            "from inspector.engine import models", ""]
+    if info.kind == "keras":
+        args = params[0] if len(params) == 1 else "[" + ", ".join(params) + "]"
+        return "\n".join([*head, f"model = models.load_keras(__file__, {info.name!r})", "",
+                          "", f"def call_model({', '.join(params)}):",
+                          f"    return model({args}, training=False)", ""])
+    keywords = ", ".join(f"{i.name!r}: {p}" for i, p in zip(info.inputs, params, strict=True))
+    target = (f"models.load_endpoint(__file__, {info.name!r}, {endpoint!r})" if endpoint else
+              f"models.load_signature(__file__, {info.name!r}, {info.signature!r})")
+    call = f"restored({', '.join(params)})" if endpoint else f"restored(**{{{keywords}}})"
+    function = re.sub(r"\W", "_", endpoint or info.signature or DEFAULT_SIGNATURE)
+    if not function.isidentifier() or keyword.iskeyword(function):
+        function = "call_model"
+    return "\n".join([*head, f"restored = {target}", "", "",
+                      f"def {function}({', '.join(params)}):", f"    return {call}", ""])
+
+
+def encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def decode(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"))
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- metadata ---------------------------------------------------------------------------------
+def _member(name: str, data: bytes, wanted: str) -> bytes:
+    """One file of an archive, read in memory (the shallowest one called ``wanted``)."""
+    try:
+        if name.endswith(".zip") or name.endswith(KERAS_SUFFIX):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                found = sorted((i for i in archive.infolist()
+                                if Path(i.filename).name == wanted and not i.is_dir()),
+                               key=lambda i: i.filename.count("/"))
+                if not found:
+                    raise ModelLoadError(f"{name} holds no {wanted}")
+                if found[0].file_size > MAX_METADATA_BYTES:
+                    raise ModelLoadError(f"{name}: {wanted} is larger than "
+                                         f"{MAX_METADATA_BYTES // 2**20} MB")
+                return archive.read(found[0])
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+            members = sorted((m for m in archive.getmembers()
+                              if Path(m.name).name == wanted and m.isfile()),
+                             key=lambda m: m.name.count("/"))
+            if not members:
+                raise ModelLoadError(f"{name} holds no {wanted}: not a SavedModel archive")
+            if members[0].size > MAX_METADATA_BYTES:
+                raise ModelLoadError(f"{name}: {wanted} is larger than "
+                                     f"{MAX_METADATA_BYTES // 2**20} MB")
+            handle = archive.extractfile(members[0])
+            assert handle is not None
+            return handle.read()
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
+        raise ModelLoadError(f"{name} cannot be read as an archive ({exc}): the file is "
+                             "truncated or not what its name says") from None
+
+
+def _keras_inputs(name: str, data: bytes) -> tuple[ModelInput, ...]:
+    try:
+        config = json.loads(_member(name, data, "config.json"))
+    except (ValueError, UnicodeDecodeError):
+        raise ModelLoadError(f"{name}: its config.json is not JSON") from None
+    found: list[ModelInput] = []
+    for layer in _input_layers(config):
+        settings = layer.get("config", {})
+        shape = settings.get("batch_shape") or settings.get("batch_input_shape")
+        dtype = settings.get("dtype")
+        if isinstance(dtype, dict):  # a DTypePolicy
+            dtype = dtype.get("config", {}).get("name")
+        if shape is None or not isinstance(dtype, str):
+            continue
+        found.append(ModelInput(str(settings.get("name") or f"input_{len(found)}"),
+                                dtype, tuple(None if d is None else int(d) for d in shape)))
+    if not found:
+        raise ModelLoadError(f"{name}: no input layer with a shape in its config (a "
+                             "subclassed model that was never built?); build the model on an "
+                             "input before saving it")
+    return tuple(found)
+
+
+def _input_layers(config: Any) -> list[dict[str, Any]]:
+    """InputLayer configs, outermost model first (a Sequential's own, or a Functional's)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(config, dict):
+        if config.get("class_name") == "InputLayer":
+            return [config]
+        layers = config.get("config", {}).get("layers") if isinstance(
+            config.get("config"), dict) else None
+        for layer in layers or ():
+            if isinstance(layer, dict) and layer.get("class_name") == "InputLayer":
+                found.append(layer)
+        if not found:
+            for layer in layers or ():
+                found += _input_layers(layer)
+                if found:
+                    break
+    return found
+
+
+def _signatures(name: str, pb: bytes) -> dict[str, tuple[ModelInput, ...]]:
+    from google.protobuf.message import DecodeError
+    from tensorboard.compat.proto import types_pb2
+
+    saved = _saved_model_class()()
+    try:
+        saved.ParseFromString(pb)
+    except DecodeError:
+        raise ModelLoadError(f"{name}: its {SAVED_MODEL_PB} cannot be parsed (truncated or "
+                             "not a SavedModel)") from None
+    if not saved.meta_graphs:
+        raise ModelLoadError(f"{name}: its {SAVED_MODEL_PB} holds no graph")
+    found: dict[str, tuple[ModelInput, ...]] = {}
+    for key, signature in sorted(saved.meta_graphs[0].signature_def.items()):
+        if key.startswith("__"):  # __saved_model_init_op and the like
+            continue
+        inputs = []
+        for input_name, info in sorted(signature.inputs.items()):
+            dtype = _DTYPES.get(types_pb2.DataType.Name(info.dtype))
+            if dtype is None:
+                raise ModelLoadError(
+                    f"{name}: signature {key!r} input {input_name!r} is "
+                    f"{types_pb2.DataType.Name(info.dtype)}; the inspector makes numeric and "
+                    "bool inputs only")
+            shape = info.tensor_shape
+            dims: tuple[int | None, ...] = tuple(
+                None if d.size < 0 else int(d.size) for d in shape.dim)
+            inputs.append(ModelInput(input_name, dtype, dims))
+        found[key] = tuple(inputs)
+    return found
+
+
+def _saved_model_class() -> Any:
+    """The SavedModel message (saved_model.proto: a version and MetaGraphDefs), built on
+    TensorBoard's MetaGraphDef: TensorBoard ships no saved_model_pb2."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from tensorboard.compat.proto import meta_graph_pb2
+
+    pool = descriptor_pool.Default()
+    try:
+        descriptor = pool.FindMessageTypeByName("inspector.SavedModel")
+    except KeyError:
+        field = descriptor_pb2.FieldDescriptorProto
+        proto = descriptor_pb2.FileDescriptorProto(
+            name="inspector/saved_model.proto", package="inspector", syntax="proto3",
+            dependency=[meta_graph_pb2.DESCRIPTOR.name])
+        message = proto.message_type.add(name="SavedModel")
+        message.field.add(name="saved_model_schema_version", number=1,
+                          type=field.TYPE_INT64, label=field.LABEL_OPTIONAL)
+        message.field.add(name="meta_graphs", number=2, type=field.TYPE_MESSAGE,
+                          label=field.LABEL_REPEATED, type_name=".tensorboard.MetaGraphDef")
+        pool.Add(proto)
+        descriptor = pool.FindMessageTypeByName("inspector.SavedModel")
+    return message_factory.GetMessageClass(descriptor)

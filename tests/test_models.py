@@ -1,0 +1,228 @@
+"""A model file as input (issue 27): a .keras file and a SavedModel (a directory, a .zip, a
+.tar.gz) run through the CLI in the real sandboxed worker. TensorFlow is the oracle: a fresh
+process loads the same files, calls them as the inspector's modes do with run metadata on, and
+its post-Grappler graphs are compared with the report's. Bad models are typed errors, exit 2,
+and the next job runs."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from inspector.errors import CallSpecError, UsageError
+from inspector.inputs import models, sources
+from inspector.inputs.request import prepare
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.worker
+# A file of the server's (in the data folder the sandbox covers) that a model tries to read.
+SECRET = Path(os.environ["INSPECTOR_DATA"]) / "model-secret.txt"
+
+# Builds the test models (small, random weights) and answers as TensorFlow: the post-Grappler
+# graph of each (model, mode) when called as the inspector calls it.
+_MAKE = """
+import json, sys
+import keras
+import tensorflow as tf
+folder = sys.argv[1]
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3),
+                          keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                          keras.layers.Flatten(), keras.layers.Dense(5)])
+model.save(folder + "/small.keras")
+model.export(folder + "/small_saved", verbose=False)
+bad = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda x: x * 2.0)])
+bad.save(folder + "/lambda.keras")
+
+class Reader(tf.Module):  # a SavedModel whose graph reads a file of the server's
+    @tf.function(input_signature=[tf.TensorSpec([1], tf.float32)])
+    def read(self, x):
+        return {"text": tf.io.read_file(sys.argv[2]), "x": x}
+
+reader = Reader()
+tf.saved_model.save(reader, folder + "/reader_saved", signatures={"serving_default": reader.read})
+"""
+
+_ORACLE = """
+import json, sys
+import numpy as np
+import keras
+import tensorflow as tf
+from tensorflow.python.eager import context
+folder = sys.argv[1]
+found = {}
+
+def post_ops(fn, x):
+    traced = {op.name for op in fn.get_concrete_function(x).graph.get_operations()}
+    context.enable_run_metadata()
+    fn(x)
+    graphs = context.export_run_metadata().function_graphs
+    context.disable_run_metadata()
+    chosen = max(graphs, key=lambda g: (len(traced & {n.name for n in g.pre_optimization_graph.node}),
+                                        len(g.pre_optimization_graph.node)))
+    ops = {}
+    for node in chosen.post_optimization_graph.node:
+        ops[node.op] = ops.get(node.op, 0) + 1
+    return ops
+
+x = np.ones([1, 8, 8, 3], np.float32)
+model = keras.models.load_model(folder + "/small.keras", compile=False, safe_mode=True)
+spec = [tf.TensorSpec([1, 8, 8, 3], tf.float32)]
+found["keras"] = {
+    "spec": post_ops(tf.function(lambda x: model(x, training=False), input_signature=spec), x),
+    "tensor": post_ops(tf.function(lambda x: model(x, training=False)), tf.constant(x))}
+loaded = tf.saved_model.load(folder + "/small_saved")
+signature = loaded.signatures["serving_default"]
+name = sorted(signature.structured_input_signature[1])[0]
+found["saved"] = {
+    "spec": post_ops(tf.function(lambda x: signature(**{name: x}), input_signature=spec), x),
+    "input": name, "shape": signature.structured_input_signature[1][name].shape.as_list()}
+print(json.dumps(found))
+"""
+
+
+def _python(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("models")
+    SECRET.write_text("the server's secret")
+    _python(_MAKE, str(folder), str(SECRET))
+    shutil.make_archive(str(folder / "small_saved"), "zip", folder / "small_saved")
+    with tarfile.open(folder / "small_saved.tar.gz", "w:gz") as packed:
+        packed.add(folder / "small_saved", arcname="small_saved")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def oracle(made) -> dict:
+    return json.loads(_python(_ORACLE, str(made)).strip().splitlines()[-1])
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inspector", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _inspect(path: Path, tmp_path: Path, *args: str) -> dict:
+    out = tmp_path / f"{path.name}.json"
+    done = cli("inspect", str(path), "--runs", "3", "--json", str(out), *args)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def test_a_keras_file_runs_in_every_mode_and_matches_tensorflow(made, oracle, tmp_path):
+    report = _inspect(made / "small.keras", tmp_path, "--mode", "spec", "--mode", "tensor")
+    assert report["error"] is None
+    assert report["calls"] == ["float32[1,8,8,3]"]  # model.inputs, None dims at 1
+    assert report["source"].startswith("small.keras (sha256 ")
+    for result in report["results"]:
+        assert result["error"] is None, result["error"]
+        assert result["post"]["ops"] == oracle["keras"][result["mode"]], result["mode"]
+
+
+@pytest.mark.parametrize("name", ["small_saved", "small_saved.zip", "small_saved.tar.gz"])
+def test_a_saved_model_as_folder_zip_or_tarball_matches_tensorflow(made, oracle, tmp_path,
+                                                                    name):
+    report = _inspect(made / name, tmp_path, "--mode", "spec")
+    assert report["error"] is None and report["results"][0]["error"] is None
+    assert report["function"] == "serving_default"
+    assert report["results"][0]["post"]["ops"] == oracle["saved"]["spec"]
+
+
+def test_list_names_the_signatures_and_their_inputs(made, oracle):
+    done = cli("inspect", str(made / "small_saved"), "--list")
+    assert done.returncode == 0, done.stderr
+    shape = ",".join("None" if d is None else str(d) for d in oracle["saved"]["shape"])
+    assert "serving_default (default)" in done.stdout
+    assert f"{oracle['saved']['input']}: float32[{shape}]" in done.stdout
+
+
+def test_calls_that_do_not_fit_and_unknown_signatures_are_typed_before_any_work(made):
+    source = sources.read_source(str(made / "small.keras"))
+    with pytest.raises(CallSpecError, match=r"expects float32\[None,8,8,3\]"):
+        prepare(source, calls=["float32[1,9,8,3]"], modes=["spec"])
+    assert prepare(source, calls=["float32[4,8,8,3]"], modes=["spec"]).calls == (
+        "float32[4,8,8,3]",)  # a None dim takes any size
+    with pytest.raises(UsageError, match="no signature 'predict'"):
+        sources.read_source(str(made / "small_saved"), signature="predict")
+    done = cli("inspect", str(made / "small_saved"), "--signature", "predict")
+    assert done.returncode == 2 and "serving_default" in done.stderr
+
+
+def test_a_lambda_layer_is_refused_and_the_next_job_runs(made, tmp_path):
+    done = cli("inspect", str(made / "lambda.keras"), "--mode", "spec", "--runs", "3")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "ModelLoadError" in done.stderr and "Lambda" in done.stderr
+    assert _inspect(made / "small.keras", tmp_path, "--mode", "spec")["error"] is None
+
+
+def test_bad_files_are_model_load_errors(made, tmp_path):
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes((made / "small.keras").read_bytes()[:500])
+    not_saved = tmp_path / "plain"
+    not_saved.mkdir()
+    (not_saved / "readme.txt").write_text("hello")
+    shutil.make_archive(str(tmp_path / "plain"), "zip", not_saved)
+    for path, said in ((truncated, "truncated"), (tmp_path / "plain.zip", "saved_model.pb"),
+                       (tmp_path / "missing.keras", "no such file")):
+        done = cli("inspect", str(path))
+        assert done.returncode == 2, (path, done.stderr)
+        assert "ModelLoadError" in done.stderr and said in done.stderr, done.stderr
+
+
+def _evil_tar(made: Path, tmp_path: Path, member: tarfile.TarInfo, data: bytes = b"x") -> Path:
+    """The small SavedModel's tarball plus one hostile member."""
+    path = tmp_path / f"evil-{abs(hash(member.name))}.tar.gz"
+    with tarfile.open(made / "small_saved.tar.gz") as good, \
+            tarfile.open(path, "w:gz") as evil:
+        for item in good.getmembers():
+            evil.addfile(item, good.extractfile(item) if item.isfile() else None)
+        evil.addfile(member, io.BytesIO(data) if member.isfile() else None)
+    return path
+
+
+def test_hostile_archives_write_nothing_outside_the_job_folder(made, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    escape = tarfile.TarInfo(f"../../../../../../..{outside}/pwned.txt")
+    escape.size = 1
+    link = tarfile.TarInfo("small_saved/variables/link")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    bomb_zip = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb_zip, "w", zipfile.ZIP_DEFLATED) as packed:
+        for item in sorted((made / "small_saved").rglob("*")):
+            packed.write(item, "small_saved/" + str(item.relative_to(made / "small_saved")))
+        packed.writestr("small_saved/zeros.bin", b"\0" * (models.MAX_UNPACKED_BYTES + 1))
+    for path, said in ((_evil_tar(made, tmp_path, escape), "outside the folder"),
+                       (_evil_tar(made, tmp_path, link), "link"),
+                       (bomb_zip, "unpacks to more than")):
+        done = cli("inspect", str(path), "--mode", "spec", "--runs", "3")
+        assert done.returncode == 2, (path, done.stdout[-1000:], done.stderr[-2000:])
+        assert "ModelLoadError" in done.stderr and said in done.stderr, done.stderr
+    assert list(outside.iterdir()) == []
+
+
+def test_a_saved_model_that_reads_a_server_file_gets_nothing(made, tmp_path):
+    out = tmp_path / "reader.json"
+    done = cli("inspect", str(made / "reader_saved"), "--mode", "numpy", "--runs", "3",
+               "--json", str(out))
+    report = json.loads(out.read_text())
+    assert "the server's secret" not in done.stdout + done.stderr + out.read_text()
+    errors = [r["error"] for r in report["results"]]
+    assert done.returncode == 1 and errors[0] is not None, done.stdout[-2000:]
+    assert "NotFound" in errors[0]["type"] + errors[0]["message"], errors[0]
