@@ -21,7 +21,7 @@ import pytest
 from inspector.errors import CallSpecError, UsageError
 from inspector.inputs import models, sources
 from inspector.inputs.request import prepare
-from tests.helpers import ROOT
+from tests.helpers import ROOT, shown
 
 pytestmark = pytest.mark.worker
 # A file of the server's (in the data folder the sandbox covers) that a model tries to read.
@@ -226,3 +226,37 @@ def test_a_saved_model_that_reads_a_server_file_gets_nothing(made, tmp_path):
     errors = [r["error"] for r in report["results"]]
     assert done.returncode == 1 and errors[0] is not None, done.stdout[-2000:]
     assert "NotFound" in errors[0]["type"] + errors[0]["message"], errors[0]
+
+
+def test_the_app_takes_an_uploaded_model_and_its_saved_run_runs_again(made, oracle):
+    from tests.test_app import app, inspect
+
+    at = app(entry="model", mode="spec", runs="5")
+    assert at.selectbox(key="entry").value == "(upload a model)"
+    inspect(at)  # nothing uploaded yet: said, nothing runs
+    assert at.session_state["report"].error.type == "ModelLoadError"
+    at.file_uploader(key="model_file").upload(
+        "small.keras", (made / "small.keras").read_bytes()).run()
+    assert not at.exception
+    assert at.text_area(key="calls").value == "float32[1,8,8,3]"
+    inspect(at)
+    report = at.session_state["report"]
+    assert report.error is None and report.source.startswith("small.keras (sha256 ")
+    assert report.results[0].post.ops == oracle["keras"]["spec"]
+    # Its saved run: Re-run uses the stored model, Edit as new puts it back in the form.
+    saved = app(run=report.run_id)
+    saved.button(key="edit_saved").click().run()
+    assert saved.selectbox(key="entry").value == "(upload a model)"
+    assert any("small.keras (sha256" in shown(c.value) and "put back" in shown(c.value)
+               for c in saved.caption)
+    inspect(saved)
+    again = saved.session_state["report"]
+    assert again.error is None and again.results[0].post.ops == oracle["keras"]["spec"]
+    # A zipped SavedModel, and a file that is not a model.
+    at.file_uploader(key="model_file").upload(
+        "small_saved.zip", (made / "small_saved.zip").read_bytes()).run()
+    assert at.text_area(key="calls").value == "float32[1,8,8,3]"
+    inspect(at)
+    assert at.session_state["report"].results[0].post.ops == oracle["saved"]["spec"]
+    at.file_uploader(key="model_file").upload("junk.zip", b"not a zip").run()
+    assert any("ModelLoadError" in e.value for e in at.error)

@@ -120,6 +120,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.flush()
     command = [sys.executable, "-m", "streamlit", "run", str(_APP), "--server.headless", "true",
                "--server.address", settings.address, "--server.port", str(settings.port),
+               "--server.maxUploadSize", str(settings.max_model_mb),
                # An open dashboard reads no secrets at all (not even the project's default).
                "--secrets.files", "/dev/null" if settings.open_access else str(secrets)]
     os.chdir(_ROOT)  # Streamlit reads .streamlit/config.toml from its working folder

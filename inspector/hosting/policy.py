@@ -15,7 +15,9 @@ value stops the command with a message naming the key.
     max_memory_mb = 8192    # the highest memory limit a user may pick
     [inputs]
     pasted_code = true      # false: only the gallery and the operator's files
-    files = "/srv/inspector/functions"  # a folder of .py files offered beside the gallery
+    files = "/srv/inspector/functions"  # a folder of .py files (and models) offered beside
+                                        # the gallery
+    max_model_mb = 200      # the largest model a user may upload (with pasted_code)
     [access]
     open = false            # true: no sign-in at all, anyone who reaches it uses it (say so)
     allowed_domains = ["example.com"]   # signed-in emails in these domains may use it
@@ -69,6 +71,9 @@ class Policy:
     open_access: bool = False
     # A folder whose .py files users may pick like gallery entries (None: none offered).
     files_dir: str | None = None
+    # The largest model (.keras, zipped SavedModel) a user may upload, MB; uploads are allowed
+    # where pasted code is.
+    max_model_mb: int = 200
     allowed_domains: tuple[str, ...] = ()
     allowed_users: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
@@ -124,6 +129,8 @@ _KEYS: dict[tuple[str, str], tuple[str, Callable[[Any], bool], str]] = {
     ("inputs", "pasted_code"): ("pasted_code", lambda v: isinstance(v, bool), "true or false"),
     ("inputs", "files"): ("files_dir", lambda v: _text(v) and Path(v).is_dir(),
                           "a folder that exists (of .py files)"),
+    ("inputs", "max_model_mb"): ("max_model_mb", lambda v: _positive_int(v) and v <= 4096,
+                                 "an integer from 1 to 4096"),
     ("access", "open"): ("open_access", lambda v: isinstance(v, bool), "true or false"),
     ("access", "allowed_domains"): ("allowed_domains", _strings, "a list of domain names"),
     ("access", "allowed_users"): ("allowed_users", _strings, "a list of emails"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ GALLERY_PREFIX = "gallery:"
 PROVIDED_PREFIX = "file:"
 # Seconds a job may run when neither the user nor a gallery entry sets a limit.
 DEFAULT_TIMEOUT_S = 60.0
+# A model's, as the gallery's large models have.
+MODEL_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,15 @@ def gallery_source(name: str) -> Source:
 
 
 def provided_names(folder: str | None) -> tuple[str, ...]:
-    """The .py files the operator offers in ``folder``, sorted (none without a folder)."""
+    """The .py files and models the operator offers in ``folder``, sorted (none without a
+    folder)."""
+    from inspector.inputs import models
+
     if not folder:
         return ()
-    return tuple(sorted(p.name for p in Path(folder).glob("*.py") if p.is_file()))
+    return tuple(sorted(p.name for p in Path(folder).iterdir()
+                        if not p.is_symlink() and ((p.is_file() and p.suffix == ".py")
+                                                   or models.is_model(str(p)))))
 
 
 def provided_source(folder: str | None, name: str) -> Source:
@@ -73,7 +81,12 @@ def provided_source(folder: str | None, name: str) -> Source:
     if name not in provided_names(folder):
         raise SourceError(f"no provided file {name!r}; the operator offers: "
                           f"{', '.join(provided_names(folder)) or 'none'}")
+    from inspector.inputs import models
+
     path = Path(folder or ".") / name
+    if models.is_model(str(path)):
+        read, data = models.read_bytes(str(path))
+        return dataclasses.replace(model_source(read, data), provided_name=name)
     try:
         return Source(path.read_text(encoding="utf-8"), name, provided_name=name)
     except (OSError, UnicodeDecodeError) as exc:
@@ -81,8 +94,11 @@ def provided_source(folder: str | None, name: str) -> Source:
 
 
 def default_timeout_s(source: Source) -> float:
-    """The time limit a job gets when the user sets none: a gallery entry's own, else 60 s."""
-    return gallery.get(source.gallery_name).timeout_s if source.gallery_name else DEFAULT_TIMEOUT_S
+    """The time limit a job gets when the user sets none: a gallery entry's own, a model's
+    (loading it takes time too), else 60 s."""
+    if source.gallery_name:
+        return gallery.get(source.gallery_name).timeout_s
+    return MODEL_TIMEOUT_S if source.model else DEFAULT_TIMEOUT_S
 
 
 def model_source(name: str, data: bytes, signature: str | None = None,

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from inspector.errors import ErrorInfo, InputError, SetupError
+from inspector.errors import ErrorInfo, InputError, ModelLoadError, SetupError
 from inspector.inputs import gallery, sources
 from inspector.inputs.calls import parse_calls
 from inspector.inputs.modes import MODE_HELP, MODES
@@ -29,6 +29,7 @@ from inspector.ui.permalink import FormSettings
 from inspector.ui.plain import plain
 
 PASTE = "(paste your own code)"
+UPLOAD = "(upload a model)"
 DEFAULT_MODES = ["eager", "numpy", "spec", "spec-dynamic"]
 DEFAULT_DEVICE = "TensorFlow's default"
 STARTER = "import tensorflow as tf\n\ndef f(x):\n    return tf.square(x)\n"
@@ -59,8 +60,8 @@ def _settings_from_url() -> FormSettings:
     params = st.query_params
     settings = permalink.from_query({key: params.get_all(key) for key in params}, _defaults())
     fallback = PASTE if services.policy().pasted_code else gallery.ENTRIES[0].name
-    entry = PASTE if settings.entry == permalink.PASTE else (settings.entry
-                                                            or gallery.ENTRIES[0].name)
+    entry = {permalink.PASTE: PASTE, permalink.MODEL: UPLOAD}.get(
+        settings.entry or "", settings.entry or gallery.ENTRIES[0].name)
     return dataclasses.replace(settings, entry=entry if entry in _choices() else fallback,
                                modes=tuple(m for m in settings.modes if m in MODES)
                                or tuple(DEFAULT_MODES))
@@ -85,6 +86,8 @@ class PageInputs:
     visibility: str = "team"
     # The TensorFlow versions to run on (empty: the server's own).
     tf_versions: tuple[str, ...] = ()
+    # Why there is nothing to inspect yet (no model uploaded): said instead of running.
+    missing: str = ""
 
 
 def _choices() -> list[str]:
@@ -93,17 +96,20 @@ def _choices() -> list[str]:
     settings = services.policy()
     return ([e.name for e in gallery.ENTRIES]
             + [sources.PROVIDED_PREFIX + n for n in sources.provided_names(settings.files_dir)]
-            + ([PASTE] if settings.pasted_code else []))
+            + ([PASTE, UPLOAD] if settings.pasted_code else []))
 
 
 def _choice_label(choice: str) -> str:
-    if choice == PASTE or choice.startswith(sources.PROVIDED_PREFIX):
+    if choice in (PASTE, UPLOAD) or choice.startswith(sources.PROVIDED_PREFIX):
         return choice
     return f"{choice}: {gallery.get(choice).title}"
 
 
 def _default_calls(choice: str) -> list[str]:
-    """A choice's own calls: a gallery entry's, else one float32[4] call."""
+    """A choice's own calls: a gallery entry's, a model's, else one float32[4] call."""
+    if choice == UPLOAD:
+        model = _model_source()
+        return list(model.model.get("calls") or ()) if model and model.model else []
     if choice == PASTE or choice.startswith(sources.PROVIDED_PREFIX):
         return ["float32[4]"]
     return list(gallery.get(choice).calls)
@@ -115,19 +121,88 @@ def _entry_changed() -> None:
     st.session_state["calls"] = "\n".join(_default_calls(st.session_state["entry"]))
 
 
-def _source_inputs(url: FormSettings) -> tuple[Source, str | None, list[str]]:
-    """The function to inspect: a gallery entry, an operator's file or pasted code; with its
-    default calls."""
+def _model_source() -> Source | None:
+    """The uploaded model as a Source (kept per file and signature), else the model of the
+    run put back by Edit as new; None when there is none. Its error, if any, is kept in
+    ``model_error``."""
+    state = st.session_state
+    uploaded = state.get("model_file")
+    signature = (state.get("model_signature") or "").strip() or None
+    kept = state.get("kept_model")
+    if kept:  # until another file is uploaded (_model_changed)
+        return Source(kept["text"], kept["filename"], model=kept["model"])
+    if uploaded is None:
+        return None
+    key = (uploaded.file_id, signature)
+    if state.get("model_key") != key:
+        state["model_key"], state["model_error"], state["model_built"] = key, None, None
+        limit = services.policy().max_model_mb
+        try:
+            if uploaded.size > limit * 2**20:
+                raise ModelLoadError(f"{uploaded.name} is {uploaded.size / 2**20:,.0f} MB, more "
+                                     f"than the {limit} MB this dashboard takes ([inputs] "
+                                     "max_model_mb)")
+            state["model_built"] = sources.model_source(uploaded.name, uploaded.getvalue(),
+                                                        signature)
+        except InputError as exc:
+            state["model_error"] = f"{exc.type}: {exc.message}"
+    built: Source | None = state.get("model_built")
+    return built
+
+
+def _model_changed() -> None:
+    """A new model (or signature) loads its own calls."""
+    st.session_state.pop("kept_model", None)
+    st.session_state["calls"] = "\n".join(_default_calls(UPLOAD))
+
+
+def _model_input() -> tuple[Source, str | None, list[str], str]:
+    """The upload box: a .keras file or a zipped SavedModel, read for its inputs only (it is
+    loaded in the sandboxed worker)."""
+    limit = services.policy().max_model_mb
+    st.file_uploader(f"Model: a .keras file, or a SavedModel as a .zip or .tar.gz (up to "
+                     f"{limit} MB)", type=["keras", "zip", "gz", "tgz"], key="model_file",
+                     on_change=_model_changed)
+    st.text_input("SavedModel signature", key="model_signature", value="serving_default",
+                  on_change=_model_changed)
+    source = _model_source()
+    error = st.session_state.get("model_error")
+    if error and not st.session_state.get("kept_model") and \
+            st.session_state.get("model_file") is not None:
+        st.error(plain(error))
+        return Source("", "model.py"), None, [], error
+    if source is None or not source.model:
+        return Source("", "model.py"), None, [], (
+            "Upload a model first: a .keras file, or a SavedModel folder as a .zip or .tar.gz")
+    model = source.model
+    kept = " (the model of the run put back; upload another to replace it)" \
+        if st.session_state.get("kept_model") else ""
+    inputs = "; ".join(f"{n}: {d}[{','.join('None' if x is None else str(x) for x in shape)}]"
+                       for n, d, shape in model["inputs"])
+    st.caption(plain(f"{model['name']} (sha256 {model['sha256'][:12]}){kept}: "
+                     f"{'Keras' if model['kind'] == 'keras' else 'SavedModel'}, inputs "
+                     f"{inputs}. Loaded and run in the sandboxed worker; every mode applies "
+                     "(a SavedModel signature is called inside each mode's tf.function)."))
+    report_view.show_code(source.text)
+    return source, None, list(model.get("calls") or ()), ""
+
+
+def _source_inputs(url: FormSettings) -> tuple[Source, str | None, list[str], str]:
+    """The function to inspect: a gallery entry, an operator's file, pasted code or an uploaded
+    model; with its default calls, and why there is nothing to inspect yet (else "")."""
     names = _choices()
     index = names.index(url.entry) if url.entry in names else 0
     choice: Any = st.selectbox("Function", names, index=index, key="entry",
                                format_func=_choice_label, on_change=_entry_changed)
+    if choice == UPLOAD:
+        return _model_input()
     if choice.startswith(sources.PROVIDED_PREFIX):
         source = sources.provided_source(services.policy().files_dir,
                                          choice[len(sources.PROVIDED_PREFIX):])
         st.caption("A file the dashboard's operator provides.")
         report_view.show_code(source.text)
-        return source, _function_picker(source), _default_calls(choice)
+        calls = list(source.model["calls"]) if source.model else _default_calls(choice)
+        return source, _function_picker(source) if not source.model else None, calls, ""
     if choice == PASTE:
         code = st.text_area("Python source", key="code", height=240, value=STARTER,
                             help="Plain text editing; the highlighted, numbered copy below "
@@ -136,12 +211,12 @@ def _source_inputs(url: FormSettings) -> tuple[Source, str | None, list[str]]:
         function = _function_picker(source)
         with st.expander("Highlighted", expanded=False):
             report_view.show_code(code)
-        return source, function, _default_calls(choice)
+        return source, function, _default_calls(choice), ""
     source = sources.gallery_source(choice)
     entry = gallery.get(choice)
     st.info(entry.hint)
     report_view.show_code(entry.source)
-    return source, entry.function, _default_calls(choice)
+    return source, entry.function, _default_calls(choice), ""
 
 
 def _device_input(url: FormSettings) -> str | None:
@@ -172,7 +247,7 @@ def _inputs() -> PageInputs:
     settings = services.policy()
     left, right = st.columns([3, 2])
     with left:
-        source, function, default_calls = _source_inputs(url)
+        source, function, default_calls, missing = _source_inputs(url)
     with right:
         calls_text = st.text_area("Calls, one per line (`float32[2,3]; int32[]`)", key="calls",
                                   value="\n".join(url.calls or default_calls))
@@ -212,7 +287,7 @@ def _inputs() -> PageInputs:
                       {"runs": int(runs) or None, "budget_s": 1.0, "ablate": ablate,
                        "device": device, "passes": passes},
                       overrides.split(), float(time_limit), int(memory_mb),
-                      "private" if private else "team", tf_versions)
+                      "private" if private else "team", tf_versions, missing)
 
 
 def _versions_input(url: FormSettings) -> tuple[str, ...]:
@@ -255,6 +330,10 @@ def _submit(request: InspectRequest, limits: Limits, visibility: str = "team",
 
 
 def _submit_inputs(inputs: PageInputs) -> None:
+    if inputs.missing:
+        st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(
+            ModelLoadError(inputs.missing)))
+        return
     try:
         request = prepare(inputs.source, inputs.function, inputs.calls, inputs.modes,
                           inputs.grappler, include_graphs=True, **inputs.options)
@@ -275,8 +354,9 @@ def _form_settings(inputs: PageInputs, request: InspectRequest) -> FormSettings:
     """What the URL keeps of a submitted form: everything that decides the inspection."""
     provided = inputs.source.provided_name
     return FormSettings(
-        entry=inputs.source.gallery_name or (sources.PROVIDED_PREFIX + provided if provided
-                                             else permalink.PASTE),
+        entry=inputs.source.gallery_name or (
+            sources.PROVIDED_PREFIX + provided if provided
+            else permalink.MODEL if inputs.source.model else permalink.PASTE),
         modes=tuple(request.modes), calls=tuple(request.calls), device=request.device,
         runs=inputs.options["runs"] or 0, grappler=tuple(inputs.grappler),
         ablate=bool(inputs.options["ablate"]), passes=bool(inputs.options["passes"]),
@@ -343,12 +423,16 @@ def _edit_as_new(saved: SavedRun) -> None:
     form = permalink.from_saved(saved.request, saved.limits, _defaults(),
                                 _saved_versions(saved))
     state = st.session_state
-    entry = PASTE if form.entry == permalink.PASTE else form.entry
+    entry = {permalink.PASTE: PASTE, permalink.MODEL: UPLOAD}.get(form.entry or "", form.entry)
     if entry not in _choices():
         entry = PASTE if services.policy().pasted_code else _choices()[0]
     state["entry"] = entry
     if entry == PASTE:
         state["code"] = saved.source_text
+    source = saved.request.get("source") or {}
+    if entry == UPLOAD and source.get("model"):  # the run's model, until another is uploaded
+        state["kept_model"] = {"text": source["text"], "filename": source["filename"],
+                               "model": source["model"]}
     state["calls"] = "\n".join(form.calls)
     state["modes"] = list(form.modes)
     state["device"] = form.device or DEFAULT_DEVICE

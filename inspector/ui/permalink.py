@@ -18,6 +18,8 @@ from inspector.inputs.sources import PROVIDED_PREFIX
 
 # The entry name a pasted-code form is saved under in the URL.
 PASTE = "paste"
+# The entry name of an uploaded model (the model itself is not in the URL: its run's link has it).
+MODEL = "model"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def from_saved(request: Mapping[str, Any], limits: Mapping[str, Any],
     source = request.get("source") or {}
     entry = (source.get("gallery_name")
              or (PROVIDED_PREFIX + source["provided_name"] if source.get("provided_name")
-                 else PASTE))
+                 else MODEL if source.get("model") else PASTE))
     return FormSettings(
         entry=entry, modes=tuple(request.get("modes") or ()),
         calls=tuple(request.get("calls") or ()), device=request.get("device"),
