@@ -260,3 +260,57 @@ def test_the_app_takes_an_uploaded_model_and_its_saved_run_runs_again(made, orac
     assert at.session_state["report"].results[0].post.ops == oracle["saved"]["spec"]
     at.file_uploader(key="model_file").upload("junk.zip", b"not a zip").run()
     assert any("ModelLoadError" in e.value for e in at.error)
+
+
+# The gallery's models as TensorFlow answers for them: post-Grappler ops in spec mode.
+_GALLERY_ORACLE = """
+import json, sys
+import numpy as np
+import keras
+import tensorflow as tf
+from tensorflow.python.eager import context
+folder = sys.argv[1]
+
+def post_ops(fn, x):
+    traced = {op.name for op in fn.get_concrete_function(x).graph.get_operations()}
+    context.enable_run_metadata()
+    fn(x)
+    graphs = context.export_run_metadata().function_graphs
+    context.disable_run_metadata()
+    chosen = max(graphs, key=lambda g: (len(traced & {n.name for n in g.pre_optimization_graph.node}),
+                                        len(g.pre_optimization_graph.node)))
+    ops = {}
+    for node in chosen.post_optimization_graph.node:
+        ops[node.op] = ops.get(node.op, 0) + 1
+    return ops
+
+x = np.ones([1, 224, 224, 3], np.float32)
+spec = [tf.TensorSpec([1, 224, 224, 3], tf.float32)]
+model = keras.models.load_model(folder + "/mobilenet_v3_small.keras", compile=False)
+loaded = tf.saved_model.load(folder + "/mobilenet_v3_small_saved")
+signature = loaded.signatures["serving_default"]
+name = sorted(signature.structured_input_signature[1])[0]
+print(json.dumps({
+    "model_keras": post_ops(tf.function(lambda x: model(x, training=False),
+                                        input_signature=spec), x),
+    "model_saved": post_ops(tf.function(lambda x: signature(**{name: x}),
+                                        input_signature=spec), x)}))
+"""
+
+
+def test_the_gallerys_models_run_with_one_click_as_tensorflow_says(tmp_path):
+    """The set-up made them (Makefile: models); each entry's post graph is TensorFlow's own."""
+    from inspector.inputs import gallery
+
+    folder = gallery.models_folder()
+    if not (folder / "mobilenet_v3_small.keras").exists():
+        pytest.skip(f"the set-up has not made the gallery's models in {folder}")
+    expected = json.loads(_python(_GALLERY_ORACLE, str(folder)).strip().splitlines()[-1])
+    for name in ("model_keras", "model_saved"):
+        out = tmp_path / f"{name}.json"
+        done = cli("inspect", f"gallery:{name}", "--mode", "spec", "--runs", "3", "--json",
+                   str(out))
+        assert done.returncode == 0, done.stderr[-3000:]
+        report = json.loads(out.read_text())
+        assert report["calls"] == ["float32[1,224,224,3]"]
+        assert report["results"][0]["post"]["ops"] == expected[name], name

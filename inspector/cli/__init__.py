@@ -53,8 +53,9 @@ def build_parser() -> Parser:
 
 def _gallery(out: TextIO) -> int:
     for entry in gallery.ENTRIES:
-        out.write(f"{entry.name:<24}{entry.title}\n{'':<24}calls: "
-                  f"{' | '.join(entry.calls)}\n{'':<24}{entry.hint}\n")
+        calls = " | ".join(entry.calls) or "the model's own inputs"
+        out.write(f"{entry.name:<24}{entry.title}\n{'':<24}calls: {calls}\n"
+                  f"{'':<24}{entry.hint}\n")
     return EXIT_OK
 
 

@@ -6,9 +6,15 @@ Hints are questions for the user to answer with the report, never stored results
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
-from inspector.errors import UsageError
+from inspector.errors import ModelLoadError, UsageError
+
+# Where the set-up puts the gallery's models (Makefile: models; scripts/make_gallery_models.py).
+MODELS_ENV = "INSPECTOR_MODELS"
+DEFAULT_MODELS = Path.home() / ".cache" / "tf-graph-inspector" / "models"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,26 @@ class GalleryEntry:
     hint: str
     # Wall-clock limit in seconds that this entry needs (large models need more than the default).
     timeout_s: float = 60.0
+    # A model file or SavedModel folder in the models folder (models_folder()) instead of code;
+    # ``source`` is then empty and ``function`` the one its generated module defines.
+    model: str | None = None
+
+
+def models_folder() -> Path:
+    """Where the gallery's models are ($INSPECTOR_MODELS, else the user's cache)."""
+    configured = os.environ.get(MODELS_ENV)
+    return Path(configured) if configured else DEFAULT_MODELS
+
+
+def model_path(entry: GalleryEntry) -> Path:
+    """A model entry's file or folder; ModelLoadError saying how to make it when missing."""
+    assert entry.model is not None
+    path = models_folder() / entry.model
+    if not path.exists():
+        raise ModelLoadError(f"the gallery's model {entry.model} is not in {models_folder()}: "
+                             "the set-up makes it (make run or make test do; or .venv/bin/python "
+                             f"scripts/make_gallery_models.py {models_folder()})")
+    return path
 
 
 # The seed article's examples, verbatim.
@@ -241,6 +267,16 @@ ENTRIES: tuple[GalleryEntry, ...] = (
                  "Run it on two TensorFlow versions (versions add 2.15 gives Keras 2): what "
                  "does each build for the batch norm, and does Grappler fuse it with the Conv2D "
                  "and the ReLU on both?"),
+    GalleryEntry("model_keras", "A .keras model: MobileNetV3Small (random weights)", "",
+                 "call_model", (),
+                 "What does Grappler do to a saved Keras model's graph when it is called, and "
+                 "how many nodes does the fixed shape fold against None dims?",
+                 timeout_s=300.0, model="mobilenet_v3_small.keras"),
+    GalleryEntry("model_saved", "A SavedModel: MobileNetV3Small (random weights)", "",
+                 "serving_default", (),
+                 "The signature is a traced function of its own: what do the modes' graphs "
+                 "hold around its call, and what is left after Grappler inlines it?",
+                 timeout_s=300.0, model="mobilenet_v3_small_saved"),
     GalleryEntry("mobilenet_v2", "MobileNetV2 (random weights), a large graph", _MOBILENET,
                  "classify", ("float32[1,224,224,3]",),
                  "How many Conv2D nodes were fused, and what does the fixed shape buy over None "

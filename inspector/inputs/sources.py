@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +59,23 @@ class FunctionInfo:
 
 
 def gallery_source(name: str) -> Source:
-    """A gallery entry's code as a Source (UsageError for an unknown name)."""
+    """A gallery entry's code as a Source (UsageError for an unknown name); a model entry's
+    model, read from the models folder the set-up fills (ModelLoadError when it is missing)."""
     entry = gallery.get(name)
+    if entry.model is not None:
+        path = gallery.model_path(entry)
+        return _gallery_model(entry.name, str(path), path.stat().st_mtime_ns)
     return Source(entry.source, f"gallery_{entry.name}.py", entry.name)
+
+
+@functools.lru_cache(maxsize=4)
+def _gallery_model(name: str, path: str, mtime_ns: int) -> Source:
+    """A gallery model as a Source, read once per change of the file (the page asks for it on
+    every rerun)."""
+    from inspector.inputs import models
+
+    read, data = models.read_bytes(path)
+    return dataclasses.replace(model_source(read, data), gallery_name=name)
 
 
 def provided_names(folder: str | None) -> tuple[str, ...]:

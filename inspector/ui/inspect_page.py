@@ -112,7 +112,13 @@ def _default_calls(choice: str) -> list[str]:
         return list(model.model.get("calls") or ()) if model and model.model else []
     if choice == PASTE or choice.startswith(sources.PROVIDED_PREFIX):
         return ["float32[4]"]
-    return list(gallery.get(choice).calls)
+    entry = gallery.get(choice)
+    if entry.model is not None:
+        try:
+            return list((sources.gallery_source(choice).model or {}).get("calls") or ())
+        except InputError:
+            return []
+    return list(entry.calls)
 
 
 def _entry_changed() -> None:
@@ -212,11 +218,16 @@ def _source_inputs(url: FormSettings) -> tuple[Source, str | None, list[str], st
         with st.expander("Highlighted", expanded=False):
             report_view.show_code(code)
         return source, function, _default_calls(choice), ""
-    source = sources.gallery_source(choice)
     entry = gallery.get(choice)
     st.info(entry.hint)
-    report_view.show_code(entry.source)
-    return source, entry.function, _default_calls(choice), ""
+    try:
+        source = sources.gallery_source(choice)
+    except InputError as exc:  # a model the set-up has not made here
+        st.error(plain(f"{exc.type}: {exc.message}"))
+        return Source("", "model.py"), None, [], f"{exc.type}: {exc.message}"
+    report_view.show_code(source.text)
+    calls = list(source.model["calls"]) if source.model else _default_calls(choice)
+    return source, entry.function, calls, ""
 
 
 def _device_input(url: FormSettings) -> str | None:
