@@ -68,7 +68,8 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
     ran = (f", ran on {report.executor.kind}: {report.executor.node}" if report.executor
            else "")
     tensorflow = ", ".join(report.versions) if report.versions else report.tensorflow
-    st.caption(plain(f"{report.function}: TensorFlow {tensorflow}"
+    where = f" from {report.source}" if report.source else ""
+    st.caption(plain(f"{report.function}{where}: TensorFlow {tensorflow}"
                      f"{' on ' + report.device if report.device else ''}{ran}"))
     for modes, error in report.mode_errors():
         _error(error, f"mode{'s' if len(modes) > 1 else ''} {', '.join(modes)}: ")
