@@ -35,12 +35,7 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
     """The ``inspect`` command's arguments."""
     inspect.add_argument("source", help="a .py file, '-' for stdin, gallery:NAME, or a model: a "
                                         ".keras file, or a SavedModel folder, .zip or .tar.gz")
-    inspect.add_argument("--signature", help="the SavedModel signature to call (default "
-                                             "serving_default)")
-    inspect.add_argument("--endpoint", help="call this restored tf.function of the SavedModel "
-                                            "instead of a signature (give --call)")
-    inspect.add_argument("--list", action="store_true",
-                         help="list the model's signatures and their inputs, and stop")
+    _model_arguments(inspect)
     inspect.add_argument("--function", help="the function to inspect (optional when the source "
                                             "defines exactly one)")
     inspect.add_argument("--mode", action="append", default=[], metavar="MODE",
@@ -93,6 +88,16 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
     saving.add_argument("--title", help="a title for the saved run")
     saving.add_argument("--tag", action="append", default=[], metavar="TAG",
                         help="repeatable: a tag for the saved run")
+
+
+def _model_arguments(inspect: argparse.ArgumentParser) -> None:
+    """For a model as SOURCE (issue 27)."""
+    inspect.add_argument("--signature", help="the SavedModel signature to call (default "
+                                             "serving_default)")
+    inspect.add_argument("--endpoint", help="call this restored tf.function of the SavedModel "
+                                            "instead of a signature (give --call)")
+    inspect.add_argument("--list", action="store_true",
+                         help="list the model's signatures and their inputs, and stop")
 
 
 def _export_arguments(inspect: argparse.ArgumentParser) -> None:
