@@ -61,8 +61,9 @@ from tensorflow.python.eager import context
 folder = sys.argv[1]
 found = {}
 
-def post_ops(fn, x):
-    traced = {op.name for op in fn.get_concrete_function(x).graph.get_operations()}
+def post_ops(fn, x, concrete=None):
+    concrete = concrete or fn.get_concrete_function(x)
+    traced = {op.name for op in concrete.graph.get_operations()}
     context.enable_run_metadata()
     fn(x)
     graphs = context.export_run_metadata().function_graphs
@@ -85,6 +86,7 @@ signature = loaded.signatures["serving_default"]
 name = sorted(signature.structured_input_signature[1])[0]
 found["saved"] = {
     "spec": post_ops(tf.function(lambda x: signature(**{name: x}), input_signature=spec), x),
+    "saved": post_ops(lambda x: signature(**{name: x}), tf.constant(x), signature),
     "input": name, "shape": signature.structured_input_signature[1][name].shape.as_list()}
 print(json.dumps(found))
 """
@@ -142,6 +144,19 @@ def test_a_saved_model_as_folder_zip_or_tarball_matches_tensorflow(made, oracle,
     assert report["error"] is None and report["results"][0]["error"] is None
     assert report["function"] == "serving_default"
     assert report["results"][0]["post"]["ops"] == oracle["saved"]["spec"]
+
+
+def test_mode_saved_is_the_signature_as_saved_and_code_has_no_such_mode(made, oracle, tmp_path):
+    report = _inspect(made / "small_saved", tmp_path, "--mode", "saved")
+    result = report["results"][0]
+    assert result["mode"] == "saved" and result["error"] is None and result["traces"] == 0
+    assert result["post"]["ops"] == oracle["saved"]["saved"]
+    assert "traced when the model was saved" in result["calls"][0]["reason"]
+    assert prepare(sources.read_source(str(made / "small_saved")), modes=["all"]).modes[-1] == \
+        "saved"
+    with pytest.raises(UsageError, match="mode saved is a SavedModel signature"):
+        prepare(sources.read_source(str(made / "small.keras")), modes=["saved"])
+    assert "saved" not in prepare(sources.read_source("gallery:fused_dense"), modes=["all"]).modes
 
 
 def test_list_names_the_signatures_and_their_inputs(made, oracle):
@@ -253,9 +268,11 @@ def test_the_app_takes_an_uploaded_model_and_its_saved_run_runs_again(made, orac
     again = saved.session_state["report"]
     assert again.error is None and again.results[0].post.ops == oracle["keras"]["spec"]
     # A zipped SavedModel, and a file that is not a model.
+    assert "saved" not in at.pills(key="modes").options  # a .keras model has no such mode
     at.file_uploader(key="model_file").upload(
         "small_saved.zip", (made / "small_saved.zip").read_bytes()).run()
     assert at.text_area(key="calls").value == "float32[1,8,8,3]"
+    assert "saved" in at.pills(key="modes").options
     inspect(at)
     assert at.session_state["report"].results[0].post.ops == oracle["saved"]["spec"]
     at.file_uploader(key="model_file").upload("junk.zip", b"not a zip").run()

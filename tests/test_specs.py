@@ -5,7 +5,7 @@ import pytest
 from inspector.errors import CallSpecError, UsageError
 from inspector.inputs.calls import PythonArg, TensorArg, check_arity, parse_call, parse_calls
 from inspector.inputs.grappler import parse_overrides
-from inspector.inputs.modes import MODES, parse_modes
+from inspector.inputs.modes import CODE_MODES, MODES, parse_modes
 
 
 def test_parses_tensors_scalars_and_python_values():
@@ -35,9 +35,10 @@ def test_arity_is_checked_against_the_parameters():
 
 
 def test_modes_expand_all_in_canonical_order_and_reject_unknown():
-    assert parse_modes(["all"]) == MODES
+    assert parse_modes(["all"]) == CODE_MODES  # "saved" is a SavedModel signature's alone
+    assert parse_modes(["all"], saved=True) == MODES
     assert parse_modes(["spec", "numpy", "spec"]) == ("numpy", "spec")
-    assert parse_modes([]) == MODES
+    assert parse_modes([]) == CODE_MODES
     with pytest.raises(UsageError, match="unknown mode 'fast'.*spec-dynamic"):
         parse_modes(["fast"])
 

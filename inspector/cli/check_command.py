@@ -54,7 +54,7 @@ def add_arguments(check: argparse.ArgumentParser) -> None:
 
 # Modes a table runs when it names none: every mode with a graph (eager has none, so every
 # graph bound would fail there).
-DEFAULT_MODES = tuple(m for m in modes.MODES if m != "eager")
+DEFAULT_MODES = tuple(m for m in modes.CODE_MODES if m != "eager")
 # Which key an input error is about, by its type (for the line it names).
 _ERROR_KEYS = {"CallSpecError": ("calls", "source"), "FunctionNotFound": ("function", "source"),
                "SourceError": ("source",),

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from inspector.errors import UsageError
 from inspector.inputs.calls import CallSpec, PythonArg, TensorArg
 
 # Modes whose arguments are NumPy arrays (each call pays a conversion to a Tensor).
@@ -72,6 +73,11 @@ def build_function(python_function: Callable[..., Any], mode: str,
     """A FRESH callable for the mode (a tf.function, or the plain function for eager)."""
     if mode == "eager":
         return python_function
+    if mode == "saved":  # a SavedModel signature's own function (inputs/models.py's module)
+        saved = getattr(python_function, "saved", None)
+        if saved is None:
+            raise UsageError("mode saved needs a SavedModel signature as SOURCE")
+        return saved
     if mode == "spec":
         return tf.function(python_function, input_signature=input_signature(first_call, False))
     if mode == "spec-dynamic":

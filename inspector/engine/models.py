@@ -150,6 +150,27 @@ def _load_saved(module_file: str, name: str) -> Any:
                              f"{text[0] if text else ''}") from None
 
 
+class Saved:
+    """A SavedModel signature called as the inspector calls a tf.function (mode saved): the
+    concrete function TensorFlow restored, its inputs by position, traced when it was saved (it
+    never traces here)."""
+
+    # retrace.record_call says so instead of "matches the signature".
+    traced_when_saved = True
+
+    def __init__(self, concrete: Any, names: list[str]):
+        self.concrete, self.names = concrete, list(names)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.concrete(**dict(zip(self.names, args, strict=True)))
+
+    def get_concrete_function(self, *args: Any) -> Any:
+        return self.concrete
+
+    def experimental_get_tracing_count(self) -> int:
+        return 0
+
+
 def load_signature(module_file: str, name: str, signature: str) -> Any:
     """A SavedModel's signature function (called with keyword arguments)."""
     loaded = _load_saved(module_file, name)

@@ -86,6 +86,9 @@ def record_call(fn: Any, args: list[Any], call: CallSpec, params: tuple[str, ...
         except Exception as exc:
             error = ErrorInfo(type(exc).__name__, _first_line(exc))
     traced = fn.experimental_get_tracing_count() > count_before
+    if error is None and getattr(fn, "traced_when_saved", False):
+        return CallRecord(str(call), False, "not traced: the signature was traced when the "
+                          "model was saved", format_signature(fn.get_concrete_function(*args)))
     if error is not None:
         return CallRecord(str(call), traced, f"TensorFlow refused the call: {error.message}",
                           None, error)

@@ -204,8 +204,12 @@ def wrapper_source(info: ModelInfo, data: bytes, endpoint: str | None = None) ->
     function = re.sub(r"\W", "_", endpoint or info.signature or DEFAULT_SIGNATURE)
     if not function.isidentifier() or keyword.iskeyword(function):
         function = "call_model"
+    saved = ([] if endpoint else
+             ["", "", "# Mode saved calls the signature itself, as it was saved.",
+              f"{function}.saved = models.Saved(restored, {[i.name for i in info.inputs]!r})"])
     return "\n".join([*head, f"restored = {target}", "", "",
-                      f"def {function}({', '.join(params)}):", f"    return {call}", ""])
+                      f"def {function}({', '.join(params)}):", f"    return {call}", *saved,
+                      ""])
 
 
 def encode(data: bytes) -> str:

@@ -8,9 +8,14 @@ from typing import Literal
 
 from inspector.errors import UsageError
 
-# Every mode, in the order reports list them. "eager" is a timing baseline with no tf.function.
-Mode = Literal["eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla"]
+# Every mode, in the order reports list them. "eager" is a timing baseline with no tf.function;
+# "saved" is a SavedModel signature's own graph, for a SavedModel source only.
+Mode = Literal["eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla",
+               "saved"]
 MODES: tuple[Mode, ...] = typing.get_args(Mode)
+# The mode only a SavedModel signature has, and the modes every source has.
+SAVED = "saved"
+CODE_MODES: tuple[Mode, ...] = tuple(m for m in MODES if m != SAVED)
 
 # One line each, for --help, the UI and reports.
 MODE_HELP = {
@@ -21,6 +26,8 @@ MODE_HELP = {
     "spec-dynamic": "input_signature of TensorSpecs with every dim None (rank kept)",
     "reduce-retracing": "tf.function(reduce_retracing=True) called with NumPy arrays",
     "xla": "tf.function(jit_compile=True) called with tf.Tensors",
+    "saved": "a SavedModel signature's graph as it was saved, called directly with tf.Tensors "
+             "(no tf.function of ours; SavedModel sources only)",
 }
 
 # Modes whose arguments are NumPy arrays (each call pays a conversion to a Tensor).
@@ -29,15 +36,22 @@ NUMPY_MODES: frozenset[Mode] = frozenset({"numpy", "reduce-retracing"})
 SIGNATURE_MODES: frozenset[Mode] = frozenset({"spec", "spec-dynamic"})
 
 
-def parse_modes(names: Sequence[str]) -> tuple[Mode, ...]:
-    """Expand 'all', drop repeats, keep the canonical order; raise UsageError on unknown names."""
+def parse_modes(names: Sequence[str], saved: bool = False) -> tuple[Mode, ...]:
+    """Expand 'all', drop repeats, keep the canonical order; raise UsageError on unknown names.
+    ``saved``: the source is a SavedModel signature, so "saved" is a mode ('all' includes it);
+    otherwise asking for it is a UsageError."""
     chosen: set[str] = set()
+    offered = MODES if saved else CODE_MODES
     for name in names or ("all",):
         name = name.strip().lower().replace("_", "-")
         if name == "all":
-            chosen.update(MODES)
-        elif name in MODES:
+            chosen.update(offered)
+        elif name in offered:
             chosen.add(name)
+        elif name == SAVED:
+            raise UsageError("mode saved is a SavedModel signature's graph as it was saved: "
+                             "give a SavedModel (a folder, .zip or .tar.gz) as SOURCE, without "
+                             "--endpoint")
         else:
             raise UsageError(f"unknown mode {name!r}; modes: {', '.join(MODES)}, all")
     return tuple(m for m in MODES if m in chosen)

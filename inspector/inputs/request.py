@@ -73,6 +73,12 @@ class InspectRequest:
         return cls(**data)
 
 
+def _saved_signature(source: Source) -> bool:
+    """Whether the source is a SavedModel signature (it has the "saved" mode)."""
+    model = source.model or {}
+    return model.get("kind") == "saved_model" and not model.get("endpoint")
+
+
 def _model_info(model: dict[str, Any]) -> models.ModelInfo:
     return models.ModelInfo(model["kind"], model["name"], tuple(
         models.ModelInput(name, dtype, tuple(shape)) for name, dtype, shape in model["inputs"]))
@@ -106,5 +112,6 @@ def prepare(source: Source, function: str | None = None, calls: Sequence[str] = 
             models.check_call(model, call.args)
     return InspectRequest(source=source, function=info.name,
                           calls=tuple(str(c) for c in parsed),
-                          modes=parse_modes(modes), grappler=parse_overrides(grappler),
+                          modes=parse_modes(modes, saved=_saved_signature(source)),
+                          grappler=parse_overrides(grappler),
                           **options)

@@ -18,7 +18,7 @@ import streamlit as st
 from inspector.errors import ErrorInfo, InputError, ModelLoadError, SetupError
 from inspector.inputs import gallery, sources
 from inspector.inputs.calls import parse_calls
-from inspector.inputs.modes import MODE_HELP, MODES
+from inspector.inputs.modes import CODE_MODES, MODE_HELP, MODES
 from inspector.inputs.request import InspectRequest, prepare
 from inspector.inputs.sources import Source
 from inspector.jobs.executor import Limits
@@ -269,7 +269,12 @@ def _inputs() -> PageInputs:
             st.error(exc.message)
         # Pills, not a multiselect: its chips ran off the box's one line, and with 7 modes
         # chosen reduce-retracing and xla could not be seen.
-        modes = st.pills("Modes", MODES, selection_mode="multi", default=list(url.modes), wrap=True,
+        offered = MODES if (source.model or {}).get("kind") == "saved_model" and not (
+            source.model or {}).get("endpoint") else CODE_MODES
+        if any(m not in offered for m in st.session_state.get("modes") or ()):
+            st.session_state["modes"] = [m for m in st.session_state["modes"] if m in offered]
+        modes = st.pills("Modes", offered, selection_mode="multi",
+                         default=[m for m in url.modes if m in offered], wrap=True,
                          key="modes", help="\n".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
         device = _device_input(url)
         tf_versions = _versions_input(url)
