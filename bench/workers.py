@@ -161,3 +161,53 @@ def two_versions(quick: bool) -> None:
             ratio = statistics.median(both) / statistics.median(alone)
             print(f"| {name} | {' '.join(modes)} | {spread(both)} | {spread(alone)} | "
                   f"{ratio:.2f}x |")
+
+
+# Raw TensorFlow loading a gallery model in a fresh process with TensorFlow and Keras already
+# imported (as a warm worker has them): the load alone.
+_RAW_LOAD = """
+import sys, time
+import tensorflow as tf
+import keras
+kind, path = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+if kind == "keras":
+    keras.models.load_model(path, compile=False, safe_mode=True)
+else:
+    tf.saved_model.load(path)
+print((time.perf_counter() - start) * 1e3)
+"""
+
+
+@benchmark("models")
+def model_loading(quick: bool) -> None:
+    """Issue 27: the gallery models' "loading" stage on a warm pool (bytes written, an archive
+    unpacked, the model loaded in the sandbox) against raw TensorFlow loading the same files in
+    a fresh process with TensorFlow imported (goal 1.1x)."""
+    import subprocess
+
+    from inspector.inputs import gallery
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import read_source
+    from inspector.jobs.local import LocalExecutor
+
+    repeats = 3 if quick else 7
+    folder = gallery.models_folder()
+    print("\n### Loading a model (ms, median and min-max; mode spec, 3 timed runs)\n")
+    print("| entry | inspector's loading stage | raw load, fresh process | ratio |")
+    print("|---|---|---|---|")
+    with LocalExecutor(workers=1) as pool:
+        for name, kind, file in (("model_keras", "keras", "mobilenet_v3_small.keras"),
+                                 ("model_saved", "saved", "mobilenet_v3_small_saved")):
+            request = prepare(read_source(f"gallery:{name}"), modes=["spec"], runs=3)
+            ours, raw = [], []
+            for _ in range(repeats):
+                pool.wait_warm()
+                report = pool.submit(request).result(timeout=600)
+                ours.append(next(s.ms for s in report.request_stages if s.stage == "loading"))
+                pool.wait_warm()  # not beside the replacement worker's import
+                done = subprocess.run([sys.executable, "-c", _RAW_LOAD, kind, str(folder / file)],
+                                      capture_output=True, text=True, check=True)
+                raw.append(float(done.stdout.strip().splitlines()[-1]))
+            ratio = statistics.median(ours) / statistics.median(raw)
+            print(f"| {name} | {spread(ours)} | {spread(raw)} | {ratio:.2f}x |")

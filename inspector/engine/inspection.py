@@ -94,6 +94,10 @@ def warm_up() -> None:
     compiled = tf.function(lambda x: x * 2.0, jit_compile=True)
     compiled(tf.constant([1.0]))
     compiled.experimental_get_compiler_ir(tf.constant([1.0]))(stage="optimized_hlo")
+    try:  # Keras's import (about 1 s): gallery models, uploaded models, most pasted models
+        import keras  # noqa: F401
+    except ImportError:
+        pass
 
 
 def resolve_device(requested: str | None) -> tuple[str, tuple[str, ...]]:

@@ -6,6 +6,7 @@ in the sandboxed worker, never in the server.
 
 from __future__ import annotations
 
+import io
 import os
 import tarfile
 import zipfile
@@ -23,31 +24,36 @@ _KEPT: list[Any] = []
 
 
 def write(folder: Path, name: str, data: bytes) -> Path:
-    """The model's bytes as a file in the job's folder."""
+    """The model in the job's folder: a .keras file as it is, an archive unpacked from memory
+    (written once, not as the archive and then its files: about 200 ms for 20 MB on these
+    disks)."""
     target = folder / MODEL_DIR
     target.mkdir(exist_ok=True)
     path = target / Path(name).name
-    path.write_bytes(data)
-    return path
+    if name.endswith(inputs.KERAS_SUFFIX):
+        path.write_bytes(data)
+        return path
+    return unpack(path, data)
 
 
 def _beside(module_file: str, name: str) -> Path:
     return Path(module_file).parent / MODEL_DIR / Path(name).name
 
 
-def unpack(archive: Path, limit_files: int = inputs.MAX_ARCHIVE_FILES,
+def unpack(archive: Path, data: bytes, limit_files: int = inputs.MAX_ARCHIVE_FILES,
            limit_bytes: int = inputs.MAX_UNPACKED_BYTES) -> Path:
-    """A SavedModel archive unpacked beside it; the folder holding saved_model.pb.
-    ModelLoadError for a member that would leave the folder (``..``, an absolute path, a link
-    or device), or for more than ``limit_files`` files or ``limit_bytes`` unpacked: nothing is
-    written outside the folder, and a bomb stops at the bound."""
-    target = archive.parent / (archive.name + ".d")
+    """A SavedModel archive's ``data`` unpacked into ``archive`` + ".d"; the folder holding
+    saved_model.pb. ModelLoadError for a member that would leave the folder (``..``, an
+    absolute path, a link or device), or for more than ``limit_files`` files or
+    ``limit_bytes`` unpacked: nothing is written outside the folder, and a bomb stops at the
+    bound."""
+    target = _unpacked(archive)
     target.mkdir(exist_ok=True)
     root = target.resolve()
     total = 0
     try:
         if archive.name.endswith(".zip"):
-            with zipfile.ZipFile(archive) as packed:
+            with zipfile.ZipFile(io.BytesIO(data)) as packed:
                 members = packed.infolist()
                 if len(members) > limit_files:
                     raise ModelLoadError(f"{archive.name} holds {len(members):,} files, more "
@@ -68,7 +74,7 @@ def unpack(archive: Path, limit_files: int = inputs.MAX_ARCHIVE_FILES,
                         _copy(source, sink, limit_bytes - (total - member.file_size),
                               archive.name)
         else:
-            with tarfile.open(archive, mode="r:*") as tarball:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tarball:
                 count = 0
                 for entry in tarball:
                     count += 1
@@ -86,7 +92,16 @@ def unpack(archive: Path, limit_files: int = inputs.MAX_ARCHIVE_FILES,
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
         raise ModelLoadError(f"{archive.name} cannot be unpacked ({exc}): truncated or not "
                              "what its name says") from None
-    found = sorted(root.rglob(inputs.SAVED_MODEL_PB), key=lambda p: len(p.parts))
+    return _saved_root(archive)
+
+
+def _unpacked(archive: Path) -> Path:
+    return archive.parent / (archive.name + ".d")
+
+
+def _saved_root(archive: Path) -> Path:
+    """The unpacked folder that holds saved_model.pb (the shallowest)."""
+    found = sorted(_unpacked(archive).rglob(inputs.SAVED_MODEL_PB), key=lambda p: len(p.parts))
     if not found:
         raise ModelLoadError(f"{archive.name} holds no {inputs.SAVED_MODEL_PB}: not a "
                              "SavedModel")
@@ -138,8 +153,7 @@ def load_keras(module_file: str, name: str) -> Any:
 def _load_saved(module_file: str, name: str) -> Any:
     import tensorflow as tf
 
-    archive = _beside(module_file, name)
-    folder = unpack(archive)
+    folder = _saved_root(_beside(module_file, name))  # unpacked by write, before the module ran
     try:
         loaded = tf.saved_model.load(str(folder))
         _KEPT.append(loaded)

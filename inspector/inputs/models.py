@@ -26,7 +26,7 @@ from inspector.errors import CallSpecError, ModelLoadError, UsageError
 
 # What a model input is, by the name's ending (a directory holding saved_model.pb too).
 KERAS_SUFFIX = ".keras"
-ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
 # The largest model file or archive taken (bytes); the operator's [inputs] may lower it.
 MAX_MODEL_BYTES = 512 * 2**20
 # The largest metadata member read in the server (config.json, saved_model.pb).
@@ -86,8 +86,9 @@ def is_model(where: str) -> bool:
 
 def read_bytes(where: str, limit: int = MAX_MODEL_BYTES) -> tuple[str, bytes]:
     """A model path as (name, bytes): a file as it is, a SavedModel directory packed as a
-    .tar.gz (its own files only: a link leaving it is refused). ModelLoadError when it cannot
-    be read or is larger than ``limit``."""
+    .tar (its own files only: a link leaving it is refused; not compressed: the worker would
+    only spend the time to unpack it). ModelLoadError when it cannot be read or is larger than
+    ``limit``."""
     path = Path(where)
     if path.is_dir():
         if not (path / SAVED_MODEL_PB).is_file():
@@ -95,7 +96,7 @@ def read_bytes(where: str, limit: int = MAX_MODEL_BYTES) -> tuple[str, bytes]:
                                  "SavedModel (give the folder tf.saved_model.save wrote)")
         buffer = io.BytesIO()
         total = 0
-        with tarfile.open(fileobj=buffer, mode="w:gz") as packed:
+        with tarfile.open(fileobj=buffer, mode="w") as packed:
             for item in sorted(path.rglob("*")):
                 if item.is_symlink():
                     raise ModelLoadError(f"{item} is a link: a SavedModel is sent as its own "
@@ -104,7 +105,7 @@ def read_bytes(where: str, limit: int = MAX_MODEL_BYTES) -> tuple[str, bytes]:
                 if total > limit:
                     raise ModelLoadError(f"{where} holds more than {limit // 2**20} MB")
                 packed.add(item, arcname=str(item.relative_to(path)), recursive=False)
-        return path.resolve().name + ".tar.gz", buffer.getvalue()
+        return path.resolve().name + ".tar", buffer.getvalue()
     try:
         size = path.stat().st_size
         if size > limit:

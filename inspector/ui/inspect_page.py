@@ -167,7 +167,7 @@ def _model_input() -> tuple[Source, str | None, list[str], str]:
     loaded in the sandboxed worker)."""
     limit = services.policy().max_model_mb
     st.file_uploader(f"Model: a .keras file, or a SavedModel as a .zip or .tar.gz (up to "
-                     f"{limit} MB)", type=["keras", "zip", "gz", "tgz"], key="model_file",
+                     f"{limit} MB)", type=["keras", "zip", "gz", "tgz", "tar"], key="model_file",
                      on_change=_model_changed)
     st.text_input("SavedModel signature", key="model_signature", value="serving_default",
                   on_change=_model_changed)
