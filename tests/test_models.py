@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.errors import CallSpecError, UsageError
+from inspector.errors import CallSpecError, ModelLoadError, UsageError
 from inspector.inputs import models, sources
 from inspector.inputs.request import prepare
 from tests.helpers import ROOT, shown
@@ -331,3 +331,32 @@ def test_the_gallerys_models_run_with_one_click_as_tensorflow_says(tmp_path):
         report = json.loads(out.read_text())
         assert report["calls"] == ["float32[1,224,224,3]"]
         assert report["results"][0]["post"]["ops"] == expected[name], name
+
+
+def test_hostile_names_and_metadata_stay_data_in_the_server(made, tmp_path):
+    """The file name is never code in the generated module; a config that nests too deep and a
+    gzip bomb are typed errors read in bounded time, in the server, before any worker."""
+    import time
+
+    data = (made / "small.keras").read_bytes()
+    evil = 'x"""\nimport os\nos.system("touch /tmp/pwned")\n""".keras'
+    source = sources.model_source(evil, data)
+    compile(source.text, "model.py", "exec")  # still valid Python ...
+    assert 'os.system("touch' not in source.text.replace(repr(evil), "")  # ... the name a repr
+    deep = io.BytesIO()
+    with zipfile.ZipFile(deep, "w") as packed:
+        packed.writestr("config.json", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelLoadError, match="nests too deep|not JSON"):
+        sources.model_source("deep.keras", deep.getvalue())
+    bomb = io.BytesIO()
+    with tarfile.open(fileobj=bomb, mode="w:gz") as packed:
+        zeros = tarfile.TarInfo("zeros.bin")
+        zeros.size = models.MAX_SCAN_BYTES + 1
+        packed.addfile(zeros, io.BytesIO(b"\0" * zeros.size))
+        pb = tarfile.TarInfo("saved_model.pb")
+        pb.size = 1
+        packed.addfile(pb, io.BytesIO(b"\0"))
+    started = time.monotonic()
+    with pytest.raises(ModelLoadError, match="within its first"):
+        sources.model_source("bomb.tar.gz", bomb.getvalue())
+    assert time.monotonic() - started < 60

@@ -190,8 +190,10 @@ def wrapper_source(info: ModelInfo, data: bytes, endpoint: str | None = None) ->
     digest = hashlib.sha256(data).hexdigest()
     taken: set[str] = set()
     params = [identifier(i.name, taken) for i in info.inputs]
-    head = [f'"""The model {info.name} (sha256 {digest[:12]}), as the inspector calls it.',
-            "Generated: the model file sits beside this module in the job's folder.", '"""',
+    # The file name is the user's text: only ever a repr in this code, never raw (a name
+    # holding quotes or a newline must not become code).
+    head = [f"# The model {info.name!r} (sha256 {digest[:12]}), as the inspector calls it.",
+            "# Generated: the model file sits beside this module in the job's folder.",
             "from inspector.engine import models", ""]
     if info.kind == "keras":
         args = params[0] if len(params) == 1 else "[" + ", ".join(params) + "]"
@@ -241,9 +243,7 @@ def _member(name: str, data: bytes, wanted: str) -> bytes:
                                          f"{MAX_METADATA_BYTES // 2**20} MB")
                 return archive.read(found[0])
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            members = sorted((m for m in archive.getmembers()
-                              if Path(m.name).name == wanted and m.isfile()),
-                             key=lambda m: m.name.count("/"))
+            members = sorted(_scan(archive, name, wanted), key=lambda m: m.name.count("/"))
             if not members:
                 raise ModelLoadError(f"{name} holds no {wanted}: not a SavedModel archive")
             if members[0].size > MAX_METADATA_BYTES:
@@ -257,13 +257,39 @@ def _member(name: str, data: bytes, wanted: str) -> bytes:
                              "truncated or not what its name says") from None
 
 
+# How much of a compressed tar the server reads looking for saved_model.pb: a tar is read in
+# order (a gzip stream cannot be skipped), so a bomb would otherwise hold the server's CPU.
+MAX_SCAN_BYTES = 512 * 2**20
+
+
+def _scan(archive: tarfile.TarFile, name: str, wanted: str) -> list[tarfile.TarInfo]:
+    """The first member called ``wanted`` (as a list; empty when none), reading at most
+    MAX_SCAN_BYTES and MAX_ARCHIVE_FILES members of the archive (ModelLoadError past them)."""
+    seen, count = 0, 0
+    for member in archive:
+        count += 1
+        seen += member.size
+        if count > MAX_ARCHIVE_FILES or seen > MAX_SCAN_BYTES:
+            raise ModelLoadError(f"{name}: no {wanted} within its first {MAX_ARCHIVE_FILES:,} "
+                                 f"files or {MAX_SCAN_BYTES // 2**20} MB; a SavedModel archive "
+                                 f"puts it near the start (tar it from the SavedModel folder), "
+                                 "or send a .zip")
+        if Path(member.name).name == wanted and member.isfile():
+            return [member]
+    return []
+
+
 def _keras_inputs(name: str, data: bytes) -> tuple[ModelInput, ...]:
     try:
         config = json.loads(_member(name, data, "config.json"))
-    except (ValueError, UnicodeDecodeError):
-        raise ModelLoadError(f"{name}: its config.json is not JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ModelLoadError(f"{name}: its config.json is not JSON (or nests too deep)") from None
     found: list[ModelInput] = []
-    for layer in _input_layers(config):
+    try:
+        layers = _input_layers(config)
+    except RecursionError:
+        raise ModelLoadError(f"{name}: its config.json nests too deep") from None
+    for layer in layers:
         settings = layer.get("config", {})
         shape = settings.get("batch_shape") or settings.get("batch_input_shape")
         dtype = settings.get("dtype")
