@@ -360,3 +360,27 @@ def test_hostile_names_and_metadata_stay_data_in_the_server(made, tmp_path):
     with pytest.raises(ModelLoadError, match="within its first"):
         sources.model_source("bomb.tar.gz", bomb.getvalue())
     assert time.monotonic() - started < 60
+
+
+def test_a_saved_model_run_stores_the_model_once_and_gives_it_back(made, tmp_path):
+    """Two runs of the same model: one artifact, named by each row; the run read back holds
+    the bytes again (Re-run, Edit as new), and sweep keeps the artifact while a run names it."""
+    from inspector.store.runs import RunStore
+
+    store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}", tmp_path)
+    source = sources.read_source(str(made / "small.keras"))
+    request = prepare(source, modes=["spec"])
+    ids = [store.start(request, {}) for _ in range(2)]
+    import sqlalchemy as sa
+
+    from inspector.store.models import runs
+
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.select(runs.c.model_sha, runs.c.request)).all()
+    assert {row.model_sha for row in rows} == {source.model["sha256"]}
+    assert all(row.request["source"]["model"]["data"] is None for row in rows)
+    assert store.artifacts.get(source.model["sha256"]) == (made / "small.keras").read_bytes()
+    back = store.get(ids[0])
+    assert back.request["source"]["model"]["data"] == source.model["data"]
+    store.sweep()
+    assert store.get(ids[1]).request["source"]["model"]["data"] == source.model["data"]

@@ -52,6 +52,9 @@ runs = Table(
     Column("report_sha", String(64)),
     # sha256 of the gzipped worker log (the user's prints, TensorFlow's C++ log), or NULL.
     Column("log_sha", String(64)),
+    # sha256 of the model given as input (a .keras file or SavedModel archive), stored once
+    # under artifacts/ however many runs use it; the request names it instead of holding it.
+    Column("model_sha", String(64)),
     # {mode: {"pre": sha256, "post": sha256}} of serialized GraphDefs under artifacts/.
     Column("graphs", JSON),
     # {mode: post-Grappler node count}, for the History table.

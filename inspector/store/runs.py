@@ -7,6 +7,7 @@ is gone), or a complete run; artifacts no row names are swept when a store opens
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import gzip
@@ -41,7 +42,7 @@ SQLITE_BUSY_MS = 30_000
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Every revision in migrations/versions, oldest first; the last is this code's schema (a test
 # checks this list against Alembic's own).
-SCHEMA_REVISIONS = ("0001", "0002", "0003")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 
 
@@ -284,12 +285,14 @@ class RunStore:
         if visibility not in VISIBILITIES:
             raise UsageError(f"visibility must be one of {VISIBILITIES}")
         run_id = new_run_id()
+        stored, model_sha = self._model_out(request.to_dict())
         row = dict(id=run_id, status="running", owner=owner, owner_name=owner_name or owner,
                    visibility=visibility, title=title or None,
                    function=request.function, source_label=request.source_label,
-                   source_text=request.source.text, request=request.to_dict(), limits=limits,
+                   source_text=request.source.text, request=stored, limits=limits,
                    modes=list(request.modes), executor=executor, created_at=_now(),
-                   size_bytes=0, host=socket.gethostname(), pid=os.getpid())
+                   size_bytes=0, host=socket.gethostname(), pid=os.getpid(),
+                   model_sha=model_sha)
         with self.engine.begin() as connection:
             connection.execute(runs.insert().values(**row))
             unique_tags = sorted({t.strip() for t in tags if t.strip()})
@@ -297,6 +300,24 @@ class RunStore:
                 connection.execute(run_tags.insert(),
                                    [{"run_id": run_id, "tag": t} for t in unique_tags])
         return run_id
+
+    def _model_out(self, request: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """The request as stored: a model's bytes put under artifacts/ (once per content) and
+        named by their sha256 instead of held in the row."""
+        model = (request.get("source") or {}).get("model")
+        if not model or not model.get("data"):
+            return request, None
+        sha = self.artifacts.put(base64.b64decode(model["data"]))
+        source = {**request["source"], "model": {**model, "data": None, "artifact": sha}}
+        return {**request, "source": source}, sha
+
+    def _model_in(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The request as the run had it: the model's bytes read back from artifacts/."""
+        model = (request.get("source") or {}).get("model")
+        if not model or model.get("data") or not model.get("artifact"):
+            return request
+        data = base64.b64encode(self.artifacts.get(model["artifact"])).decode("ascii")
+        return {**request, "source": {**request["source"], "model": {**model, "data": data}}}
 
     def finish(self, run_id: str, report: Report, status: str | None = None,
                log: str = "") -> None:
@@ -331,10 +352,13 @@ class RunStore:
             size += len(packed)
         finished = _now()
         with self.engine.begin() as connection:
-            created = connection.execute(sa.select(runs.c.created_at)
-                                         .where(runs.c.id == run_id)).scalar_one_or_none()
-            if created is None:
+            found = connection.execute(sa.select(runs.c.created_at, runs.c.model_sha)
+                                       .where(runs.c.id == run_id)).one_or_none()
+            if found is None:
                 raise RunNotFound(f"no run {run_id!r} to finish (was it deleted?)")
+            created, model_sha = found
+            if model_sha:  # the model is the run's too (shared ones counted in each run)
+                size += self.artifacts.size(model_sha)
             if created.tzinfo is None:  # SQLite hands naive datetimes back
                 created = created.replace(tzinfo=dt.UTC)
             connection.execute(runs.update().where(runs.c.id == run_id).values(
@@ -400,9 +424,10 @@ class RunStore:
         and committing its row, or by deleted runs). Returns how many were removed."""
         with self.engine.connect() as connection:
             referenced: set[str | None] = set()
-            for report_sha, log_sha, graphs in connection.execute(
-                    sa.select(runs.c.report_sha, runs.c.log_sha, runs.c.graphs)):
-                referenced.update((report_sha, log_sha))
+            for report_sha, log_sha, graphs, model_sha in connection.execute(
+                    sa.select(runs.c.report_sha, runs.c.log_sha, runs.c.graphs,
+                              runs.c.model_sha)):
+                referenced.update((report_sha, log_sha, model_sha))
                 referenced.update(sha for sides in (graphs or {}).values()
                                   for sha in sides.values())
             running = connection.execute(sa.select(sa.func.count()).select_from(runs)
@@ -544,8 +569,8 @@ class RunStore:
                 if r.mode in graphs else r for r in report.results))
         log = (gzip.decompress(self.artifacts.get(row.log_sha)).decode("utf-8", "replace")
                if row.log_sha else "")
-        return SavedRun(_summary(row, tags), row.source_text, row.request, row.limits,
-                        row.executor, _aware(row.finished_at), report, log)
+        return SavedRun(_summary(row, tags), row.source_text, self._model_in(row.request),
+                        row.limits, row.executor, _aware(row.finished_at), report, log)
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
