@@ -43,6 +43,13 @@ model.export(folder + "/small_saved", verbose=False)
 bad = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda x: x * 2.0)])
 bad.save(folder + "/lambda.keras")
 
+@keras.saving.register_keras_serializable(package="mine")
+class Twice(keras.layers.Layer):  # a custom layer: its class is not in the worker
+    def call(self, x):
+        return x * 2.0
+
+keras.Sequential([keras.Input((4,)), Twice()]).save(folder + "/custom.keras")
+
 class Reader(tf.Module):  # a SavedModel whose graph reads a file of the server's
     @tf.function(input_signature=[tf.TensorSpec([1], tf.float32)])
     def read(self, x):
@@ -194,7 +201,8 @@ def test_bad_files_are_model_load_errors(made, tmp_path):
     (not_saved / "readme.txt").write_text("hello")
     shutil.make_archive(str(tmp_path / "plain"), "zip", not_saved)
     for path, said in ((truncated, "truncated"), (tmp_path / "plain.zip", "saved_model.pb"),
-                       (tmp_path / "missing.keras", "no such file")):
+                       (tmp_path / "missing.keras", "no such file"),
+                       (made / "custom.keras", "custom objects"), (not_saved, "not a SavedModel")):
         done = cli("inspect", str(path))
         assert done.returncode == 2, (path, done.stderr)
         assert "ModelLoadError" in done.stderr and said in done.stderr, done.stderr

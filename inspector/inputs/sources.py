@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import FunctionNotFound, SourceError, UsageError
+from inspector.errors import FunctionNotFound, ModelLoadError, SourceError, UsageError
 from inspector.inputs import gallery
 
 GALLERY_PREFIX = "gallery:"
@@ -152,6 +152,10 @@ def read_source(where: str, stdin_text: str | None = None, signature: str | None
         text = stdin_text if stdin_text is not None else sys.stdin.read()
         return Source(text, "<stdin>")
     path = Path(where)
+    if path.is_dir():
+        raise ModelLoadError(f"{where} is a folder without {models.SAVED_MODEL_PB}: not a "
+                             "SavedModel (give the folder tf.saved_model.save or "
+                             "model.export wrote, or a .py file)")
     if not path.is_file():
         raise SourceError(f"no such file: {where}; SOURCE is a .py file, '-' for stdin, "
                           f"gallery:NAME, or a model (.keras; a SavedModel folder, .zip or "
