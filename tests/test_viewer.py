@@ -76,3 +76,31 @@ def test_no_deprecated_streamlit_components_are_left():
     used = [str(path.relative_to(ROOT)) for path in (ROOT / "inspector").rglob("*.py")
             if "components.v1" in path.read_text("utf-8")]
     assert used == []
+
+
+def test_each_pane_describes_its_own_box_and_a_cut_pane_says_so():
+    """A node fused after Grappler is another op in the after pane (hover and search read the
+    pane's own details: the before pane's won for both, found in a walk); a node a pass only
+    rewired says so; a picture cut to its first boxes carries the count its ring and search
+    name."""
+    pre = parse_text('node { name: "x" op: "_Arg" } node { name: "m" op: "MatMul" input: "x" }'
+                     ' node { name: "r" op: "Relu" input: "m" }'
+                     ' node { name: "out" op: "_Retval" input: "r" }')
+    post = parse_text('node { name: "x" op: "_Arg" } node { name: "r" op: "_FusedMatMul" '
+                      'input: "x" attr { key: "fused_ops" value { list { s: "Relu" } } } }'
+                      ' node { name: "out" op: "_Retval" input: "r" }')
+    graphs = ModeGraphs("spec", pre, post, diff.diff_graphs(pre, post))
+    panes = [graph_viewer.Pane(view, render.draw(graphs, view)) for view in ("pre", "post")]
+    data = graph_viewer.viewer_data(panes, attribution={
+        "r": Attribution(1, "remapper", 1), "out": Attribution(1, "dependency_optimizer", 1)})
+    assert data["nodes"]["r"]["op"] == "Relu"
+    assert data["panes"][1]["nodes"]["r"]["op"] == "_FusedMatMul"
+    assert "r" not in data["panes"][0]["nodes"] and "x" not in data["panes"][1]["nodes"]
+    assert data["nodes"]["out"]["status"] == "inputs rewired"  # not "unchanged, by ..."
+    assert [p["cut"] for p in data["panes"]] == [0, 0]
+    chain = parse_text("".join(
+        f'node {{ name: "n{i}" op: "Relu" ' + (f'input: "n{i - 1}"' if i else "") + " }"
+        for i in range(views.MAX_BOXES + 10)))
+    unchanged = ModeGraphs("spec", chain, chain, diff.diff_graphs(chain, chain))
+    cut = graph_viewer.viewer_data([graph_viewer.Pane("", render.draw(unchanged, "post"))])
+    assert cut["panes"][0]["cut"] == views.MAX_BOXES

@@ -74,14 +74,25 @@ def viewer_data(panes: list[Pane], *, attribution: dict[str, Attribution] | None
     ``width_px``: the width the panes share (their height follows from it)."""
     passes = {name: tables.pass_label(a) for name, a in (attribution or {}).items()}
     nodes: dict[str, dict[str, Any]] = {}
+    # Per pane, the boxes whose details differ from the first pane's (a node fused after
+    # Grappler is another op there): hover and search in that pane read these first.
+    own: list[dict[str, dict[str, Any]]] = []
     for pane in panes:
+        differing: dict[str, dict[str, Any]] = {}
         for node in pane.picture.graph.nodes:
-            nodes.setdefault(node.id, {
-                "name": node.name, "op": node.op, "status": node.status,
-                "pass": passes.get(node.name, ""), "shapes": list(node.shapes),
-                "fused": list(node.fused_ops),
-                "members": node.members, "changed": node.changed, "time": node.time_us})
-    return {"panes": [{"label": p.label, "svg": _svg(p.picture)} for p in panes],
+            # A node Grappler only rewired keeps its colour but says what happened to it.
+            status = ("inputs rewired" if node.status == "unchanged" and passes.get(node.name)
+                      else node.status)
+            info = {"name": node.name, "op": node.op, "status": status,
+                    "pass": passes.get(node.name, ""), "shapes": list(node.shapes),
+                    "fused": list(node.fused_ops),
+                    "members": node.members, "changed": node.changed, "time": node.time_us}
+            if nodes.setdefault(node.id, info) != info:
+                differing[node.id] = info
+        own.append(differing)
+    return {"panes": [{"label": p.label, "svg": _svg(p.picture), "nodes": differing,
+                       "cut": (len(p.picture.graph.nodes) if p.picture.graph.cut else 0)}
+                      for p, differing in zip(panes, own, strict=True)],
             "nodes": nodes, "height": pane_height(panes, width_px),
             "legible": render.LEGIBLE_SCALE,
             "query": query, "matches": [m for m in matches if m in nodes],

@@ -95,26 +95,30 @@ def viewer(report: Report, panes: list[tuple[str, protos.ModeGraphs, str]],
         drawn.append(graph_viewer.Pane(label, picture))
     said = "; ".join(f"{p.label + ': ' if len(drawn) > 1 else ''}{len(p.picture.graph.nodes)} "
                      f"boxes for {p.picture.graph.total_nodes} nodes, "
-                     f"{p.picture.graph.hidden_nodes} hidden, "
-                     f"{len(p.picture.graph.collapsed)} scopes collapsed" for p in drawn)
+                     + (f"{p.picture.graph.hidden_nodes} not drawn" if p.picture.graph.cut else
+                        f"{p.picture.graph.hidden_nodes} hidden, "
+                        f"{len(p.picture.graph.collapsed)} scopes collapsed") for p in drawn)
     st.caption(said + ". Drag to pan, wheel or pinch to zoom; click a box for its details"
                + (", a scope box to open it" if collapsible else "") + ".")
     for pane in drawn:
         if pane.picture.fallback:
             st.warning(pane.picture.fallback)
     narrowed = max((p.picture.graph.narrowed_from or 0) for p in drawn)
-    if any(p.picture.graph.cut for p in drawn):
+    cut = any(p.picture.graph.cut for p in drawn)
+    if cut:
         st.info(f"Too big to move through as one picture ({narrowed:,} boxes, with no scopes to "
-                "collapse, and the changes and the nodes around them as many): showing the "
-                f"first {views.MAX_BOXES:,} boxes in graph order, from the inputs. Node details "
-                "below lists every node; Show: \"every node, however many\" draws them all "
-                "(slow: about a minute for 20,000).")
+                "collapse, and the changes and the nodes around them as many): each picture "
+                f"shows its first {views.MAX_BOXES:,} boxes in graph order, from the inputs, so "
+                "the two sides can end at different nodes. Find node below reaches every node "
+                "in Node details; Show: \"every node, however many\" draws them all (slow: "
+                "about a minute for 20,000).")
     elif narrowed:
         st.info(f"Too big to move through as one picture ({narrowed:,} boxes even with its "
                 f"scopes collapsed): showing the changed nodes and {views.AUTO_HOPS} hops "
                 "around them. Show: \"every node, however many\" draws them all (slow).")
     crowded = max(len(p.picture.graph.nodes) for p in drawn)
-    if crowded > views.MAX_NODES and not any(p.picture.graph.collapsed for p in drawn):
+    if crowded > views.MAX_NODES and not cut and not any(p.picture.graph.collapsed
+                                                         for p in drawn):
         st.caption(f"{crowded} boxes, more than the overview's {views.MAX_NODES}: this graph "
                    "has no name scopes to collapse (tf.name_scope or Keras layers make them). "
                    "Show: changes + 1 hop, or Hide noise, draws fewer.")

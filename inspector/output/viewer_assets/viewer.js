@@ -112,6 +112,7 @@
   class Pane {
     constructor(viewer, spec, index) {
       this.viewer = viewer;
+      this.spec = spec;
       this.index = index;
       this.box = el("div", "gv-pane");
       if (spec.label) this.box.appendChild(el("div", "gv-label", spec.label));
@@ -170,7 +171,10 @@
       this.mini.addEventListener("click", (event) => this.jump(event));
       // The map only where the whole picture is not legible at once; sized to the picture's
       // shape (at most MINI_W x MINI_H), one scale for the image and the window drawn on it.
-      this.miniScale = Math.min(MINI_W / this.width, MINI_H / this.height);
+      // A narrow pane gets a smaller map: at most a quarter of its width and height.
+      const room = this.stageSize();
+      this.miniScale = Math.min(Math.min(MINI_W, room.w / 4 || MINI_W) / this.width,
+                                Math.min(MINI_H, room.h / 4 || MINI_H) / this.height);
       this.mini.style.width = Math.max(24, this.width * this.miniScale) + "px";
       this.mini.style.height = Math.max(24, this.height * this.miniScale) + "px";
       this.mini.style.display = this.fitZoom >= this.legible() * FIT_ENOUGH ? "none" : "block";
@@ -199,7 +203,7 @@
         const g = e.target.closest && e.target.closest("g.node");
         if (!g) return;
         const id = nodeId(g);
-        tip.textContent = describe(id, this.viewer.data.nodes[id]);
+        tip.textContent = describe(id, this.info(id));
         follow(e);
         tip.style.display = "block";
       });
@@ -323,12 +327,17 @@
       this.place({x: this.width / 2, y: 0}, {x: this.stageSize().w / 2, y: 10});
     }
 
+    // This pane's details of a box: its own where they differ from the first pane's (a node
+    // fused after Grappler is another op here).
+    info(id) {
+      return (this.spec.nodes || {})[id] || this.viewer.data.nodes[id];
+    }
+
     // The changed node with the most changed nodes within one legible screen of it.
     hotSpot() {
-      const nodes = this.viewer.data.nodes;
       const changed = [];
       for (const [id, p] of this.positions) {
-        const info = nodes[id];
+        const info = this.info(id);
         if (info && ((info.status && info.status !== "unchanged") || info.changed)) changed.push([id, p]);
       }
       if (!changed.length) return null;
@@ -353,7 +362,9 @@
       this.ghost.style.display = "block";
       this.ghost.style.left = (at.x - 18) + "px";
       this.ghost.style.top = (at.y - 18) + "px";
-      this.ghost.title = id + ": not in this graph";
+      // A picture cut to its first boxes may hold the node past the cut.
+      this.ghost.title = id + (this.spec.cut ? ": not drawn here (this picture shows only its first "
+                               + this.spec.cut + " boxes, in graph order)" : ": not in this graph");
       this.ghost.textContent = "";
       const label = el("span", "gv-ghost-label", (this.viewer.data.nodes[id] || {}).name || id);
       this.ghost.appendChild(label);
@@ -436,15 +447,21 @@
         this.driver = null; // each pane fits itself: sync would move the other after
         this.panes.forEach((p) => { p.zoom.fit(); p.zoom.center(); p.showGhost(null); });
       });
-      button("100%", "actual size, on the same centre", () => this.panes.forEach((p) => {
+      button("100%", "actual size, on the same centre", () => {
         this.driver = null;
-        const size = p.stageSize();
-        const pan = p.zoom.getPan();
-        const real = p.real();
-        const centre = {x: (size.w / 2 - pan.x) / real, y: (size.h / 2 - pan.y) / real};
-        p.setReal(PT);
-        p.place(centre, {x: size.w / 2, y: size.h / 2});
-      }));
+        this.panes.forEach((p) => {
+          const size = p.stageSize();
+          const pan = p.zoom.getPan();
+          const real = p.real();
+          const centre = {x: (size.w / 2 - pan.x) / real, y: (size.h / 2 - pan.y) / real};
+          p.setReal(PT);
+          p.place(centre, {x: size.w / 2, y: size.h / 2});
+        });
+        // In sync, the other panes then follow the first: each pane's own centre after Fit
+        // was not the same node.
+        this.driver = this.panes[0];
+        this.follow(this.panes[0]);
+      });
       if (this.data.searchBox) {
         this.input = el("input", "gv-search");
         this.input.type = "search";
@@ -485,17 +502,25 @@
       let found = [];
       if (given && given.length) found = given.slice();
       else if (q) {
-        for (const [id, info] of Object.entries(this.data.nodes)) {
+        const hits = (id, info) => {
           const name = (info.name || id).toLowerCase();
           const op = [info.op || "", ...(info.fused || [])].join(" ").toLowerCase();
-          if (name.includes(q) || op.includes(q)) found.push(id);
+          return name.includes(q) || op.includes(q);
+        };
+        for (const [id, info] of Object.entries(this.data.nodes)) {
+          if (hits(id, info) || this.panes.some((p) => p.spec.nodes && p.spec.nodes[id]
+                                                     && hits(id, p.spec.nodes[id]))) found.push(id);
         }
       }
       this.matches = found.filter((id) => this.panes.some((p) => p.nodes.has(id)));
       this.at = -1;
       this.panes.forEach((p) => p.mark(this.matches, "gv-match"));
       const asked = Boolean(q || (given && given.length));
-      this.count.textContent = asked ? (this.matches.length ? "0 of " + boxes(this.matches.length) : "no match") : "";
+      const cut = this.panes.some((p) => p.spec.cut);
+      this.count.textContent = asked ? (this.matches.length ? "0 of " + boxes(this.matches.length)
+                                        : (cut ? "none drawn" : "no match")) : "";
+      this.count.title = cut ? "the picture shows only its first boxes, in graph order: a node "
+                               + "past them is not drawn (Node details finds every node)" : "";
       const shown = asked || this.data.searchBox ? "" : "none";
       this.stepper.forEach((b) => { b.style.display = shown; });
       this.count.style.display = shown;
