@@ -57,6 +57,23 @@ class Reader(tf.Module):  # a SavedModel whose graph reads a file of the server'
 
 reader = Reader()
 tf.saved_model.save(reader, folder + "/reader_saved", signatures={"serving_default": reader.read})
+
+class Mixed(tf.Module):  # a float signature beside a string one, and one of any rank
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    def double(self, x):
+        return {"y": x * 2.0}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def words(self, s):
+        return {"n": tf.strings.length(s)}
+
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])
+    def anyrank(self, z):
+        return {"z": z + 1.0}
+
+mixed = Mixed()
+tf.saved_model.save(mixed, folder + "/mixed_saved", signatures={
+    "serving_default": mixed.double, "words": mixed.words, "anyrank": mixed.anyrank})
 """
 
 _ORACLE = """
@@ -159,8 +176,12 @@ def test_mode_saved_is_the_signature_as_saved_and_code_has_no_such_mode(made, or
     assert result["mode"] == "saved" and result["error"] is None and result["traces"] == 0
     assert result["post"]["ops"] == oracle["saved"]["saved"]
     assert "traced when the model was saved" in result["calls"][0]["reason"]
-    assert prepare(sources.read_source(str(made / "small_saved")), modes=["all"]).modes[-1] == \
+    assert prepare(sources.read_source(str(made / "small_saved")), modes=["all"]).modes[0] == \
         "saved"
+    # After eager in the same job (eager calls the signature first): still captured.
+    both = _inspect(made / "small_saved", tmp_path, "--mode", "eager", "--mode", "saved")
+    assert [r["error"] for r in both["results"]] == [None, None]
+    assert both["results"][0]["post"]["ops"] == oracle["saved"]["saved"]
     with pytest.raises(UsageError, match="mode saved is a SavedModel signature"):
         prepare(sources.read_source(str(made / "small.keras")), modes=["saved"])
     assert "saved" not in prepare(sources.read_source("gallery:fused_dense"), modes=["all"]).modes
@@ -392,3 +413,36 @@ def test_a_saved_model_run_stores_the_model_once_and_gives_it_back(made, tmp_pat
     assert back.request["source"]["model"]["data"] == source.model["data"]
     store.sweep()
     assert store.get(ids[1]).request["source"]["model"]["data"] == source.model["data"]
+
+
+def test_a_string_signature_blocks_only_itself_and_any_rank_takes_any_call(made, tmp_path):
+    """Found in a walk: one string signature refused the whole SavedModel, and an input of
+    unknown rank was taken for a scalar."""
+    listed = cli("inspect", str(made / "mixed_saved"), "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert "s: string[None]" in listed.stdout and "z: float32, any shape" in listed.stdout
+    assert prepare(sources.read_source(str(made / "mixed_saved")), modes=["spec"]).calls == (
+        "float32[1,2]",)
+    with pytest.raises(ModelLoadError, match="'s' is a string tensor.*serving_default"):
+        sources.read_source(str(made / "mixed_saved"), signature="words")
+    anyrank = sources.read_source(str(made / "mixed_saved"), signature="anyrank")
+    assert prepare(anyrank, calls=["float32[3,4]"], modes=["numpy"]).calls == ("float32[3,4]",)
+    report = _inspect(made / "mixed_saved", tmp_path, "--signature", "anyrank", "--call",
+                      "float32[3,4]", "--mode", "numpy")
+    assert report["results"][0]["error"] is None
+
+
+def test_a_functional_models_inputs_come_in_its_call_order():
+    """Found in a walk: inputs were taken in the layers' order, not the model's."""
+    config = {"class_name": "Functional", "config": {
+        "layers": [{"class_name": "InputLayer", "name": "b",
+                    "config": {"name": "b", "batch_shape": [None, 3, 5], "dtype": "float32"}},
+                   {"class_name": "InputLayer", "name": "a",
+                    "config": {"name": "a", "batch_shape": [None, 4], "dtype": "float32"}}],
+        "input_layers": [["a", 0, 0], ["b", 0, 0]]}}
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+    info = models.describe("two.keras", packed.getvalue())
+    assert [i.name for i in info.inputs] == ["a", "b"]
+    assert models.default_calls(info) == ("float32[1,4]; float32[1,3,5]",)

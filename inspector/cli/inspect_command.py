@@ -39,7 +39,8 @@ def add_arguments(inspect: argparse.ArgumentParser) -> None:
     inspect.add_argument("--function", help="the function to inspect (optional when the source "
                                             "defines exactly one)")
     inspect.add_argument("--mode", action="append", default=[], metavar="MODE",
-                         help="repeatable: " + ", ".join(modes.MODES) + ", all (default: all)")
+                         help="repeatable: " + ", ".join(modes.CODE_MODES) + ", saved (a SavedModel "
+                              "signature as saved), all (default: all)")
     inspect.add_argument("--call", action="append", default=[], metavar="SPEC",
                          help="repeatable, one call each: e.g. 'float32[2,3]; int32[]'")
     inspect.add_argument("--device", help="e.g. CPU:0 or GPU:0 (default: TensorFlow's choice)")
@@ -312,13 +313,17 @@ def _run_versions(args: argparse.Namespace, request: InspectRequest, limits: Lim
 
 def _list_model(args: argparse.Namespace, out: TextIO) -> int:
     """--list: the model's signatures and inputs, read from its metadata (nothing runs)."""
-    from inspector.inputs import models
+    from inspector.inputs import gallery, models
 
-    if not models.is_model(args.source):
+    where = args.source
+    if where.startswith(sources.GALLERY_PREFIX):  # a gallery model's file
+        entry = gallery.get(where[len(sources.GALLERY_PREFIX):])
+        where = str(gallery.model_path(entry)) if entry.model else where
+    if not models.is_model(where):
         raise UsageError("--list is for a model (.keras, or a SavedModel folder, .zip or "
                          ".tar.gz)")
-    name, data = models.read_bytes(args.source)
-    out.write(models.listing(models.describe(name, data, args.signature)) + "\n")
+    name, data = models.read_bytes(where)
+    out.write(models.listing(models.listed(name, data, args.signature)) + "\n")
     return 0
 
 

@@ -44,20 +44,28 @@ _DTYPES = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16",
            "DT_UINT16": "uint16", "DT_BOOL": "bool", "DT_COMPLEX64": "complex64"}
 
 
+# The dtypes the inspector can make arguments of (the call-spec grammar's).
+SUPPORTED_DTYPES = frozenset(_DTYPES.values())
+
+
 @dataclass(frozen=True)
 class ModelInput:
-    """One input of a model: its name, dtype and shape (None: any size)."""
+    """One input of a model: its name, dtype and shape (a None dim: any size; shape None: any
+    rank)."""
 
     name: str
     dtype: str
-    shape: tuple[int | None, ...]
+    shape: tuple[int | None, ...] | None
 
     def spec(self, size: int = 1) -> str:
-        """The input as a call spec, every None dim set to ``size``."""
-        dims = ",".join(str(size if d is None else d) for d in self.shape)
+        """The input as a call spec, every None dim set to ``size`` (any rank: a vector)."""
+        dims = ",".join(str(size if d is None else d) for d in self.shape) \
+            if self.shape is not None else str(size)
         return f"{self.dtype}[{dims}]"
 
     def described(self) -> str:
+        if self.shape is None:
+            return f"{self.name}: {self.dtype}, any shape"
         dims = ",".join("None" if d is None else str(d) for d in self.shape)
         return f"{self.name}: {self.dtype}[{dims}]"
 
@@ -123,6 +131,21 @@ def describe(name: str, data: bytes, signature: str | None = None) -> ModelInfo:
     """What the model says about its inputs, read from its metadata in memory.
     ModelLoadError for a file that is not what its name says, UsageError for an unknown
     signature."""
+    info = listed(name, data, signature)
+    unsupported = [i for i in info.inputs if i.dtype not in SUPPORTED_DTYPES]
+    if unsupported:
+        others = [k for k, inputs in (info.signatures or {}).items()
+                  if all(i.dtype in SUPPORTED_DTYPES for i in inputs)]
+        raise ModelLoadError(
+            f"{name}: input {unsupported[0].name!r} is a {unsupported[0].dtype} tensor; the "
+            "inspector makes numeric and bool arguments only"
+            + (f" (signatures it can call: {', '.join(others)}; --signature NAME)"
+               if others else ""))
+    return info
+
+
+def listed(name: str, data: bytes, signature: str | None = None) -> ModelInfo:
+    """As ``describe``, whatever the inputs' dtypes (what --list shows)."""
     if name.endswith(KERAS_SUFFIX):
         return ModelInfo("keras", name, _keras_inputs(name, data))
     if not name.endswith(ARCHIVE_SUFFIXES):
@@ -152,13 +175,15 @@ def check_call(info: ModelInfo, args: Sequence[Any]) -> None:
                             f"gives {len(args)}")
     for arg, expected in zip(args, info.inputs, strict=True):
         fits = (isinstance(arg, TensorArg) and arg.dtype == expected.dtype
-                and len(arg.shape) == len(expected.shape)
-                and all(d is None or d == given for d, given in zip(expected.shape, arg.shape,
-                                                                    strict=True)))
+                and (expected.shape is None or (
+                    len(arg.shape) == len(expected.shape)
+                    and all(d is None or d == given
+                            for d, given in zip(expected.shape, arg.shape, strict=True)))))
         if not fits:
             raise CallSpecError(f"input {expected.name!r} of {info.name} expects "
                                 f"{expected.described().split(': ', 1)[1]} (None: any size); "
                                 f"the call gives {arg}")
+
 
 
 def listing(info: ModelInfo) -> str:
@@ -317,12 +342,29 @@ def _input_layers(config: Any) -> list[dict[str, Any]]:
         for layer in layers or ():
             if isinstance(layer, dict) and layer.get("class_name") == "InputLayer":
                 found.append(layer)
+        order = _input_order(config.get("config", {}).get("input_layers"))
+        if order:  # a Functional model's inputs in its call's order, not the layers' order
+            found.sort(key=lambda layer: order.get(_layer_name(layer), len(order)))
         if not found:
             for layer in layers or ():
                 found += _input_layers(layer)
                 if found:
                     break
     return found
+
+
+def _layer_name(layer: dict[str, Any]) -> str:
+    settings = layer.get("config")
+    return str(layer.get("name") or (settings.get("name") if isinstance(settings, dict) else ""))
+
+
+def _input_order(spec: Any) -> dict[str, int]:
+    """A Functional config's "input_layers" ([name, node, tensor], one or a list of them) as
+    name -> position."""
+    if not isinstance(spec, list) or not spec:
+        return {}
+    entries = [spec] if isinstance(spec[0], str) else spec
+    return {str(e[0]): i for i, e in enumerate(entries) if isinstance(e, list) and e}
 
 
 def _signatures(name: str, pb: bytes) -> dict[str, tuple[ModelInput, ...]]:
@@ -343,14 +385,11 @@ def _signatures(name: str, pb: bytes) -> dict[str, tuple[ModelInput, ...]]:
             continue
         inputs = []
         for input_name, info in sorted(signature.inputs.items()):
-            dtype = _DTYPES.get(types_pb2.DataType.Name(info.dtype))
-            if dtype is None:
-                raise ModelLoadError(
-                    f"{name}: signature {key!r} input {input_name!r} is "
-                    f"{types_pb2.DataType.Name(info.dtype)}; the inspector makes numeric and "
-                    "bool inputs only")
+            kind = types_pb2.DataType.Name(info.dtype)
+            # Another dtype (a string) is listed, and refused only when its signature is chosen.
+            dtype = _DTYPES.get(kind, kind.removeprefix("DT_").lower())
             shape = info.tensor_shape
-            dims: tuple[int | None, ...] = tuple(
+            dims: tuple[int | None, ...] | None = None if shape.unknown_rank else tuple(
                 None if d.size < 0 else int(d.size) for d in shape.dim)
             inputs.append(ModelInput(input_name, dtype, dims))
         found[key] = tuple(inputs)

@@ -8,10 +8,12 @@ from typing import Literal
 
 from inspector.errors import UsageError
 
-# Every mode, in the order reports list them. "eager" is a timing baseline with no tf.function;
-# "saved" is a SavedModel signature's own graph, for a SavedModel source only.
-Mode = Literal["eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing", "xla",
-               "saved"]
+# Every mode, in the order reports list them and a job runs them. "eager" is a timing baseline
+# with no tf.function; "saved" is a SavedModel signature's own graph, for a SavedModel source
+# only, and runs first: a signature's first call instantiates it, and eager mode calls it
+# (mode saved after eager recorded no graph, found in a walk).
+Mode = Literal["saved", "eager", "numpy", "tensor", "spec", "spec-dynamic", "reduce-retracing",
+               "xla"]
 MODES: tuple[Mode, ...] = typing.get_args(Mode)
 # The mode only a SavedModel signature has, and the modes every source has.
 SAVED = "saved"

@@ -81,7 +81,8 @@ def _saved_signature(source: Source) -> bool:
 
 def _model_info(model: dict[str, Any]) -> models.ModelInfo:
     return models.ModelInfo(model["kind"], model["name"], tuple(
-        models.ModelInput(name, dtype, tuple(shape)) for name, dtype, shape in model["inputs"]))
+        models.ModelInput(name, dtype, None if shape is None else tuple(shape))
+        for name, dtype, shape in model["inputs"]))
 
 
 def prepare(source: Source, function: str | None = None, calls: Sequence[str] = (),

@@ -131,7 +131,8 @@ def model_source(name: str, data: bytes, signature: str | None = None,
                   model={"name": info.name, "kind": info.kind, "sha256": models.sha256(data),
                          "data": models.encode(data), "signature": info.signature,
                          "endpoint": endpoint,
-                         "inputs": [[i.name, i.dtype, list(i.shape)] for i in info.inputs],
+                         "inputs": [[i.name, i.dtype, None if i.shape is None else list(i.shape)]
+                                    for i in info.inputs],
                          "calls": [] if endpoint else list(models.default_calls(info))})
 
 

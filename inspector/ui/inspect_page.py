@@ -15,8 +15,15 @@ from typing import Any
 
 import streamlit as st
 
-from inspector.errors import ErrorInfo, InputError, ModelLoadError, SetupError
-from inspector.inputs import gallery, sources
+from inspector.errors import (
+    ErrorInfo,
+    InputError,
+    InspectorError,
+    ModelLoadError,
+    SetupError,
+    error_types,
+)
+from inspector.inputs import gallery, models, sources
 from inspector.inputs.calls import parse_calls
 from inspector.inputs.modes import CODE_MODES, MODE_HELP, MODES
 from inspector.inputs.request import InspectRequest, prepare
@@ -169,8 +176,10 @@ def _model_input() -> tuple[Source, str | None, list[str], str]:
     st.file_uploader(f"Model: a .keras file, or a SavedModel as a .zip or .tar.gz (up to "
                      f"{limit} MB)", type=["keras", "zip", "gz", "tgz", "tar"], key="model_file",
                      on_change=_model_changed)
-    st.text_input("SavedModel signature", key="model_signature", value="serving_default",
-                  on_change=_model_changed)
+    uploaded = st.session_state.get("model_file")
+    if uploaded is None or not uploaded.name.endswith(models.KERAS_SUFFIX):
+        st.text_input("SavedModel signature", key="model_signature", value="serving_default",
+                      on_change=_model_changed)
     source = _model_source()
     error = st.session_state.get("model_error")
     if error and not st.session_state.get("kept_model") and \
@@ -183,12 +192,14 @@ def _model_input() -> tuple[Source, str | None, list[str], str]:
     model = source.model
     kept = " (the model of the run put back; upload another to replace it)" \
         if st.session_state.get("kept_model") else ""
-    inputs = "; ".join(f"{n}: {d}[{','.join('None' if x is None else str(x) for x in shape)}]"
-                       for n, d, shape in model["inputs"])
+    inputs = "; ".join(models.ModelInput(n, d, None if shape is None else tuple(shape))
+                       .described() for n, d, shape in model["inputs"])
     st.caption(plain(f"{model['name']} (sha256 {model['sha256'][:12]}){kept}: "
                      f"{'Keras' if model['kind'] == 'keras' else 'SavedModel'}, inputs "
-                     f"{inputs}. Loaded and run in the sandboxed worker; every mode applies "
-                     "(a SavedModel signature is called inside each mode's tf.function)."))
+                     f"{inputs}. Loaded and run in the sandboxed worker; every mode applies ("
+                     + ("called as model(x, training=False)" if model["kind"] == "keras" else
+                        "the signature is called")
+                     + " inside each mode's tf.function)."))
     report_view.show_code(source.text)
     return source, None, list(model.get("calls") or ()), ""
 
@@ -346,9 +357,11 @@ def _submit(request: InspectRequest, limits: Limits, visibility: str = "team",
 
 
 def _submit_inputs(inputs: PageInputs) -> None:
-    if inputs.missing:
-        st.session_state["report"] = Report(tensorflow=None, error=ErrorInfo.from_exception(
-            ModelLoadError(inputs.missing)))
+    if inputs.missing:  # "Type: message" of the model's error, or what to do first
+        kind, _, text = inputs.missing.partition(": ")
+        error = (ErrorInfo(kind, text) if kind in error_types(InspectorError)
+                 else ErrorInfo.from_exception(ModelLoadError(inputs.missing)))
+        st.session_state["report"] = Report(tensorflow=None, error=error)
         return
     try:
         request = prepare(inputs.source, inputs.function, inputs.calls, inputs.modes,
