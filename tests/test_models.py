@@ -76,14 +76,10 @@ tf.saved_model.save(mixed, folder + "/mixed_saved", signatures={
     "serving_default": mixed.double, "words": mixed.words, "anyrank": mixed.anyrank})
 """
 
-_ORACLE = """
-import json, sys
-import numpy as np
-import keras
-import tensorflow as tf
+# What both oracles share: a function's post-Grappler ops from the run metadata of one call,
+# taking the graph the traced function's nodes are in (as the inspector's capture does).
+_POST_OPS = """
 from tensorflow.python.eager import context
-folder = sys.argv[1]
-found = {}
 
 def post_ops(fn, x, concrete=None):
     concrete = concrete or fn.get_concrete_function(x)
@@ -98,6 +94,17 @@ def post_ops(fn, x, concrete=None):
     for node in chosen.post_optimization_graph.node:
         ops[node.op] = ops.get(node.op, 0) + 1
     return ops
+"""
+
+_ORACLE = _POST_OPS + """
+import json, sys
+import numpy as np
+import keras
+import tensorflow as tf
+from tensorflow.python.eager import context
+folder = sys.argv[1]
+found = {}
+
 
 x = np.ones([1, 8, 8, 3], np.float32)
 model = keras.models.load_model(folder + "/small.keras", compile=False, safe_mode=True)
@@ -309,7 +316,7 @@ def test_the_app_takes_an_uploaded_model_and_its_saved_run_runs_again(made, orac
 
 
 # The gallery's models as TensorFlow answers for them: post-Grappler ops in spec mode.
-_GALLERY_ORACLE = """
+_GALLERY_ORACLE = _POST_OPS + """
 import json, sys
 import numpy as np
 import keras
@@ -317,18 +324,6 @@ import tensorflow as tf
 from tensorflow.python.eager import context
 folder = sys.argv[1]
 
-def post_ops(fn, x):
-    traced = {op.name for op in fn.get_concrete_function(x).graph.get_operations()}
-    context.enable_run_metadata()
-    fn(x)
-    graphs = context.export_run_metadata().function_graphs
-    context.disable_run_metadata()
-    chosen = max(graphs, key=lambda g: (len(traced & {n.name for n in g.pre_optimization_graph.node}),
-                                        len(g.pre_optimization_graph.node)))
-    ops = {}
-    for node in chosen.post_optimization_graph.node:
-        ops[node.op] = ops.get(node.op, 0) + 1
-    return ops
 
 x = np.ones([1, 224, 224, 3], np.float32)
 spec = [tf.TensorSpec([1, 224, 224, 3], tf.float32)]

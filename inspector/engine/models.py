@@ -7,7 +7,6 @@ in the sandboxed worker, never in the server.
 from __future__ import annotations
 
 import io
-import os
 import tarfile
 import zipfile
 from pathlib import Path
@@ -204,14 +203,3 @@ def load_endpoint(module_file: str, name: str, endpoint: str) -> Any:
         raise UsageError(f"{name} has no function {endpoint!r}; its functions: "
                          f"{', '.join(names) or 'none'}")
     return found
-
-
-def cleanup(folder: Path) -> None:
-    """Remove the model's files (the job folder goes with the job anyway)."""
-    target = folder / MODEL_DIR
-    if target.is_dir():
-        for path in sorted(target.rglob("*"), key=lambda p: -len(p.parts)):
-            if path.is_dir():
-                path.rmdir()
-            else:
-                os.unlink(path)

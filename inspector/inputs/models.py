@@ -212,7 +212,7 @@ def identifier(name: str, taken: set[str]) -> str:
 def wrapper_source(info: ModelInfo, data: bytes, endpoint: str | None = None) -> str:
     """The Python module a worker runs for the model: load it (sandboxed, in the job's
     folder) and call it, one parameter per input. What the Source tab shows."""
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256(data)
     taken: set[str] = set()
     params = [identifier(i.name, taken) for i in info.inputs]
     # The file name is the user's text: only ever a repr in this code, never raw (a name
