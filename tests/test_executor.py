@@ -348,6 +348,30 @@ def test_at_most_k_jobs_run_at_once_with_spares():
         assert not overlap
 
 
+def test_a_second_pool_given_the_permits_runs_within_the_first_ones_worker_count():
+    """Issue 28: a version's pool (here the same TensorFlow, as the mechanism is the same)
+    shares the server pool's permits: one job at a time across both with K=1, and the idle
+    second pool holds no permit (the first pool's job runs while it waits)."""
+    from inspector.jobs.local import LocalExecutor
+
+    slow = ("import time\nimport tensorflow as tf\n\ndef f(x):\n"
+            "    time.sleep(1.5)\n    return x\n")
+    with LocalExecutor(workers=1) as first, \
+            LocalExecutor(workers=1, permits=first.permits, turns_with=first.turn_lock) as second:
+        assert first.wait_warm(timeout=120) and second.wait_warm(timeout=120)
+        alone = first.submit(request_for(slow, modes=("eager",)))
+        assert alone.result(timeout=60).results[0].error is None
+        jobs = [pool.submit(request_for(slow, modes=("eager",))) for pool in (first, second)]
+        deadline = time.monotonic() + 60
+        overlap = False
+        while not all(j.wait(0) for j in jobs) and time.monotonic() < deadline:
+            running = [j for j in jobs if j.progress.stage not in ("queued", "done", "failed")]
+            overlap = overlap or len(running) > 1
+            time.sleep(0.05)
+        assert all(j.result(timeout=60).results[0].error is None for j in jobs)
+        assert not overlap
+
+
 def test_each_report_says_where_its_wall_time_went(executor):
     """Issue 24's waterfall: the request's stages in order, as the server saw them; together
     no longer than the caller waited."""

@@ -39,7 +39,8 @@ def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | N
     """A running backend: ``workers`` pre-started workers here, or per Ray node, and
     ``spares`` warm ones beside them (here, or on each node); ``environment``: another
     TensorFlow's (on Ray: that version, on the nodes that hold it); ``turns_with``: a local
-    pool whose timed calls this one's take turns with."""
+    pool whose timed calls this one's take turns with, and whose worker count this one's jobs
+    count against."""
     if kind(chosen) == "ray":
         from inspector.jobs.ray_backend import RayExecutor
 
@@ -51,7 +52,7 @@ def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | N
     lock = getattr(turns_with, "turn_lock", None)
     return LocalExecutor(workers=workers, limits=limits, jobs_per_user=jobs_per_user,
                          hidden=tuple(hidden), spares=spares, environment=environment,
-                         turns_with=lock)
+                         turns_with=lock, permits=getattr(turns_with, "permits", None))
 
 
 def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAULT_LIMITS,

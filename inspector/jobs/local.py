@@ -84,7 +84,8 @@ class LocalExecutor(QueuedPool):
                  python: str = sys.executable, env: dict[str, str] | None = None, *,
                  jobs_per_user: int | None = None, sandbox_mode: str | None = None,
                  hidden: tuple[Path, ...] = (), spares: int = 0,
-                 environment: Environment | None = None, turns_with: Path | None = None):
+                 environment: Environment | None = None, turns_with: Path | None = None,
+                 permits: threading.BoundedSemaphore | None = None):
         """K workers. ``jobs_per_user``: how many jobs one user may have running at once
         (default: all workers); users are served in turn. ``sandbox_mode``: "bwrap", "auto"
         (default, from $INSPECTOR_SANDBOX) or "off"; ``hidden``: paths the sandbox must cover
@@ -96,7 +97,8 @@ class LocalExecutor(QueuedPool):
         (versions.add) for every worker of this pool, instead of this process's ``python``.
         ``turns_with``: another pool's ``turn_lock``: this pool's timed calls take turns with
         that pool's too (a version's pool beside the server's, so neither times the other's
-        load).
+        load). ``permits``: another pool's ``permits``: this pool's jobs count against that
+        pool's worker count (a version's pool runs within the server's K jobs at once).
 
         Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
         """
@@ -139,6 +141,11 @@ class LocalExecutor(QueuedPool):
             slot.start()
 
     # -- public API -------------------------------------------------------------------------
+    @property
+    def permits(self) -> threading.BoundedSemaphore:
+        """One per job that may run at once (the worker count), shared with pools given it."""
+        return self._running
+
     @property
     def turn_lock(self) -> Path:
         """The file this pool's workers lock while they make timed calls."""
@@ -230,19 +237,23 @@ class LocalExecutor(QueuedPool):
             self._closed.wait(1.0)
 
     def _next_job(self, ready: bool) -> Job | None:
-        """The next job, users in turn (None when closing), once fewer than K jobs run; counts
-        this slot idle (warm) while it waits. The caller releases ``_running`` when the job
-        has ended."""
+        """The next job, users in turn (None when closing), once fewer than K jobs run here
+        and in the pools sharing the permits; counts this slot idle (warm) while it waits. The
+        job is taken first and a permit after, so a slot waiting for a job holds none (an idle
+        version's pool never blocks the server's). The caller releases ``_running`` when the
+        job has ended."""
         with self._lock:
             self._idle_ready += ready
         try:
-            while not self._running.acquire(timeout=0.2):
-                if self._closed.is_set():
-                    return None
             taken = self._queue.get()
             if taken is None:
-                self._running.release()
-            return taken[1] if taken is not None else None
+                return None
+            while not self._running.acquire(timeout=0.2):
+                if self._closed.is_set():
+                    self._queue.done(taken[0])
+                    taken[1].fail(Cancelled("the executor was closed before the job started"))
+                    return None
+            return taken[1]
         finally:
             with self._lock:
                 self._idle_ready -= ready

@@ -77,8 +77,9 @@ def executor() -> Executor:
 @st.cache_resource
 def version_pool(version: str) -> Executor:
     """A pool of one worker for an added TensorFlow (versions add), started on first use and
-    kept: its jobs wait in turn there, beside the main pool's, and its timed calls take turns
-    with the main pool's (neither times the other's load)."""
+    kept: its jobs wait in turn there, beside the main pool's, and run within the main pool's
+    worker count (at most that many jobs at once, whatever their version); its timed calls
+    take turns with the main pool's (neither times the other's load)."""
     settings = policy()
     environment = next((e for e in versions.installed() if e.version == version), None)
     if environment is None:
