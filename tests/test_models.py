@@ -20,7 +20,7 @@ import pytest
 
 from inspector.errors import CallSpecError, ModelLoadError, UsageError
 from inspector.inputs import models, sources
-from inspector.inputs.request import prepare
+from inspector.inputs.request import InspectRequest, prepare
 from tests.helpers import ROOT, shown
 
 pytestmark = pytest.mark.worker
@@ -230,7 +230,9 @@ def test_bad_files_are_model_load_errors(made, tmp_path):
     shutil.make_archive(str(tmp_path / "plain"), "zip", not_saved)
     for path, said in ((truncated, "truncated"), (tmp_path / "plain.zip", "saved_model.pb"),
                        (tmp_path / "missing.keras", "no such file"),
-                       (made / "custom.keras", "custom objects"), (not_saved, "not a SavedModel")):
+                       (made / "custom.keras", "needs custom classes this worker does not "
+                                               "have: mine>Twice"),
+                       (not_saved, "not a SavedModel")):
         done = cli("inspect", str(path))
         assert done.returncode == 2, (path, done.stderr)
         assert "ModelLoadError" in done.stderr and said in done.stderr, done.stderr
@@ -276,7 +278,8 @@ def test_a_saved_model_that_reads_a_server_file_gets_nothing(made, tmp_path):
     assert "the server's secret" not in done.stdout + done.stderr + out.read_text()
     errors = [r["error"] for r in report["results"]]
     assert done.returncode == 1 and errors[0] is not None, done.stdout[-2000:]
-    assert "NotFound" in errors[0]["type"] + errors[0]["message"], errors[0]
+    assert errors[0]["type"] == "SandboxDenied", errors[0]
+    assert "NotFoundError" in errors[0]["message"] and str(SECRET) in errors[0]["message"]
 
 
 def test_the_app_takes_an_uploaded_model_and_its_saved_run_runs_again(made, oracle):
@@ -441,3 +444,90 @@ def test_a_functional_models_inputs_come_in_its_call_order():
     info = models.describe("two.keras", packed.getvalue())
     assert [i.name for i in info.inputs] == ["a", "b"]
     assert models.default_calls(info) == ("float32[1,4]; float32[1,3,5]",)
+
+
+def test_a_model_read_on_this_machine_reaches_a_local_worker_as_a_copy_not_as_bytes(made,
+                                                                                    tmp_path):
+    """Issue 27's load time: a SavedModel folder (or a file) the server read is copied into the
+    worker's job folder; the job's message no longer carries its bytes. An upload (no path), or
+    a folder changed since it was read, still goes as bytes; a saved run keeps no path."""
+    from inspector.jobs import protocol
+    from inspector.jobs.process import place_model
+    from inspector.store.runs import RunStore
+
+    folder = tmp_path / "saved"
+    shutil.copytree(made / "small_saved", folder)
+    request = prepare(sources.read_source(str(folder)), modes=["spec"])
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    placed = place_model(request, job_dir)
+    model = placed.source.model
+    assert model["data"] is None and Path(model["placed"]).parent == job_dir / "model-in"
+    assert "path" not in model and "stamp" not in model  # the server's paths stay its own
+    assert (Path(model["placed"]) / models.SAVED_MODEL_PB).read_bytes() == (
+        folder / models.SAVED_MODEL_PB).read_bytes()
+    whole = len(protocol.job_message(request, "log"))
+    assert len(protocol.job_message(placed, "log")) < 20_000 < whole
+    upload = prepare(sources.model_source(*models.read_bytes(str(folder))), modes=["spec"])
+    assert place_model(upload, tmp_path / "unused") is upload
+    os.utime(folder / models.SAVED_MODEL_PB, ns=(1, 1))  # changed since it was read
+    sent = place_model(request, tmp_path / "unused").source.model
+    assert sent["data"] == request.source.model["data"] and "placed" not in sent
+    assert not (tmp_path / "unused").exists()
+    # A saved run keeps the model as an artifact, not the path it was read from; read back, it
+    # is placed from the artifact.
+    import sqlalchemy as sa
+
+    from inspector.store.models import runs
+
+    store = RunStore(f"sqlite:///{tmp_path / 'runs.db'}", tmp_path)
+    run_id = store.start(request, {})
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.select(runs.c.request)).one()
+    assert not {"path", "stamp", "data"} & {k for k, v in row.request["source"]["model"].items()
+                                             if v is not None}
+    back = InspectRequest.from_dict(store.get(run_id).request)
+    artifact = store.artifacts.path(request.source.model["sha256"])
+    assert back.source.model["path"] == str(artifact)
+    fresh = tmp_path / "job2"
+    fresh.mkdir()
+    assert Path(place_model(back, fresh).source.model["placed"]).read_bytes() == \
+        artifact.read_bytes()
+
+
+def test_endpoints_are_listed_checked_in_the_server_and_called(made, tmp_path):
+    """--endpoint calls another restored tf.function: --list names each with its traces' inputs
+    (read without TensorFlow), and an unknown one is a UsageError before any work."""
+    listed = cli("inspect", str(made / "mixed_saved"), "--list")
+    assert listed.returncode == 0, listed.stderr
+    functions = listed.stdout.split("functions of the saved object")[1]
+    assert "  double\n    (x: float32[None,2])" in functions, listed.stdout
+    assert "  words\n    (s: string[None])" in functions
+    assert "  anyrank\n    (z: float32, any shape)" in functions
+    with pytest.raises(UsageError, match="no function 'nope'; its functions: anyrank, double, "
+                                         "words"):
+        sources.read_source(str(made / "mixed_saved"), endpoint="nope")
+    done = cli("inspect", str(made / "mixed_saved"), "--endpoint", "nope")
+    assert done.returncode == 2 and done.stderr.count("no function 'nope'") == 1, done.stderr
+    report = _inspect(made / "mixed_saved", tmp_path, "--endpoint", "double", "--call",
+                      "float32[3,2]", "--mode", "numpy", "--mode", "spec")
+    assert [r["error"] for r in report["results"]] == [None, None]
+    assert report["function"] == "double"
+
+
+def test_compare_names_each_runs_model_and_its_content(made):
+    """Found in a walk: Compare's inputs had no row for the model, so two versions of a model
+    file under one name looked like the same input."""
+    from inspector.output import compare
+
+    keras_file = prepare(sources.read_source(str(made / "small.keras")), modes=["spec"])
+    saved = prepare(sources.read_source(str(made / "small_saved")), modes=["spec"])
+    a = compare.run_inputs(keras_file.to_dict(), None)
+    b = compare.run_inputs(saved.to_dict(), None)
+    assert a["model"] == (f"small.keras (sha256 {keras_file.source.model['sha256'][:12]}; "
+                          "Keras, model(x, training=False))")
+    assert b["model"].endswith("; signature serving_default)")
+    rows = {r["input"]: r for r in compare.input_rows(a, b)}
+    assert rows["model"]["differs"]
+    code = prepare(sources.read_source("gallery:fused_dense"), modes=["spec"])
+    assert "model" not in compare.run_inputs(code.to_dict(), None)

@@ -106,14 +106,26 @@ IN_SANDBOX_ENV = "INSPECTOR_IN_SANDBOX"
 _DENIED_ERRNOS = frozenset({errno.ENOENT, errno.EACCES, errno.EROFS, errno.EPERM})
 
 
+# How TensorFlow's file ops (ReadFile, WriteFile, a SavedModel's graph) say the same.
+_TF_DENIED = re.compile(r"(/[^\s;:'\"]+)[;:] (No such file or directory|Permission denied|"
+                        r"Read-only file system)")
+
+
 def _sandbox_denied(exc: BaseException, doing: str, line: int | None,
                     frames: tuple[str, ...]) -> SandboxDenied | None:
-    """An OSError on a path, in a sandbox: most likely the sandbox, so say so and name it."""
-    if not (os.environ.get(IN_SANDBOX_ENV) and isinstance(exc, OSError) and exc.filename
-            and exc.errno in _DENIED_ERRNOS):
+    """An OSError on a path (or TensorFlow's NotFoundError or PermissionDeniedError naming
+    one), in a sandbox: most likely the sandbox, so say so and name it."""
+    if not os.environ.get(IN_SANDBOX_ENV):
+        return None
+    if isinstance(exc, OSError) and exc.filename and exc.errno in _DENIED_ERRNOS:
+        filename, reason = exc.filename, exc.strerror
+    elif type(exc).__name__ in ("NotFoundError", "PermissionDeniedError") and (
+            found := _TF_DENIED.search(str(exc))):
+        filename, reason = found.group(1), found.group(2)
+    else:
         return None
     return SandboxDenied(
-        f"{type(exc).__name__}: {exc.strerror}: {exc.filename} (while {doing}); the sandbox "
+        f"{type(exc).__name__}: {reason}: {filename} (while {doing}); the sandbox "
         "shows only the system, Python and this job's folder, read-only but for /tmp and the "
         "job folder: no store, settings, secrets or home files", line=line, frames=frames)
 
@@ -161,11 +173,14 @@ def load_function(source: Source, name: str, workdir: str | None = None) -> Load
     stem = re.sub(r"[^A-Za-z0-9_]", "_", Path(source.filename).stem) or "source"
     path = folder / f"{stem}.py"
     path.write_text(source.text, encoding="utf-8")
-    if source.model:  # a model's bytes beside the module that loads them (engine/models.py)
+    if source.model:  # the model for the module that loads it (engine/models.py)
         from inspector.engine import models
         from inspector.inputs.models import decode
 
-        models.write(folder, source.model["name"], decode(source.model["data"]))
+        if source.model.get("placed"):  # copied into the job's folder by the executor
+            models.use(source.model["name"], Path(source.model["placed"]))
+        else:  # its bytes, beside the module
+            models.write(folder, source.model["name"], decode(source.model["data"]))
     module_name = f"inspector_user_{stem}"
     module = types.ModuleType(module_name)
     module.__file__ = str(path)

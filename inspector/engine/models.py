@@ -17,6 +17,9 @@ from inspector.inputs import models as inputs
 
 # Where the loader puts the model's bytes, beside the generated module (loader.load_function).
 MODEL_DIR = "model"
+# Where this job's models are, by name: a .keras file or the folder holding saved_model.pb
+# (write or use put them there; one job per worker process).
+_WHERE: dict[str, Path] = {}
 # Restored SavedModel objects, kept alive: a signature holds only weak references to the
 # object's variables, which go when it does (one job per worker process).
 _KEPT: list[Any] = []
@@ -31,8 +34,33 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     path = target / Path(name).name
     if name.endswith(inputs.KERAS_SUFFIX):
         path.write_bytes(data)
-        return path
-    return unpack(path, data)
+    else:
+        path = unpack(path, data)
+    _WHERE[name] = path
+    return path
+
+
+def use(name: str, placed: Path) -> Path:
+    """The model the executor copied into the job's folder (jobs/process.py): a .keras file
+    or a SavedModel folder is loaded where it is; an archive is unpacked beside it."""
+    if placed.is_dir():
+        if not (placed / inputs.SAVED_MODEL_PB).is_file():
+            raise ModelLoadError(f"{name}: the folder given to the worker holds no "
+                                 f"{inputs.SAVED_MODEL_PB}")
+        path = placed
+    elif not placed.is_file():
+        raise ModelLoadError(f"{name}: the copy given to the worker is missing ({placed})")
+    elif name.endswith(inputs.KERAS_SUFFIX):
+        path = placed
+    else:
+        path = unpack(placed, placed.read_bytes())
+    _WHERE[name] = path
+    return path
+
+
+def _located(module_file: str, name: str) -> Path:
+    """Where ``name`` is: as write or use put it, else beside the module."""
+    return _WHERE.get(name) or _beside(module_file, name)
 
 
 def _beside(module_file: str, name: str) -> Path:
@@ -133,7 +161,7 @@ def load_keras(module_file: str, name: str) -> Any:
     file runs: a Lambda layer's bytecode is refused)."""
     import keras
 
-    path = _beside(module_file, name)
+    path = _located(module_file, name)
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises ValueError, TypeError, OSError, its own
@@ -143,16 +171,53 @@ def load_keras(module_file: str, name: str) -> Any:
                 f"{name} holds Python code (a Lambda layer's bytecode), which is refused: "
                 "loading it would run that code. Replace the Lambda with a layer class, or "
                 "inspect the function as Python source instead") from None
+        custom = _custom_classes(path)
+        if custom:
+            raise ModelLoadError(
+                f"{name} needs custom classes this worker does not have: "
+                f"{', '.join(custom)} (registered with register_keras_serializable in the code "
+                "that saved it). Inspect that code instead: paste the classes and the function "
+                "that builds and calls the model") from None
         raise ModelLoadError(f"{name} cannot be loaded as a Keras model: "
                              f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
                              " (a corrupt file, or custom objects the file needs: inspect the "
                              "code that builds the model instead)") from None
 
 
+def _custom_classes(path: Path) -> list[str]:
+    """The classes a .keras file's config names outside Keras (their registered names, such
+    as "mine>Twice"), in order; empty when the config cannot be read."""
+    import json
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, RecursionError):
+        return []
+    found: dict[str, None] = {}
+
+    def visit(item: Any, depth: int) -> None:
+        if depth > 200:
+            return
+        if isinstance(item, dict):
+            module, registered = item.get("module"), item.get("registered_name")
+            if "class_name" in item and registered and not str(module or "").startswith(
+                    "keras"):
+                found[str(registered)] = None
+            for value in item.values():
+                visit(value, depth + 1)
+        elif isinstance(item, list):
+            for value in item:
+                visit(value, depth + 1)
+
+    visit(config, 0)
+    return list(found)
+
+
 def _load_saved(module_file: str, name: str) -> Any:
     import tensorflow as tf
 
-    folder = _saved_root(_beside(module_file, name))  # unpacked by write, before the module ran
+    folder = _WHERE.get(name) or _saved_root(_beside(module_file, name))  # before the module ran
     try:
         loaded = tf.saved_model.load(str(folder))
         _KEPT.append(loaded)

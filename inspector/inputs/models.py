@@ -36,6 +36,8 @@ MAX_ARCHIVE_FILES = 10_000
 MAX_UNPACKED_BYTES = 2 * 2**30
 DEFAULT_SIGNATURE = "serving_default"
 SAVED_MODEL_PB = "saved_model.pb"
+# What a SavedModel folder is called when copied into a worker's job folder.
+SAVED_FOLDER = "saved_model"
 
 # TensorFlow DataType names -> the call-spec grammar's dtypes.
 _DTYPES = {"DT_FLOAT": "float32", "DT_DOUBLE": "float64", "DT_HALF": "float16",
@@ -83,6 +85,9 @@ class ModelInfo:
     # SavedModel: the signature called, and every signature's inputs.
     signature: str | None = None
     signatures: dict[str, tuple[ModelInput, ...]] | None = None
+    # SavedModel: the object's restored tf.functions (--endpoint), each with the input specs
+    # of its traces as "name: dtype[dims]" texts (None: the object graph could not be read).
+    endpoints: dict[str, tuple[tuple[str, ...], ...]] | None = None
 
 
 def is_model(where: str) -> bool:
@@ -127,6 +132,27 @@ def read_bytes(where: str, limit: int = MAX_MODEL_BYTES) -> tuple[str, bytes]:
         raise ModelLoadError(f"cannot read {where}: {exc.strerror}") from None
 
 
+def stamp(where: str | Path) -> list[int] | None:
+    """What says a model file or SavedModel folder is unchanged since it was read: each
+    file's size and modification time, in order (None when it cannot be read)."""
+    path = Path(where)
+    try:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        return [n for f in files for n in (f.stat().st_size, f.stat().st_mtime_ns)]
+    except OSError:
+        return None
+
+
+def read_located(where: str, limit: int = MAX_MODEL_BYTES
+                 ) -> tuple[str, bytes, dict[str, Any]]:
+    """As ``read_bytes``, plus where the bytes came from: the model dict's "path" (absolute)
+    and "stamp", taken before the read (a file changed meanwhile then fails the stamp's
+    check, and its bytes are sent instead of a copy)."""
+    before = stamp(where)
+    name, data = read_bytes(where, limit)
+    return name, data, {"path": str(Path(where).resolve()), "stamp": before}
+
+
 def describe(name: str, data: bytes, signature: str | None = None) -> ModelInfo:
     """What the model says about its inputs, read from its metadata in memory.
     ModelLoadError for a file that is not what its name says, UsageError for an unknown
@@ -151,12 +177,24 @@ def listed(name: str, data: bytes, signature: str | None = None) -> ModelInfo:
     if not name.endswith(ARCHIVE_SUFFIXES):
         raise ModelLoadError(f"{name}: a model is a .keras file, or a SavedModel as a "
                              "directory, .zip or .tar.gz")
-    signatures = _signatures(name, _member(name, data, SAVED_MODEL_PB))
+    saved = _parse_saved(name, _member(name, data, SAVED_MODEL_PB))
+    signatures, endpoints = _signatures(saved), _endpoints(saved)
     chosen = signature or DEFAULT_SIGNATURE
     if chosen not in signatures:
         raise UsageError(f"{name} has no signature {chosen!r}; its signatures: "
                          f"{', '.join(signatures) or 'none'} (--list shows their inputs)")
-    return ModelInfo("saved_model", name, signatures[chosen], chosen, signatures)
+    return ModelInfo("saved_model", name, signatures[chosen], chosen, signatures, endpoints)
+
+
+def check_endpoint(info: ModelInfo, endpoint: str) -> None:
+    """UsageError naming the SavedModel's functions when ``endpoint`` is not one of them (when
+    its object graph could be read; else the worker finds out)."""
+    if info.kind != "saved_model":
+        raise UsageError("--endpoint picks a function of a SavedModel; a .keras model is "
+                         "called as model(x, training=False)")
+    if info.endpoints is not None and endpoint not in info.endpoints:
+        raise UsageError(f"{info.name} has no function {endpoint!r}; its functions: "
+                         f"{', '.join(info.endpoints) or 'none'} (--list shows their inputs)")
 
 
 def default_calls(info: ModelInfo) -> tuple[str, ...]:
@@ -191,10 +229,15 @@ def listing(info: ModelInfo) -> str:
     if info.kind == "keras":
         return "\n".join([f"{info.name} (Keras): called as model(x, training=False)",
                           *(f"  {i.described()}" for i in info.inputs)])
-    lines = [f"{info.name} (SavedModel) signatures:"]
+    lines = [f"{info.name} (SavedModel) signatures (--signature NAME):"]
     for name, inputs in (info.signatures or {}).items():
         lines.append(f"  {name}{' (default)' if name == DEFAULT_SIGNATURE else ''}")
         lines += [f"    {i.described()}" for i in inputs]
+    if info.endpoints:
+        lines.append("functions of the saved object (--endpoint NAME, with --call):")
+        for name, traces in info.endpoints.items():
+            lines.append(f"  {name}")
+            lines += [f"    ({', '.join(trace)})" for trace in traces] or ["    (no trace)"]
     return "\n".join(lines)
 
 
@@ -367,18 +410,23 @@ def _input_order(spec: Any) -> dict[str, int]:
     return {str(e[0]): i for i, e in enumerate(entries) if isinstance(e, list) and e}
 
 
-def _signatures(name: str, pb: bytes) -> dict[str, tuple[ModelInput, ...]]:
+def _parse_saved(name: str, pb: bytes) -> Any:
     from google.protobuf.message import DecodeError
-    from tensorboard.compat.proto import types_pb2
 
     saved = _saved_model_class()()
     try:
         saved.ParseFromString(pb)
-    except DecodeError:
+    except (DecodeError, RecursionError):
         raise ModelLoadError(f"{name}: its {SAVED_MODEL_PB} cannot be parsed (truncated or "
                              "not a SavedModel)") from None
     if not saved.meta_graphs:
         raise ModelLoadError(f"{name}: its {SAVED_MODEL_PB} holds no graph")
+    return saved
+
+
+def _signatures(saved: Any) -> dict[str, tuple[ModelInput, ...]]:
+    from tensorboard.compat.proto import types_pb2
+
     found: dict[str, tuple[ModelInput, ...]] = {}
     for key, signature in sorted(saved.meta_graphs[0].signature_def.items()):
         if key.startswith("__"):  # __saved_model_init_op and the like
@@ -394,6 +442,52 @@ def _signatures(name: str, pb: bytes) -> dict[str, tuple[ModelInput, ...]]:
             inputs.append(ModelInput(input_name, dtype, dims))
         found[key] = tuple(inputs)
     return found
+
+
+def _endpoints(saved: Any) -> dict[str, tuple[tuple[str, ...], ...]] | None:
+    """The root object's tf.functions, by attribute name, with each trace's positional input
+    specs (from the object graph tf.saved_model.load restores); None without an object graph
+    (a TF1 SavedModel)."""
+    graph = saved.meta_graphs[0].object_graph_def
+    if not graph.nodes:
+        return None
+    concrete = graph.concrete_functions
+    found: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for child in graph.nodes[0].children:
+        if not 0 <= child.node_id < len(graph.nodes) or child.local_name.startswith("_"):
+            continue
+        node = graph.nodes[child.node_id]
+        if node.WhichOneof("kind") != "function":
+            continue
+        traces = []
+        for function in node.function.concrete_functions:
+            if function in concrete:
+                args = concrete[function].canonicalized_input_signature.tuple_value.values
+                traces.append(tuple(_spec_texts(args[0]) if args else ()))
+        found[child.local_name] = tuple(dict.fromkeys(traces))
+    return dict(sorted(found.items()))
+
+
+def _spec_texts(value: Any, depth: int = 0) -> list[str]:
+    """The tensor specs in a StructuredValue (a trace's arguments), as "name: dtype[dims]"."""
+    from tensorboard.compat.proto import types_pb2
+
+    kind = value.WhichOneof("kind")
+    if depth > 20:
+        return ["..."]
+    if kind == "tensor_spec_value":
+        spec = value.tensor_spec_value
+        dtype = types_pb2.DataType.Name(spec.dtype)
+        dtype = _DTYPES.get(dtype, dtype.removeprefix("DT_").lower())
+        dims = (", any shape" if spec.shape.unknown_rank else
+                "[" + ",".join("None" if d.size < 0 else str(d.size) for d in spec.shape.dim) + "]")
+        return [f"{spec.name + ': ' if spec.name else ''}{dtype}{dims}"]
+    if kind in ("tuple_value", "list_value"):
+        return [t for v in getattr(value, kind).values for t in _spec_texts(v, depth + 1)]
+    if kind == "dict_value":
+        return [t for _, v in sorted(value.dict_value.fields.items())
+                for t in _spec_texts(v, depth + 1)]
+    return [] if kind in (None, "none_value") else [kind.removesuffix("_value")]
 
 
 def _saved_model_class() -> Any:

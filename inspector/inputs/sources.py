@@ -36,7 +36,9 @@ class Source:
     provided_name: str | None = None
     # A model given as input (issue 27; ``text`` is then the module that loads and calls it):
     # {"name", "kind" ("keras" | "saved_model"), "sha256", "data" (base64), "signature",
-    # "endpoint", "inputs" ([name, dtype, shape]), "calls" (the default call)}. None: code.
+    # "endpoint", "inputs" ([name, dtype, shape]), "calls" (the default call)}, plus "path" and
+    # "stamp" when the bytes were read from a file or folder on this machine (a local worker
+    # gets a copy of it instead of the bytes: jobs/process.py). None: code.
     model: dict[str, Any] | None = None
 
     def __hash__(self) -> int:  # ``model`` is a dict: hash what names the source
@@ -74,8 +76,8 @@ def _gallery_model(name: str, path: str, mtime_ns: int) -> Source:
     every rerun)."""
     from inspector.inputs import models
 
-    read, data = models.read_bytes(path)
-    return dataclasses.replace(model_source(read, data), gallery_name=name)
+    read, data, location = models.read_located(path)
+    return dataclasses.replace(model_source(read, data, location=location), gallery_name=name)
 
 
 def provided_names(folder: str | None) -> tuple[str, ...]:
@@ -100,8 +102,9 @@ def provided_source(folder: str | None, name: str) -> Source:
 
     path = Path(folder or ".") / name
     if models.is_model(str(path)):
-        read, data = models.read_bytes(str(path))
-        return dataclasses.replace(model_source(read, data), provided_name=name)
+        read, data, location = models.read_located(str(path))
+        return dataclasses.replace(model_source(read, data, location=location),
+                                   provided_name=name)
     try:
         return Source(path.read_text(encoding="utf-8"), name, provided_name=name)
     except (OSError, UnicodeDecodeError) as exc:
@@ -117,15 +120,17 @@ def default_timeout_s(source: Source) -> float:
 
 
 def model_source(name: str, data: bytes, signature: str | None = None,
-                 endpoint: str | None = None) -> Source:
+                 endpoint: str | None = None,
+                 location: dict[str, Any] | None = None) -> Source:
     """A model's bytes as a Source: the module a worker runs to load and call it, with the
-    bytes beside (ModelLoadError, or UsageError for an unknown signature, before any work)."""
+    bytes beside (ModelLoadError, or UsageError for an unknown signature, before any work).
+    ``location``: where on this machine the bytes were read from (models.read_located), so a
+    worker here can be given a copy of the files instead."""
     from inspector.inputs import models
 
-    if endpoint and (name.endswith(models.KERAS_SUFFIX)):
-        raise UsageError("--endpoint picks a function of a SavedModel; a .keras model is "
-                         "called as model(x, training=False)")
     info = models.describe(name, data, signature)
+    if endpoint:
+        models.check_endpoint(info, endpoint)
     stem = Path(name).name.split(".")[0] or "model"
     return Source(models.wrapper_source(info, data, endpoint), f"model_{stem}.py",
                   model={"name": info.name, "kind": info.kind, "sha256": models.sha256(data),
@@ -133,7 +138,8 @@ def model_source(name: str, data: bytes, signature: str | None = None,
                          "endpoint": endpoint,
                          "inputs": [[i.name, i.dtype, None if i.shape is None else list(i.shape)]
                                     for i in info.inputs],
-                         "calls": [] if endpoint else list(models.default_calls(info))})
+                         "calls": [] if endpoint else list(models.default_calls(info)),
+                         **(location or {})})
 
 
 def read_source(where: str, stdin_text: str | None = None, signature: str | None = None,
@@ -145,8 +151,8 @@ def read_source(where: str, stdin_text: str | None = None, signature: str | None
     if where.startswith(GALLERY_PREFIX):
         return gallery_source(where[len(GALLERY_PREFIX):])
     if models.is_model(where):
-        name, data = models.read_bytes(where, model_limit or models.MAX_MODEL_BYTES)
-        return model_source(name, data, signature, endpoint)
+        name, data, location = models.read_located(where, model_limit or models.MAX_MODEL_BYTES)
+        return model_source(name, data, signature, endpoint, location)
     if signature or endpoint:
         raise UsageError("--signature and --endpoint are for a SavedModel; SOURCE is code")
     if where == "-":

@@ -37,7 +37,7 @@ from inspector.jobs import protocol
 from inspector.jobs.environment import worker_environment
 from inspector.jobs.executor import DEFAULT_LIMITS, JobHandle, Limits, Progress, Stage, check_fits
 from inspector.jobs.job import Job, QueuedPool
-from inspector.jobs.process import WorkerProcess
+from inspector.jobs.process import WorkerProcess, place_model
 from inspector.jobs.protocol import Event
 from inspector.jobs.turns import TURN_LOCK_ENV
 from inspector.jobs.versions import Environment
@@ -132,7 +132,7 @@ class LocalExecutor(QueuedPool):
         self._lock = threading.Lock()
         # At most ``workers`` jobs run at once, whatever the spares.
         self.workers, self.spares = max(1, workers), max(0, spares)
-        self._running = threading.BoundedSemaphore(self.workers)
+        self._running = permits or threading.BoundedSemaphore(self.workers)
         # A server stopped by a signal exits through atexit: its folder and workers go too.
         atexit.register(self.close)
         self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
@@ -321,7 +321,8 @@ class LocalExecutor(QueuedPool):
         code writing to the pipe, and ends the job as WorkerCrashed.
         """
         tensorflow = job.worker_info.get("tensorflow")
-        worker.send_job(protocol.job_message(job.request, str(worker.workdir / "job.log")))
+        request = place_model(job.request, worker.workdir)  # a model file: a copy, not bytes
+        worker.send_job(protocol.job_message(request, str(worker.workdir / "job.log")))
         started = time.monotonic()
         checked = 0.0  # when the process tree's memory was last read (about 1 ms a read)
         ending: dict[str, Any] | None = None  # the done or failed event, until the pipe closes

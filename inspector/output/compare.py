@@ -50,8 +50,10 @@ def run_inputs(request: dict, report: Report | None, executor: str | None = None
     and from its report the TensorFlow that ran it and where."""
     overrides = request.get("grappler") or {}
     ran = report.executor if report is not None else None
+    model = (request.get("source") or {}).get("model")
     return {
         "function": f"{request.get('function')} ({_source_label(request)})",
+        **({"model": _model_label(model)} if model else {}),
         "calls": " | ".join(request.get("calls") or ()) or "none",
         "modes": ", ".join(request.get("modes") or ()),
         "device": request.get("device") or "TensorFlow's default",
@@ -65,6 +67,15 @@ def run_inputs(request: dict, report: Report | None, executor: str | None = None
         "executor": (f"{ran.kind}: {ran.node}" if ran is not None
                      else executor or "not recorded"),
     }
+
+
+def _model_label(model: dict) -> str:
+    """A model input as its file, content and what of it was called: two versions of a model
+    file differ here even when their names are the same."""
+    called = (f"function {model['endpoint']}" if model.get("endpoint") else
+              f"signature {model.get('signature')}" if model.get("kind") == "saved_model"
+              else "Keras, model(x, training=False)")
+    return f"{model.get('name')} (sha256 {str(model.get('sha256'))[:12]}; {called})"
 
 
 def _source_label(request: dict) -> str:

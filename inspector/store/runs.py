@@ -308,7 +308,8 @@ class RunStore:
         if not model or not model.get("data"):
             return request, None
         sha = self.artifacts.put(base64.b64decode(model["data"]))
-        source = {**request["source"], "model": {**model, "data": None, "artifact": sha}}
+        source = {**request["source"], "model": {**_unplaced(model), "data": None,
+                                                 "artifact": sha}}
         return {**request, "source": source}, sha
 
     def _model_in(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -317,7 +318,20 @@ class RunStore:
         if not model or model.get("data") or not model.get("artifact"):
             return request
         data = base64.b64encode(self.artifacts.get(model["artifact"])).decode("ascii")
-        return {**request, "source": {**request["source"], "model": {**model, "data": data}}}
+        return {**request, "source": {**request["source"], "model": {
+            **_unplaced(model), "data": data, **self.model_location(model["artifact"])}}}
+
+    def keep_model(self, data: bytes) -> dict[str, Any]:
+        """An uploaded model stored now (once per content; its run names it when saved), and
+        where it is, so a worker here is given a copy of the file rather than its bytes in the
+        job's message (the model dict's "path" and "stamp")."""
+        return self.model_location(self.artifacts.put(data))
+
+    def model_location(self, sha: str) -> dict[str, Any]:
+        from inspector.inputs import models
+
+        path = self.artifacts.path(sha)
+        return {"path": str(path), "stamp": models.stamp(path)}
 
     def finish(self, run_id: str, report: Report, status: str | None = None,
                log: str = "") -> None:
@@ -589,3 +603,9 @@ def _summary(row: Any, tags: Sequence[str]) -> RunSummary:
                       duration_s=row.duration_s, post_nodes=dict(row.post_nodes or {}),
                       tags=tuple(tags), error_type=row.error_type,
                       size_bytes=row.size_bytes or 0)
+
+
+def _unplaced(model: dict[str, Any]) -> dict[str, Any]:
+    """A model without where it was read on the machine that ran it (its "path" and "stamp"):
+    a saved run's model is its artifact, whatever that path holds later."""
+    return {k: v for k, v in model.items() if k not in ("path", "stamp", "placed")}
