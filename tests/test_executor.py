@@ -329,6 +329,18 @@ def test_a_spare_takes_the_next_job_and_sees_nothing_of_the_previous_one():
         assert not any(seen.values()), seen
 
 
+def _assert_one_at_a_time(jobs: list) -> None:
+    """Watch the jobs until they end: never two running at once, and each succeeded."""
+    deadline = time.monotonic() + 60
+    overlap = False
+    while not all(j.wait(0) for j in jobs) and time.monotonic() < deadline:
+        running = [j for j in jobs if j.progress.stage not in ("queued", "done", "failed")]
+        overlap = overlap or len(running) > 1
+        time.sleep(0.05)
+    assert all(j.result(timeout=60).results[0].error is None for j in jobs)
+    assert not overlap
+
+
 def test_at_most_k_jobs_run_at_once_with_spares():
     """Spares are warm, not extra capacity: two jobs on one worker and one spare run in turn."""
     from inspector.jobs.local import LocalExecutor
@@ -338,14 +350,7 @@ def test_at_most_k_jobs_run_at_once_with_spares():
     with LocalExecutor(workers=1, spares=1) as pool:
         assert pool.wait_warm(timeout=120)
         jobs = [pool.submit(request_for(slow, modes=("eager",))) for _ in range(2)]
-        deadline = time.monotonic() + 60
-        overlap = False
-        while not all(j.wait(0) for j in jobs) and time.monotonic() < deadline:
-            running = [j for j in jobs if j.progress.stage not in ("queued", "done", "failed")]
-            overlap = overlap or len(running) > 1
-            time.sleep(0.05)
-        assert all(j.result(timeout=60).results[0].error is None for j in jobs)
-        assert not overlap
+        _assert_one_at_a_time(jobs)
 
 
 def test_a_second_pool_given_the_permits_runs_within_the_first_ones_worker_count():
@@ -362,14 +367,7 @@ def test_a_second_pool_given_the_permits_runs_within_the_first_ones_worker_count
         alone = first.submit(request_for(slow, modes=("eager",)))
         assert alone.result(timeout=60).results[0].error is None
         jobs = [pool.submit(request_for(slow, modes=("eager",))) for pool in (first, second)]
-        deadline = time.monotonic() + 60
-        overlap = False
-        while not all(j.wait(0) for j in jobs) and time.monotonic() < deadline:
-            running = [j for j in jobs if j.progress.stage not in ("queued", "done", "failed")]
-            overlap = overlap or len(running) > 1
-            time.sleep(0.05)
-        assert all(j.result(timeout=60).results[0].error is None for j in jobs)
-        assert not overlap
+        _assert_one_at_a_time(jobs)
 
 
 def test_each_report_says_where_its_wall_time_went(executor):
