@@ -531,3 +531,17 @@ def test_compare_names_each_runs_model_and_its_content(made):
     assert rows["model"]["differs"]
     code = prepare(sources.read_source("gallery:fused_dense"), modes=["spec"])
     assert "model" not in compare.run_inputs(code.to_dict(), None)
+
+
+def test_signature_and_endpoint_apply_to_gallery_models_and_not_to_gallery_code():
+    """Found in this stage's walk: `inspect gallery:model_saved --endpoint nope` ran the
+    default signature, ignoring the flag (and a .keras gallery model took --endpoint)."""
+    with pytest.raises(UsageError, match="no function 'nope'; its functions: serve"):
+        sources.read_source("gallery:model_saved", endpoint="nope")
+    with pytest.raises(UsageError, match="a .keras model is called as model"):
+        sources.read_source("gallery:model_keras", endpoint="serve")
+    with pytest.raises(UsageError, match="gallery:fused_dense is code"):
+        sources.read_source("gallery:fused_dense", signature="serve")
+    chosen = sources.read_source("gallery:model_saved", signature="serve")
+    assert chosen.gallery_name == "model_saved" and chosen.model["signature"] == "serve"
+    assert chosen.model["path"].endswith("mobilenet_v3_small_saved")

@@ -149,7 +149,15 @@ def read_source(where: str, stdin_text: str | None = None, signature: str | None
     from inspector.inputs import models
 
     if where.startswith(GALLERY_PREFIX):
-        return gallery_source(where[len(GALLERY_PREFIX):])
+        source = gallery_source(where[len(GALLERY_PREFIX):])
+        if not (signature or endpoint):
+            return source
+        if not source.model:
+            raise UsageError(f"--signature and --endpoint are for a SavedModel; {where} is code")
+        name, data, location = models.read_located(
+            str(gallery.model_path(gallery.get(source.gallery_name or ""))))
+        return dataclasses.replace(model_source(name, data, signature, endpoint, location),
+                                   gallery_name=source.gallery_name)
     if models.is_model(where):
         name, data, location = models.read_located(where, model_limit or models.MAX_MODEL_BYTES)
         return model_source(name, data, signature, endpoint, location)
