@@ -369,7 +369,9 @@ def test_hostile_names_and_metadata_stay_data_in_the_server(made, tmp_path):
     evil = 'x"""\nimport os\nos.system("touch /tmp/pwned")\n""".keras'
     source = sources.model_source(evil, data)
     compile(source.text, "model.py", "exec")  # still valid Python ...
-    assert 'os.system("touch' not in source.text.replace(repr(evil), "")  # ... the name a repr
+    shown = evil.replace("\n", "?")  # ... the name a repr, on one line wherever it is shown
+    assert 'os.system("touch' not in source.text.replace(repr(shown), "")
+    assert source.model["name"] == shown and "\n" not in prepare(source).source_label
     deep = io.BytesIO()
     with zipfile.ZipFile(deep, "w") as packed:
         packed.writestr("config.json", "[" * 100_000 + "]" * 100_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,7 @@ def model_source(name: str, data: bytes, signature: str | None = None,
     worker here can be given a copy of the files instead."""
     from inspector.inputs import models
 
+    name = re.sub(r"[\x00-\x1f\x7f]", "?", name)  # a name is shown on one line, never run
     info = models.describe(name, data, signature)
     if endpoint:
         models.check_endpoint(info, endpoint)
