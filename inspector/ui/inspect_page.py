@@ -437,6 +437,9 @@ def _progress() -> None:
     elif ahead is not None:
         left.info(f"queued: {ahead} job(s) ahead of this one (users are served in turn; "
                   f"run {saved.run_id})")
+    elif progress.stage == "queued":  # taken by a warm worker, waiting for a running job's end
+        left.info(f"queued: next to start, when one of the running jobs ends (every worker "
+                  f"is busy, whatever its TensorFlow version; run {saved.run_id})")
     elif progress.stage == "waiting":  # another user's job holds the pool's timing turn
         left.info(f"waiting for another inspection's timed calls to end before timing "
                   f"{progress.mode}{done}")
