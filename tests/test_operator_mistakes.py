@@ -257,3 +257,16 @@ def test_a_redirect_to_this_machine_on_another_port_is_refused(tmp_path, provide
                 "--check")
     assert done.returncode == 2 and fragment in done.stderr and "Traceback" not in done.stderr
     assert "secrets.toml" in done.stderr
+
+
+@pytest.mark.worker
+def test_an_operators_quiet_tensorflow_log_level_keeps_the_per_pass_capture(tmp_path):
+    """Found in a walk: TF_CPP_MIN_LOG_LEVEL=2 in the server's environment (workers get
+    TensorFlow's switches) silenced the meta optimizer's lines, so no mode had its passes."""
+    out = tmp_path / "report.json"
+    done = _cli("inspect", "gallery:constant_arithmetic", "--mode", "spec", "--runs", "3",
+                "--json", str(out), env={"TF_CPP_MIN_LOG_LEVEL": "2",
+                                         "TF_CPP_VMODULE": "executor=0"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())["results"][0]
+    assert result["grappler_passes"], result.get("passes_note")

@@ -22,9 +22,17 @@ ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "0", "TF_CPP_VMODULE": "meta_optimizer=4"
 
 
 def set_environment() -> None:
-    """Put ENVIRONMENT in place (values already set by the caller win); before TF's import."""
-    for key, value in ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
+    """Put ENVIRONMENT in place before TF's import. The capture needs INFO lines and the meta
+    optimizer's VLOG: an operator's TF_CPP_MIN_LOG_LEVEL is lowered to 0 and its VMODULE gets
+    meta_optimizer=4 added (found in a walk: TF_CPP_MIN_LOG_LEVEL=2 in the server's
+    environment lost every user's per-pass graphs); a meta_optimizer level or dump prefix
+    set by the caller wins (the bench turns dumps off with meta_optimizer=1)."""
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = ENVIRONMENT["TF_CPP_MIN_LOG_LEVEL"]
+    modules = [m for m in os.environ.get("TF_CPP_VMODULE", "").replace(" ", "").split(",") if m]
+    if not any(m.startswith("meta_optimizer=") for m in modules):
+        modules.append(ENVIRONMENT["TF_CPP_VMODULE"])
+    os.environ["TF_CPP_VMODULE"] = ",".join(modules)
+    os.environ.setdefault(DUMP_ENV, ENVIRONMENT[DUMP_ENV])
 
 
 def dumps_enabled() -> bool:
