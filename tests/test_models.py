@@ -71,6 +71,10 @@ class Mixed(tf.Module):  # a float signature beside a string one, and one of any
     def anyrank(self, z):
         return {"z": z + 1.0}
 
+    @tf.function(input_signature=[tf.TensorSpec([2], tf.float32), tf.TensorSpec([], tf.int32)])
+    def scale(self, a, n):  # two arguments: a function, not a signature (--endpoint)
+        return a * tf.cast(n, tf.float32)
+
 mixed = Mixed()
 tf.saved_model.save(mixed, folder + "/mixed_saved", signatures={
     "serving_default": mixed.double, "words": mixed.words, "anyrank": mixed.anyrank})
@@ -507,14 +511,25 @@ def test_endpoints_are_listed_checked_in_the_server_and_called(made, tmp_path):
     assert "  words\n    (s: string[None])" in functions
     assert "  anyrank\n    (z: float32, any shape)" in functions
     with pytest.raises(UsageError, match="no function 'nope'; its functions: anyrank, double, "
-                                         "words"):
+                                         "scale, words"):
         sources.read_source(str(made / "mixed_saved"), endpoint="nope")
     done = cli("inspect", str(made / "mixed_saved"), "--endpoint", "nope")
     assert done.returncode == 2 and done.stderr.count("no function 'nope'") == 1, done.stderr
-    report = _inspect(made / "mixed_saved", tmp_path, "--endpoint", "double", "--call",
-                      "float32[3,2]", "--mode", "numpy", "--mode", "spec")
+    assert "  scale\n    (a: float32[2], n: int32[])" in functions
+    # Found in a walk: the wrapper took one argument whatever the function's, and a call that
+    # did not fit failed in the worker. Now: one parameter per input, the first trace's call
+    # by default, and a call that fits no trace is a CallSpecError before any work.
+    scale = sources.read_source(str(made / "mixed_saved"), endpoint="scale")
+    assert prepare(scale, modes=["spec"]).calls == ("float32[2]; int32[]",)
+    with pytest.raises(CallSpecError, match="input 'a' of mixed_saved.tar expects float32"):
+        prepare(scale, calls=["float32[3]; int32[]"], modes=["spec"])
+    report = _inspect(made / "mixed_saved", tmp_path, "--endpoint", "scale", "--mode", "numpy",
+                      "--mode", "spec")
     assert [r["error"] for r in report["results"]] == [None, None]
-    assert report["function"] == "double"
+    assert report["function"] == "scale"
+    report = _inspect(made / "mixed_saved", tmp_path, "--endpoint", "double", "--call",
+                      "float32[3,2]", "--mode", "numpy")
+    assert report["results"][0]["error"] is None
 
 
 def test_compare_names_each_runs_model_and_its_content(made):

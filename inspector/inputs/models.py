@@ -10,6 +10,7 @@ picture works on a model as on pasted code.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -85,9 +86,10 @@ class ModelInfo:
     # SavedModel: the signature called, and every signature's inputs.
     signature: str | None = None
     signatures: dict[str, tuple[ModelInput, ...]] | None = None
-    # SavedModel: the object's restored tf.functions (--endpoint), each with the input specs
-    # of its traces as "name: dtype[dims]" texts (None: the object graph could not be read).
-    endpoints: dict[str, tuple[tuple[str, ...], ...]] | None = None
+    # SavedModel: the object's restored tf.functions (--endpoint), each with the positional
+    # inputs of each of its traces (None: no object graph; a trace holding a Python value
+    # instead of a tensor has None in its place).
+    endpoints: dict[str, tuple[tuple[ModelInput | None, ...], ...]] | None = None
 
 
 def is_model(where: str) -> bool:
@@ -186,15 +188,45 @@ def listed(name: str, data: bytes, signature: str | None = None) -> ModelInfo:
     return ModelInfo("saved_model", name, signatures[chosen], chosen, signatures, endpoints)
 
 
-def check_endpoint(info: ModelInfo, endpoint: str) -> None:
-    """UsageError naming the SavedModel's functions when ``endpoint`` is not one of them (when
-    its object graph could be read; else the worker finds out)."""
+def for_endpoint(info: ModelInfo, endpoint: str) -> ModelInfo:
+    """The model as called through ``endpoint``: its inputs are the first trace's (a call must
+    fit one of its traces: check_call_any). UsageError when it is not one of the SavedModel's
+    functions, was never traced, or takes Python values (not tensors) as arguments."""
     if info.kind != "saved_model":
         raise UsageError("--endpoint picks a function of a SavedModel; a .keras model is "
                          "called as model(x, training=False)")
-    if info.endpoints is not None and endpoint not in info.endpoints:
+    if info.endpoints is None:  # no object graph: the worker finds out
+        return dataclasses.replace(info, inputs=(), signature=None)
+    if endpoint not in info.endpoints:
         raise UsageError(f"{info.name} has no function {endpoint!r}; its functions: "
                          f"{', '.join(info.endpoints) or 'none'} (--list shows their inputs)")
+    traces = info.endpoints[endpoint]
+    tensors = [t for t in traces if all(i is not None for i in t)]
+    if not tensors:
+        raise UsageError(f"{info.name}: the function {endpoint!r} "
+                         + ("was never traced, so it cannot be called" if not traces else
+                            "takes Python values as arguments, which a call cannot give")
+                         + " (--list shows each function's traces)")
+    return dataclasses.replace(info, inputs=tuple(i for i in tensors[0] if i is not None),
+                               signature=None)
+
+
+def check_call_any(info: ModelInfo, endpoint: str,
+                   traces: Sequence[tuple[ModelInput, ...]], args: Sequence[Any]) -> None:
+    """As check_call, against each of the endpoint's traces: the call must fit one."""
+    errors = []
+    for trace in traces:
+        try:
+            check_call(dataclasses.replace(info, inputs=trace), args)
+            return
+        except CallSpecError as exc:
+            errors.append(exc)
+    if errors:
+        if len(errors) == 1:
+            raise errors[0]
+        raise CallSpecError(f"the call fits none of {endpoint!r}'s {len(traces)} traces: "
+                            + "; ".join(f"({', '.join(i.described() for i in t)})"
+                                        for t in traces))
 
 
 def default_calls(info: ModelInfo) -> tuple[str, ...]:
@@ -237,7 +269,8 @@ def listing(info: ModelInfo) -> str:
         lines.append("functions of the saved object (--endpoint NAME, with --call):")
         for name, traces in info.endpoints.items():
             lines.append(f"  {name}")
-            lines += [f"    ({', '.join(trace)})" for trace in traces] or ["    (no trace)"]
+            lines += [f"    ({', '.join(i.described() if i else 'a Python value' for i in t)})"
+                      for t in traces] or ["    (no trace)"]
     return "\n".join(lines)
 
 
@@ -268,6 +301,8 @@ def wrapper_source(info: ModelInfo, data: bytes, endpoint: str | None = None) ->
         return "\n".join([*head, f"model = models.load_keras(__file__, {info.name!r})", "",
                           "", f"def call_model({', '.join(params)}):",
                           f"    return model({args}, training=False)", ""])
+    if endpoint and not params:  # its inputs unknown (no object graph): any arguments
+        params = ["*args"]
     keywords = ", ".join(f"{i.name!r}: {p}" for i, p in zip(info.inputs, params, strict=True))
     target = (f"models.load_endpoint(__file__, {info.name!r}, {endpoint!r})" if endpoint else
               f"models.load_signature(__file__, {info.name!r}, {info.signature!r})")
@@ -444,7 +479,7 @@ def _signatures(saved: Any) -> dict[str, tuple[ModelInput, ...]]:
     return found
 
 
-def _endpoints(saved: Any) -> dict[str, tuple[tuple[str, ...], ...]] | None:
+def _endpoints(saved: Any) -> dict[str, tuple[tuple[ModelInput | None, ...], ...]] | None:
     """The root object's tf.functions, by attribute name, with each trace's positional input
     specs (from the object graph tf.saved_model.load restores); None without an object graph
     (a TF1 SavedModel)."""
@@ -452,42 +487,48 @@ def _endpoints(saved: Any) -> dict[str, tuple[tuple[str, ...], ...]] | None:
     if not graph.nodes:
         return None
     concrete = graph.concrete_functions
-    found: dict[str, tuple[tuple[str, ...], ...]] = {}
+    found: dict[str, tuple[tuple[ModelInput | None, ...], ...]] = {}
     for child in graph.nodes[0].children:
         if not 0 <= child.node_id < len(graph.nodes) or child.local_name.startswith("_"):
             continue
         node = graph.nodes[child.node_id]
         if node.WhichOneof("kind") != "function":
             continue
-        traces = []
+        traces: list[tuple[ModelInput | None, ...]] = []
         for function in node.function.concrete_functions:
             if function in concrete:
                 args = concrete[function].canonicalized_input_signature.tuple_value.values
-                traces.append(tuple(_spec_texts(args[0]) if args else ()))
+                traces.append(tuple(_specs(args[0]) if args else ()))
         found[child.local_name] = tuple(dict.fromkeys(traces))
     return dict(sorted(found.items()))
 
 
-def _spec_texts(value: Any, depth: int = 0) -> list[str]:
-    """The tensor specs in a StructuredValue (a trace's arguments), as "name: dtype[dims]"."""
+def _specs(value: Any, depth: int = 0) -> list[ModelInput | None]:
+    """The leaves of a StructuredValue (a trace's arguments), in order: a tensor spec as a
+    ModelInput (named "arg{i}" when unnamed), anything else as None."""
     from tensorboard.compat.proto import types_pb2
 
     kind = value.WhichOneof("kind")
     if depth > 20:
-        return ["..."]
+        return [None]
     if kind == "tensor_spec_value":
         spec = value.tensor_spec_value
         dtype = types_pb2.DataType.Name(spec.dtype)
-        dtype = _DTYPES.get(dtype, dtype.removeprefix("DT_").lower())
-        dims = (", any shape" if spec.shape.unknown_rank else
-                "[" + ",".join("None" if d.size < 0 else str(d.size) for d in spec.shape.dim) + "]")
-        return [f"{spec.name + ': ' if spec.name else ''}{dtype}{dims}"]
+        dims = None if spec.shape.unknown_rank else tuple(
+            None if d.size < 0 else int(d.size) for d in spec.shape.dim)
+        return [ModelInput(spec.name, _DTYPES.get(dtype, dtype.removeprefix("DT_").lower()),
+                           dims)]
     if kind in ("tuple_value", "list_value"):
-        return [t for v in getattr(value, kind).values for t in _spec_texts(v, depth + 1)]
-    if kind == "dict_value":
-        return [t for _, v in sorted(value.dict_value.fields.items())
-                for t in _spec_texts(v, depth + 1)]
-    return [] if kind in (None, "none_value") else [kind.removesuffix("_value")]
+        found = [t for v in getattr(value, kind).values for t in _specs(v, depth + 1)]
+    elif kind == "dict_value":
+        found = [t for _, v in sorted(value.dict_value.fields.items())
+                 for t in _specs(v, depth + 1)]
+    else:
+        return [] if kind in (None, "none_value") else [None]
+    if depth == 0:  # the trace's own arguments: name the unnamed ones by position
+        return [i if i is None or i.name else dataclasses.replace(i, name=f"arg{n}")
+                for n, i in enumerate(found)]
+    return found
 
 
 def _saved_model_class() -> Any:

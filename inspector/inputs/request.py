@@ -80,9 +80,13 @@ def _saved_signature(source: Source) -> bool:
 
 
 def _model_info(model: dict[str, Any]) -> models.ModelInfo:
-    return models.ModelInfo(model["kind"], model["name"], tuple(
-        models.ModelInput(name, dtype, None if shape is None else tuple(shape))
-        for name, dtype, shape in model["inputs"]))
+    return models.ModelInfo(model["kind"], model["name"],
+                            tuple(_model_input(i) for i in model["inputs"]))
+
+
+def _model_input(item: list[Any]) -> models.ModelInput:
+    name, dtype, shape = item
+    return models.ModelInput(name, dtype, None if shape is None else tuple(shape))
 
 
 def prepare(source: Source, function: str | None = None, calls: Sequence[str] = (),
@@ -96,9 +100,8 @@ def prepare(source: Source, function: str | None = None, calls: Sequence[str] = 
     call_texts = tuple(calls) or (entry.calls if entry is not None else ()) or tuple(
         (source.model or {}).get("calls") or ())
     if not call_texts and source.model and source.model.get("endpoint"):
-        raise CallSpecError(f"give --call for the function {source.model['endpoint']!r}: its "
-                            "inputs are not read from the SavedModel (--list shows the "
-                            "signatures' inputs)")
+        raise CallSpecError(f"give --call for the function {source.model['endpoint']!r}: the "
+                            "SavedModel does not say its inputs")
     if not call_texts:
         if info.required:
             raise CallSpecError(
@@ -107,10 +110,15 @@ def prepare(source: Source, function: str | None = None, calls: Sequence[str] = 
         call_texts = ("",)
     parsed = parse_calls(call_texts)
     check_arity(parsed, info.params, info.required, info.varargs)
-    if source.model and not source.model.get("endpoint"):
+    if source.model:
         model = _model_info(source.model)
+        endpoint = source.model.get("endpoint")
+        traces = [tuple(_model_input(i) for i in t) for t in source.model.get("traces") or ()]
         for call in parsed:
-            models.check_call(model, call.args)
+            if not endpoint:
+                models.check_call(model, call.args)
+            elif traces:
+                models.check_call_any(model, endpoint, traces, call.args)
     return InspectRequest(source=source, function=info.name,
                           calls=tuple(str(c) for c in parsed),
                           modes=parse_modes(modes, saved=_saved_signature(source)),

@@ -132,16 +132,23 @@ def model_source(name: str, data: bytes, signature: str | None = None,
     name = re.sub(r"[\x00-\x1f\x7f]", "?", name)  # a name is shown on one line, never run
     info = models.describe(name, data, signature)
     if endpoint:
-        models.check_endpoint(info, endpoint)
+        info = models.for_endpoint(info, endpoint)
     stem = Path(name).name.split(".")[0] or "model"
     return Source(models.wrapper_source(info, data, endpoint), f"model_{stem}.py",
                   model={"name": info.name, "kind": info.kind, "sha256": models.sha256(data),
                          "data": models.encode(data), "signature": info.signature,
                          "endpoint": endpoint,
-                         "inputs": [[i.name, i.dtype, None if i.shape is None else list(i.shape)]
-                                    for i in info.inputs],
-                         "calls": [] if endpoint else list(models.default_calls(info)),
+                         "inputs": [_input_list(i) for i in info.inputs],
+                         "calls": list(models.default_calls(info)) if info.inputs else [],
+                         **({"traces": [[_input_list(i) for i in t] for t in
+                                        (info.endpoints or {}).get(endpoint, ())
+                                        if None not in t]} if endpoint else {}),
                          **(location or {})})
+
+
+def _input_list(given: Any) -> list[Any]:
+    """A model input as the model dict holds it: [name, dtype, shape or None]."""
+    return [given.name, given.dtype, None if given.shape is None else list(given.shape)]
 
 
 def read_source(where: str, stdin_text: str | None = None, signature: str | None = None,
