@@ -216,6 +216,17 @@ def test_calls_that_do_not_fit_and_unknown_signatures_are_typed_before_any_work(
         sources.read_source(str(made / "small_saved"), signature="predict")
     done = cli("inspect", str(made / "small_saved"), "--signature", "predict")
     assert done.returncode == 2 and "serving_default" in done.stderr
+    # From a walk: a Python number for a tensor input, --signature on a .keras file, --list on
+    # a folder that is not a SavedModel.
+    scale = sources.read_source(str(made / "mixed_saved"), endpoint="scale")
+    with pytest.raises(CallSpecError, match=r"expects int32\[\]; the call gives 3, a Python "
+                                            r"value \(a model's input is a tensor: give "
+                                            r"int32\[\]\)"):
+        prepare(scale, calls=["float32[2]; 3"], modes=["spec"])
+    with pytest.raises(UsageError, match="--signature picks a SavedModel's signature"):
+        sources.read_source(str(made / "small.keras"), signature="serving_default")
+    listed = cli("inspect", str(made), "--list")
+    assert listed.returncode == 2 and "without saved_model.pb" in listed.stderr, listed.stderr
 
 
 def test_a_lambda_layer_is_refused_and_the_next_job_runs(made, tmp_path):

@@ -194,3 +194,15 @@ def test_the_app_runs_the_chosen_versions_in_turn_and_compares_them(env, monkeyp
     again = saved.session_state["report"]
     assert again.error is None and again.versions == (own, second)
     assert again.run_id != report.run_id
+
+
+def test_a_keras_3_file_on_keras_2_says_which_tensorflow_can_load_it(env):
+    """Found in a walk: a .keras file saved by Keras 3, on TensorFlow 2.15 (Keras 2), was 'a
+    corrupt file, or custom objects' with 1.8 KB of config."""
+    if not SECOND.startswith("2.15"):
+        pytest.skip("the second TensorFlow ships Keras 3")
+    done = cli(env, "inspect", "gallery:model_keras", "--tf", SECOND, "--mode", "spec",
+               "--runs", "3")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "was saved by Keras 3" in done.stderr and "TensorFlow 2.16 or newer" in done.stderr
+    assert "Full object config" not in done.stderr

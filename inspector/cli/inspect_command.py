@@ -319,6 +319,8 @@ def _list_model(args: argparse.Namespace, out: TextIO) -> int:
     if where.startswith(sources.GALLERY_PREFIX):  # a gallery model's file
         entry = gallery.get(where[len(sources.GALLERY_PREFIX):])
         where = str(gallery.model_path(entry)) if entry.model else where
+    if Path(where).is_dir():  # a folder without saved_model.pb: read_bytes says what to give
+        models.read_bytes(where)
     if not models.is_model(where):
         raise UsageError("--list is for a model (.keras, or a SavedModel folder, .zip or "
                          ".tar.gz)")

@@ -171,6 +171,12 @@ def load_keras(module_file: str, name: str) -> Any:
                 f"{name} holds Python code (a Lambda layer's bytecode), which is refused: "
                 "loading it would run that code. Replace the Lambda with a layer class, or "
                 "inspect the function as Python source instead") from None
+        if "keras.src" in text and keras.__version__.startswith("2."):
+            raise ModelLoadError(
+                f"{name} was saved by Keras 3, and this TensorFlow's Keras is "
+                f"{keras.__version__} (TensorFlow 2.15 and older ship Keras 2): run it on "
+                "TensorFlow 2.16 or newer, or save the model as a SavedModel "
+                "(model.export), which Keras 2 can load") from None
         custom = _custom_classes(path)
         if custom:
             raise ModelLoadError(

@@ -118,7 +118,9 @@ def read_bytes(where: str, limit: int = MAX_MODEL_BYTES) -> tuple[str, bytes]:
                                          "files only")
                 total += item.stat().st_size if item.is_file() else 0
                 if total > limit:
-                    raise ModelLoadError(f"{where} holds more than {limit // 2**20} MB")
+                    raise ModelLoadError(f"{where} holds more than {limit // 2**20} MB, the "
+                                         "most a model may have here; inspect the code that "
+                                         "builds it, or a smaller variant of it")
                 packed.add(item, arcname=str(item.relative_to(path)), recursive=False)
         return path.resolve().name + ".tar", buffer.getvalue()
     try:
@@ -250,9 +252,12 @@ def check_call(info: ModelInfo, args: Sequence[Any]) -> None:
                     and all(d is None or d == given
                             for d, given in zip(expected.shape, arg.shape, strict=True)))))
         if not fits:
+            note = " (None: any size)" if expected.shape and None in expected.shape else ""
+            given = (f"{arg}, a Python value (a model's input is a tensor: give "
+                     f"{expected.spec()})" if not isinstance(arg, TensorArg) else str(arg))
             raise CallSpecError(f"input {expected.name!r} of {info.name} expects "
-                                f"{expected.described().split(': ', 1)[1]} (None: any size); "
-                                f"the call gives {arg}")
+                                f"{expected.described().split(': ', 1)[1]}{note}; the call "
+                                f"gives {given}")
 
 
 

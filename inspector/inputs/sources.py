@@ -131,6 +131,9 @@ def model_source(name: str, data: bytes, signature: str | None = None,
 
     name = re.sub(r"[\x00-\x1f\x7f]", "?", name)  # a name is shown on one line, never run
     info = models.describe(name, data, signature)
+    if signature and info.kind == "keras":  # as --endpoint is (found in a walk: ignored)
+        raise UsageError("--signature picks a SavedModel's signature; a .keras model is "
+                         "called as model(x, training=False)")
     if endpoint:
         info = models.for_endpoint(info, endpoint)
     stem = Path(name).name.split(".")[0] or "model"

@@ -146,6 +146,8 @@ def _model_source() -> Source | None:
         return Source(kept["text"], kept["filename"], model=kept["model"])
     if uploaded is None:
         return None
+    if uploaded.name.endswith(models.KERAS_SUFFIX):  # the box is for a SavedModel's only
+        signature = None
     key = (uploaded.file_id, signature)
     if state.get("model_key") != key:
         state["model_key"], state["model_error"], state["model_built"] = key, None, None
@@ -184,11 +186,13 @@ def _model_input() -> tuple[Source, str | None, list[str], str]:
     """The upload box: a .keras file or a zipped SavedModel, read for its inputs only (it is
     loaded in the sandboxed worker)."""
     limit = services.policy().max_model_mb
-    st.file_uploader(f"Model: a .keras file, or a SavedModel as a .zip or .tar.gz (up to "
-                     f"{limit} MB)", type=["keras", "zip", "gz", "tgz", "tar"], key="model_file",
-                     on_change=_model_changed)
+    st.file_uploader(f"Model: a .keras file, or a SavedModel as a .zip, .tar.gz, .tgz or .tar "
+                     f"(up to {limit} MB)", type=["keras", "zip", "gz", "tgz", "tar"],
+                     key="model_file", on_change=_model_changed)
     uploaded = st.session_state.get("model_file")
-    if uploaded is None or not uploaded.name.endswith(models.KERAS_SUFFIX):
+    kept = st.session_state.get("kept_model")
+    name = uploaded.name if uploaded is not None else (kept or {}).get("model", {}).get("name")
+    if not (name or "").endswith(models.KERAS_SUFFIX):  # a Re-run's .keras: no box either
         st.text_input("SavedModel signature", key="model_signature", value="serving_default",
                       on_change=_model_changed)
     source = _model_source()
