@@ -205,8 +205,8 @@ def model_loading(quick: bool) -> None:
     from inspector.inputs.sources import model_source
 
     # The gallery's files are copied into the job's folder (the path the server read); the
-    # last row sends the same SavedModel's bytes in the job's message, as for an upload the
-    # run store could not keep, or a Ray node.
+    # last row sends the same SavedModel's bytes in the job's message, as for an upload's
+    # first run, or a Ray node.
     saved = str(folder / "mobilenet_v3_small_saved")
     rows = [("model_keras", "keras", "mobilenet_v3_small.keras",
              read_source("gallery:model_keras")),

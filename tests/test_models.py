@@ -487,6 +487,14 @@ def test_a_model_read_on_this_machine_reaches_a_local_worker_as_a_copy_not_as_by
     assert len(protocol.job_message(placed, "log")) < 20_000 < whole
     upload = prepare(sources.model_source(*models.read_bytes(str(folder))), modes=["spec"])
     assert place_model(upload, tmp_path / "unused") is upload
+    # An upload is written nowhere until it runs; once a run stored it, its next run is
+    # given the stored file (found in review: keeping it at upload let a user fill the disk
+    # with uploads never run).
+    uploads = RunStore(f"sqlite:///{tmp_path / 'uploads.db'}", tmp_path / "uploads")
+    assert uploads.with_model_file(upload) is upload
+    uploads.start(upload, {})
+    again = uploads.with_model_file(upload).source.model
+    assert again["path"] == str(uploads.artifacts.path(upload.source.model["sha256"]))
     os.utime(folder / models.SAVED_MODEL_PB, ns=(1, 1))  # changed since it was read
     sent = place_model(request, tmp_path / "unused").source.model
     assert sent["data"] == request.source.model["data"] and "placed" not in sent

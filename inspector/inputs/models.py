@@ -142,9 +142,18 @@ def stamp(where: str | Path) -> list[int] | None:
     path = Path(where)
     try:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        return [n for f in files for n in (f.stat().st_size, f.stat().st_mtime_ns)]
+        return [n for s in (f.stat() for f in files) for n in (s.st_size, s.st_mtime_ns)]
     except OSError:
         return None
+
+
+# What a model dict says of where its bytes are on the machine that read them.
+LOCATION_KEYS = ("path", "stamp", "placed")
+
+
+def unlocated(model: dict[str, Any]) -> dict[str, Any]:
+    """The model dict without where it was on a machine (what a worker or a saved run keeps)."""
+    return {k: v for k, v in model.items() if k not in LOCATION_KEYS}
 
 
 def read_located(where: str, limit: int = MAX_MODEL_BYTES

@@ -153,7 +153,7 @@ def place_model(request: InspectRequest, job_dir: Path) -> InspectRequest:
     model = request.source.model
     if not model or not model.get("path"):
         return request
-    kept = {k: v for k, v in model.items() if k not in ("path", "stamp")}
+    kept = models.unlocated(model)
     unplaced = dataclasses.replace(request, source=dataclasses.replace(request.source,
                                                                        model=kept))
     if model.get("stamp") is None:

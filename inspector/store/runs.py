@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from inspector.errors import NotAllowed, RunNotFound, StoreError, UsageError
+from inspector.inputs.models import stamp, unlocated
 from inspector.inputs.request import InspectRequest
 from inspector.report import Report
 from inspector.store.artifacts import Artifacts
@@ -308,7 +309,7 @@ class RunStore:
         if not model or not model.get("data"):
             return request, None
         sha = self.artifacts.put(base64.b64decode(model["data"]))
-        source = {**request["source"], "model": {**_unplaced(model), "data": None,
+        source = {**request["source"], "model": {**unlocated(model), "data": None,
                                                  "artifact": sha}}
         return {**request, "source": source}, sha
 
@@ -319,19 +320,24 @@ class RunStore:
             return request
         data = base64.b64encode(self.artifacts.get(model["artifact"])).decode("ascii")
         return {**request, "source": {**request["source"], "model": {
-            **_unplaced(model), "data": data, **self.model_location(model["artifact"])}}}
+            **unlocated(model), "data": data, **self.model_location(model["artifact"])}}}
 
-    def keep_model(self, data: bytes) -> dict[str, Any]:
-        """An uploaded model stored now (once per content; its run names it when saved), and
-        where it is, so a worker here is given a copy of the file rather than its bytes in the
-        job's message (the model dict's "path" and "stamp")."""
-        return self.model_location(self.artifacts.put(data))
+    def with_model_file(self, request: InspectRequest) -> InspectRequest:
+        """A request whose model's bytes this store already keeps (an earlier run of the same
+        upload), with that file's location, so a worker here is given a copy of it rather than
+        its bytes in the job's message; else as it is (nothing is written for an upload that
+        is never run)."""
+        model = request.source.model
+        if not model or model.get("path") or not self.artifacts.path(model["sha256"]).is_file():
+            return request
+        located = {**model, **self.model_location(model["sha256"])}
+        return dataclasses.replace(request, source=dataclasses.replace(request.source,
+                                                                       model=located))
 
     def model_location(self, sha: str) -> dict[str, Any]:
-        from inspector.inputs import models
-
+        """The model dict's "path" and "stamp" for the artifact ``sha``."""
         path = self.artifacts.path(sha)
-        return {"path": str(path), "stamp": models.stamp(path)}
+        return {"path": str(path), "stamp": stamp(path)}
 
     def finish(self, run_id: str, report: Report, status: str | None = None,
                log: str = "") -> None:
@@ -604,8 +610,3 @@ def _summary(row: Any, tags: Sequence[str]) -> RunSummary:
                       tags=tuple(tags), error_type=row.error_type,
                       size_bytes=row.size_bytes or 0)
 
-
-def _unplaced(model: dict[str, Any]) -> dict[str, Any]:
-    """A model without where it was read on the machine that ran it (its "path" and "stamp"):
-    a saved run's model is its artifact, whatever that path holds later."""
-    return {k: v for k, v in model.items() if k not in ("path", "stamp", "placed")}

@@ -157,23 +157,12 @@ def _model_source() -> Source | None:
                 raise ModelLoadError(f"{uploaded.name} is {uploaded.size / 2**20:,.0f} MB, more "
                                      f"than the {limit} MB this dashboard takes ([inputs] "
                                      "max_model_mb)")
-            data = uploaded.getvalue()
-            state["model_built"] = _kept_on_disk(
-                sources.model_source(uploaded.name, data, signature), data)
+            state["model_built"] = sources.model_source(uploaded.name, uploaded.getvalue(),
+                                                        signature)
         except InputError as exc:
             state["model_error"] = f"{exc.type}: {exc.message}"
     built: Source | None = state.get("model_built")
     return built
-
-
-def _kept_on_disk(source: Source, data: bytes) -> Source:
-    """The upload stored once in the run store's artifacts, so each job of it gets a copy of
-    the file instead of its bytes in the message (as sent when the store cannot take it)."""
-    try:
-        location = services.store().keep_model(data)
-    except Exception:  # only a shortcut: whatever the store says, the upload goes as bytes
-        return source
-    return dataclasses.replace(source, model={**(source.model or {}), **location})
 
 
 def _model_changed() -> None:

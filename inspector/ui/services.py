@@ -310,6 +310,7 @@ def submit(request: InspectRequest, limits: Limits, user: User = LOCAL,
     it ends). ``tf_versions``: run it on each of these TensorFlow versions in turn (default:
     the server's own only)."""
     runs = store()
+    request = runs.with_model_file(request)  # an upload run before: a copy, not its bytes
     own = installed_versions()[:1]
     job: JobHandle
     if tf_versions and list(tf_versions) != own:
