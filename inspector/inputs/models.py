@@ -280,7 +280,7 @@ def listing(info: ModelInfo) -> str:
         lines.append(f"  {name}{' (default)' if name == DEFAULT_SIGNATURE else ''}")
         lines += [f"    {i.described()}" for i in inputs]
     if info.endpoints:
-        lines.append("functions of the saved object (--endpoint NAME, with --call):")
+        lines.append("functions of the saved object (--endpoint NAME):")
         for name, traces in info.endpoints.items():
             lines.append(f"  {name}")
             lines += [f"    ({', '.join(i.described() if i else 'a Python value' for i in t)})"
@@ -474,23 +474,25 @@ def _parse_saved(name: str, pb: bytes) -> Any:
 
 
 def _signatures(saved: Any) -> dict[str, tuple[ModelInput, ...]]:
-    from tensorboard.compat.proto import types_pb2
 
     found: dict[str, tuple[ModelInput, ...]] = {}
     for key, signature in sorted(saved.meta_graphs[0].signature_def.items()):
         if key.startswith("__"):  # __saved_model_init_op and the like
             continue
-        inputs = []
-        for input_name, info in sorted(signature.inputs.items()):
-            kind = types_pb2.DataType.Name(info.dtype)
-            # Another dtype (a string) is listed, and refused only when its signature is chosen.
-            dtype = _DTYPES.get(kind, kind.removeprefix("DT_").lower())
-            shape = info.tensor_shape
-            dims: tuple[int | None, ...] | None = None if shape.unknown_rank else tuple(
-                None if d.size < 0 else int(d.size) for d in shape.dim)
-            inputs.append(ModelInput(input_name, dtype, dims))
-        found[key] = tuple(inputs)
+        # Another dtype (a string) is listed, and refused only when its signature is chosen.
+        found[key] = tuple(_input(input_name, info.dtype, info.tensor_shape)
+                           for input_name, info in sorted(signature.inputs.items()))
     return found
+
+
+def _input(name: str, dtype: int, shape: Any) -> ModelInput:
+    """A tensor's name, DataType and TensorShapeProto as a ModelInput."""
+    from tensorboard.compat.proto import types_pb2
+
+    kind = types_pb2.DataType.Name(dtype)
+    dims = None if shape.unknown_rank else tuple(
+        None if d.size < 0 else int(d.size) for d in shape.dim)
+    return ModelInput(name, _DTYPES.get(kind, kind.removeprefix("DT_").lower()), dims)
 
 
 def _endpoints(saved: Any) -> dict[str, tuple[tuple[ModelInput | None, ...], ...]] | None:
@@ -520,18 +522,12 @@ def _endpoints(saved: Any) -> dict[str, tuple[tuple[ModelInput | None, ...], ...
 def _specs(value: Any, depth: int = 0) -> list[ModelInput | None]:
     """The leaves of a StructuredValue (a trace's arguments), in order: a tensor spec as a
     ModelInput (named "arg{i}" when unnamed), anything else as None."""
-    from tensorboard.compat.proto import types_pb2
-
     kind = value.WhichOneof("kind")
     if depth > 20:
         return [None]
     if kind == "tensor_spec_value":
         spec = value.tensor_spec_value
-        dtype = types_pb2.DataType.Name(spec.dtype)
-        dims = None if spec.shape.unknown_rank else tuple(
-            None if d.size < 0 else int(d.size) for d in spec.shape.dim)
-        return [ModelInput(spec.name, _DTYPES.get(dtype, dtype.removeprefix("DT_").lower()),
-                           dims)]
+        return [_input(spec.name, spec.dtype, spec.shape)]
     if kind in ("tuple_value", "list_value"):
         found = [t for v in getattr(value, kind).values for t in _specs(v, depth + 1)]
     elif kind == "dict_value":

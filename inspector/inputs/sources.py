@@ -61,24 +61,32 @@ class FunctionInfo:
     line: int
 
 
-def gallery_source(name: str) -> Source:
+def gallery_source(name: str, signature: str | None = None,
+                   endpoint: str | None = None) -> Source:
     """A gallery entry's code as a Source (UsageError for an unknown name); a model entry's
-    model, read from the models folder the set-up fills (ModelLoadError when it is missing)."""
+    model, read from the models folder the set-up fills (ModelLoadError when it is missing),
+    called through ``signature`` or ``endpoint`` when given (UsageError for code)."""
     entry = gallery.get(name)
     if entry.model is not None:
         path = gallery.model_path(entry)
-        return _gallery_model(entry.name, str(path), path.stat().st_mtime_ns)
+        return _gallery_model(entry.name, str(path), path.stat().st_mtime_ns, signature,
+                              endpoint)
+    if signature or endpoint:
+        raise UsageError(f"--signature and --endpoint are for a SavedModel; "
+                         f"{GALLERY_PREFIX}{name} is code")
     return Source(entry.source, f"gallery_{entry.name}.py", entry.name)
 
 
 @functools.lru_cache(maxsize=4)
-def _gallery_model(name: str, path: str, mtime_ns: int) -> Source:
+def _gallery_model(name: str, path: str, mtime_ns: int, signature: str | None,
+                   endpoint: str | None) -> Source:
     """A gallery model as a Source, read once per change of the file (the page asks for it on
     every rerun)."""
     from inspector.inputs import models
 
     read, data, location = models.read_located(path)
-    return dataclasses.replace(model_source(read, data, location=location), gallery_name=name)
+    return dataclasses.replace(model_source(read, data, signature, endpoint, location),
+                               gallery_name=name)
 
 
 def provided_names(folder: str | None) -> tuple[str, ...]:
@@ -161,15 +169,7 @@ def read_source(where: str, stdin_text: str | None = None, signature: str | None
     from inspector.inputs import models
 
     if where.startswith(GALLERY_PREFIX):
-        source = gallery_source(where[len(GALLERY_PREFIX):])
-        if not (signature or endpoint):
-            return source
-        if not source.model:
-            raise UsageError(f"--signature and --endpoint are for a SavedModel; {where} is code")
-        name, data, location = models.read_located(
-            str(gallery.model_path(gallery.get(source.gallery_name or ""))))
-        return dataclasses.replace(model_source(name, data, signature, endpoint, location),
-                                   gallery_name=source.gallery_name)
+        return gallery_source(where[len(GALLERY_PREFIX):], signature, endpoint)
     if models.is_model(where):
         name, data, location = models.read_located(where, model_limit or models.MAX_MODEL_BYTES)
         return model_source(name, data, signature, endpoint, location)
