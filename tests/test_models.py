@@ -483,8 +483,8 @@ def test_a_model_read_on_this_machine_reaches_a_local_worker_as_a_copy_not_as_by
     assert "path" not in model and "stamp" not in model  # the server's paths stay its own
     assert (Path(model["placed"]) / models.SAVED_MODEL_PB).read_bytes() == (
         folder / models.SAVED_MODEL_PB).read_bytes()
-    whole = len(protocol.job_message(request, "log"))
-    assert len(protocol.job_message(placed, "log")) < 20_000 < whole
+    whole = len(protocol.job_message(request, "log", "t"))
+    assert len(protocol.job_message(placed, "log", "t")) < 20_000 < whole
     upload = prepare(sources.model_source(*models.read_bytes(str(folder))), modes=["spec"])
     assert place_model(upload, tmp_path / "unused") is upload
     # An upload is written nowhere until it runs; once a run stored it, its next run is

@@ -316,13 +316,15 @@ class LocalExecutor(QueuedPool):
     def _supervise(self, worker: WorkerProcess, job: Job) -> None:
         """Send the job, then follow its events and enforce its limits until it ends.
 
-        A job ends when its worker sent ``done`` or ``failed`` and then closed the pipe (or
-        exited): an event after the end, or a line that is not the protocol, is the user's
-        code writing to the pipe, and ends the job as WorkerCrashed.
+        A job ends when its worker sent ``done`` or ``failed``: the worker is then killed, not
+        awaited, and an event it wrote after the end, or a line that is not the protocol, is
+        the user's code writing to the pipe, and ends the job as WorkerCrashed.
         """
         tensorflow = job.worker_info.get("tensorflow")
         request = place_model(job.request, worker.workdir)  # a model file: a copy, not bytes
-        worker.send_job(protocol.job_message(request, str(worker.workdir / "job.log")))
+        end_token = protocol.new_end_token()
+        worker.send_job(protocol.job_message(request, str(worker.workdir / "job.log"),
+                                             end_token))
         started = time.monotonic()
         checked = 0.0  # when the process tree's memory was last read (about 1 ms a read)
         ending: dict[str, Any] | None = None  # the done or failed event, until the pipe closes
@@ -330,16 +332,17 @@ class LocalExecutor(QueuedPool):
             try:
                 events = worker.read_events(POLL_S)
                 if events is not None:
-                    ending = self._apply(job, events, ending)
+                    ending = self._apply(job, events, ending, end_token)
+                if ending is not None:
+                    self._apply(job, worker.stop_after_end(), ending, end_token)
             except WorkerCrashed as exc:
                 job.fail(exc, tensorflow)
                 return
-            if events is None or (ending is not None and not events
-                                  and worker.process.poll() is not None):
-                if ending is None:
-                    job.fail(worker.crash_error("during the job"), tensorflow)
-                else:
-                    self._end(worker, job, ending, tensorflow)
+            if ending is not None:
+                self._end(worker, job, ending, tensorflow)
+                return
+            if events is None:
+                job.fail(worker.crash_error("during the job"), tensorflow)
                 return
             breach = self._breach(worker, job, time.monotonic() - started,
                                   check_memory=time.monotonic() - checked >= POLL_S)
@@ -350,17 +353,18 @@ class LocalExecutor(QueuedPool):
                 checked = time.monotonic()
 
     @staticmethod
-    def _apply(job: Job, events: list[dict[str, Any]],
-               ending: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _apply(job: Job, events: list[dict[str, Any]], ending: dict[str, Any] | None,
+               end_token: str) -> dict[str, Any] | None:
         """Apply progress events (a stage began, a mode finished) to the job; returns the
-        done or failed event once it came. Raises WorkerCrashed for an event after it, or one
-        whose fields do not parse."""
+        done or failed event once it came. Raises WorkerCrashed for an event after it, an end
+        without the job's token, or an event whose fields do not parse."""
         for event in events:
             kind = event["event"]
             if ending is not None or kind == Event.READY:
                 raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: a {kind} event "
                                     f"{'after ' + ending['event'] if ending else 'during a job'}")
             if kind in (Event.DONE, Event.FAILED):
+                protocol.check_end(event, end_token)
                 ending = event
             elif kind == Event.STAGE:
                 try:
@@ -377,7 +381,7 @@ class LocalExecutor(QueuedPool):
     @staticmethod
     def _end(worker: WorkerProcess, job: Job, event: dict[str, Any],
              tensorflow: str | None) -> None:
-        """The job's last event, once its worker closed the pipe."""
+        """The job's last event, once its worker was stopped."""
         try:
             if event["event"] == Event.DONE:
                 job.finish(event["report"], worker.read_log())

@@ -9,6 +9,7 @@ names on its own.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import replace
 from enum import StrEnum
 from typing import Any, TextIO
@@ -37,6 +38,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     Event.READY: ("tensorflow", "devices"), Event.STAGE: ("stage",),
     Event.MODE: ("mode", "result"), Event.DONE: ("report",), Event.FAILED: ("error",)}
 NOT_PROTOCOL = "the worker sent something that is not the protocol"
+# The field of the job message, and of the worker's done or failed event, that holds a token
+# the worker takes from the job before it runs any of the user's code. The user's code could
+# still dig it out of the worker's memory (it shares the process), so it is no proof: it stops
+# a stray or naive forged end, and the server replaces what it knows itself in any report.
+END_TOKEN = "end_token"
 
 
 def parse(line: bytes) -> dict[str, Any]:
@@ -60,9 +66,24 @@ def send(control: TextIO, event: Event, **fields: Any) -> None:
     control.flush()
 
 
-def job_message(request: InspectRequest, log_path: str) -> bytes:
-    """The one line a worker reads: where its log goes and what to inspect."""
-    return (json.dumps({"log_path": log_path, "request": request.to_dict()}) + "\n").encode()
+def job_message(request: InspectRequest, log_path: str, end_token: str) -> bytes:
+    """The one line a worker reads: where its log goes, what to inspect, and the token its
+    ``done`` or ``failed`` event must carry (END_TOKEN)."""
+    return (json.dumps({"log_path": log_path, "request": request.to_dict(),
+                        END_TOKEN: end_token}) + "\n").encode()
+
+
+def new_end_token() -> str:
+    return secrets.token_hex(16)
+
+
+def check_end(event: dict[str, Any], end_token: str) -> None:
+    """A ``done`` or ``failed`` event must carry the job's token: the parent stops the worker
+    at its last event without waiting for the pipe to close, so an end the user's code
+    wrote must not pass for the worker's own. WorkerCrashed when it does not."""
+    if not secrets.compare_digest(str(event.get(END_TOKEN, "")), end_token):
+        raise WorkerCrashed(f"{NOT_PROTOCOL}: a {event['event']} event without the job's "
+                            "token (the user's code wrote to the worker's pipe)")
 
 
 def assemble(data: dict[str, Any], received: dict[str, ModeResult]) -> Report:

@@ -21,7 +21,7 @@ import time
 from typing import Any, TextIO
 
 from inspector.jobs import turns
-from inspector.jobs.protocol import Event, send
+from inspector.jobs.protocol import END_TOKEN, Event, send
 
 _CLONE_NEWNET = 0x40000000
 _PR_SET_PDEATHSIG = 1
@@ -108,7 +108,7 @@ def _log_to(path: str | None) -> None:
         os.dup2(log_fd, 1)
 
 
-def _run_job(control: TextIO, job: dict[str, Any]) -> None:
+def _run_job(control: TextIO, job: dict[str, Any], end_token: str) -> None:
     """Run one request, streaming stage and mode events, and send the final report."""
     from inspector.engine import inspection
     from inspector.inputs.request import InspectRequest
@@ -130,7 +130,7 @@ def _run_job(control: TextIO, job: dict[str, Any]) -> None:
     data = dataclasses.replace(report, results=()).to_dict(request.include_graphs)
     data["results"] = [{"sent": r.mode} if sent.get(r.mode) is r
                        else to_data(r, request.include_graphs) for r in report.results]
-    send(control, Event.DONE, report=data)
+    send(control, Event.DONE, report=data, **{END_TOKEN: end_token})
 
 
 def main() -> None:
@@ -153,13 +153,16 @@ def main() -> None:
     if not line:
         os._exit(0)  # the executor closed without a job
     job = json.loads(line)
+    end_token = str(job.pop(END_TOKEN, ""))  # before any of the user's code runs
+    del line
     _log_to(job.get("log_path"))
     try:
-        _run_job(control, job)
+        _run_job(control, job, end_token)
     except BaseException as exc:  # the engine maps user errors itself; this is its own failure
         from inspector.errors import ErrorInfo
 
-        send(control, Event.FAILED, error=ErrorInfo.from_exception(exc).to_dict())
+        send(control, Event.FAILED, error=ErrorInfo.from_exception(exc).to_dict(),
+             **{END_TOKEN: end_token})
     control.close()
     os._exit(0)  # skip TensorFlow's slow teardown: the process's work is done
 
