@@ -438,3 +438,22 @@ def test_the_source_tab_lists_each_line_per_mode_and_a_line_search_finds_its_nod
     labels = [b.proto.label for b in at.get("download_button")]
     assert {"executed .svg", "executed .png", "executed .pdf", "executed .pbtxt",
             "executed .pb"} <= set(labels)
+
+
+def test_a_run_the_store_cannot_save_still_shows_its_report_and_says_it_is_not_saved(
+        monkeypatch):
+    """The page draws the report while the run is saved beside it; a save that fails (a full
+    disk) is said in the run's header instead of "saved"."""
+    from inspector.errors import StoreError
+    from inspector.store.runs import RunStore
+
+    def refuse(self, run_id, report, status=None, log=""):
+        raise StoreError(f"saving run {run_id} failed: OSError: No space left on device")
+
+    monkeypatch.setattr(RunStore, "finish", refuse)
+    at = app(mode="spec", runs="5")
+    inspect(at)
+    assert not at.exception
+    assert at.table[0].value.loc["spec", "traces"] == "1"
+    (header,) = [m.value for m in at.markdown if m.value.startswith("**Run")]
+    assert "not saved: StoreError" in header and "No space left on device" in header

@@ -350,7 +350,7 @@ def _function_picker(source: Source) -> str | None:
 def _submit(request: InspectRequest, limits: Limits, visibility: str = "team",
             tf_versions: tuple[str, ...] = ()) -> None:
     """Queue the request as a saved run of this page's user; the page then waits for it."""
-    for stale in ("report", "log", "poll", *graphs_tab.CACHES):  # caches: id(report)
+    for stale in ("report", "log", "poll", "saving", "waited_ms", *graphs_tab.CACHES):
         st.session_state.pop(stale, None)
     st.session_state["source_text"] = request.source.text
     try:
@@ -403,7 +403,8 @@ def _collect(wait_s: float) -> bool:
     if saved is None or not saved.job.wait(wait_s):
         return False
     st.session_state["report"] = saved.report()
-    st.session_state["after_stages"] = tuple(saved.after)
+    st.session_state["waited_ms"] = saved.waited_ms()
+    st.session_state["saving"] = saved  # its header waits for the save, after the drawing
     st.session_state["log"] = saved.job.log
     del st.session_state["job"]
     return True
@@ -446,11 +447,18 @@ _poll_fast = st.fragment(run_every=POLL_S)(_progress)
 _poll_slow = st.fragment(run_every=SLOW_POLL_S)(_progress)
 
 
-def _run_header(run_id: str, status: str) -> None:
-    """The run's id and the link that opens it again (the code box has a copy button)."""
+def _run_header(run_id: str, status: str) -> Any:
+    """The run's id and the link that opens it again (the code box has a copy button); the
+    placeholder of its status line, for a status that changes (a save ending)."""
     left, right = st.columns([1, 3])
-    left.markdown(f"**Run `{run_id}`** · {status}")
+    line = left.empty()
+    line.markdown(_status_line(run_id, status))
     right.code(services.run_url(run_id), language=None)
+    return line
+
+
+def _status_line(run_id: str, status: str) -> str:
+    return f"**Run `{run_id}`** · {status}"
 
 
 def _edit_as_new(saved: SavedRun) -> None:
@@ -593,10 +601,17 @@ if running:
     (_poll_slow if st.session_state.get("poll") == "slow" else _poll_fast)()
 if "report" in st.session_state and not running:
     report = st.session_state["report"]
-    if report.run_id:
-        _run_header(report.run_id, "saved")
+    # The run is saved while its report is drawn; its status line says so, then how it ended.
+    saving: services.SavedJob | None = st.session_state.get("saving")
+    line = (_run_header(report.run_id, saving.save_status(0) if saving else "saved")
+            if report.run_id else None)
     drawing = time.monotonic()
     report_view.show(report, st.session_state.get("source_text", ""),
                      st.session_state.get("log", ""))
-    report_view.waterfall(report, (*st.session_state.get("after_stages", ()),
-                                   ("drawing the page", (time.monotonic() - drawing) * 1e3)))
+    drawn = time.monotonic()
+    if line is not None and saving is not None:
+        line.markdown(_status_line(report.run_id, saving.save_status()))
+    report_view.waterfall(report, (
+        ("until the page asked", st.session_state.get("waited_ms", 0.0)),
+        ("drawing the page", (drawn - drawing) * 1e3),
+        ("the save's end, after the drawing", (time.monotonic() - drawn) * 1e3)))

@@ -50,7 +50,13 @@ def waterfall(report: Report, after: tuple[tuple[str, float], ...] = ()) -> None
     if not report.request_stages:
         return
     total = sum(s.ms for s in report.request_stages) + sum(ms for _, ms in after)
-    with st.expander(f"Where this request's {total:,.0f} ms went"):
+    # Drawn only when opened (on_change="rerun"): a chart, even folded away, costs the browser
+    # more than the matrix above it.
+    box = st.expander(f"Where this request's {total:,.0f} ms went", key="request_stages_open",
+                      on_change="rerun")
+    with box:
+        if not box.open:
+            return
         st.plotly_chart(charts.request_stages(report, after), key="request_stages")
         st.caption("The server's clock: queued behind other jobs, waiting for a warm worker, "
                    "then the worker's stages as it reported them (tracing includes the first "

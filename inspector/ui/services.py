@@ -269,26 +269,26 @@ def _open_or_refused() -> User:
 
 
 class SavedJob:
-    """A job whose run is in the store from submission on; saved by a thread when it ends."""
+    """A job whose run is in the store from submission on; saved by a thread when it ends,
+    while the page draws its report."""
 
     def __init__(self, job: JobHandle, run_id: str, runs: RunStore):
         self.job = job
         self.run_id = run_id
         self.saved = threading.Event()
+        self.save_error: str | None = None  # why the finished run is not in the store
         self._submitted = time.monotonic()
-        # The stages after the job's report was made, for the request's waterfall (ms).
-        self.after: list[tuple[str, float]] = []
-        self._saved_at = 0.0
+        self._ended_at: float | None = None
         threading.Thread(target=self._save, args=(runs,), daemon=True,
                          name=f"save-{run_id}").start()
 
     def _save(self, runs: RunStore) -> None:
         try:
             report = self.job.result()
-            start = time.monotonic()
+            self._ended_at = time.monotonic()
             runs.finish(self.run_id, report, log=self.job.log)
-            self._saved_at = time.monotonic()
-            self.after.append(("saving", (self._saved_at - start) * 1e3))
+        except InspectorError as exc:  # StoreError; RunNotFound when deleted meanwhile
+            self.save_error = f"{exc.type}: {exc.message}"
         finally:
             self.saved.set()
 
@@ -297,11 +297,20 @@ class SavedJob:
         return time.monotonic() - self._submitted
 
     def report(self) -> Report:
-        """The finished job's report, with its run id, once the run is saved."""
-        self.saved.wait(30)
-        if self.after and len(self.after) == 1:  # the page's poll that noticed the end
-            self.after.append(("until the page asked", (time.monotonic() - self._saved_at) * 1e3))
+        """The finished job's report, with its run id; its save goes on beside."""
         return dataclasses.replace(self.job.result(), run_id=self.run_id)
+
+    def waited_ms(self) -> float:
+        """How long the finished job's report waited for the page to ask for it (a poll)."""
+        ended = self._ended_at
+        return (time.monotonic() - ended) * 1e3 if ended is not None else 0.0
+
+    def save_status(self, timeout: float = 30.0) -> str:
+        """"saved", or why the run is not (yet) in the store, once its save ended or
+        ``timeout`` passed ("saving" for 0: not waiting)."""
+        if not self.saved.wait(timeout):
+            return "saving" if timeout <= 0 else "still saving: see History"
+        return "saved" if self.save_error is None else f"not saved: {plain(self.save_error)}"
 
 
 def submit(request: InspectRequest, limits: Limits, user: User = LOCAL,
