@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tabulate import tabulate
 
@@ -14,7 +14,10 @@ from inspector.hosting import policy
 from inspector.inputs.modes import MODES
 from inspector.output import tables
 from inspector.output.text import format_summary
-from inspector.store.runs import STATUSES, RunFilter, RunStore, RunSummary
+from inspector.store import STATUSES
+
+if TYPE_CHECKING:  # SQLAlchemy loads only for a history command (inspect starts its worker first)
+    from inspector.store.runs import RunStore, RunSummary
 
 
 def add_parsers(history: argparse.ArgumentParser, parser_class: type) -> None:
@@ -68,6 +71,8 @@ def summary_json(run: RunSummary) -> dict[str, object]:
 
 
 def _list(store: RunStore, args: argparse.Namespace, out: TextIO) -> int:
+    from inspector.store.runs import RunFilter
+
     found = store.find(RunFilter(function=args.function, status=args.status, tag=args.tag),
                        limit=args.limit)
     if args.json:

@@ -18,7 +18,6 @@ from inspector.cli.common import EXIT_USAGE
 from inspector.errors import PolicyError, ServeRefused
 from inspector.hosting import identity, policy, sandbox
 from inspector.jobs import backends
-from inspector.store import runs
 
 _ROOT = Path(__file__).resolve().parents[2]
 _APP = _ROOT / "app.py"
@@ -87,6 +86,8 @@ def check_sign_in(settings: policy.Policy, secrets: Path) -> str:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Every check, then exec Streamlit; PolicyError (exit 2) names what failed."""
+    from inspector.store import runs  # SQLAlchemy: not for the other commands' start
+
     settings = policy.load(args.config)
     secrets = Path(args.secrets).resolve()
     sign_in = check_sign_in(settings, secrets)

@@ -6,3 +6,7 @@ PostgreSQL for a shared server) plus a folder of content-addressed artifacts
 GraphDefs. The schema is Alembic's, upgraded on open. No TensorFlow; reports cross as
 ``report.Report``.
 """
+
+# A run's status, for filters (here, not in ``runs``: the CLI's parser names them without
+# loading SQLAlchemy).
+STATUSES = ("running", "done", "failed", "cancelled", "interrupted")

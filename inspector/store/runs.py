@@ -35,7 +35,6 @@ DATA_ENV = "INSPECTOR_DATA"
 # Where runs live when INSPECTOR_DATA is not set (the XDG data folder, like other tools).
 DEFAULT_DATA = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / \
     "tf-graph-inspector"
-STATUSES = ("running", "done", "failed", "cancelled", "interrupted")
 VISIBILITIES = ("team", "private")
 # SQLite waits this long for another writer (8 concurrent CLI saves must never see "database
 # is locked").

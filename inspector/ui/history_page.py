@@ -11,7 +11,8 @@ import streamlit as st
 from inspector.errors import InspectorError
 from inspector.hosting.identity import User
 from inspector.output import tables
-from inspector.store.runs import STATUSES, RunFilter, RunStore
+from inspector.store import STATUSES
+from inspector.store.runs import RunFilter, RunStore
 from inspector.ui import services
 from inspector.ui.plain import plain
 
