@@ -217,7 +217,9 @@ def model_loading(quick: bool) -> None:
     with LocalExecutor(workers=1) as pool:
         for name, kind, file, source in rows:
             request = prepare(source, modes=["spec"], runs=3)
-            ours, raw, warmed = [], [], []
+            ours: list[float] = []
+            raw: list[float] = []
+            warmed: list[float] = []
             for _ in range(repeats):
                 pool.wait_warm()
                 report = pool.submit(request).result(timeout=600)
