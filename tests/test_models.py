@@ -540,7 +540,7 @@ def test_endpoints_are_listed_checked_in_the_server_and_called(made, tmp_path):
     # by default, and a call that fits no trace is a CallSpecError before any work.
     scale = sources.read_source(str(made / "mixed_saved"), endpoint="scale")
     assert prepare(scale, modes=["spec"]).calls == ("float32[2]; int32[]",)
-    with pytest.raises(CallSpecError, match="input 'a' of mixed_saved.tar expects float32"):
+    with pytest.raises(CallSpecError, match="input 'a' of mixed_saved/ expects float32"):
         prepare(scale, calls=["float32[3]; int32[]"], modes=["spec"])
     report = _inspect(made / "mixed_saved", tmp_path, "--endpoint", "scale", "--mode", "numpy",
                       "--mode", "spec")

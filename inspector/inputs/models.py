@@ -28,6 +28,9 @@ from inspector.errors import CallSpecError, ModelLoadError, UsageError
 # What a model input is, by the name's ending (a directory holding saved_model.pb too).
 KERAS_SUFFIX = ".keras"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+# A SavedModel folder read from disk crosses as a .tar under the folder's own name and this
+# suffix ("mobilenet/"): reports, History and errors name what the user gave, not the packing.
+FOLDER_SUFFIX = "/"
 # The largest model file or archive taken (bytes); the operator's [inputs] may lower it.
 MAX_MODEL_BYTES = 512 * 2**20
 # The largest metadata member read in the server (config.json, saved_model.pb).
@@ -79,7 +82,7 @@ class ModelInfo:
 
     # "keras" or "saved_model".
     kind: str
-    # The name the user gave (a file name, or a directory's name plus ".tar.gz").
+    # The name the user gave (a file name, or a folder's name plus FOLDER_SUFFIX).
     name: str
     # The inputs of the call the inspector makes, in its argument order.
     inputs: tuple[ModelInput, ...]
@@ -101,9 +104,9 @@ def is_model(where: str) -> bool:
 
 def read_bytes(where: str, limit: int = MAX_MODEL_BYTES) -> tuple[str, bytes]:
     """A model path as (name, bytes): a file as it is, a SavedModel directory packed as a
-    .tar (its own files only: a link leaving it is refused; not compressed: the worker would
-    only spend the time to unpack it). ModelLoadError when it cannot be read or is larger than
-    ``limit``."""
+    .tar named as the folder with FOLDER_SUFFIX (its own files only: a link leaving it is
+    refused; not compressed: the worker would only spend the time to unpack it).
+    ModelLoadError when it cannot be read or is larger than ``limit``."""
     path = Path(where)
     if path.is_dir():
         if not (path / SAVED_MODEL_PB).is_file():
@@ -122,7 +125,7 @@ def read_bytes(where: str, limit: int = MAX_MODEL_BYTES) -> tuple[str, bytes]:
                                          "most a model may have here; inspect the code that "
                                          "builds it, or a smaller variant of it")
                 packed.add(item, arcname=str(item.relative_to(path)), recursive=False)
-        return path.resolve().name + ".tar", buffer.getvalue()
+        return path.resolve().name + FOLDER_SUFFIX, buffer.getvalue()
     try:
         size = path.stat().st_size
         if size > limit:
@@ -187,7 +190,7 @@ def listed(name: str, data: bytes, signature: str | None = None) -> ModelInfo:
     """As ``describe``, whatever the inputs' dtypes (what --list shows)."""
     if name.endswith(KERAS_SUFFIX):
         return ModelInfo("keras", name, _keras_inputs(name, data))
-    if not name.endswith(ARCHIVE_SUFFIXES):
+    if not name.endswith((*ARCHIVE_SUFFIXES, FOLDER_SUFFIX)):
         raise ModelLoadError(f"{name}: a model is a .keras file, or a SavedModel as a "
                              "directory, .zip or .tar.gz")
     saved = _parse_saved(name, _member(name, data, SAVED_MODEL_PB))
