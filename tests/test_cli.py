@@ -159,6 +159,16 @@ def test_user_error_in_a_file_names_the_line(tmp_path):
     assert "line 4 in step: return tf.reshape(x, [7])" in done.stdout
 
 
+def test_an_error_that_ends_the_whole_run_is_printed_once_on_stderr(tmp_path):
+    """Found in a walk: the summary on stdout repeated the error stderr gives."""
+    path = tmp_path / "broken.py"
+    path.write_text("import tensorflow as tf\nraise ValueError('boom')\ndef f(x):\n    return x\n")
+    done = cli("inspect", str(path), "--mode", "spec", "--call", "float32[2]", "--runs", "5")
+    assert done.returncode == 1
+    assert done.stderr.count("UserCodeError (line 2): ValueError: boom") == 1, done.stderr
+    assert "boom" not in done.stdout and done.stdout.startswith(f"f from {path} | TensorFlow")
+
+
 def test_devices_lists_the_cpu_under_its_host_and_tensorflow():
     import socket
 

@@ -262,6 +262,7 @@ def _write_outputs(report: Report, log: str, args: argparse.Namespace, out: Text
     """The log, the JSON, the exports and the summary; the exit code."""
     from inspector.output.text import (
         format_comparison,
+        format_header,
         format_lines,
         format_summary,
         format_version_comparison,
@@ -276,8 +277,9 @@ def _write_outputs(report: Report, log: str, args: argparse.Namespace, out: Text
         except (RenderError, OSError) as exc:
             err.write(f"error: exports failed: {exc}\n")
             return EXIT_MODE_FAILED
-    if args.json != "-":
-        out.write(format_summary(report) + "\n")
+    if args.json != "-":  # a report's error goes to stderr only, below
+        out.write((format_summary(report) if report.error is None
+                   else format_header(report)) + "\n")
         if args.compare and report.error is None:
             out.write("\n" + format_comparison(report, *args.compare) + "\n")
         if args.lines and report.error is None:

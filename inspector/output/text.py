@@ -228,13 +228,17 @@ def format_lines(report: Report) -> str:
                                             "nodes made by a line of your code")
 
 
-def format_summary(report: Report) -> str:
-    """The human-readable summary: a mode matrix, then per-mode details."""
+def format_header(report: Report) -> str:
+    """The summary's first line: the function, its source, TensorFlow, device, where it ran."""
     ran = (f" | ran on {report.executor.kind}: {report.executor.node}" if report.executor
            else "")
     device = f" | device {report.device}" if report.device else ""
-    lines = [f"{report.function} from {report.source} | TensorFlow {report.tensorflow}"
-             f"{device}{ran}"]
+    return f"{report.function} from {report.source} | TensorFlow {report.tensorflow}{device}{ran}"
+
+
+def format_summary(report: Report) -> str:
+    """The human-readable summary: a mode matrix, then per-mode details."""
+    lines = [format_header(report)]
     if report.error is not None:
         lines.append(f"error: {report.error}")
         return "\n".join(lines)
