@@ -81,6 +81,30 @@ def test_a_plain_one_line_function_has_no_layers():
     assert lines.layers(one_line, graph, graph, diff.diff_graphs(graph, graph)) == ()
 
 
+def test_an_inlined_calls_nodes_take_its_line_and_group_by_layer_without_the_call_names():
+    """A SavedModel's signature is one call node before Grappler; the runtime inlines it
+    (names "<call>/<call>/model/layer/op") before Grappler runs."""
+    calls = {"x": source(2), "StatefulPartitionedCall": source(2)}
+    inlined = parse_text("".join(f'node {{ name: "{n}" op: "{op}" }}' for n, op in (
+        ("x", "_Arg"),
+        ("StatefulPartitionedCall/StatefulPartitionedCall/net/conv/Conv2D", "Conv2D"),
+        ("StatefulPartitionedCall/StatefulPartitionedCall/net/conv/BiasAdd", "BiasAdd"),
+        ("StatefulPartitionedCall/StatefulPartitionedCall/net/dense/MatMul", "MatMul"))))
+    post = parse_text('node { name: "x" op: "_Arg" } node { name: '
+                      '"StatefulPartitionedCall/StatefulPartitionedCall/net/conv/BiasAdd" '
+                      'op: "_FusedConv2D" } node { name: '
+                      '"StatefulPartitionedCall/StatefulPartitionedCall/net/dense/MatMul" '
+                      'op: "MatMul" }')
+    found = lines.inlined_sources(calls, inlined)
+    assert set(found) == {n.name for n in inlined.node}
+    assert {s.line for s in found.values()} == {2}
+    rows = {row.text: row for row in lines.layers(found, inlined, post,
+                                                  diff.diff_graphs(inlined, post))}
+    assert list(rows) == ["(inputs and variables)", "net/conv", "net/dense"]
+    assert (rows["net/conv"].nodes, rows["net/conv"].post_nodes) == (2, 1)
+    assert rows["net/conv"].changes["fused"] == 1 and rows["net/dense"].post_nodes == 1
+
+
 def test_a_fusion_does_not_absorb_the_control_flow_that_fed_it():
     from inspector.graphs.patterns import absorbed
 

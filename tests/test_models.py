@@ -181,6 +181,31 @@ def test_a_saved_model_as_folder_zip_or_tarball_matches_tensorflow(made, oracle,
     assert report["results"][0]["post"]["ops"] == oracle["saved"]["spec"]
 
 
+# TensorFlow's own names for a SavedModel's layers: the name scopes ("model/layer") of the
+# nodes in the functions its serving signature calls.
+_SCOPES = """
+import json, sys
+import tensorflow as tf
+graph = tf.saved_model.load(sys.argv[1]).signatures["serving_default"].graph
+scopes = {"/".join(node.name.split("/")[:2]) for function in graph.as_graph_def().library.function
+          for node in function.node_def if node.name.count("/") >= 2}
+print(json.dumps(sorted(scopes)))
+"""
+
+
+def test_a_saved_models_source_rows_are_its_layers_as_tensorflow_names_them(made, tmp_path):
+    """Its pre-Grappler graph is the signature's call alone; the rows come from the graph the
+    runtime gave Grappler, the call inlined (the walk found one row for the whole model)."""
+    scopes = json.loads(_python(_SCOPES, str(made / "small_saved")).strip().splitlines()[-1])
+    result = _inspect(made / "small_saved", tmp_path, "--mode", "spec")["results"][0]
+    layers = {row["text"]: row for row in result["layers"]}
+    assert set(layers) - {"(inputs and variables)"} == set(scopes)
+    assert all(layers[scope]["nodes"] > 0 for scope in scopes)
+    # Each layer's nodes after Grappler: the post graph's nodes under its scope.
+    assert sum(row["post_nodes"] for row in result["layers"]) <= result["post"]["nodes"]
+    assert any(layers[scope]["post_nodes"] > 0 for scope in scopes)
+
+
 def test_mode_saved_is_the_signature_as_saved_and_code_has_no_such_mode(made, oracle, tmp_path):
     report = _inspect(made / "small_saved", tmp_path, "--mode", "saved")
     result = report["results"][0]

@@ -339,11 +339,18 @@ def _line_fields(fn: Any, args: list[Any], first: _FirstCall, analysed: dict[str
     found = {name: source for name, source in traced.items()
              if name in names or name.split("/", 1)[0] in library}
     folded = analysed["executed"].runtime_folded if analysed.get("executed") else ()
+    layers = lines.layers(found, first.pre, first.post, analysed["diff"], op_times,
+                          first.executed, folded)
+    inlined = (passes.grappler_input(first.pre, first.passes)
+               if not layers and request.source.model and first.passes else None)
+    if inlined is not None:  # a SavedModel: its layers are inside the call the runtime inlined
+        layers = lines.layers(lines.inlined_sources(found, inlined), inlined, first.post,
+                              diff.diff_graphs(inlined, first.post), op_times, first.executed,
+                              folded)
     return {"sources": found,
             "lines": lines.source_lines(found, request.source.text, first.pre, first.post,
                                         analysed["diff"], op_times, first.executed, folded),
-            "layers": lines.layers(found, first.pre, first.post, analysed["diff"], op_times,
-                                   first.executed, folded)}
+            "layers": layers}
 
 
 # Ops of a while loop or cond after Grappler lowered it into the executor's frames.

@@ -81,6 +81,25 @@ def source_lines(sources: dict[str, NodeSource], text: str, pre: GraphDef, post:
     return _rows(by_line, sources, pre, post, diff, op_times, executed, runtime_folded)
 
 
+# The call nodes a function call's inlined nodes are named under ("StatefulPartitionedCall/
+# StatefulPartitionedCall/model/layer/op" for a SavedModel's signature): not part of a layer.
+_CALLS = re.compile(r"^(?:(?:Stateful)?PartitionedCall(?:_\d+)?/)+")
+
+
+def inlined_sources(sources: dict[str, NodeSource], inlined: GraphDef
+                    ) -> dict[str, NodeSource]:
+    """The sources of a graph whose function calls the runtime inlined (passes.grappler_input):
+    an inlined node ("<call>/<node>") takes its call node's line."""
+    found = {}
+    for node in inlined.node:
+        name = node.name
+        while name not in sources and "/" in name:
+            name = name.rsplit("/", 1)[0]
+        if name in sources:
+            found[node.name] = sources[name]
+    return found
+
+
 def layers(sources: dict[str, NodeSource], pre: GraphDef, post: GraphDef, diff: GraphDiff,
            op_times: Sequence[OpTime] = (), executed: GraphDef | None = None,
            runtime_folded: Collection[str] = ()) -> tuple[SourceLine, ...]:
@@ -88,10 +107,12 @@ def layers(sources: dict[str, NodeSource], pre: GraphDef, post: GraphDef, diff: 
     "model/layer/op": the row is "model/layer"; the model's other nodes, such as the
     variables' handles, in one row), in the order the model made them. Empty unless every node
     comes from one line and most are one model's, in at least two layers (a plain one-line
-    function has scopes such as "mul/y", not layers)."""
+    function has scopes such as "mul/y", not layers). The call nodes an inlined function's
+    nodes are named under are left out of the names (a SavedModel's layers)."""
     if len({(s.file, s.line) for s in sources.values()}) != 1:
         return ()
-    deep = [name.split("/") for name in sources if name.count("/") >= 2]
+    deep = [parts for name in sources
+            if len(parts := _CALLS.sub("", name).split("/")) >= 3]
     if not deep:
         return ()
     model, count = Counter(parts[0] for parts in deep).most_common(1)[0]
@@ -99,7 +120,7 @@ def layers(sources: dict[str, NodeSource], pre: GraphDef, post: GraphDef, diff: 
         return ()
 
     def by_layer(name: str, source: NodeSource) -> Group:
-        parts = name.split("/")
+        parts = _CALLS.sub("", name).split("/")
         inside = len(parts) >= 3 and parts[0] == model
         return source.file, source.line, ("/".join(parts[:2]) if inside
                                           else "(inputs and variables)")

@@ -154,6 +154,24 @@ def compare_passes(dumps: Sequence[Dump], item: str, read: Callable[[str], str],
     return ComparedPasses(tuple(passes), tuple(deltas))
 
 
+def grappler_input(pre: GraphDef, compared: ComparedPasses) -> GraphDef | None:
+    """The graph Grappler was given, when the runtime changed the pre-optimization graph
+    first (it inlines the functions a graph calls: a SavedModel's signature call becomes its
+    layers' nodes, named "<call>/<node>" as Grappler's own inliner names them): names, ops and
+    inputs only, read from the BEFORE_GRAPPLER entry. None when the runtime changed nothing."""
+    if not compared.passes or compared.passes[0].optimizer != BEFORE_GRAPPLER:
+        return None
+    nodes = {n.name: (n.op, tuple(n.input)) for n in pre.node}
+    for name in compared.passes[0].removed:
+        nodes.pop(name, None)
+    for name, node in nodes_of(compared.deltas[0]).items():
+        nodes[name] = (node.op, node.inputs)
+    graph = parse_text("")
+    for name, (op, inputs) in nodes.items():
+        graph.node.add(name=name, op=op, input=inputs)
+    return graph
+
+
 def skipped_reason(log: str) -> str | None:
     """Grappler's own words when it left a graph alone ("graph has less than 4 nodes")."""
     found = _SKIPPED.search(log)
