@@ -13,8 +13,18 @@ from bench.registry import benchmark
 
 def raw_warm(name: str, modes: tuple[str, ...], repeats: int, runs: int = 100) -> list[float]:
     """Milliseconds raw TensorFlow takes for a request's whole work (bench/scripts/
-    raw_request.py, the fair baseline) in a warm process, ``repeats`` times."""
-    return json.loads(script("raw_request", name, ",".join(modes), str(repeats), str(runs)))
+    raw_request.py, the fair baseline), ``repeats`` times, each in a new process warmed up as
+    a worker is (inspection.warm_up): a job always runs in a new worker, so the baseline must
+    not have run the same request before (raw_again measures a process that has)."""
+    return [json.loads(script("raw_request", name, ",".join(modes), "1", str(runs)))[0]
+            for _ in range(repeats)]
+
+
+def raw_again(name: str, modes: tuple[str, ...], repeats: int, runs: int = 100) -> list[float]:
+    """As raw_warm, but the same request ``repeats`` more times in one process after a first
+    (not counted): what a process that keeps its caches would take."""
+    return json.loads(script("raw_request", name, ",".join(modes), str(repeats + 1),
+                             str(runs)))[1:]
 
 
 @benchmark("stages")
