@@ -132,6 +132,23 @@ for fd in range(3, 64):
     assert after.error is None and json.loads(after.to_json())["function"] == "f"
 
 
+def test_an_endless_line_on_the_pipe_ends_as_not_the_protocol_not_as_a_timeout(pool):
+    """Found in a walk: 100 MB without a newline kept the server re-splitting its buffer at
+    every read (quadratic) until the job's time limit, blamed on "loading"."""
+    report, _ = _run(pool, """
+import os, stat
+for fd in range(3, 64):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            for _ in range(100):
+                os.write(fd, b"A" * 2**20)
+    except OSError:
+        pass
+""")
+    assert report.error is not None and report.error.type == "WorkerCrashed", report.error
+    assert "not the protocol" in report.error.message
+
+
 def test_a_fork_storm_is_a_process_limit_not_a_memory_limit(pool):
     report, _ = _run(pool, """
 import os, time

@@ -53,7 +53,7 @@ class WorkerProcess:
             preexec_fn=sandbox.set_limits if sandboxed else None)
         # The worker's "ready" event (pid, tensorflow, devices), once it arrived.
         self.ready: dict[str, Any] | None = None
-        self._buffer = b""
+        self._buffer = bytearray()  # the line being received (appended to, never copied)
         self.bytes_read = 0  # everything read from the control pipe, for the report size cap
         self._tree_cache: list[psutil.Process] = []
         self._tree_at = -TREE_EVERY_S
@@ -80,8 +80,11 @@ class WorkerProcess:
             return None
         self.bytes_read += len(chunk)
         self._buffer += chunk
-        *lines, self._buffer = self._buffer.split(b"\n")
-        return [protocol.parse(line) for line in lines if line.strip()]
+        if b"\n" not in chunk:  # split only when a line ended: a hostile endless line took
+            return []          # the server's CPU for the whole time limit when re-split per read
+        *lines, rest = self._buffer.split(b"\n")
+        self._buffer = bytearray(rest)
+        return [protocol.parse(bytes(line)) for line in lines if line.strip()]
 
     def stop_after_end(self) -> list[dict[str, Any]]:
         """Kill the worker once it sent its last event; the events it wrote after it.
