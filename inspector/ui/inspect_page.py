@@ -613,5 +613,5 @@ if "report" in st.session_state and not running:
         line.markdown(_status_line(report.run_id, saving.save_status()))
     report_view.waterfall(report, (
         ("until the page asked", st.session_state.get("waited_ms", 0.0)),
-        ("drawing the page", (drawn - drawing) * 1e3),
-        ("the save's end, after the drawing", (time.monotonic() - drawn) * 1e3)))
+        (report_view.DRAWING, (drawn - drawing) * 1e3),
+        (report_view.SAVE_AFTER_DRAWING, (time.monotonic() - drawn) * 1e3)))

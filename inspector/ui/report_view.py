@@ -44,12 +44,21 @@ def _error(error: ErrorInfo, where: str = "") -> None:
             st.code(error.traceback, language=None)
 
 
+# The page's own stages after the report (inspect_page), by name.
+DRAWING = "drawing the page"
+SAVE_AFTER_DRAWING = "the save's end, after the drawing"
+
+
 def waterfall(report: Report, after: tuple[tuple[str, float], ...] = ()) -> None:
     """Where the request's time went: the report's stages, then the page's own (saving, the
     poll that noticed the end, drawing the open tab)."""
     if not report.request_stages:
         return
-    total = sum(s.ms for s in report.request_stages) + sum(ms for _, ms in after)
+    # The label leaves out the page's drawing and the save's end after it, measured anew at
+    # every rerun: a label that changes makes another expander, which forgot it was opened
+    # (found in a walk).
+    total = sum(s.ms for s in report.request_stages) + sum(
+        ms for name, ms in after if name not in (DRAWING, SAVE_AFTER_DRAWING))
     # Drawn only when opened (on_change="rerun"): a chart, even folded away, costs the browser
     # more than the matrix above it.
     box = st.expander(f"Where this request's {total:,.0f} ms went", key="request_stages_open",
