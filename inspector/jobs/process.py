@@ -28,6 +28,10 @@ TREE_EVERY_S = 0.5
 _ROOT = Path(__file__).resolve().parents[2]
 
 
+# The most reads of the pipe after a worker's last event (1 MB each).
+AFTER_END_READS = 64
+
+
 class WorkerProcess:
     """A ``python -m inspector.jobs.worker`` process in its own process group."""
 
@@ -99,12 +103,18 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        after: list[dict[str, Any]] = []
-        while events := self.read_events(0):
-            after += events
+        # Reads what is there now, up to an event (the caller's WorkerCrashed) and at most
+        # AFTER_END_READS reads: a process outside the group (its own session, the pipe passed
+        # to it) may keep writing, and this must not read for ever.
+        for _ in range(AFTER_END_READS):
+            events = self.read_events(0)
+            if events:
+                return events
+            if events is None or not self._buffer:
+                break
         if self._buffer.strip():
             raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: a partial line after the end")
-        return after
+        return []
 
     def send_job(self, message: bytes) -> None:
         """Write the job's one line and close stdin; the job's log replaces the start-up log."""
