@@ -67,11 +67,10 @@ def inspect(source: str, function: str | None = None, calls: tuple[str, ...] = (
     from inspector.inputs.request import prepare
     from inspector.inputs.sources import read_source
     from inspector.jobs.executor import Limits
-    from inspector.jobs.local import LocalExecutor
+    from inspector.jobs.local import run_one
 
     grappler = options.pop("grappler", ())
     request = prepare(read_source(source), function, calls, modes, grappler, **options)
     if executor is not None:
         return executor.submit(request, limits).result()
-    with LocalExecutor(workers=1, limits=limits or Limits()) as own:
-        return own.submit(request).result()
+    return run_one(request, limits or Limits())[0]

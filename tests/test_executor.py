@@ -388,3 +388,18 @@ def test_each_report_says_where_its_wall_time_went(executor):
     assert sum(s.ms for s in report.request_stages) <= waited_ms + 1
     data = report.to_dict()
     assert data["request_stages"][0] == {"stage": "queued", "ms": report.request_stages[0].ms}
+
+
+def test_a_one_shot_pool_starts_no_worker_after_its_job():
+    """The CLI's pool (``run_one``) serves one job and closes: a replacement worker started
+    after the job would only be killed again (it cost the CLI a bwrap start on its way out)."""
+    from inspector.jobs.local import LocalExecutor
+
+    with LocalExecutor(workers=1, env={"INSPECTOR_WARM_UP": "off"}, replace=False) as pool:
+        job = pool.submit(request_for(GOOD))
+        assert job.result(timeout=120).results[0].error is None
+        deadline = time.monotonic() + 5
+        while pool._slots[0].is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not pool._slots[0].is_alive()  # the slot ended with its job
+        assert not pool._live  # and started no worker after it

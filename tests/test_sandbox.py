@@ -120,3 +120,20 @@ def test_a_child_left_running_is_gone_when_the_job_ends(pool):
     assert report.error is None
     time.sleep(1)
     assert not _sandbox_processes("sleep 987654")
+
+
+def test_the_sandbox_is_probed_once_whatever_its_setting_is_called(monkeypatch):
+    """The CLI asked ``detect()`` and its pool ``detect(None)``: two probes (~60 ms each)
+    before the worker could start."""
+    probes = []
+    real = subprocess.run
+    monkeypatch.setattr(sandbox.subprocess, "run",
+                        lambda *a, **k: probes.append(a) or real(*a, **k))
+    monkeypatch.delenv(sandbox.SANDBOX_ENV, raising=False)
+    sandbox._detect.cache_clear()
+    try:
+        kinds = {sandbox.detect().kind, sandbox.detect(None).kind, sandbox.detect("auto").kind,
+                 sandbox.detect("AUTO").kind}
+    finally:
+        sandbox._detect.cache_clear()
+    assert kinds == {"bwrap"} and len(probes) == 1

@@ -7,16 +7,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tabulate import tabulate
-
 from inspector.cli.common import EXIT_OK, add_config_argument, write_json, write_text
 from inspector.hosting import policy
 from inspector.inputs.modes import MODES
-from inspector.output import tables
-from inspector.output.text import format_summary
 from inspector.store import STATUSES
 
-if TYPE_CHECKING:  # SQLAlchemy loads only for a history command (inspect starts its worker first)
+# SQLAlchemy, tabulate and the output tables load only for a history command (inspect starts
+# its worker first).
+if TYPE_CHECKING:
     from inspector.store.runs import RunStore, RunSummary
 
 
@@ -71,6 +69,9 @@ def summary_json(run: RunSummary) -> dict[str, object]:
 
 
 def _list(store: RunStore, args: argparse.Namespace, out: TextIO) -> int:
+    from tabulate import tabulate
+
+    from inspector.output import tables
     from inspector.store.runs import RunFilter
 
     found = store.find(RunFilter(function=args.function, status=args.status, tag=args.tag),
@@ -85,6 +86,8 @@ def _list(store: RunStore, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _show(store: RunStore, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from inspector.output.text import format_summary
+
     saved = store.get(args.id)
     report = saved.report
     if report is None:
@@ -113,7 +116,9 @@ def _show(store: RunStore, args: argparse.Namespace, out: TextIO, err: TextIO) -
 def format_run_comparison(store: RunStore, first: str, second: str,
                           mode: str | None = None) -> str:
     """``history compare``: figures, post-Grappler graphs per mode, the source diff."""
-    from inspector.output import compare  # TensorBoard's protos load only when comparing
+    from tabulate import tabulate
+
+    from inspector.output import compare, tables  # TensorBoard's protos: only when comparing
 
     a, b = store.get(first), store.get(second)
     lines = [f"A {first}: {a.summary.function} ({a.summary.source_label}), TensorFlow "

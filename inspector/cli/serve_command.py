@@ -10,7 +10,6 @@ import json
 import os
 import sys
 import tomllib
-import urllib.request
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -56,6 +55,8 @@ def _auth_section(path: Path) -> dict[str, Any]:
 
 def _provider_metadata(url: str) -> None:
     """Fetch an OIDC provider's metadata; ServeRefused when it cannot be read."""
+    import urllib.request  # only here: not on every command's path
+
     try:
         with urllib.request.urlopen(url, timeout=METADATA_TIMEOUT_S) as answer:
             metadata = json.loads(answer.read())

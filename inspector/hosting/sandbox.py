@@ -142,14 +142,18 @@ def worker_uid() -> int:
     return random.randint(*UID_RANGE)
 
 
-@functools.cache
 def detect(mode: str | None = None) -> Sandbox:
-    """Whether workers can run in bwrap here (a trivial sandbox is started to find out).
+    """Whether workers can run in bwrap here (a trivial sandbox is started to find out, once
+    per process and setting).
 
     Raises SandboxUnavailable when ``mode`` (default: $INSPECTOR_SANDBOX, else "auto") is
     "bwrap" and it cannot.
     """
-    mode = (mode or os.environ.get(SANDBOX_ENV) or "auto").lower()
+    return _detect((mode or os.environ.get(SANDBOX_ENV) or "auto").lower())
+
+
+@functools.cache
+def _detect(mode: str) -> Sandbox:
     if mode == "off":
         return Sandbox("none", f"turned off ({SANDBOX_ENV}=off)")
     reason = ""

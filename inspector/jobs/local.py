@@ -85,7 +85,7 @@ class LocalExecutor(QueuedPool):
                  jobs_per_user: int | None = None, sandbox_mode: str | None = None,
                  hidden: tuple[Path, ...] = (), spares: int = 0,
                  environment: Environment | None = None, turns_with: Path | None = None,
-                 permits: threading.BoundedSemaphore | None = None):
+                 permits: threading.BoundedSemaphore | None = None, replace: bool = True):
         """K workers. ``jobs_per_user``: how many jobs one user may have running at once
         (default: all workers); users are served in turn. ``sandbox_mode``: "bwrap", "auto"
         (default, from $INSPECTOR_SANDBOX) or "off"; ``hidden``: paths the sandbox must cover
@@ -99,6 +99,7 @@ class LocalExecutor(QueuedPool):
         that pool's too (a version's pool beside the server's, so neither times the other's
         load). ``permits``: another pool's ``permits``: this pool's jobs count against that
         pool's worker count (a version's pool runs within the server's K jobs at once).
+        ``replace`` False: no new worker after a job (one-shot callers close the pool then).
 
         Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
         """
@@ -131,7 +132,7 @@ class LocalExecutor(QueuedPool):
         self._ready_devices = threading.Event()
         self._lock = threading.Lock()
         # At most ``workers`` jobs run at once, whatever the spares.
-        self.workers, self.spares = max(1, workers), max(0, spares)
+        self.workers, self.spares, self._replace = max(1, workers), max(0, spares), replace
         self._running = permits or threading.BoundedSemaphore(self.workers)
         # A server stopped by a signal exits through atexit: its folder and workers go too.
         atexit.register(self.close)
@@ -290,6 +291,8 @@ class LocalExecutor(QueuedPool):
                 self._running.release()  # a spare (if warm) takes the next job now
                 self._queue.done(job.user)
                 job.release(log)
+            if not self._replace:
+                return
 
     def _await_ready(self, worker: WorkerProcess) -> InspectorError | None:
         """Wait for the worker's TensorFlow import; None when it is ready."""
@@ -432,7 +435,7 @@ def run_one(request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
     """
     # The job is waiting already: a warm-up would only delay it.
     with LocalExecutor(workers=1, limits=limits, env={"INSPECTOR_WARM_UP": "off"},
-                       environment=environment) as executor:
+                       environment=environment, replace=False) as executor:
         return follow(executor.submit(request), on_progress)
 
 

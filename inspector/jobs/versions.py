@@ -62,7 +62,7 @@ def folder() -> Path:
     configured = os.environ.get(VERSIONS_ENV)
     if configured:
         return Path(configured)
-    from inspector.store.runs import data_dir
+    from inspector.store import data_dir
 
     return data_dir() / "versions"
 

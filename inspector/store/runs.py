@@ -27,14 +27,11 @@ from inspector.errors import NotAllowed, RunNotFound, StoreError, UsageError
 from inspector.inputs.models import stamp, unlocated
 from inspector.inputs.request import InspectRequest
 from inspector.report import Report
+from inspector.store import DATA_ENV, DEFAULT_DATA, data_dir  # noqa: F401 (re-exported)
 from inspector.store.artifacts import Artifacts
 from inspector.store.models import run_tags, runs
 
 DB_ENV = "INSPECTOR_DB"
-DATA_ENV = "INSPECTOR_DATA"
-# Where runs live when INSPECTOR_DATA is not set (the XDG data folder, like other tools).
-DEFAULT_DATA = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / \
-    "tf-graph-inspector"
 VISIBILITIES = ("team", "private")
 # SQLite waits this long for another writer (8 concurrent CLI saves must never see "database
 # is locked").
@@ -111,10 +108,6 @@ class RunFilter:
     viewer_is_admin: bool = False
     # Only the viewer's own runs ("mine").
     mine: bool = False
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA)
 
 
 def store_url(data: Path | None = None) -> str:
