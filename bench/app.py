@@ -30,6 +30,23 @@ _SAVED = f"() => ({_HEADER}).endsWith(' \u00b7 saved')"
 # The matrix of this script run (Streamlit keeps the previous run's elements, marked stale,
 # until the new run replaces them).
 FRESH_MATRIX = "[data-testid=stElementContainer][data-stale=false] [data-testid=stTable]"
+_SHOWN = f"before => ({_NEW_RUN})(before) && !!document.querySelector('{FRESH_MATRIX}')"
+# Waits in the page until ``test(arg)`` holds, checked on each change of the page. Playwright's
+# wait_for_function checks on every animation frame: 60 queries a second that took a share of
+# the 2 cores from the job being timed.
+_WHEN = """([test, arg, ms]) => new Promise((resolve, reject) => {
+  const holds = () => eval(test)(arg);
+  if (holds()) { resolve(true); return; }
+  const timer = setTimeout(() => { seen.disconnect(); reject(new Error('timed out')); }, ms);
+  const seen = new MutationObserver(() => {
+    if (holds()) { seen.disconnect(); clearTimeout(timer); resolve(true); } });
+  seen.observe(document.body, {childList: true, subtree: true, characterData: true,
+                               attributes: true});
+})"""
+
+
+def _when(page: Any, test: str, arg: Any = None, timeout_s: float = 600) -> None:
+    page.evaluate(_WHEN, [test, arg, int(timeout_s * 1e3)])
 
 
 def _click_and_wait(page: Any, saved: list[float] | None = None) -> float:
@@ -38,10 +55,9 @@ def _click_and_wait(page: Any, saved: list[float] | None = None) -> float:
     before = page.evaluate(f"() => {_HEADER}")
     start = time.perf_counter()
     page.get_by_role("button", name="Inspect").click()
-    page.wait_for_function(_NEW_RUN, arg=before, timeout=600_000)
-    page.locator(FRESH_MATRIX).first.wait_for(timeout=60_000)
+    _when(page, _SHOWN, before)
     matrix = time.perf_counter() - start
-    page.wait_for_function(_SAVED, timeout=60_000)
+    _when(page, _SAVED, timeout_s=60)
     if saved is not None:
         saved.append(time.perf_counter() - start)
     return matrix

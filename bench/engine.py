@@ -44,8 +44,8 @@ def stages(quick: bool) -> None:
 @benchmark("raw")
 def versus_raw(quick: bool) -> None:
     """`inspect --mode all --runs 100` against raw TensorFlow doing the same work, each in a new
-    process, alternating."""
-    repeats = 1 if quick else 3
+    process, alternating (5 pairs: one `import tensorflow` varies by ±0.5 s here)."""
+    repeats = 1 if quick else 5
     print("\n### `inspect --mode all --runs 100` vs raw TensorFlow doing the same work "
           "(bench/scripts/raw_request.py: run metadata, per-pass dumps read back, timed and "
           "profiled calls, later calls, XLA's HLO)\n")
