@@ -172,7 +172,9 @@ import keras
 kind, path = sys.argv[1], sys.argv[2]
 if sys.argv[3:] == ["warm"]:  # as a worker's TensorFlow is before its job
     from inspector.engine import inspection
+    import gc
     inspection.warm_up()
+    gc.freeze()
 start = time.perf_counter()
 if kind == "keras":
     keras.models.load_model(path, compile=False, safe_mode=True)

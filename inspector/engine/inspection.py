@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import gc
 import io
 import os
 import tempfile
@@ -98,6 +99,7 @@ def warm_up() -> None:
         import keras  # noqa: F401
     except ImportError:
         pass
+    gc.collect()  # the throwaway functions' garbage, before the worker freezes what is left
 
 
 def resolve_device(requested: str | None) -> tuple[str, tuple[str, ...]]:

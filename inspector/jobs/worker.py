@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import gc
 import json
 import os
 import signal
@@ -90,6 +91,9 @@ def _start_tensorflow() -> tuple[str, list[str]]:
             inspection.warm_up()
     except Exception as exc:  # a job can still run; it just pays the one-time costs itself
         print(f"inspector worker: warm-up failed: {exc!r}", file=sys.stderr)
+    # TensorFlow's and Keras's ~300,000 objects out of the collector's sight: every collection
+    # during the job walked them (a SavedModel's load took 1.43 s instead of 0.96 s here).
+    gc.freeze()
     return tf.__version__, devices
 
 
