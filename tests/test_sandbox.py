@@ -89,6 +89,20 @@ def test_the_network_is_unreachable_even_on_loopback(pool):
     assert accepted == []
 
 
+def test_a_read_while_tracing_is_said_to_be_the_sandbox_as_in_eager(pool, secrets):
+    """Found by a walk: inside tf.function, AutoGraph re-raises the OSError as its own
+    StagingError, which was reported as a plain UserCodeError in every traced mode."""
+    path = secrets["store"]
+    code = f"import tensorflow as tf\n\ndef f(x):\n    open({str(path)!r}).read()\n    return x\n"
+    request = prepare(Source(code, "pasted.py"), "f", ["float32[4]"], ["eager", "spec"],
+                      runs=1, warmup=0)
+    report = pool.submit(request, Limits(timeout_s=60)).result(timeout=120)
+    errors = {r.mode: r.error for r in report.results}
+    assert {m: e.type for m, e in errors.items() if e} == {"eager": "SandboxDenied",
+                                                          "spec": "SandboxDenied"}
+    assert str(path) in errors["spec"].message and errors["eager"].line == 4
+
+
 def test_writing_outside_the_temp_folder_fails(pool, tmp_path):
     target = Path("/usr/inspector-sandbox-test")
     report = run(pool, f"open({str(target)!r}, 'w').write('x')")

@@ -117,6 +117,8 @@ def _sandbox_denied(exc: BaseException, doing: str, line: int | None,
     one), in a sandbox: most likely the sandbox, so say so and name it."""
     if not os.environ.get(IN_SANDBOX_ENV):
         return None
+    if type(exc).__name__ == "StagingError" and exc.__context__ is not None:
+        exc = exc.__context__  # AutoGraph re-raised the error (an OSError too) as its own type
     if isinstance(exc, OSError) and exc.filename and exc.errno in _DENIED_ERRNOS:
         filename, reason = exc.filename, exc.strerror
     elif type(exc).__name__ in ("NotFoundError", "PermissionDeniedError") and (
