@@ -69,6 +69,24 @@ def test_bad_input_is_one_line_exit_2_and_a_json_report(tmp_path, args, fragment
         assert report["results"] == []
 
 
+@pytest.mark.parametrize("where, fragment", [
+    ("/proc/report.json", "--json /proc/report.json: cannot write there"),
+    ("{tmp}", "a folder; give a file name"),
+])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, where,
+                                                                     fragment):
+    """Found by a walk: the whole inspection ran, then a traceback and exit 1."""
+    where = where.format(tmp=tmp_path)
+    for args in (["inspect", "gallery:process_data", "--json", where],
+                 ["history", "list", "--json", where]):
+        done = cli(*args, timeout=30)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("error: UsageError: ") and "Traceback" not in done.stderr
+        if args[0] == "inspect":
+            assert fragment in done.stderr
+    assert list(tmp_path.iterdir()) == []  # the check wrote nothing
+
+
 def test_seed_example_three_end_to_end(tmp_path):
     report_path = tmp_path / "r.json"
     done = cli("inspect", "gallery:process_variable_data", "--json", str(report_path),

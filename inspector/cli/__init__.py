@@ -6,6 +6,7 @@ builds the parser and maps typed errors to exit codes.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -99,6 +100,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
         return inspect_command.run(args, out, err)
     except InspectorError as exc:  # bad arguments, a store that cannot open, an unknown run id
         err.write(f"error: {ErrorInfo.from_exception(exc) if exc.type != 'InputError' else exc.message}\n")
-        write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)), json_path(argv),
-                   out)
+        with contextlib.suppress(InspectorError):  # --json itself may be what failed
+            write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)),
+                       json_path(argv), out)
         return exc.exit_code

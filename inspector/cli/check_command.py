@@ -18,6 +18,7 @@ from inspector.cli.common import (
     EXIT_MODE_FAILED,
     EXIT_OK,
     add_config_argument,
+    check_writable,
     seconds,
     write_text,
 )
@@ -125,6 +126,7 @@ def _writable(path: str | None, flag: str) -> None:
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise UsageError(f"{flag} {path}: cannot write there (no such folder, or not "
                          "writable)")
+    check_writable(path, flag)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

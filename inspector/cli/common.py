@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from inspector.errors import InputError, exit_code_of
+from inspector.errors import InputError, UsageError, exit_code_of
 from inspector.report import Report
 
 # The codes the error classes carry (errors.py's tree), and success.
@@ -45,13 +45,35 @@ def exit_code(report: Report) -> int:
 
 
 def write_text(text: str, where: str | None, out: TextIO) -> None:
-    """``text`` to a file, or to ``out`` for "-"; nothing for None."""
+    """``text`` to a file, or to ``out`` for "-"; nothing for None. UsageError when the file
+    cannot be written (a folder, /proc, a full disk)."""
     if where is None:
         return
     if where == "-":
         out.write(text)
-    else:
+        return
+    try:
         Path(where).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {where}: {exc.strerror or exc}") from None
+
+
+def check_writable(path: str | None, flag: str) -> None:
+    """Fail before any work when the output file ``path`` cannot be written: it is opened for
+    appending (and removed again if that made it), as the write at the end will open it."""
+    if path is None or path == "-":
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{flag} {path}: a folder; give a file name")
+    existed = target.exists()
+    try:
+        with target.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot write there: {exc.strerror or exc}") from None
+    if not existed:
+        target.unlink(missing_ok=True)
 
 
 def write_json(report: Report, where: str | None, out: TextIO) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 from inspector.cli.common import (
     EXIT_MODE_FAILED,
     add_config_argument,
+    check_writable,
     exit_code,
     seconds,
     write_json,
@@ -181,6 +182,8 @@ def _prepare_outputs(args: argparse.Namespace) -> None:
             raise UsageError(f"cannot create the output folder {folder}: {exc.strerror}") from exc
         if not os.access(folder, os.W_OK):
             raise UsageError(f"cannot write to the output folder {folder}")
+    for path, flag in ((args.json, "--json"), (args.html, "--html"), (args.log, "--log")):
+        check_writable(path, flag)
 
 
 def _view_options(args: argparse.Namespace) -> ViewOptions:
@@ -355,7 +358,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if run_id is not None:
                 store.finish(run_id, failed)  # type: ignore[union-attr]
             err.write(f"error: {failed.error}\n")
-            write_json(failed, args.json, out)
+            with contextlib.suppress(InspectorError):  # --json itself may be what failed
+                write_json(failed, args.json, out)
             return exc.exit_code
         if store is not None and run_id is not None:
             try:
