@@ -87,6 +87,36 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, w
     assert list(tmp_path.iterdir()) == []  # the check wrote nothing
 
 
+def test_ctrl_c_says_interrupted_exits_130_and_leaves_no_worker(tmp_path):
+    """Ctrl-C printed a KeyboardInterrupt traceback."""
+    import signal
+    import time
+
+    import psutil
+
+    script = tmp_path / "sleeps.py"
+    script.write_text("import time\nimport tensorflow as tf\n\ndef f(x):\n"
+                      "    time.sleep(300)\n    return x\n")
+    running = subprocess.Popen([sys.executable, "-m", "inspector", "inspect", str(script),
+                                "--call", "float32[2]", "--mode", "eager", "--timeout", "120"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    children: list[psutil.Process] = []
+    for _ in range(300):  # until its worker (bwrap and what runs in it) has started
+        children = psutil.Process(running.pid).children(recursive=True)
+        if children:
+            break
+        time.sleep(0.1)
+    time.sleep(2)
+    children = psutil.Process(running.pid).children(recursive=True)
+    assert children
+    running.send_signal(signal.SIGINT)
+    _, err = running.communicate(timeout=60)
+    assert running.returncode == 130 and err == "interrupted\n", err
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive
+
+
 def test_seed_example_three_end_to_end(tmp_path):
     report_path = tmp_path / "r.json"
     done = cli("inspect", "gallery:process_variable_data", "--json", str(report_path),

@@ -26,6 +26,10 @@ from inspector.report import Report
 
 __all__ = ["main", "build_parser"]
 
+# As a shell reports a command Ctrl-C stopped (128 + SIGINT). A saved run of it shows as
+# interrupted (the store marks running rows whose process is gone).
+EXIT_INTERRUPTED = 130
+
 
 def build_parser() -> Parser:
     parser = Parser(prog="tf-graph-inspector",
@@ -104,3 +108,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
             write_json(Report(tensorflow=None, error=ErrorInfo.from_exception(exc)),
                        json_path(argv), out)
         return exc.exit_code
+    except KeyboardInterrupt:  # Ctrl-C: the pools' context managers have stopped the workers
+        err.write("interrupted\n")
+        return EXIT_INTERRUPTED
