@@ -31,6 +31,8 @@ def test_gallery_lists_the_seed_examples_first():
 
 @pytest.mark.parametrize("args, fragment", [
     (["inspect", "gallery:process_data", "--mode", "fast"], "unknown mode 'fast'"),
+    # Before the missing --call the pasted function needs (walk: the mode was named only after).
+    (["inspect", "-", "--mode", "fast"], "unknown mode 'fast'"),
     (["inspect", "gallery:process_data", "--call", "float33[4]"], "unknown dtype 'float33'"),
     (["inspect", "gallery:nope"], "no gallery entry 'nope'"),
     (["inspect", "missing.py"], "no such file: missing.py"),

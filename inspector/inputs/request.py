@@ -94,6 +94,8 @@ def prepare(source: Source, function: str | None = None, calls: Sequence[str] = 
             **options: Any) -> InspectRequest:
     """Check everything that can be checked without running the code; raise an InputError."""
     entry = gallery.get(source.gallery_name) if source.gallery_name else None
+    # First: a mistyped mode was reported only once the function and calls were right.
+    chosen_modes = parse_modes(modes, saved=_saved_signature(source))
     if function is None and entry is not None:
         function = entry.function
     info = sources.find_function(source, function)
@@ -121,6 +123,6 @@ def prepare(source: Source, function: str | None = None, calls: Sequence[str] = 
                 models.check_call_any(model, endpoint, traces, call.args)
     return InspectRequest(source=source, function=info.name,
                           calls=tuple(str(c) for c in parsed),
-                          modes=parse_modes(modes, saved=_saved_signature(source)),
+                          modes=chosen_modes,
                           grappler=parse_overrides(grappler),
                           **options)
