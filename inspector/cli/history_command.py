@@ -39,7 +39,8 @@ def add_parsers(history: argparse.ArgumentParser, parser_class: type) -> None:
     comparing.add_argument("--mode", choices=MODES, help="only this mode")
     delete = actions.add_parser("delete", help="delete a saved run")
     delete.add_argument("id")
-    prune = actions.add_parser("prune", help="delete old runs (retention)")
+    prune = actions.add_parser("prune", help="delete old runs: by --keep-days and --max-gb, "
+                               "else by the settings file's [retention]; neither: none")
     prune.add_argument("--keep-days", type=_positive, help="delete runs older than this")
     prune.add_argument("--max-gb", type=_positive,
                        help="then the oldest until the store is smaller")
@@ -132,7 +133,13 @@ def format_run_comparison(store: RunStore, first: str, second: str,
         return "\n".join([*lines, "not compared: a run has no report "
                                   f"({a.summary.status}, {b.summary.status})"])
     rows = [r for r in compare.matrix_rows(a.report, b.report) if mode in (None, r["mode"])]
-    lines += ["", tabulate(tables.formatted(rows), headers="keys", disable_numparse=True)]
+    lines += ["", tabulate(tables.formatted(rows), headers="keys", disable_numparse=True)
+              if rows else f"no mode {mode} in either run"]
+    in_a, in_b = ({r.mode for r in x.report.results} for x in (a, b))  # type: ignore[union-attr]
+    if not in_a & in_b or (mode is not None and mode not in in_a & in_b):
+        lines += ["", f"not compared mode by mode: A ran {', '.join(sorted(in_a)) or 'none'}, "
+                      f"B ran {', '.join(sorted(in_b)) or 'none'}"
+                      + (f" (--mode {mode} is not in both)" if mode else "")]
     for found in compare.graph_comparisons(a.report, b.report):
         if mode not in (None, found.mode):
             continue
@@ -167,6 +174,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             # The settings' [retention] unless the command line says otherwise.
             keep_days = args.keep_days if args.keep_days is not None else settings.keep_days
             max_gb = args.max_gb if args.max_gb is not None else settings.max_gb
+            if keep_days is None and max_gb is None:
+                err.write("pruned nothing: give --keep-days or --max-gb (or [retention] in "
+                          "the settings file)\n")
+                return EXIT_OK
             gone = store.prune(keep_days, max_gb)
             err.write(f"pruned {len(gone)} run(s)\n")
         return EXIT_OK

@@ -90,7 +90,8 @@ def _time_lines(report: Report, result: ModeResult) -> list[str]:
             lines.append(f"    ({parts.note})")
     if result.op_times:
         graph_us = parts.graph_us if parts and parts.graph_us else None
-        shown = [f"{row['node']} {row['op']} {row['us']:,.1f} us"
+        shown = [(row["op"] if row["node"] == row["op"] else f"{row['node']} ({row['op']})")
+                 + f" {row['us']:,.1f} us"
                  + (f" ({100 * row['us'] / graph_us:.0f}%)" if graph_us else "")
                  for row in tables.top_ops(report, result.mode, 5)]
         lines.append("  costliest ops: " + "; ".join(shown))
