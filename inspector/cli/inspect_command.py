@@ -348,7 +348,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 if args.save else None  # fails before any work
             guard = sandbox.detect()
             if not guard.active:
-                err.write(f"warning: user code runs without a sandbox: {guard.reason}\n")
+                err.write(f"warning: user code runs without a sandbox: {guard.reason} (it "
+                          "runs with your rights: it can read your files)\n")
             if store is not None:
                 run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
                                      tags=args.tag)

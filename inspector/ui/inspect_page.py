@@ -578,7 +578,8 @@ def _limits_in_force() -> None:
                f"{'allowed' if settings.pasted_code else 'not allowed (gallery only)'}"
                f"{'; the operator provides files' if settings.files_dir else ''}.")
     if not guard.active:
-        st.warning(f"User code runs without a sandbox: {plain(guard.reason)}.")
+        st.warning(f"User code runs without a sandbox: {plain(guard.reason)}. It runs with "
+                   "this server's rights: it can read your files and stop this app.")
 
 
 USER = services.current_user()
