@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -118,24 +117,13 @@ def _baseline(path: str | None) -> dict[BaselineKey, Report] | None:
         raise UsageError(f"--baseline {path}: not a check --json output: {exc}") from None
 
 
-def _writable(path: str | None, flag: str) -> None:
-    """Fail before any work when an output cannot be written."""
-    if path is None or path == "-":
-        return
-    folder = Path(path).resolve().parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise UsageError(f"{flag} {path}: cannot write there (no such folder, or not "
-                         "writable)")
-    check_writable(path, flag)
-
-
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Bad input (the file, a source, a call, a saved run) still writes --json and --junit,
     saying so, so a CI step never reads an older file."""
     from inspector.output import checks
 
-    _writable(args.junit, "--junit")
-    _writable(args.json, "--json")
+    check_writable(args.junit, "--junit")
+    check_writable(args.json, "--json")
     try:
         return _run(args, out, err)
     except InspectorError as exc:  # bad input or set-up, before any verdict

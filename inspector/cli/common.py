@@ -66,6 +66,8 @@ def check_writable(path: str | None, flag: str) -> None:
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"{flag} {path}: a folder; give a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"{flag} {path}: cannot write there: no such folder")
     existed = target.exists()
     try:
         with target.open("a", encoding="utf-8"):

@@ -133,8 +133,8 @@ def format_run_comparison(store: RunStore, first: str, second: str,
         return "\n".join([*lines, "not compared: a run has no report "
                                   f"({a.summary.status}, {b.summary.status})"])
     rows = [r for r in compare.matrix_rows(a.report, b.report) if mode in (None, r["mode"])]
-    lines += ["", tabulate(tables.formatted(rows), headers="keys", disable_numparse=True)
-              if rows else f"no mode {mode} in either run"]
+    if rows:
+        lines += ["", tabulate(tables.formatted(rows), headers="keys", disable_numparse=True)]
     in_a, in_b = ({r.mode for r in x.report.results} for x in (a, b))  # type: ignore[union-attr]
     if not in_a & in_b or (mode is not None and mode not in in_a & in_b):
         lines += ["", f"not compared mode by mode: A ran {', '.join(sorted(in_a)) or 'none'}, "
