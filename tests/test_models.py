@@ -491,8 +491,9 @@ def test_a_functional_models_inputs_come_in_its_call_order():
 def test_a_model_read_on_this_machine_reaches_a_local_worker_as_a_copy_not_as_bytes(made,
                                                                                     tmp_path):
     """Issue 27's load time: a SavedModel folder (or a file) the server read is copied into the
-    worker's job folder; the job's message no longer carries its bytes. An upload (no path), or
-    a folder changed since it was read, still goes as bytes; a saved run keeps no path."""
+    worker's job folder, and an upload's bytes are written there as its file; the job's message
+    no longer carries them. A folder changed since it was read still goes as bytes; a saved run
+    keeps no path."""
     from inspector.jobs import protocol
     from inspector.jobs.process import place_model
     from inspector.store.runs import RunStore
@@ -511,7 +512,14 @@ def test_a_model_read_on_this_machine_reaches_a_local_worker_as_a_copy_not_as_by
     whole = len(protocol.job_message(request, "log", "t"))
     assert len(protocol.job_message(placed, "log", "t")) < 20_000 < whole
     upload = prepare(sources.model_source(*models.read_bytes(str(folder))), modes=["spec"])
-    assert place_model(upload, tmp_path / "unused") is upload
+    uploaded = tmp_path / "uploaded"
+    uploaded.mkdir()
+    placed_upload = place_model(upload, uploaded)  # an upload's bytes: its file
+    given = placed_upload.source.model
+    assert given["data"] is None and Path(given["placed"]).parent == uploaded / "model-in"
+    assert Path(given["placed"]).read_bytes() == models.decode(upload.source.model["data"])
+    assert len(protocol.job_message(placed_upload, "log", "t")) < 20_000 < \
+        len(protocol.job_message(upload, "log", "t"))
     # An upload is written nowhere until it runs; once a run stored it, its next run is
     # given the stored file (found in review: keeping it at upload let a user fill the disk
     # with uploads never run).
@@ -543,6 +551,21 @@ def test_a_model_read_on_this_machine_reaches_a_local_worker_as_a_copy_not_as_by
     fresh.mkdir()
     assert Path(place_model(back, fresh).source.model["placed"]).read_bytes() == \
         artifact.read_bytes()
+
+
+def test_the_bytes_kept_for_uploads_are_found_by_hash_and_bounded(monkeypatch):
+    """An upload's bytes are kept after encoding, by their sha256 (its first run writes them
+    without decoding again), the oldest dropped past KEPT_BYTES; a model not kept is decoded
+    from its data."""
+    monkeypatch.setattr(models, "_KEPT", type(models._KEPT)())
+    monkeypatch.setattr(models, "KEPT_BYTES", 10)
+    first, second = b"123456", b"abcdef"
+    given = [{"sha256": models.sha256(d), "data": models.encode(d)} for d in (first, second)]
+    assert list(models._KEPT) == [given[1]["sha256"]]  # 12 bytes > 10: the first went
+    assert models.bytes_of(given[0]) == first and models.bytes_of(given[1]) is second
+    assert models.bytes_of({"sha256": given[1]["sha256"], "data": given[0]["data"]}) is second
+    models.encode(b"x" * 11)  # larger than the bound: not kept
+    assert list(models._KEPT) == [given[1]["sha256"]]
 
 
 def test_endpoints_are_listed_checked_in_the_server_and_called(made, tmp_path):

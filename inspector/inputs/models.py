@@ -18,6 +18,7 @@ import keyword
 import re
 import tarfile
 import zipfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -335,12 +336,31 @@ def wrapper_source(info: ModelInfo, data: bytes, endpoint: str | None = None) ->
                       ""])
 
 
+# The bytes of the models this process encoded last, by sha256, up to this many bytes in all:
+# an upload's first run then writes them into the job's folder and the run store without
+# decoding their base64 again (70 ms for 20 MB here).
+KEPT_BYTES = 256 * 2**20
+_KEPT: OrderedDict[str, bytes] = OrderedDict()
+
+
 def encode(data: bytes) -> str:
+    if len(data) <= KEPT_BYTES:
+        digest = sha256(data)
+        _KEPT[digest] = data
+        _KEPT.move_to_end(digest)
+        while sum(len(kept) for kept in _KEPT.values()) > KEPT_BYTES:
+            _KEPT.popitem(last=False)
     return base64.b64encode(data).decode("ascii")
 
 
 def decode(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"))
+
+
+def bytes_of(model: dict[str, Any]) -> bytes:
+    """A model dict's bytes: as this process encoded them, else decoded from its "data"."""
+    kept = _KEPT.get(model.get("sha256") or "")
+    return kept if kept is not None else decode(model["data"])
 
 
 def sha256(data: bytes) -> str:

@@ -177,46 +177,58 @@ class WorkerProcess:
 
 
 def place_model(request: InspectRequest, job_dir: Path) -> InspectRequest:
-    """The request as a worker in ``job_dir`` gets it: a model read from a file or folder on
-    this machine is copied into the job's folder (by the kernel: a few ms for 20 MB) and named
-    there as ``placed``, instead of crossing the pipe as base64 in JSON and being written out
-    (and unpacked) by the worker. Unchanged when the model came as bytes (an upload, a saved
-    run) or its files changed since they were read (their stamp differs). The worker is never
-    told the server's path."""
+    """The request as a worker in ``job_dir`` gets it: the model is written into the job's
+    folder and named there as ``placed``, instead of crossing the pipe as base64 in JSON. A
+    model read from a file or folder on this machine is copied (by the kernel: a few ms for
+    20 MB), unless its files changed since they were read (their stamp differs: its bytes go
+    instead); an upload's bytes are written as its file (an archive is unpacked by the
+    sandboxed worker, never here). The worker is never told the server's path."""
     model = request.source.model
-    if not model or not model.get("path"):
+    if not model or not (model.get("path") or model.get("data")):
         return request
     kept = models.unlocated(model)
     unplaced = dataclasses.replace(request, source=dataclasses.replace(request.source,
                                                                        model=kept))
-    if model.get("stamp") is None:
+    if model.get("path") and model.get("stamp") is None:
         return unplaced
-    path = Path(model["path"])
-    target = job_dir / "model-in" / (models.SAVED_FOLDER if path.is_dir()
-                                     else Path(model["name"]).name)
-    try:
-        if models.stamp(path) != model["stamp"]:
-            return unplaced
-        target.parent.mkdir()
-    except OSError:
-        return unplaced
-    try:
-        if path.is_dir():
-            shutil.copytree(path, target, symlinks=True, copy_function=shutil.copyfile)
-        else:
-            shutil.copyfile(path, target)
-        owner = job_dir.stat()  # the worker's own copy: its uid's (sandboxed under root), as
-        for folder, _, files in os.walk(target.parent):  # is the job folder, so that it can
-            for item in (folder, *(os.path.join(folder, n) for n in files)):  # unpack beside
-                if os.geteuid() == 0:
-                    os.chown(item, owner.st_uid, owner.st_gid)
-                os.chmod(item, 0o755 if item == folder else 0o644)
-    except OSError:
-        shutil.rmtree(target.parent, ignore_errors=True)
+    target = _copy_model(model, job_dir / "model-in")
+    if target is None:
         return unplaced
     source = dataclasses.replace(request.source,
                                  model={**kept, "data": None, "placed": str(target)})
     return dataclasses.replace(request, source=source)
+
+
+def _copy_model(model: dict[str, Any], folder: Path) -> Path | None:
+    """The model's copy in ``folder`` (made here), owned as the job's folder is so that the
+    worker can unpack beside it; None when its files changed since they were read or it
+    could not be written (nothing is left in ``folder`` then)."""
+    path = Path(model["path"]) if model.get("path") else None
+    target = folder / (models.SAVED_FOLDER if path is not None and path.is_dir()
+                       else Path(model["name"]).name)
+    try:
+        if path is not None and models.stamp(path) != model["stamp"]:
+            return None
+        folder.mkdir()
+    except OSError:
+        return None
+    try:
+        if path is None:
+            target.write_bytes(models.bytes_of(model))
+        elif path.is_dir():
+            shutil.copytree(path, target, symlinks=True, copy_function=shutil.copyfile)
+        else:
+            shutil.copyfile(path, target)
+        owner = folder.parent.stat()  # the worker's own copy: its uid's (sandboxed under
+        for where, _, files in os.walk(folder):  # root), as is the job folder
+            for item in (where, *(os.path.join(where, n) for n in files)):
+                if os.geteuid() == 0:
+                    os.chown(item, owner.st_uid, owner.st_gid)
+                os.chmod(item, 0o755 if item == where else 0o644)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return target
 
 
 def _sum_mb(tree: list[psutil.Process], measure: Callable[[psutil.Process], int]) -> float:

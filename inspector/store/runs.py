@@ -7,7 +7,6 @@ is gone), or a complete run; artifacts no row names are swept when a store opens
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import gzip
@@ -24,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
 from inspector.errors import NotAllowed, RunNotFound, StoreError, UsageError
-from inspector.inputs.models import stamp, unlocated
+from inspector.inputs.models import bytes_of, encode, stamp, unlocated
 from inspector.inputs.request import InspectRequest
 from inspector.report import Report
 from inspector.store import DATA_ENV, DEFAULT_DATA, data_dir  # noqa: F401 (re-exported)
@@ -300,7 +299,7 @@ class RunStore:
         model = (request.get("source") or {}).get("model")
         if not model or not model.get("data"):
             return request, None
-        sha = self.artifacts.put(base64.b64decode(model["data"]))
+        sha = self.artifacts.put(bytes_of(model))
         source = {**request["source"], "model": {**unlocated(model), "data": None,
                                                  "artifact": sha}}
         return {**request, "source": source}, sha
@@ -310,7 +309,7 @@ class RunStore:
         model = (request.get("source") or {}).get("model")
         if not model or model.get("data") or not model.get("artifact"):
             return request
-        data = base64.b64encode(self.artifacts.get(model["artifact"])).decode("ascii")
+        data = encode(self.artifacts.get(model["artifact"]))
         return {**request, "source": {**request["source"], "model": {
             **unlocated(model), "data": data, **self.model_location(model["artifact"])}}}
 
