@@ -89,6 +89,39 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, w
     assert list(tmp_path.iterdir()) == []  # the check wrote nothing
 
 
+def test_the_worker_starts_before_the_request_is_checked_and_goes_with_bad_input(
+        monkeypatch, capsys):
+    """The CLI starts its worker first, so that TensorFlow imports while the source is read
+    and the request checked (issue 24); input found bad meanwhile ends it: exit 2, the worker
+    and its folder gone."""
+    import time
+
+    from inspector.cli import main
+    from inspector.jobs import local
+
+    pools, workers = [], []
+
+    def recorded(environment=None):
+        pool = one_shot(environment)
+        pools.append(pool)
+        for _ in range(200):  # until its worker process is there
+            if pool._live:
+                workers.extend(pool._live)
+                break
+            time.sleep(0.05)
+        return pool
+
+    one_shot = local.one_shot
+    monkeypatch.setattr(local, "one_shot", recorded)
+    code = main(["inspect", "gallery:process_data", "--call", "float33[4]"])
+    assert code == 2 and "unknown dtype 'float33'" in capsys.readouterr().err
+    [pool] = pools
+    assert pool._closed.is_set() and not pool._workdir.exists()
+    [worker] = workers
+    assert worker.process.poll() is not None and not pool._live  # killed, awaited
+    assert main(["inspect", "gallery:process_data", "--list"]) == 2 and len(pools) == 1
+
+
 def test_ctrl_c_says_interrupted_exits_130_and_leaves_no_worker(tmp_path):
     """Ctrl-C printed a KeyboardInterrupt traceback."""
     import signal

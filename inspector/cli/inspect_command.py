@@ -20,7 +20,7 @@ from inspector.report import Report
 
 if TYPE_CHECKING:
     from inspector.inputs.request import InspectRequest
-    from inspector.jobs.executor import Progress
+    from inspector.jobs.executor import Executor, Progress
     from inspector.store.runs import RunStore
 from inspector.cli.common import (
     EXIT_MODE_FAILED,
@@ -296,16 +296,28 @@ def _write_outputs(report: Report, log: str, args: argparse.Namespace, out: Text
     return exit_code(report)
 
 
+def _started_early(args: argparse.Namespace, stack: contextlib.ExitStack) -> Executor | None:
+    """For one version on this machine, its one-shot pool, started before the request is
+    checked: the worker imports TensorFlow while this process reads the source, prepares the
+    request and opens the store (about 0.2 s of a CLI run here). Closed with ``stack``."""
+    chosen = versions.resolve(args.tf)
+    if args.list or len(chosen) != 1:
+        return None
+    started = backends.one_shot(args.executor, chosen[0])
+    return stack.enter_context(started) if started is not None else None
+
+
 def _run_versions(args: argparse.Namespace, request: InspectRequest, limits: Limits,
-                  err: TextIO) -> tuple[Report, str]:
-    """The request on each TensorFlow ``--tf`` names, one after the other (a pool each), as
-    one report; the workers' logs joined, each under its version."""
+                  err: TextIO, started: Executor | None = None) -> tuple[Report, str]:
+    """The request on each TensorFlow ``--tf`` names, one after the other (a pool each, or
+    ``started`` for one version), as one report; the workers' logs joined, each under its
+    version."""
     from inspector.report import merge_versions
 
     chosen = versions.resolve(args.tf)
     progress = _progress_printer(err) if err.isatty() else None
     if len(chosen) == 1:
-        return backends.run_one(args.executor, request, limits, progress, chosen[0])
+        return backends.run_one(args.executor, request, limits, progress, chosen[0], started)
     runs, logs = [], []
     for environment in chosen:
         if err.isatty():
@@ -343,6 +355,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         try:
             if args.list:
                 return _list_model(args, out)
+            started = _started_early(args, stack)
             request, limits = _checked_request(args)
             store = stack.enter_context(contextlib.closing(_open_store(args.config))) \
                 if args.save else None  # fails before any work
@@ -353,7 +366,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if store is not None:
                 run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
                                      tags=args.tag)
-            report, log = _run_versions(args, request, limits, err)
+            report, log = _run_versions(args, request, limits, err, started)
         except InspectorError as exc:
             failed = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
             if run_id is not None:

@@ -55,16 +55,30 @@ def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | N
                          turns_with=lock, permits=getattr(turns_with, "permits", None))
 
 
+def one_shot(chosen: str | None = None, environment: Environment | None = None
+             ) -> Executor | None:
+    """A local pool of one worker started now for one job, whose TensorFlow imports while the
+    caller prepares it (give it to run_one); None on Ray (a cluster is joined when the job
+    is run)."""
+    if kind(chosen) != "local":
+        return None
+    from inspector.jobs.local import one_shot as local_one_shot
+
+    return local_one_shot(environment)
+
+
 def run_one(chosen: str | None, request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
             on_progress: Callable[[Progress], None] | None = None,
-            environment: Environment | None = None) -> tuple[Report, str]:
-    """One request on a backend started for it and stopped after (a Ray instance this call
-    started stops with it); ``environment``: another TensorFlow's. Raises ExecutorError, or
-    UsageError when no node has the device or the version."""
+            environment: Environment | None = None,
+            started: Executor | None = None) -> tuple[Report, str]:
+    """One request on a backend started for it (or ``started``, from one_shot) and stopped
+    after (a Ray instance this call started stops with it); ``environment``: another
+    TensorFlow's. Raises ExecutorError, or UsageError when no node has the device or the
+    version."""
     if kind(chosen) == "local":
         from inspector.jobs.local import run_one as local_run_one
 
-        return local_run_one(request, limits, on_progress, environment)
+        return local_run_one(request, limits, on_progress, environment, started)
     from inspector.jobs.local import follow
 
     with start("ray", limits=limits, environment=environment) as executor:

@@ -35,7 +35,15 @@ from inspector.hosting import sandbox
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import protocol
 from inspector.jobs.environment import worker_environment
-from inspector.jobs.executor import DEFAULT_LIMITS, JobHandle, Limits, Progress, Stage, check_fits
+from inspector.jobs.executor import (
+    DEFAULT_LIMITS,
+    Executor,
+    JobHandle,
+    Limits,
+    Progress,
+    Stage,
+    check_fits,
+)
 from inspector.jobs.job import Job, QueuedPool
 from inspector.jobs.process import WorkerProcess, place_model
 from inspector.jobs.protocol import Event
@@ -425,18 +433,25 @@ class LocalExecutor(QueuedPool):
         return None
 
 
+def one_shot(environment: Environment | None = None) -> LocalExecutor:
+    """A pool of one worker (of ``environment``'s TensorFlow, default this one's) for one job,
+    started now, so that its TensorFlow imports while the caller prepares the job; no worker
+    replaces it after the job: for one-shot callers like the CLI (close it after)."""
+    # The job is coming: a warm-up would only delay it.
+    return LocalExecutor(workers=1, env={"INSPECTOR_WARM_UP": "off"}, environment=environment,
+                         replace=False)
+
+
 def run_one(request: InspectRequest, limits: Limits = DEFAULT_LIMITS,
             on_progress: Callable[[Progress], None] | None = None,
-            environment: Environment | None = None) -> tuple[Report, str]:
-    """Start a worker (of ``environment``'s TensorFlow, default this one's), run one request,
-    stop: for one-shot callers like the CLI.
+            environment: Environment | None = None,
+            started: Executor | None = None) -> tuple[Report, str]:
+    """Run one request in a one-shot pool (``started``, else one started now), then stop it.
 
     Returns the report and the worker's log.
     """
-    # The job is waiting already: a warm-up would only delay it.
-    with LocalExecutor(workers=1, limits=limits, env={"INSPECTOR_WARM_UP": "off"},
-                       environment=environment, replace=False) as executor:
-        return follow(executor.submit(request), on_progress)
+    with started or one_shot(environment) as executor:
+        return follow(executor.submit(request, limits), on_progress)
 
 
 def follow(job: JobHandle, on_progress: Callable[[Progress], None] | None = None
