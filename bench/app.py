@@ -31,26 +31,25 @@ _SAVED = f"() => ({_HEADER}).endsWith(' \u00b7 saved')"
 # until the new run replaces them).
 FRESH_MATRIX = "[data-testid=stElementContainer][data-stale=false] [data-testid=stTable]"
 _SHOWN = f"before => ({_NEW_RUN})(before) && !!document.querySelector('{FRESH_MATRIX}')"
-# Waits in the page until ``test(arg)`` holds, checked at most once an animation frame and only
-# after the page changed. Playwright's wait_for_function checks on every frame (60 innerText
-# queries a second, taking a share of the 2 cores from a ResNet50 job being timed); checking
-# on every change instead forced a layout in the middle of each of Streamlit's DOM updates.
+# Waits in the page until ``test(arg)`` holds, checked 16 ms after the page changed (once for
+# a burst of changes), never while it stays still. Playwright's wait_for_function checks on
+# every animation frame, and so did this wait's first form: either kept chromium drawing frames
+# (7% of a core here, taken from a ResNet50 job being timed, which a user's browser does not
+# do); checking on every change instead forced a layout in the middle of each of Streamlit's
+# DOM updates.
 _WHEN = """([test, arg, ms]) => new Promise((resolve, reject) => {
   const holds = () => eval(test)(arg);
   if (holds()) { resolve(true); return; }
-  let changed = false, over = false;
-  const seen = new MutationObserver(() => { changed = true; });
+  let pending = null, over = false;
+  const seen = new MutationObserver(() => {
+    if (pending === null) pending = setTimeout(check, 16);
+  });
   const end = error => { over = true; seen.disconnect(); clearTimeout(timer);
-                         error ? reject(error) : resolve(true); };
+                         clearTimeout(pending); error ? reject(error) : resolve(true); };
+  const check = () => { pending = null; if (!over && holds()) end(null); };
   const timer = setTimeout(() => end(new Error('timed out')), ms);
-  const frame = () => {
-    if (over) return;
-    if (changed) { changed = false; if (holds()) { end(null); return; } }
-    requestAnimationFrame(frame);
-  };
   seen.observe(document.body, {childList: true, subtree: true, characterData: true,
                                attributes: true});
-  requestAnimationFrame(frame);
 })"""
 
 

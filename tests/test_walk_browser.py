@@ -87,6 +87,20 @@ def _inspect_and_walk(page, name: str, wait_s: float = 120) -> None:
         page.screenshot(path=str(SHOTS / f"{name}-{tab.lower().replace(' ', '-')}.png"))
 
 
+def _follows_then_cancels(page) -> None:
+    """A long job's stage shows as it changes (each poll waits in the server for the next
+    change or the end, issue 24), and Cancel ends it within a poll."""
+    page.get_by_role("button", name="Inspect").click()
+    progress = page.locator("[data-testid=stAlertContentInfo]").filter(has_text="(run ")
+    expect(progress.first).to_be_visible(timeout=30_000)
+    stage = progress.first.inner_text().split(" (run ")[0]
+    expect(progress.first).not_to_contain_text(stage + " (run ", timeout=30_000)
+    page.get_by_role("button", name="Cancel").click()
+    expect(progress).to_have_count(0, timeout=10_000)
+    expect(page.get_by_text("the job was cancelled").first).to_be_visible(timeout=5_000)
+    page.screenshot(path=str(SHOTS / "resnet50-cancelled.png"))
+
+
 def test_a_new_users_walk_through_every_tab(server, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
@@ -128,6 +142,7 @@ def test_a_new_users_walk_through_every_tab(server, browser):
         modes.get_by_role("button", name=mode, exact=True).click()
         expect(modes.get_by_role("button", name=mode, exact=True)).to_have_attribute(
             "aria-pressed", "false")
+    _follows_then_cancels(page)
     _inspect_and_walk(page, "resnet50", wait_s=300)
     _moves_through_resnet50(page)
     _the_html_report_moves_offline(page, browser)

@@ -46,13 +46,15 @@ DEFAULT_RUNS = 100
 MAX_RUNS = 100000
 # How long the click's own run waits for the job before showing progress and Cancel.
 QUICK_ANSWER_S = 1.5
-# How often the page asks a running job for progress: often at first (most jobs end within
-# seconds), then less. Each poll is a script run in the server; at 10 a second for the whole of
-# a ResNet50 job they made another user's page load 1.7x slower than the same job run from the
-# CLI (bench/run.py --only stall).
+# How the page follows a running job: each poll (a fragment's script run in the server) waits
+# up to POLL_WAIT_S for the job's end or a change in its progress, so that the end is drawn at
+# once while the browser redraws only what changed. Polls at 10 a second cost chromium 45% of a
+# core during a ResNet50 job on these 2 cores (CPU the job's timed calls lost), and made another
+# user's page load 1.7x slower than the same job run from the CLI (bench/run.py --only stall).
 POLL_S = 0.1
-SLOW_POLL_S = 0.5
-FAST_POLL_FOR_S = 3.0
+POLL_WAIT_S = 1.0
+# Set while the page's own run draws the poll (which then does not wait).
+INLINE_POLL = "poll_inline"
 
 
 def _defaults() -> FormSettings:
@@ -350,7 +352,7 @@ def _function_picker(source: Source) -> str | None:
 def _submit(request: InspectRequest, limits: Limits, visibility: str = "team",
             tf_versions: tuple[str, ...] = ()) -> None:
     """Queue the request as a saved run of this page's user; the page then waits for it."""
-    for stale in ("report", "log", "poll", "saving", "waited_ms", *graphs_tab.CACHES):
+    for stale in ("report", "log", "saving", "waited_ms", *graphs_tab.CACHES):
         st.session_state.pop(stale, None)
     st.session_state["source_text"] = request.source.text
     try:
@@ -410,6 +412,16 @@ def _collect(wait_s: float) -> bool:
     return True
 
 
+def _news(saved: services.SavedJob, most_s: float) -> None:
+    """Wait up to ``most_s`` for the job to end or its progress (or place in the queue) to
+    change."""
+    seen = (saved.job.progress, saved.job.queued_ahead)
+    deadline = time.monotonic() + most_s
+    while not saved.job.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline or (saved.job.progress, saved.job.queued_ahead) != seen:
+            return
+
+
 def _progress() -> None:
     """Polls the running job; when it ends, redraws the whole page with its report."""
     saved: services.SavedJob | None = st.session_state.get("job")
@@ -417,9 +429,6 @@ def _progress() -> None:
         return
     if _collect(0):
         st.rerun()
-    if st.session_state.get("poll") != "slow" and saved.age_s() > FAST_POLL_FOR_S:
-        st.session_state["poll"] = "slow"
-        st.rerun()  # the page registers the slower poll
     progress = saved.job.progress
     done = f" (finished: {', '.join(progress.modes_done)})" if progress.modes_done else ""
     left, right = st.columns([5, 1])
@@ -441,10 +450,13 @@ def _progress() -> None:
         left.info(f"{progress.stage} {progress.mode or ''}{done} (run {saved.run_id})".strip())
     if right.button("Cancel", key="cancel"):
         saved.job.cancel()
+    if not st.session_state.pop(INLINE_POLL, False):  # the poll's own run: the browser has the
+        _news(saved, POLL_WAIT_S)  # progress; wait here for its next change or the end
+        if _collect(0):
+            st.rerun()
 
 
-_poll_fast = st.fragment(run_every=POLL_S)(_progress)
-_poll_slow = st.fragment(run_every=SLOW_POLL_S)(_progress)
+_poll = st.fragment(run_every=POLL_S)(_progress)
 
 
 def _run_header(run_id: str, status: str) -> Any:
@@ -599,7 +611,8 @@ if st.button("Inspect", type="primary", key="run", disabled=running):
     # Most inspections finish within a second: answer in this run, without polling round trips.
     running = not _collect(QUICK_ANSWER_S) and "job" in st.session_state
 if running:
-    (_poll_slow if st.session_state.get("poll") == "slow" else _poll_fast)()
+    st.session_state[INLINE_POLL] = True  # drawn within the page's run: no wait (the page's
+    _poll()  # previous report stays on screen, stale, until the page's run ends)
 if "report" in st.session_state and not running:
     report = st.session_state["report"]
     # The run is saved while its report is drawn; its status line says so, then how it ended.

@@ -277,7 +277,6 @@ class SavedJob:
         self.run_id = run_id
         self.saved = threading.Event()
         self.save_error: str | None = None  # why the finished run is not in the store
-        self._submitted = time.monotonic()
         self._ended_at: float | None = None
         threading.Thread(target=self._save, args=(runs,), daemon=True,
                          name=f"save-{run_id}").start()
@@ -291,10 +290,6 @@ class SavedJob:
             self.save_error = f"{exc.type}: {exc.message}"
         finally:
             self.saved.set()
-
-    def age_s(self) -> float:
-        """Seconds since the job was submitted."""
-        return time.monotonic() - self._submitted
 
     def report(self) -> Report:
         """The finished job's report, with its run id; its save goes on beside."""
