@@ -229,6 +229,10 @@ def test_list_names_the_signatures_and_their_inputs(made, oracle):
     shape = ",".join("None" if d is None else str(d) for d in oracle["saved"]["shape"])
     assert "serving_default (default)" in done.stdout
     assert f"{oracle['saved']['input']}: float32[{shape}]" in done.stdout
+    assert "\nmodes: every mode applies: the signature is called" in done.stdout
+    keras = cli("inspect", str(made / "small.keras"), "--list")  # which modes, and why (walk)
+    assert "\nmodes: every mode applies: the model is called as model(x, training=False)" in \
+        keras.stdout and "so a .keras file has none" in keras.stdout
 
 
 def test_calls_that_do_not_fit_and_unknown_signatures_are_typed_before_any_work(made):
@@ -568,6 +572,14 @@ def test_the_bytes_kept_for_uploads_are_found_by_hash_and_bounded(monkeypatch):
     assert list(models._KEPT) == [given[1]["sha256"]]
 
 
+def test_a_model_file_the_inspector_does_not_take_says_so(tmp_path):
+    """Found in a walk: an .h5 file was read as Python and failed on its bytes."""
+    for name in ("old.h5", "m.tflite"):
+        (tmp_path / name).write_bytes(b"\x89HDF\r\n\x1a\n\xb4")
+        with pytest.raises(ModelLoadError, match=f"{name}: .* is not taken; give a .keras"):
+            sources.read_source(str(tmp_path / name))
+
+
 def test_endpoints_are_listed_checked_in_the_server_and_called(made, tmp_path):
     """--endpoint calls another restored tf.function: --list names each with its traces' inputs
     (read without TensorFlow), and an unknown one is a UsageError before any work."""
@@ -629,3 +641,10 @@ def test_signature_and_endpoint_apply_to_gallery_models_and_not_to_gallery_code(
     chosen = sources.read_source("gallery:model_saved", signature="serve")
     assert chosen.gallery_name == "model_saved" and chosen.model["signature"] == "serve"
     assert chosen.model["path"].endswith("mobilenet_v3_small_saved")
+    # The request calls the function the chosen signature or endpoint names (a later walk:
+    # the entry's own "serving_default" was asked for, FunctionNotFound).
+    assert prepare(chosen, modes=["spec"]).function == "serve"
+    endpoint = sources.read_source("gallery:model_saved", endpoint="serve")
+    assert prepare(endpoint, modes=["spec"], calls=["float32[1,224,224,3]"]).function == "serve"
+    assert prepare(sources.read_source("gallery:model_saved"),
+                   modes=["spec"]).function == "serving_default"

@@ -39,5 +39,16 @@ def test_a_keras_file_and_a_zipped_saved_model_upload_and_show_their_matrix(
         for mode in ("numpy", "spec"):
             assert mode in matrix.inner_text()
         shot(page, f"model-{name.split('.')[0]}")
+    # A file that cannot load: its error once, under the box, and Inspect off until another
+    # upload (a walk saw the same error again below Inspect after clicking it).
+    (tmp_path / "cut.keras").write_bytes((tmp_path / "small.keras").read_bytes()[:300])
+    page.locator("input[type=file]").set_input_files(str(tmp_path / "cut.keras"))
+    error = page.locator("[data-testid=stAlertContentError]").filter(has_text="cut.keras")
+    expect(error).to_have_count(1, timeout=60_000)
+    expect(error.first).to_contain_text("ModelLoadError")
+    expect(page.get_by_role("button", name="Inspect")).to_be_disabled()
+    page.locator("input[type=file]").set_input_files(str(tmp_path / "small.keras"))
+    expect(page.get_by_role("button", name="Inspect")).to_be_enabled(timeout=60_000)
+    expect(error).to_have_count(0)
     page.close()
     assert not errors

@@ -274,11 +274,26 @@ def check_call(info: ModelInfo, args: Sequence[Any]) -> None:
 
 
 
+def modes_note(kind: str, endpoint: str | None = None) -> str:
+    """Which modes a model takes, and why (what --list and the app's upload box say)."""
+    if kind == "keras":
+        return ("every mode applies: the model is called as model(x, training=False) inside "
+                "each mode's tf.function; mode saved is a SavedModel signature's own graph, so "
+                "a .keras file has none")
+    if endpoint:
+        return ("every mode applies: the function is called inside each mode's tf.function; "
+                "mode saved is for a signature (--signature), not a function")
+    return ("every mode applies: the signature is called inside each mode's tf.function; and "
+            "mode saved: the signature's graph as it was saved, not traced again")
+
+
 def listing(info: ModelInfo) -> str:
-    """What --list prints: each signature and its inputs (a .keras model: its inputs)."""
+    """What --list prints: each signature and its inputs (a .keras model: its inputs), and the
+    modes it takes."""
     if info.kind == "keras":
         return "\n".join([f"{info.name} (Keras): called as model(x, training=False)",
-                          *(f"  {i.described()}" for i in info.inputs)])
+                          *(f"  {i.described()}" for i in info.inputs),
+                          f"modes: {modes_note('keras')}"])
     lines = [f"{info.name} (SavedModel) signatures (--signature NAME):"]
     for name, inputs in (info.signatures or {}).items():
         lines.append(f"  {name}{' (default)' if name == DEFAULT_SIGNATURE else ''}")
@@ -289,6 +304,7 @@ def listing(info: ModelInfo) -> str:
             lines.append(f"  {name}")
             lines += [f"    ({', '.join(i.described() if i else 'a Python value' for i in t)})"
                       for t in traces] or ["    (no trace)"]
+    lines.append(f"modes: {modes_note('saved')} (with --endpoint: every mode but saved)")
     return "\n".join(lines)
 
 

@@ -96,8 +96,8 @@ def prepare(source: Source, function: str | None = None, calls: Sequence[str] = 
     entry = gallery.get(source.gallery_name) if source.gallery_name else None
     # First: a mistyped mode was reported only once the function and calls were right.
     chosen_modes = parse_modes(modes, saved=_saved_signature(source))
-    if function is None and entry is not None:
-        function = entry.function
+    if function is None and entry is not None and not source.model:  # a model's module
+        function = entry.function  # names its one function after the signature or endpoint
     info = sources.find_function(source, function)
     call_texts = tuple(calls) or (entry.calls if entry is not None else ()) or tuple(
         (source.model or {}).get("calls") or ())

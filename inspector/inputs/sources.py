@@ -162,6 +162,13 @@ def _input_list(given: Any) -> list[Any]:
     return [given.name, given.dtype, None if given.shape is None else list(given.shape)]
 
 
+# Model files the inspector does not take, by suffix: what they are.
+UNTAKEN_MODELS = {".h5": "a legacy Keras HDF5 file (save it with model.save('m.keras'))",
+                  ".hdf5": "a legacy Keras HDF5 file (save it with model.save('m.keras'))",
+                  ".tflite": "a TensorFlow Lite model (Grappler does not run on it)",
+                  ".onnx": "an ONNX model"}
+
+
 def read_source(where: str, stdin_text: str | None = None, signature: str | None = None,
                 endpoint: str | None = None, model_limit: int | None = None) -> Source:
     """Read SOURCE as the CLI names it: a .py path, ``-`` for stdin, ``gallery:NAME``, or a
@@ -187,6 +194,9 @@ def read_source(where: str, stdin_text: str | None = None, signature: str | None
         raise SourceError(f"no such file: {where}; SOURCE is a .py file, '-' for stdin, "
                           f"gallery:NAME, or a model (.keras; a SavedModel folder, .zip or "
                           f".tar.gz)")
+    if path.suffix.lower() in UNTAKEN_MODELS:  # read as Python it failed on its bytes (walk)
+        raise ModelLoadError(f"{path.name}: {UNTAKEN_MODELS[path.suffix.lower()]} is not taken; "
+                             "give a .keras file or a SavedModel (a folder, .zip or .tar.gz)")
     try:
         return Source(path.read_text(encoding="utf-8"), str(path))
     except (OSError, UnicodeDecodeError) as exc:

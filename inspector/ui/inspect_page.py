@@ -202,10 +202,8 @@ def _model_input() -> tuple[Source, str | None, list[str], str]:
                        .described() for n, d, shape in model["inputs"])
     st.caption(plain(f"{model['name']} (sha256 {model['sha256'][:12]}){kept}: "
                      f"{'Keras' if model['kind'] == 'keras' else 'SavedModel'}, inputs "
-                     f"{inputs}. Loaded and run in the sandboxed worker; every mode applies ("
-                     + ("called as model(x, training=False)" if model["kind"] == "keras" else
-                        "the signature is called")
-                     + " inside each mode's tf.function)."))
+                     f"{inputs}. Loaded and run in the sandboxed worker; "
+                     f"{models.modes_note(model['kind'], model.get('endpoint'))}."))
     report_view.show_code(source.text)
     return source, None, list(model.get("calls") or ()), ""
 
@@ -606,7 +604,10 @@ if "run" in st.query_params and "job" not in st.session_state:
 _limits_in_force()
 inputs = _inputs()
 running = "job" in st.session_state
-if st.button("Inspect", type="primary", key="run", disabled=running):
+# An upload's error is shown under its box already: Inspect would only say it again (walk).
+refused = bool(inputs.missing) and inputs.missing == st.session_state.get("model_error")
+if st.button("Inspect", type="primary", key="run", disabled=running or refused,
+             help="Upload a model that loads first (its error is above)" if refused else None):
     _submit_inputs(inputs)
     # Most inspections finish within a second: answer in this run, without polling round trips.
     running = not _collect(QUICK_ANSWER_S) and "job" in st.session_state
