@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -90,7 +91,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, w
 
 
 def test_the_worker_starts_before_the_request_is_checked_and_goes_with_bad_input(
-        monkeypatch, capsys):
+        monkeypatch):
     """The CLI starts its worker first, so that TensorFlow imports while the source is read
     and the request checked (issue 24); input found bad meanwhile ends it: exit 2, the worker
     and its folder gone."""
@@ -113,13 +114,15 @@ def test_the_worker_starts_before_the_request_is_checked_and_goes_with_bad_input
 
     one_shot = local.one_shot
     monkeypatch.setattr(local, "one_shot", recorded)
-    code = main(["inspect", "gallery:process_data", "--call", "float33[4]"])
-    assert code == 2 and "unknown dtype 'float33'" in capsys.readouterr().err
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["inspect", "gallery:process_data", "--call", "float33[4]"], out, err)
+    assert code == 2 and "unknown dtype 'float33'" in err.getvalue()
     [pool] = pools
     assert pool._closed.is_set() and not pool._workdir.exists()
     [worker] = workers
     assert worker.process.poll() is not None and not pool._live  # killed, awaited
-    assert main(["inspect", "gallery:process_data", "--list"]) == 2 and len(pools) == 1
+    assert main(["inspect", "gallery:process_data", "--list"], out, err) == 2
+    assert len(pools) == 1
 
 
 def test_ctrl_c_says_interrupted_exits_130_and_leaves_no_worker(tmp_path):
