@@ -17,6 +17,7 @@ import json
 import keyword
 import re
 import tarfile
+import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -357,15 +358,18 @@ def wrapper_source(info: ModelInfo, data: bytes, endpoint: str | None = None) ->
 # decoding their base64 again (70 ms for 20 MB here).
 KEPT_BYTES = 256 * 2**20
 _KEPT: OrderedDict[str, bytes] = OrderedDict()
+# The server's sessions encode and place models from threads of their own.
+_KEPT_LOCK = threading.Lock()
 
 
 def encode(data: bytes) -> str:
     if len(data) <= KEPT_BYTES:
         digest = sha256(data)
-        _KEPT[digest] = data
-        _KEPT.move_to_end(digest)
-        while sum(len(kept) for kept in _KEPT.values()) > KEPT_BYTES:
-            _KEPT.popitem(last=False)
+        with _KEPT_LOCK:
+            _KEPT[digest] = data
+            _KEPT.move_to_end(digest)
+            while sum(len(kept) for kept in _KEPT.values()) > KEPT_BYTES:
+                _KEPT.popitem(last=False)
     return base64.b64encode(data).decode("ascii")
 
 
@@ -375,7 +379,8 @@ def decode(text: str) -> bytes:
 
 def bytes_of(model: dict[str, Any]) -> bytes:
     """A model dict's bytes: as this process encoded them, else decoded from its "data"."""
-    kept = _KEPT.get(model.get("sha256") or "")
+    with _KEPT_LOCK:
+        kept = _KEPT.get(model.get("sha256") or "")
     return kept if kept is not None else decode(model["data"])
 
 
