@@ -362,9 +362,11 @@ _KEPT: OrderedDict[str, bytes] = OrderedDict()
 _KEPT_LOCK = threading.Lock()
 
 
-def encode(data: bytes) -> str:
+def encode(data: bytes, digest: str | None = None) -> str:
+    """``data`` as base64 text, its bytes kept by ``digest`` (its sha256, computed when not
+    given)."""
     if len(data) <= KEPT_BYTES:
-        digest = sha256(data)
+        digest = digest or sha256(data)
         with _KEPT_LOCK:
             _KEPT[digest] = data
             _KEPT.move_to_end(digest)

@@ -145,9 +145,10 @@ def model_source(name: str, data: bytes, signature: str | None = None,
     if endpoint:
         info = models.for_endpoint(info, endpoint)
     stem = Path(name).name.split(".")[0] or "model"
+    digest = models.sha256(data)
     return Source(models.wrapper_source(info, data, endpoint), f"model_{stem}.py",
-                  model={"name": info.name, "kind": info.kind, "sha256": models.sha256(data),
-                         "data": models.encode(data), "signature": info.signature,
+                  model={"name": info.name, "kind": info.kind, "sha256": digest,
+                         "data": models.encode(data, digest), "signature": info.signature,
                          "endpoint": endpoint,
                          "inputs": [_input_list(i) for i in info.inputs],
                          "calls": list(models.default_calls(info)) if info.inputs else [],

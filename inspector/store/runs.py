@@ -309,7 +309,7 @@ class RunStore:
         model = (request.get("source") or {}).get("model")
         if not model or model.get("data") or not model.get("artifact"):
             return request
-        data = encode(self.artifacts.get(model["artifact"]))
+        data = encode(self.artifacts.get(model["artifact"]), model["artifact"])
         return {**request, "source": {**request["source"], "model": {
             **unlocated(model), "data": data, **self.model_location(model["artifact"])}}}
 
