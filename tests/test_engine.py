@@ -266,6 +266,43 @@ def test_overrides_and_ablation_change_what_grappler_does():
     assert all(row.error is None for row in rows.values())
 
 
+@pytest.mark.parametrize("name", ["fused_dense", "shape_folding", "model_saved"])
+def test_pre_shapes_read_from_tracing_equal_a_reimport(name, monkeypatch):
+    """The pre graph's table is read from the traced graph, without re-importing the GraphDef;
+    it must say what TensorFlow's re-import (with tracing's shapes completing it) says: the
+    same node, op and shapes, and the same unknown count. model_saved's spec-dynamic _Arg is
+    one a re-import completes from the traced placeholder."""
+    from inspector.engine import shapes
+
+    seen = []
+    table = shapes.shape_table
+
+    def spy(graph_def, variable_shapes=None, traced=None):
+        if traced:
+            seen.append((graph_def, variable_shapes, traced))
+        return table(graph_def, variable_shapes, traced)
+
+    monkeypatch.setattr(shapes, "shape_table", spy)
+    request = prepare(sources.read_source(f"gallery:{name}"),
+                      modes=("numpy", "spec", "spec-dynamic", "xla"), runs=1, warmup=0)
+    report = inspection.run(request)
+    assert all(r.error is None for r in report.results) and len(seen) == 4
+    for graph_def, reads, traced in seen:
+        fast = shapes._traced_table(graph_def, traced)
+        assert fast is not None, "tracing built every node but the runtime's _Arg/_Retval"
+        again = shapes.reimported_table(graph_def, reads, traced)
+        assert again.error is None
+        assert sorted(map(repr, fast.nodes)) == sorted(map(repr, again.nodes))
+        assert fast.unknown_outputs == again.unknown_outputs
+    # A node tracing did not build: the table comes from the re-import.
+    graph_def, reads, traced = seen[0]
+    built = next(n.name for n in graph_def.node if n.op not in ("_Arg", "_Retval"))
+    partial = {k: v for k, v in traced.items() if k != built}
+    assert shapes._traced_table(graph_def, partial) is None
+    assert shapes.shape_table(graph_def, reads, partial) == \
+        shapes.reimported_table(graph_def, reads, partial)
+
+
 def test_variable_reads_get_the_shapes_of_the_traced_function():
     """Runtime graphs lose resource handle shapes; the report takes them from the traced graph,
     so a Keras model with a fixed input shape has no unknown static shapes."""

@@ -8,6 +8,7 @@ import json
 import sys
 import tempfile
 import time
+from typing import Any
 
 start = time.perf_counter()
 import tensorflow  # noqa: E402,F401
@@ -28,7 +29,7 @@ def stages(name: str, workdir: str) -> dict[str, float]:
                              workdir).function
     row["load"] = time.perf_counter() - start
     call = parse_calls(entry.calls)[0]
-    fn = functions.build_function(f, "spec", call)
+    fn: Any = functions.build_function(f, "spec", call)
     args = functions.make_arguments(call, "spec", 0)
     start = time.perf_counter()
     first = capture.capture_first_call(fn, args)
@@ -37,8 +38,10 @@ def stages(name: str, workdir: str) -> dict[str, float]:
     diff.diff_graphs(first.pre_graph, first.post_graph)
     row["diff"] = time.perf_counter() - start
     start = time.perf_counter()
-    shapes.shape_table(first.pre_graph)
-    shapes.shape_table(first.post_graph)
+    concrete = fn.get_concrete_function(*args)  # as the engine: the pre table from tracing
+    reads = shapes.variable_read_shapes(concrete)
+    shapes.shape_table(first.pre_graph, reads, shapes.traced_shapes(concrete))
+    shapes.shape_table(first.post_graph, reads)
     row["shapes (pre+post)"] = time.perf_counter() - start
     start = time.perf_counter()
     timing.measure(lambda: fn(*args), first_call_us=0, runs=100, warmup=10)

@@ -138,7 +138,8 @@ def grappler_options(options: dict[str, bool | int]):
             ctx._thread_local_data.function_call_options = None  # recompile with the old config
 
 
-def _traced_shapes(fn: Any, args: list[Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def _traced_shapes(fn: Any, args: list[Any]
+                   ) -> tuple[dict[str, Any], dict[str, shapes.TracedOp]]:
     """What the traced function knew (the first call's concrete function, already traced: no
     retrace): its variable reads' shapes, and every op's output shapes. Best effort: without
     them, shapes are only what a re-import infers."""
@@ -174,7 +175,7 @@ class _FirstCall:
     hlo: dict[str, str] | None = None
     # Variable read shapes and every op's output shapes from the traced function.
     variable_reads: dict[str, Any] = dataclasses.field(default_factory=dict)
-    traced_shapes: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
+    traced_shapes: dict[str, shapes.TracedOp] = dataclasses.field(default_factory=dict)
     # The graphs that executed (run metadata's partition graphs; none offline).
     partitions: tuple[Any, ...] = ()
 
