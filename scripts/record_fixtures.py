@@ -16,7 +16,6 @@ hand after a TensorFlow upgrade, not in the tests.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -93,7 +92,7 @@ def record(entry_name: str) -> dict[str, int]:
     def sample(call: Any, calls: int = profile.SAMPLED_CALLS) -> profile.Sampled:
         sampled = original_sample(call, calls)
         mode = per_mode.setdefault(str(current["mode"]), {})
-        mode.setdefault("events", [dataclasses.astuple(e) for e in sampled.events])
+        mode.setdefault("events", [list(e) for e in sampled.events])
         mode.setdefault("walls", sampled.walls)
         return sampled
 

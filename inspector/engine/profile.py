@@ -12,6 +12,7 @@ TensorFlow, when called.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import glob
 import os
@@ -23,7 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from inspector.report import OpTime, TimeBreakdown
 
@@ -39,9 +40,9 @@ _CONVERSION = ("tf.constant", "EagerLocalExecute: _EagerConst")
 _EAGER_OP = "EagerLocalExecute: "
 
 
-@dataclass(frozen=True)
-class Event:
-    """One traced event: the thread (line) it ran on, its name, start and length in µs."""
+class Event(NamedTuple):
+    """One traced event: the thread (line) it ran on, its name, start and length in µs.
+    (A tuple: a trace has ~40,000 per 5 ResNet50 calls, and a frozen dataclass's were 0.1 s.)"""
 
     line: str
     name: str
@@ -75,6 +76,14 @@ def _kernel(name: str) -> tuple[str, str] | None:
     return (node, op) if sep and node and op and " " not in op else None
 
 
+def _kernels(events: Sequence[Event]) -> list[tuple[float, float, tuple[str, str]]]:
+    """Every kernel event as (start, duration, (node, op)), by start."""
+    found = [(e.start_us, e.duration_us, kernel) for e in events
+             if (kernel := _kernel(e.name)) is not None]
+    found.sort(key=lambda k: k[0])
+    return found
+
+
 def breakdown_of(events: Sequence[Event], function: str, device: str, call_us: Sequence[float],
                  eager: bool = False) -> tuple[TimeBreakdown | None, tuple[OpTime, ...], str | None]:
     """The sampled calls' breakdown and time per op (means), or why there is none.
@@ -85,10 +94,13 @@ def breakdown_of(events: Sequence[Event], function: str, device: str, call_us: S
     if eager:
         return _eager(events, device, call_us)
     calls = _calls(events, function)
+    python = [e for e in events if e.line == "python"]
+    kernels = _kernels(events)
+    starts = [start for start, _, _ in kernels]
     parts: list[tuple[float, float, float, float]] = []
     per_node: dict[tuple[str, str], float] = defaultdict(float)
     for call in calls:
-        inside = [e for e in events if e.line == "python" and call.holds(e)]
+        inside = [e for e in python if call.holds(e)]
         # XLA's compiled functions have no graph run of their own: their kernel execution is.
         runs = ([e for e in inside if e.name == _GRAPH_RUN]
                 or [e for e in inside if e.name == _KERNEL_EXECUTE])
@@ -100,10 +112,9 @@ def breakdown_of(events: Sequence[Event], function: str, device: str, call_us: S
         conversion = next((total for total in (sum(e.duration_us for e in inside if e.name == name)
                                                for name in _CONVERSION) if total), 0.0)
         parts.append((call.duration_us, before, conversion, run.duration_us))
-        for event in events:
-            kernel = _kernel(event.name)
-            if kernel is not None and run.start_us <= event.start_us <= run.end_us:
-                per_node[kernel] += event.duration_us  # an XLA cluster: one python-line op
+        for _, duration, kernel in kernels[bisect.bisect_left(starts, run.start_us):
+                                           bisect.bisect_right(starts, run.end_us)]:
+            per_node[kernel] += duration  # an XLA cluster: one python-line op
     if not parts:
         return None, (), ("the profiler's trace holds no run of this function's graph "
                           f"(events seen: {len(events)})")
