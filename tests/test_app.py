@@ -460,3 +460,30 @@ def test_a_run_the_store_cannot_save_still_shows_its_report_and_says_it_is_not_s
     assert at.table[0].value.loc["spec", "traces"] == "1"
     (header,) = [m.value for m in at.markdown if m.value.startswith("**Run")]
     assert "not saved: StoreError" in header and "No space left on device" in header
+
+
+def test_a_finished_run_is_saved_after_the_page_drew_its_report(monkeypatch):
+    """The save's encoding holds the GIL: it waits until the page has drawn the report (it
+    made ResNet50's drawing 10x slower beside it), and the run is still saved."""
+    from inspector.store.runs import RunStore
+    from inspector.ui import report_view
+
+    times: dict[str, float] = {}
+    show, finish = report_view.show, RunStore.finish
+
+    def drawing(*args, **kwargs):
+        show(*args, **kwargs)
+        times.setdefault("drawn", time.monotonic())
+
+    def saving(self, *args, **kwargs):
+        times.setdefault("save", time.monotonic())
+        return finish(self, *args, **kwargs)
+
+    monkeypatch.setattr(report_view, "show", drawing)
+    monkeypatch.setattr(RunStore, "finish", saving)
+    at = inspect(app(mode="spec", runs="5"))
+    at.run()  # the header's status after the save
+    assert not at.exception
+    assert times["save"] >= times["drawn"]
+    (header,) = [m.value for m in at.markdown if m.value.startswith("**Run")]
+    assert header.endswith("saved"), header

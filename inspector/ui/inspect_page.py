@@ -624,6 +624,8 @@ if "report" in st.session_state and not running:
     report_view.show(report, st.session_state.get("source_text", ""),
                      st.session_state.get("log", ""))
     drawn = time.monotonic()
+    if saving is not None:
+        saving.drawn()
     if line is not None and saving is not None:
         line.markdown(_status_line(report.run_id, saving.save_status()))
     report_view.waterfall(report, (
