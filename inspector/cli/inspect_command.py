@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from inspector.errors import ErrorInfo, InspectorError, RenderError, StoreError, UsageError
-from inspector.graphs import render
-from inspector.graphs.views import ViewOptions
+from inspector.graphs import PICTURE_FORMATS
 from inspector.hosting import sandbox
 from inspector.inputs import modes, sources
 from inspector.jobs import backends, versions
@@ -19,6 +18,7 @@ from inspector.jobs.executor import Limits, check_fits
 from inspector.report import Report
 
 if TYPE_CHECKING:
+    from inspector.graphs.views import ViewOptions
     from inspector.inputs.request import InspectRequest
     from inspector.jobs.executor import Executor, Progress
     from inspector.store.runs import RunStore
@@ -163,11 +163,11 @@ def _formats(text: str) -> tuple[str, ...]:
     chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     if chosen == ("none",):
         return ()
-    unknown = [f for f in chosen if f not in render.FORMATS]
+    unknown = [f for f in chosen if f not in PICTURE_FORMATS]
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(
             f"unknown picture format(s) {', '.join(unknown) or repr(text)}; choose from "
-            f"{', '.join(render.FORMATS)} or none")
+            f"{', '.join(PICTURE_FORMATS)} or none")
     return chosen
 
 
@@ -187,6 +187,8 @@ def _prepare_outputs(args: argparse.Namespace) -> None:
 
 
 def _view_options(args: argparse.Namespace) -> ViewOptions:
+    from inspector.graphs.views import ViewOptions  # with the protos: only for pictures
+
     common = dict(changes_only=args.changes_only, edge_shapes=args.edge_shapes,
                   expand=tuple(args.expand))
     if args.expanded:
@@ -252,6 +254,8 @@ def _checked_request(args: argparse.Namespace) -> tuple[InspectRequest, Limits]:
         raise UsageError(f"--compare {','.join(args.compare)} needs both modes in the run; "
                          f"add {' '.join('--mode ' + m for m in missing)}")
     if args.html or ((args.graphs or args.passes) and args.format):
+        from inspector.graphs import render  # drawing's imports only when it draws
+
         render.dot_command()  # fail before the inspection, not after it
     _prepare_outputs(args)
     timeout = sources.default_timeout_s(source) if args.timeout is None else args.timeout
@@ -300,10 +304,15 @@ def _started_early(args: argparse.Namespace, stack: contextlib.ExitStack) -> Exe
     """For one version on this machine, its one-shot pool, started before the request is
     checked: the worker imports TensorFlow while this process reads the source, prepares the
     request and opens the store (about 0.2 s of a CLI run here). Closed with ``stack``."""
-    chosen = versions.resolve(args.tf)
-    if args.list or len(chosen) != 1:
+    if args.list:
         return None
-    started = backends.one_shot(args.executor, chosen[0])
+    environment = None  # this TensorFlow: its version is read later, while the worker starts
+    if args.tf:
+        chosen = versions.resolve(args.tf)
+        if len(chosen) != 1:
+            return None
+        environment = chosen[0]
+    started = backends.one_shot(args.executor, environment)
     return stack.enter_context(started) if started is not None else None
 
 

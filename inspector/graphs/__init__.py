@@ -3,3 +3,7 @@ what a picture shows (noise, changes only, collapsed scopes) and DOT through Gra
 
 Pure functions over GraphDef protos; used by the worker (diff) and the server (pictures).
 """
+
+# The picture formats Graphviz draws for us (here, not in render: the CLI checks --format
+# without importing the drawing code and its protobufs).
+PICTURE_FORMATS = ("svg", "png", "pdf")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.errors import GraphvizMissing, RenderError, UsageError
-from inspector.graphs import layout, protos, views
+from inspector.graphs import PICTURE_FORMATS, layout, protos, views
 from inspector.graphs.dot_text import arrange, to_dot
 
-FORMATS = ("svg", "png", "pdf")
+FORMATS = PICTURE_FORMATS
 # Above this many boxes the default layout gets slow (ResNet50's full pre graph: over 60 s).
 # Measured on that graph (1832 boxes, 2220 edges): nslimit=1, nslimit1=1, mclimit=0.1 and
 # straight edges 11.3 s; cutting the network-simplex and crossing-minimisation passes to a fifth

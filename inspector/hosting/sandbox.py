@@ -163,7 +163,9 @@ def _detect(mode: str) -> Sandbox:
         reason = "setpriv (util-linux) is missing"
     else:
         probe = Path(os.environ.get("TMPDIR", "/tmp"))
-        done = subprocess.run(command([sys.executable, "-c", "pass"], job_dir=probe,
+        # -I -S: the interpreter without its site packages (25 ms, against 50 with them: the
+        # CLI waits for this before it starts its worker).
+        done = subprocess.run(command([sys.executable, "-I", "-S", "-c", "pass"], job_dir=probe,
                                       uid=worker_uid()),
                               capture_output=True, text=True, timeout=60, preexec_fn=set_limits)
         if done.returncode != 0:

@@ -9,7 +9,6 @@ version runs the same inspector code.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import re
@@ -68,6 +67,8 @@ def folder() -> Path:
 
 
 def _installed_version(package: str) -> str | None:
+    import importlib.metadata  # 20 ms: not on the CLI's way to its worker unless asked
+
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
