@@ -375,6 +375,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if store is not None:
                 run_id = store.start(request, dataclasses.asdict(limits), title=args.title,
                                      tags=args.tag)
+            # While the worker imports TensorFlow: the text output's own imports (tabulate,
+            # the protos: 60 ms) were on the way from the report to the exit.
+            from inspector.output import text  # noqa: F401
             report, log = _run_versions(args, request, limits, err, started)
         except InspectorError as exc:
             failed = Report(tensorflow=None, error=ErrorInfo.from_exception(exc))
