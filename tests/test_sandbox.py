@@ -103,6 +103,22 @@ def test_a_read_while_tracing_is_said_to_be_the_sandbox_as_in_eager(pool, secret
     assert str(path) in errors["spec"].message and errors["eager"].line == 4
 
 
+def test_the_job_runs_at_the_servers_priority_not_the_startup_one(pool):
+    """A worker imports TensorFlow niced and must go back before its job: every thread of the
+    job (TensorFlow's pools included) at this process's niceness, inside the sandbox too (the
+    pool does it: a worker without capabilities cannot; so can a root server only)."""
+    if os.geteuid() != 0:
+        pytest.skip("only a root server may lower a worker's niceness (CAP_SYS_NICE)")
+    report = run(pool, """
+        import os
+        tf.constant(1.0) + 1.0  # TensorFlow's thread pools are up
+        print("niceness", sorted({os.getpriority(os.PRIO_PROCESS, int(task))
+                                  for task in os.listdir("/proc/self/task")}))
+    """)
+    assert report.error is None, report.error
+    assert f"niceness [{os.getpriority(os.PRIO_PROCESS, 0)}]" in report.stdout, report.stdout
+
+
 def test_writing_outside_the_temp_folder_fails(pool, tmp_path):
     target = Path("/usr/inspector-sandbox-test")
     report = run(pool, f"open({str(target)!r}, 'w').write('x')")

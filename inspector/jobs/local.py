@@ -318,6 +318,7 @@ class LocalExecutor(QueuedPool):
                     # sandbox's PID namespace the worker sees a pid of its own.
                     worker.ready = {**event, "pid": worker.process.pid,
                                     "ready_at": time.monotonic()}
+                    worker.restore_priority()  # what a sandboxed worker cannot do itself
                     self._devices = tuple(event.get("devices", ()))
                     self.tensorflow = event.get("tensorflow")
                     self._ready_devices.set()
