@@ -611,6 +611,9 @@ if st.button("Inspect", type="primary", key="run", disabled=running or refused,
     _submit_inputs(inputs)
     # Most inspections finish within a second: answer in this run, without polling round trips.
     running = not _collect(QUICK_ANSWER_S) and "job" in st.session_state
+    if running:  # this run drew Inspect enabled, before the submit: draw the page again
+        st.rerun()  # with it disabled while the job runs (a second click did nothing, but
+        # the button looked as if it would start another job)
 if running:
     st.session_state[INLINE_POLL] = True  # drawn within the page's run: no wait (the page's
     _poll()  # previous report stays on screen, stale, until the page's run ends)
