@@ -167,6 +167,18 @@ def test_median_vs_a_saved_run_is_the_ratio_of_the_two_medians(tmp_path):
     checked = json.loads((tmp_path / "check.json").read_text())
     now = checked["reports"][0]["report"]["results"][0]["timing"]["median_us"]
     assert checked["outcomes"][0]["measured"] == pytest.approx(now / then)
+    assert checked["outcomes"][0]["check"] == f"median_vs {run_id}"
+    # Against another function's run: allowed (old against new), but the line says so.
+    other = _file(tmp_path, "other.toml", f"""
+        [[expect]]
+        source = "gallery:constant_arithmetic"
+        modes = ["spec"]
+        runs = 5
+        median_vs = {{ run = "{run_id}", ratio = "< 1000" }}
+        """)
+    done = _run_with(env_data, "check", other)
+    function = json.loads((tmp_path / "saved.json").read_text())["function"]
+    assert done.returncode == 0 and f"(a run of {function})" in done.stdout, done.stdout
 
     unknown = _file(tmp_path, "unknown.toml", """
         [[expect]]

@@ -25,6 +25,11 @@ def test_missing_and_non_callable_names():
         find_function(source, "scale")
 
 
+def test_nothing_on_stdin_says_so_not_which_function_to_choose():
+    with pytest.raises(SourceError, match="nothing came on stdin"):
+        read_source("-", stdin_text="\n  \n")
+
+
 def test_syntax_error_names_the_line():
     with pytest.raises(SourceError) as caught:
         find_function(Source("def f(x):\n    return x +\n", "s.py"), None)

@@ -350,6 +350,8 @@ def _list_model(args: argparse.Namespace, out: TextIO) -> int:
     if not models.is_model(where):
         raise UsageError("--list is for a model (.keras, or a SavedModel folder, .zip or "
                          ".tar.gz)")
+    # The checks a run makes of --signature and --endpoint (walk: --list took any endpoint).
+    sources.read_source(args.source, signature=args.signature, endpoint=args.endpoint)
     name, data = models.read_bytes(where)
     out.write(models.listing(models.listed(name, data, args.signature)) + "\n")
     return 0

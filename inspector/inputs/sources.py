@@ -185,6 +185,9 @@ def read_source(where: str, stdin_text: str | None = None, signature: str | None
         raise UsageError("--signature and --endpoint are for a SavedModel; SOURCE is code")
     if where == "-":
         text = stdin_text if stdin_text is not None else sys.stdin.read()
+        if not text.strip():  # walk: it was "0 top-level functions; choose one with --function"
+            raise SourceError("nothing came on stdin: pipe the code in (tf-graph-inspector "
+                              "inspect - < my_function.py) or give the .py file's path")
         return Source(text, "<stdin>")
     path = Path(where)
     if path.is_dir():

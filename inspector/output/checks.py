@@ -105,7 +105,11 @@ def evaluate(expectation: Expectation, report: Report, saved: Report | None = No
         checks += [(f"{key}: {item.what}", item.bound,
                     lambda r, key=key, what=item.what: _counted(r, key, what)) for item in items]
     if expectation.ratio is not None:
-        checks.append((f"median_vs {expectation.baseline_run}", expectation.ratio,
+        # Another function's run may be the point (an old implementation against a new one),
+        # but never silently (walk: a mistyped run id passed against an unrelated function).
+        other = (f" (a run of {saved.function})"
+                 if saved is not None and saved.function != report.function else "")
+        checks.append((f"median_vs {expectation.baseline_run}{other}", expectation.ratio,
                        lambda r: _ratio(r, saved)))
 
     def outcome(mode: str | None, check: str, bound: Bound, measured: float | None,

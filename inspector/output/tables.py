@@ -341,7 +341,7 @@ def run_rows(summaries: list[RunSummary]) -> list[Row]:
              "visibility": s.visibility,
              "function": s.function, "source": s.source_label, "title": s.title or "",
              "modes": " ".join(s.modes),
-             "TF": s.tensorflow, "device": (s.device or "").replace("/device:", ""),
+             "TF": s.tensorflow or "n/a", "device": (s.device or "").replace("/device:", ""),
              "status": s.status,
              "post nodes": " ".join(f"{m}:{n}" for m, n in s.post_nodes.items()),
              "tags": " ".join(s.tags)} for s in summaries]

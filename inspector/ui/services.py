@@ -226,7 +226,7 @@ def current_user() -> User:
     if section is None:
         if not st.session_state.get("said_local"):
             st.session_state["said_local"] = True
-            st.sidebar.caption("Local single-user mode: no sign-in, every run is `local`'s.")
+            st.sidebar.caption("Local single-user mode: no sign-in, every run is local's.")
         return LOCAL
     try:
         check_auth(section)
