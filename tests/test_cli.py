@@ -40,6 +40,7 @@ def test_gallery_lists_the_seed_examples_first():
     (["inspect", "gallery:process_data", "--function", "nope"], "'nope' is not defined"),
     (["inspect", "gallery:process_data", "--grappler", "folding=off"], "bad grappler override"),
     (["inspect", "gallery:process_data", "--format", "gif"], "unknown picture format(s) gif"),
+    (["inspect", "gallery:process_data", "--format", "png"], "give one of them"),
     (["inspect", "gallery:process_data", "--changes-only", "-1"], "number of hops"),
     (["inspect", "gallery:process_data", "--mode", "numpy", "--compare", "numpy,spec"],
      "needs both modes in the run; add --mode spec"),

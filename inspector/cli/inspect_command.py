@@ -108,7 +108,7 @@ def _export_arguments(inspect: argparse.ArgumentParser) -> None:
     exports.add_argument("--graphs", metavar="DIR",
                          help="write each mode's pre/post GraphDefs (.pbtxt, .pb) and pictures "
                               "of the pre, post and diff views")
-    exports.add_argument("--format", default="svg", type=_formats,
+    exports.add_argument("--format", type=_formats,
                          help="picture formats for --graphs, comma-separated: svg,png,pdf "
                               "(default svg; 'none' for GraphDefs only)")
     exports.add_argument("--passes", metavar="DIR",
@@ -253,6 +253,11 @@ def _checked_request(args: argparse.Namespace) -> tuple[InspectRequest, Limits]:
     if missing:
         raise UsageError(f"--compare {','.join(args.compare)} needs both modes in the run; "
                          f"add {' '.join('--mode ' + m for m in missing)}")
+    if args.format is not None and not (args.graphs or args.passes):  # walk: it drew nothing
+        raise UsageError("--format picks the pictures --graphs DIR and --passes DIR write; give "
+                         "one of them (--html draws its own)")
+    if args.format is None:
+        args.format = ("svg",)
     if args.html or ((args.graphs or args.passes) and args.format):
         from inspector.graphs import render  # drawing's imports only when it draws
 
