@@ -324,6 +324,20 @@ NESTED = ("import tensorflow as tf\n\nv = tf.Variable(tf.ones([4, 4]))\n\n@tf.fu
           "def inner(x):\n    return tf.matmul(x, v)\n\ndef outer(x):\n    return inner(x) + 1.0\n")
 
 
+def test_a_call_that_traces_twice_says_why():
+    """An unbuilt Keras model makes its weights on the first trace: tf.function traces it a
+    second time within that call. The count is TensorFlow's; the call's line says why."""
+    code = ("import keras\n\nmodel = keras.Sequential([keras.layers.Dense(4)])\n\n"
+            "def predict(x):\n    return model(x)\n")
+    request = prepare(sources.Source(code, "pasted.py"), "predict", ["float32[2,8]"],
+                      ["spec", "numpy"], runs=1, warmup=0)
+    first, later = inspection.run(request).results  # the first mode's call builds the model
+    assert first.error is None and first.traces == 2, first
+    assert "TensorFlow traced it 2 times in this call: it created 2 variable(s)" in \
+        first.calls[0].reason, first.calls[0].reason
+    assert later.traces == 1 and "times in this call" not in later.calls[0].reason
+
+
 def test_pre_graph_shapes_through_a_nested_function_are_the_traced_ones():
     """A re-import infers a nested tf.function's call through a body whose variable read has
     no shape; the pre graph is the traced graph, so the report takes tracing's shapes."""

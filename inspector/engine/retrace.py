@@ -61,6 +61,19 @@ def _explain_retrace(call: CallSpec, params: tuple[str, ...], earlier: list[tupl
     return text
 
 
+def _traced_again(fn: Any, traces: int) -> str:
+    """Why one call traced more than once: tf.function traces a function that creates
+    variables on its first call (an unbuilt Keras model making its weights) once to create them
+    and once more without creating any (walk: "traces 2" had no reason)."""
+    if traces < 2:
+        return ""
+    # The variables the function made on its first call: tf.function keeps no public list.
+    created = len(getattr(fn, "_created_variables", None) or ())
+    why = (f": it created {created} variable(s) on its first trace, and tf.function traces a "
+           "function that creates variables once more without creating them") if created else ""
+    return f"; TensorFlow traced it {traces} times in this call{why}"
+
+
 def record_call(fn: Any, args: list[Any], call: CallSpec, params: tuple[str, ...],
                 earlier: list[tuple[int, str]], *, number: int,
                 count_before: int | None = None) -> CallRecord:
@@ -94,7 +107,8 @@ def record_call(fn: Any, args: list[Any], call: CallSpec, params: tuple[str, ...
                           None, error)
     signature = format_signature(fn.get_concrete_function(*args))
     if traced:
-        reason = _explain_retrace(call, params, earlier, signature)
+        reason = _explain_retrace(call, params, earlier, signature) + _traced_again(
+            fn, fn.experimental_get_tracing_count() - count_before)
         earlier.append((number, signature))
         return CallRecord(str(call), True, reason, signature)
     served_by = next((n for n, s in earlier if s == signature), None)
