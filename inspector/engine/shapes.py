@@ -67,7 +67,7 @@ def shape_table(graph_def: Any, variable_shapes: dict[str, Any] | None = None,
 
     When ``traced`` has every node but the runtime's own ``_Arg`` and ``_Retval`` under the same
     op type, the table is read from it without the re-import (ResNet50's: 0.15 s): a re-import
-    infers nothing tracing did not (tests/test_shapes.py holds the two equal on the gallery).
+    infers nothing tracing did not (tests/test_engine.py holds the two equal).
     """
     table = _traced_table(graph_def, traced) if traced else None
     return table if table is not None else reimported_table(graph_def, variable_shapes, traced)

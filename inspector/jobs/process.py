@@ -124,21 +124,17 @@ class WorkerProcess:
         self.process.stdin.close()
         self.log_path = self.workdir / "job.log"
 
-    def restore_priority(self) -> bool:
+    def restore_priority(self) -> None:
         """Every thread of the worker's tree back to this process's niceness, once it is ready.
         A worker imports TensorFlow niced (worker.py) and, in the sandbox, without the right
         to undo it: every sandboxed job ran at niceness 10, behind the page and the browser.
-        Needs CAP_SYS_NICE here (a root server); without it the worker stays low. Whether it
-        did."""
+        Needs CAP_SYS_NICE here (a root server); without it the worker stays low."""
         base = os.getpriority(os.PRIO_PROCESS, 0)
-        try:
+        with contextlib.suppress(PermissionError, psutil.Error):
             for process in self._tree():
                 for thread in process.threads():
                     with contextlib.suppress(ProcessLookupError):
                         os.setpriority(os.PRIO_PROCESS, thread.id, base)
-        except (PermissionError, psutil.Error):
-            return False
-        return True
 
     def usage(self) -> tuple[float, int]:
         """Resident memory (MB) of the whole process tree (children the user's code started
