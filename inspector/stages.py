@@ -17,6 +17,10 @@ class Stage(StrEnum):
     # Waiting for another job's timed calls to end (jobs of one pool time one at a time).
     WAITING = "waiting"
     TIMING = "timing"
+    # The diff and static shape tables of the graphs before and after Grappler (the matrix's).
+    COMPARING = "comparing"
+    # The calls under TensorFlow's profiler, after every mode's timed calls.
+    PROFILING = "profiling"
     ANALYSING = "analysing"
     ABLATING = "ablating"
     DONE = "done"

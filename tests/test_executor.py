@@ -171,7 +171,12 @@ def test_finished_modes_survive_a_later_crash(executor):
             "    return x * 2.0\n")
     report = run_job(executor, request_for(code, modes=("tensor", "spec-dynamic", "xla")))
     by_mode = {r.mode: r for r in report.results}
-    assert by_mode["tensor"].error is None and by_mode["tensor"].post is not None
+    # Measured before the crash (every mode's figures come before any profile): its matrix
+    # figures stand, and it says why its profile and analysis are missing.
+    tensor = by_mode["tensor"]
+    assert tensor.error is None and tensor.post is not None and tensor.timing is not None
+    assert tensor.op_times_note.startswith("not made: the job stopped in mode spec-dynamic")
+    assert "WorkerCrashed" in tensor.passes_note
     assert by_mode["spec-dynamic"].error.type == "WorkerCrashed"
     assert by_mode["xla"].error.message.startswith("not run")
 
@@ -229,8 +234,11 @@ def test_concurrent_jobs_take_turns_for_their_timed_calls(executor):
     for job in jobs:
         report = job.result(timeout=120)
         assert report.error is None and all(r.error is None for r in report.results)
-        held = re.findall(r"inspector: timed (\S+) from ([\d.]+) to ([\d.]+)", job.log)
-        assert [mode for mode, _, _ in held] == ["tensor", "spec", "numpy"]
+        held = re.findall(r"inspector: timed (.+?) from ([\d.]+) to ([\d.]+)", job.log)
+        # Every mode's timed calls, then (after the matrix's figures went out) each one's
+        # profiled calls, in turns of their own.
+        assert [mode for mode, _, _ in held] == ["tensor", "spec", "numpy", "tensor profiled",
+                                                 "spec profiled", "numpy profiled"]
         intervals += [(float(start), float(end)) for _, start, end in held]
     intervals.sort()
     for (_, end), (next_start, _) in itertools.pairwise(intervals):
@@ -379,15 +387,50 @@ def test_each_report_says_where_its_wall_time_went(executor):
     waited_ms = (time.monotonic() - started) * 1e3
     names = [s.stage for s in report.request_stages]
     assert names[:4] == ["queued", "waiting for a worker", "starting", "loading"]
-    for mode in ("numpy", "spec"):
-        assert names.index(f"tracing {mode}") < names.index(f"timing {mode}") \
-            < names.index(f"analysing {mode}")
-    assert names.index("analysing numpy") < names.index("tracing spec")
+    # Every mode's figures for the matrix first, then each mode's profile and analysis.
+    order = [f"{stage} {mode}" for mode in ("numpy", "spec")
+             for stage in ("tracing", "timing", "comparing")]
+    order += [f"{stage} {mode}" for mode in ("numpy", "spec") for stage in ("profiling",
+                                                                           "analysing")]
+    assert [n for n in names if n in order] == order
+    assert names.index("sending spec's figures") < names.index("profiling numpy")
     assert names[-2:] == ["sending the report", "decoding"]
     assert all(s.ms >= 0 for s in report.request_stages)
     assert sum(s.ms for s in report.request_stages) <= waited_ms + 1
     data = report.to_dict()
     assert data["request_stages"][0] == {"stage": "queued", "ms": report.request_stages[0].ms}
+
+
+# Sleeps in each call after its fifth (request_for's first call, 1 warm-up and 3 timed calls):
+# the profiled calls take 2 s, while the matrix's figures are already measured.
+SLOW_PROFILE = ("import time\nimport tensorflow as tf\n\nCALLS = [0]\n\n\n"
+                "def _count():\n    CALLS[0] += 1\n    if CALLS[0] > 5:\n"
+                "        time.sleep(0.4)\n    return 0.0\n\n\n"
+                "def f(x):\n    return x * 2.0 + tf.py_function(_count, [], tf.float32)\n")
+
+
+def test_the_matrix_figures_come_before_the_profile_and_the_analysis(executor):
+    """Issue 24: the first visible answer (the matrix) does not wait for the profiled calls
+    or the analyses behind the other tabs; its figures are the final report's."""
+    from inspector.output import tables
+
+    job = executor.submit(request_for(SLOW_PROFILE, modes=("spec",)))
+    early = None
+    deadline = time.monotonic() + 60
+    while early is None and not job.wait(0.02) and time.monotonic() < deadline:
+        early = job.measured()
+    assert early is not None, "the matrix's figures came only with the whole report"
+    assert job.progress.stage in ("profiling", "analysing") and not job.wait(0)
+    report = job.result(timeout=60)
+    assert job.measured() is None  # a finished job has its report
+    (measured,), (final,) = early.results, report.results
+    assert final.error is None and final.timing.breakdown is not None and final.lines
+    assert tables.matrix(early) == tables.matrix(report)  # what the page draws, both times
+    assert (measured.shapes, measured.diff, measured.calls) == (final.shapes, final.diff,
+                                                                final.calls)
+    # Not yet: the profile, the lines, the graphs.
+    assert measured.timing.breakdown is None and not measured.lines and not measured.op_times
+    assert measured.graphs is None
 
 
 def test_a_one_shot_pool_starts_no_worker_after_its_job():

@@ -134,6 +134,23 @@ def test_results_match_the_local_pool_node_for_node(cluster, executor):
     assert through_ray.executor.tensorflow == local.tensorflow
 
 
+def test_the_matrix_figures_come_from_the_node_before_the_end(cluster):
+    """Issue 24 on Ray: the page's early matrix (Job.measured) reaches the head while the
+    node's worker still runs the profiled calls (2 s of them)."""
+    from tests.test_executor import SLOW_PROFILE, request_for
+
+    executor, _, _ = cluster
+    job = executor.submit(request_for(SLOW_PROFILE, modes=("spec",)))
+    early = None
+    deadline = time.monotonic() + 120
+    while early is None and not job.wait(0.05) and time.monotonic() < deadline:
+        early = job.measured()
+    assert early is not None and not job.wait(0)
+    report = job.result(120)
+    assert early.results[0].timing.median_us == report.results[0].timing.median_us
+    assert early.results[0].shapes == report.results[0].shapes
+
+
 def test_jobs_route_by_resource(cluster):
     executor, _, _ = cluster
     gpu = _gpu_label(executor)

@@ -59,6 +59,11 @@ MAX_STDOUT_CHARS = 20_000
 # Timed seconds per ablation row (a rough latency per optimizer, not the main measurement).
 ABLATION_BUDGET_S = 0.3
 
+# The event that carries a mode's figures for the matrix as soon as its timed calls end (a
+# ModeResult with traces, calls, graph sizes, the diff, shapes and timing; no profile, passes,
+# lines or graphs yet): every mode's come before any mode is profiled and analysed, so the
+# first visible answer does not wait for tabs nobody has opened (issue 24).
+MODE_MEASURED = "mode_measured"
 # The event that carries a finished mode's ModeResult (the others carry a jobs Stage).
 MODE_DONE = "mode_done"
 # A progress callback: (stage, mode or None, payload or None).
@@ -159,6 +164,8 @@ class _ModeRun:
     first_args: list[Any] | None = None
     pre_graph: GraphDef | None = None
     post_graph: GraphDef | None = None
+    # The first call's captures, for the profile and analysis after every mode's timing.
+    first: _FirstCall | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -217,16 +224,26 @@ def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tup
                       partitions=first.partitions)
 
 
-def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True,
-             profiled: _Profiled | None = None) -> dict[str, Any]:
-    """The diff, summaries and static shapes of the mode's graphs, as ModeResult fields (with
-    graphs: the profiled calls' trace too, as "trace")."""
+def _matrix_fields(first: _FirstCall) -> dict[str, Any]:
+    """What the matrix shows of the mode's graphs, as ModeResult fields: both graphs' sizes,
+    the diff and the static shape tables."""
     if first.pre is None or first.post is None:
         return {}
     pre_shapes = shapes.shape_table(first.pre, first.variable_reads, first.traced_shapes)
     # The post graph is left to inference: Grappler may reuse a name for another value.
     post_shapes = shapes.shape_table(first.post, first.variable_reads)
-    changes = diff.diff_graphs(first.pre, first.post)
+    return dict(pre=diff.summarize(first.pre), post=diff.summarize(first.post),
+                diff=diff.diff_graphs(first.pre, first.post),
+                shapes={"pre": pre_shapes, "post": post_shapes})
+
+
+def _analyse(first: _FirstCall, changes: GraphDiff | None, include_graphs: bool,
+             passes_asked: bool = True, profiled: _Profiled | None = None) -> dict[str, Any]:
+    """The rest of the mode's graphs beside the matrix's fields (``changes``: their diff), as
+    ModeResult fields: the executed graph, rewrite patterns, per-pass entries and (with graphs)
+    the serialized graphs, the profiled calls' trace as "trace"."""
+    if first.pre is None or first.post is None or changes is None:
+        return {}
     graphs = ({"pre": first.pre.SerializeToString(), "post": first.post.SerializeToString()}
               if include_graphs else None)
     if graphs is not None and first.executed is not None:
@@ -240,9 +257,7 @@ def _analyse(first: _FirstCall, include_graphs: bool, passes_asked: bool = True,
         executed = dataclasses.replace(executed, runtime_folded=_runtime_folded(
             first.post, {o.node for o in profiled.op_times}))
     return dict(
-        pre=diff.summarize(first.pre), post=diff.summarize(first.post), diff=changes,
-        executed=executed,
-        shapes={"pre": pre_shapes, "post": post_shapes}, graphs=graphs,
+        executed=executed, graphs=graphs,
         patterns=patterns.find(changes, first.pre, first.post, pass_fields.get("attribution")),
         **pass_fields)
 
@@ -273,10 +288,11 @@ def _pass_fields(first: _FirstCall, changes: GraphDiff, graphs: dict[str, bytes]
                                             first.pre, first.post)}
 
 
-def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequest,
+def _measure_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequest,
                   params: tuple[str, ...], device: str, events: EventSink,
                   turn: TurnTaker = no_turn) -> _ModeRun:
-    """One mode: first call and capture, timed calls, the later calls, then the analyses."""
+    """One mode up to the matrix's figures: first call and capture, timed calls, the later
+    calls, the diff and shape tables."""
     calls = parse_calls(request.calls)
     fn: Any = functions.build_function(loaded.function, mode, calls[0])
     args = functions.make_arguments(calls[0], mode, 0)
@@ -296,7 +312,6 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
         measured = timing.measure(lambda: fn(*args), first_call_us=first.first_call_us,
                                   budget_s=request.budget_s, runs=request.runs,
                                   warmup=request.warmup, sync=_sync_for(device))
-        profiled = _profile(fn, args, mode, device, measured, first.post)
 
     records = [first.record]
     for number, call in enumerate(calls[1:], 2):
@@ -304,17 +319,34 @@ def _inspect_mode(loaded: loader.LoadedFunction, mode: str, request: InspectRequ
         records.append(retrace.record_call(fn, call_args, call, params, earlier, number=number))
 
     if first.pre is not None:
-        events(Stage.ANALYSING, mode, None)
-    analysed = _analyse(first, request.include_graphs, request.passes, profiled)
+        events(Stage.COMPARING, mode, None)
     result = ModeResult(
         mode, traces=fn.experimental_get_tracing_count() if mode != "eager" else 0,
         calls=tuple(records), signatures=tuple(s for _, s in earlier),
-        graph_source=first.graph_source, timing=profiled.timing, op_times=profiled.op_times,
-        op_times_note=profiled.note,
-        grappler_passes=first.grappler_passes, hlo=first.hlo,
-        **analysed, **_line_fields(fn, args, first, analysed, profiled.op_times, loaded,
-                                   request))
-    return _ModeRun(result, fn, args, first.pre, first.post)
+        graph_source=first.graph_source, timing=measured,
+        grappler_passes=first.grappler_passes, hlo=first.hlo, **_matrix_fields(first))
+    return _ModeRun(result, fn, args, first.pre, first.post, first)
+
+
+def _finish_mode(run: _ModeRun, loaded: loader.LoadedFunction, request: InspectRequest,
+                 device: str, events: EventSink, turn: TurnTaker = no_turn) -> ModeResult:
+    """The measured mode's profiled calls (in a turn of their own), then the analyses the
+    matrix does not need: passes, patterns, the executed graph, source lines."""
+    first, mode, fn, args = run.first, run.result.mode, run.function, run.first_args or []
+    if first is None or run.result.timing is None:  # it failed before its timed calls
+        return run.result
+    with turn(f"{mode} profiled", lambda: events(Stage.WAITING, mode, None),
+              lambda: events(Stage.PROFILING, mode, None)):
+        profiled = _profile(fn, args, mode, device, run.result.timing, first.post)
+    if first.pre is not None:
+        events(Stage.ANALYSING, mode, None)
+    analysed = {"diff": run.result.diff,
+                **_analyse(first, run.result.diff, request.include_graphs, request.passes,
+                           profiled)}
+    return dataclasses.replace(
+        run.result, timing=profiled.timing, op_times=profiled.op_times,
+        op_times_note=profiled.note, **{k: v for k, v in analysed.items() if k != "diff"},
+        **_line_fields(fn, args, first, analysed, profiled.op_times, loaded, request))
 
 
 # INSPECTOR_SOURCE_LINES=0 leaves out the sources, lines and executed graph (the benchmark's
@@ -490,9 +522,12 @@ def _run(request: InspectRequest, events: EventSink, workdir: str,
     params = sources.find_function(request.source, request.function).params
     runs: dict[str, _ModeRun] = {}
     with tf.device(device), contextlib.redirect_stdout(printed):
-        for mode in request.modes:
-            runs[mode] = _inspect_mode(loaded, mode, request, params, device, events, turn)
-            events(MODE_DONE, mode, runs[mode].result)
+        for mode in request.modes:  # the matrix's figures of every mode first
+            runs[mode] = _measure_mode(loaded, mode, request, params, device, events, turn)
+            events(MODE_MEASURED, mode, runs[mode].result)
+        for mode, mode_run in runs.items():
+            mode_run.result = _finish_mode(mode_run, loaded, request, device, events, turn)
+            events(MODE_DONE, mode, mode_run.result)
         if request.ablate:
             for mode, mode_run in runs.items():
                 if mode_run.function is not None and mode not in ("eager", "xla"):

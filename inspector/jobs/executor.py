@@ -48,6 +48,8 @@ class Progress:
     mode: str | None = None
     # Modes finished so far.
     modes_done: tuple[str, ...] = ()
+    # Modes whose matrix figures came (their profile and analysis may still run).
+    modes_measured: tuple[str, ...] = ()
 
 
 class JobHandle(Protocol):
@@ -62,6 +64,9 @@ class JobHandle(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
     def result(self, timeout: float | None = None) -> Report: ...
     def cancel(self) -> None: ...
+    def measured(self) -> Report | None:
+        """While it runs: every mode's figures for the matrix once all came, else None."""
+        ...
     @property
     def progress(self) -> Progress: ...
     @property

@@ -46,6 +46,8 @@ class Job:
         self._cancelled = threading.Event()
         self._progress = Progress(Stage.QUEUED)
         self._mode_results: dict[str, ModeResult] = {}
+        # Each mode's figures for the matrix, sent before its profile and analysis.
+        self._measured: dict[str, ModeResult] = {}
         self._report: Report | None = None
         # While True, a finished report waits for its worker to be reaped before release.
         self._running = False
@@ -80,6 +82,15 @@ class Job:
         if self._pool is not None and self._pool.withdraw(self):
             self.fail(Cancelled("cancelled while queued"))
 
+    def measured(self) -> Report | None:
+        """While the job runs: the matrix's figures of every mode once all came (no profile,
+        passes, lines or graphs yet), with what the server knows itself; else None."""
+        found = dict(self._measured)
+        if self._done.is_set() or not found or any(m not in found for m in self.request.modes):
+            return None
+        blank = self.request.blank_report(self.worker_info.get("tensorflow"))
+        return self._server_facts(replace(blank, results=tuple(found.values())))
+
     @property
     def queued_ahead(self) -> int | None:
         """Jobs that will start before this one, while it is queued."""
@@ -98,8 +109,15 @@ class Job:
         self._marks.append(("starting", time.monotonic()))
 
     def enter_stage(self, stage: str, mode: str | None) -> None:
-        self._progress = Progress(Stage(stage), mode, self._progress.modes_done)
+        self._progress = replace(self._progress, stage=Stage(stage), mode=mode)
         self._marks.append((f"{stage} {mode}" if mode else stage, time.monotonic()))
+
+    def add_measured(self, mode: str, result: ModeResult) -> None:
+        """A mode's figures for the matrix (a partial result; add_mode brings the whole)."""
+        self._measured[mode] = replace(result, tensorflow=self.worker_info.get("tensorflow"))
+        self._progress = replace(self._progress,
+                                 modes_measured=(*self._progress.modes_measured, mode))
+        self._marks.append((f"sending {mode}'s figures", time.monotonic()))
 
     def add_mode(self, mode: str, result: ModeResult) -> None:
         # The version is the ready event's (a fact the server knows), not the worker's claim.
@@ -157,7 +175,8 @@ class Job:
                        executor=None)
 
     def fail(self, error: InspectorError, tensorflow: str | None = None) -> None:
-        """Keep finished modes; the running one and those not reached get the error."""
+        """Keep finished modes, and the matrix figures of modes measured but not finished; the
+        running one and those not reached get the error."""
         info = ErrorInfo.from_exception(error)
         blank = self.request.blank_report(tensorflow)
         if not self._mode_results and self._progress.mode is None:
@@ -169,6 +188,11 @@ class Job:
                 results.append(self._mode_results[mode])
             elif mode == self._progress.mode:
                 results.append(ModeResult(mode, error=info))
+            elif mode in self._measured:  # its matrix figures stand; the rest was not made
+                why = (f"not made: the job stopped in mode {self._progress.mode} before this "
+                       f"mode's profiled calls and analysis ({info.type}: {info.message})")
+                results.append(replace(self._measured[mode], op_times_note=why,
+                                       passes_note=why))
             else:
                 results.append(ModeResult(mode, error=ErrorInfo(
                     info.type, f"not run: the job stopped in mode {self._progress.mode}: "

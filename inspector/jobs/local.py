@@ -384,8 +384,9 @@ class LocalExecutor(QueuedPool):
                 except ValueError as exc:  # an unknown stage
                     raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc}") from None
             else:
+                add = job.add_measured if kind == Event.MEASURED else job.add_mode
                 try:
-                    job.add_mode(event["mode"], mode_result_from_dict(event["result"]))
+                    add(event["mode"], mode_result_from_dict(event["result"]))
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}") from None
         return ending

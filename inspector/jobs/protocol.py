@@ -1,7 +1,7 @@
 """The worker's JSON-lines protocol: event names, and how a final report is put back together.
 
 The worker writes ``{"event": "ready", ...}`` on its control pipe, reads one request line,
-writes ``stage`` and ``mode`` events, and ends with ``done`` (a report) or ``failed`` (an
+writes ``stage``, ``measured`` and ``mode`` events, and ends with ``done`` (a report) or ``failed`` (an
 error). Shared by the parent (``local``) and the worker (``worker``), so neither spells the
 names on its own.
 """
@@ -24,6 +24,8 @@ class Event(StrEnum):
     READY = "ready"
     # A new stage (and mode) began.
     STAGE = "stage"
+    # One mode's figures for the matrix, before its profile and analysis: a partial ModeResult.
+    MEASURED = "measured"
     # One mode finished: its ModeResult.
     MODE = "mode"
     # The job ended with a report; results already sent are named ``{"sent": mode}``.
@@ -36,7 +38,7 @@ class Event(StrEnum):
 # the control pipe is an open descriptor in the process that runs the user's code).
 REQUIRED: dict[str, tuple[str, ...]] = {
     Event.READY: ("tensorflow", "devices"), Event.STAGE: ("stage",),
-    Event.MODE: ("mode", "result"), Event.DONE: ("report",), Event.FAILED: ("error",)}
+    Event.MEASURED: ("mode", "result"), Event.MODE: ("mode", "result"), Event.DONE: ("report",), Event.FAILED: ("error",)}
 NOT_PROTOCOL = "the worker sent something that is not the protocol"
 # The field of the job message, and of the worker's done or failed event, that holds a token
 # the worker takes from the job before it runs any of the user's code. The user's code could

@@ -94,6 +94,12 @@ class NodeAgent:
         finished = job.wait(wait_s)
         return job.progress, finished
 
+    def measured(self, job_id: str) -> dict[str, Any] | None:
+        """The running job's matrix figures (Job.measured) as JSON data, or None."""
+        job = self._jobs.get(job_id)
+        report = job.measured() if job is not None else None
+        return report.to_dict() if report is not None else None
+
     def result(self, job_id: str) -> tuple[dict[str, Any], str]:
         """The finished job's report (graphs included, as JSON data) and its worker's log."""
         with self._lock:
@@ -336,6 +342,15 @@ class RayExecutor(QueuedPool):
             finally:
                 self._queue.done(job.user)
 
+    def _fetch_measured(self, node: _Node, job: Job, job_id: str) -> bool:
+        """The node's matrix figures, once all came, for the page to show before the end."""
+        data = self._ray.get(node.agent.measured.remote(job_id))
+        if data is None:
+            return False
+        for result in Report.from_dict(data).results:
+            job.add_measured(result.mode, result)
+        return True
+
     def _run(self, node: _Node, job: Job) -> None:
         if job.cancelled:
             job.fail(Cancelled("cancelled before it started"))
@@ -346,7 +361,7 @@ class RayExecutor(QueuedPool):
         ray = self._ray
         try:
             ray.get(node.agent.submit.remote(job_id, job.request, job.limits, job.user))
-            cancel_sent = False
+            cancel_sent = measured = False
             while True:
                 if job.cancelled and not cancel_sent:
                     node.agent.cancel.remote(job_id)
@@ -355,6 +370,8 @@ class RayExecutor(QueuedPool):
                 job.follow(progress)
                 if finished:
                     break
+                if len(progress.modes_measured) == len(job.request.modes) and not measured:
+                    measured = self._fetch_measured(node, job, job_id)
             data, log = ray.get(node.agent.result.remote(job_id))
         except (ray.exceptions.RayActorError, ray.exceptions.NodeDiedError,
                 ray.exceptions.ActorUnavailableError) as exc:

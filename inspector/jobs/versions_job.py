@@ -74,6 +74,10 @@ class VersionsJob:
         if current is not None:
             current.cancel()
 
+    def measured(self) -> Report | None:
+        """None: the matrix of several versions waits for all of them."""
+        return None
+
     @property
     def progress(self) -> Progress:
         current = self._current

@@ -125,6 +125,8 @@ def _run_job(control: TextIO, job: dict[str, Any], end_token: str) -> None:
         if stage == inspection.MODE_DONE and mode is not None:
             sent[mode] = payload
             send(control, Event.MODE, mode=mode, result=to_data(payload, request.include_graphs))
+        elif stage == inspection.MODE_MEASURED and mode is not None:
+            send(control, Event.MEASURED, mode=mode, result=to_data(payload, False))
         else:
             send(control, Event.STAGE, stage=stage, mode=mode)
 
