@@ -487,3 +487,33 @@ def test_a_finished_run_is_saved_after_the_page_drew_its_report(monkeypatch):
     assert times["save"] >= times["drawn"]
     (header,) = [m.value for m in at.markdown if m.value.startswith("**Run")]
     assert header.endswith("saved"), header
+
+
+def test_the_matrix_shows_while_the_profile_and_analysis_run():
+    """Issue 24: the first visible answer does not wait for the profiled calls (each sleeps
+    0.5 s here, after the first call, 10 warm-up and 1 timed call) or the other tabs'
+    analyses; the whole report's matrix says the same."""
+    at = app()
+    at.selectbox(key="entry").set_value("(paste your own code)").run()
+    at.text_area(key="code").set_value(
+        "import time\nimport tensorflow as tf\n\nCALLS = [0]\n\n\ndef _count():\n"
+        "    CALLS[0] += 1\n    if CALLS[0] > 12:\n        time.sleep(0.5)\n    return 0.0\n"
+        "\n\ndef f(x):\n    return x * 2.0 + tf.py_function(_count, [], tf.float32)\n").run()
+    at.pills(key="modes").set_value(["spec"]).run()
+    at.number_input(key="runs").set_value(1).run()
+    at.button(key="run").click().run()
+    deadline = time.monotonic() + 60
+    while "job" in at.session_state and not at.table and time.monotonic() < deadline:
+        time.sleep(0.1)
+        at.run()
+    assert "job" in at.session_state and at.table, "no matrix before the job ended"
+    early = at.table[0].value
+    assert any("the profile and analysis follow" in shown(m.value) for m in at.markdown)
+    assert not [t for t in at.tabs if t.label == "Source"]  # they come with the report
+    inspect_until_done = time.monotonic() + 60
+    while "job" in at.session_state and time.monotonic() < inspect_until_done:
+        time.sleep(0.2)
+        at.run()
+    report = at.session_state["report"]
+    assert report.results[0].timing.breakdown is not None and report.results[0].lines
+    assert at.table[0].value.equals(early)

@@ -31,7 +31,7 @@ from inspector.inputs.sources import Source
 from inspector.jobs.executor import Limits
 from inspector.report import Report
 from inspector.store.runs import SavedRun
-from inspector.ui import graphs_tab, permalink, report_view, services
+from inspector.ui import graphs_tab, permalink, report_view, results_tabs, services
 from inspector.ui.permalink import FormSettings
 from inspector.ui.plain import plain
 
@@ -53,6 +53,8 @@ QUICK_ANSWER_S = 1.5
 # user's page load 1.7x slower than the same job run from the CLI (bench/run.py --only stall).
 POLL_S = 0.1
 POLL_WAIT_S = 1.0
+# How often the click's own run looks for the matrix's figures while it waits for the job.
+EARLY_CHECK_S = 0.005
 # Set while the page's own run draws the poll (which then does not wait).
 INLINE_POLL = "poll_inline"
 
@@ -397,11 +399,23 @@ def _form_settings(inputs: PageInputs, request: InspectRequest) -> FormSettings:
         versions=inputs.tf_versions)
 
 
-def _collect(wait_s: float) -> bool:
-    """Wait up to ``wait_s`` for the running job; when it has ended, keep its report."""
+def _collect(wait_s: float, early: Any = None) -> bool:
+    """Wait up to ``wait_s`` for the running job; when it has ended, keep its report. With a
+    placeholder ``early``, the matrix's figures are drawn into it as soon as they come (and
+    cleared at the end, for the whole report)."""
     saved: services.SavedJob | None = st.session_state.get("job")
-    if saved is None or not saved.job.wait(wait_s):
+    if saved is None:
         return False
+    if early is not None:
+        deadline = time.monotonic() + wait_s
+        while not saved.job.wait(EARLY_CHECK_S) and time.monotonic() < deadline:
+            if _measured_matrix(saved, early):
+                break
+        wait_s = max(0.0, deadline - time.monotonic())
+    if not saved.job.wait(wait_s):
+        return False
+    if early is not None:
+        early.empty()
     st.session_state["report"] = saved.report()
     st.session_state["waited_ms"] = saved.waited_ms()
     st.session_state["saving"] = saved  # its header waits for the save, after the drawing
@@ -448,10 +462,28 @@ def _progress() -> None:
         left.info(f"{progress.stage} {progress.mode or ''}{done} (run {saved.run_id})".strip())
     if right.button("Cancel", key="cancel"):
         saved.job.cancel()
+    matrix = st.empty()
+    shown = _measured_matrix(saved, matrix)
     if not st.session_state.pop(INLINE_POLL, False):  # the poll's own run: the browser has the
         _news(saved, POLL_WAIT_S)  # progress; wait here for its next change or the end
         if _collect(0):
             st.rerun()
+        if not shown:  # the figures that came during the wait, at once
+            _measured_matrix(saved, matrix)
+
+
+def _measured_matrix(saved: services.SavedJob, slot: Any) -> bool:
+    """The running job's matrix, once every mode's figures came (its profile and analysis go
+    on; the tabs come with the whole report)."""
+    report = saved.job.measured()
+    if report is None:
+        return False
+    with slot.container():
+        _run_header(saved.run_id, "measured; the profile and analysis follow")
+        st.caption("The matrix as TensorFlow measured it; Source, Graphs, Timing and the other "
+                   "tabs open when the profiled calls and the analysis end.")
+        results_tabs.matrix(report)
+    return True
 
 
 _poll = st.fragment(run_every=POLL_S)(_progress)
@@ -606,11 +638,15 @@ inputs = _inputs()
 running = "job" in st.session_state
 # An upload's error is shown under its box already: Inspect would only say it again (walk).
 refused = bool(inputs.missing) and inputs.missing == st.session_state.get("model_error")
-if st.button("Inspect", type="primary", key="run", disabled=running or refused,
-             help="Upload a model that loads first (its error is above)" if refused else None):
+clicked = st.button("Inspect", type="primary", key="run", disabled=running or refused,
+                    help="Upload a model that loads first (its error is above)" if refused
+                    else None)
+early_matrix = st.empty()  # on every run: the page's elements keep their places
+if clicked:
     _submit_inputs(inputs)
-    # Most inspections finish within a second: answer in this run, without polling round trips.
-    running = not _collect(QUICK_ANSWER_S) and "job" in st.session_state
+    # Most inspections finish within a second: answer in this run, without polling round trips
+    # (the matrix as soon as its figures come, the rest of the report when the job ends).
+    running = not _collect(QUICK_ANSWER_S, early_matrix) and "job" in st.session_state
     if running:  # this run drew Inspect enabled, before the submit: draw the page again
         st.rerun()  # with it disabled while the job runs (a second click did nothing, but
         # the button looked as if it would start another job)

@@ -69,8 +69,10 @@ def waterfall(report: Report, after: tuple[tuple[str, float], ...] = ()) -> None
         st.plotly_chart(charts.request_stages(report, after), key="request_stages")
         st.caption("The server's clock: queued behind other jobs, waiting for a warm worker, "
                    "then the worker's stages as it reported them (tracing includes the first "
-                   "call, Grappler and the per-pass dumps; timing the timed and profiled "
-                   "calls), the report's transfer and decoding, saving, and drawing this page.")
+                   "call, Grappler and the per-pass dumps; comparing, the diff and shape "
+                   "tables; every mode's figures for the matrix are sent before the profiled "
+                   "calls and the analyses behind the other tabs), the report's transfer and "
+                   "decoding, saving, and drawing this page.")
 
 
 def show(report: Report, source_text: str = "", log: str = "") -> None:
