@@ -340,13 +340,12 @@ def _finish_mode(run: _ModeRun, loaded: loader.LoadedFunction, request: InspectR
         profiled = _profile(fn, args, mode, device, run.result.timing, first.post)
     if first.pre is not None:
         events(Stage.ANALYSING, mode, None)
-    analysed = {"diff": run.result.diff,
-                **_analyse(first, run.result.diff, request.include_graphs, request.passes,
-                           profiled)}
-    return dataclasses.replace(
-        run.result, timing=profiled.timing, op_times=profiled.op_times,
-        op_times_note=profiled.note, **{k: v for k, v in analysed.items() if k != "diff"},
-        **_line_fields(fn, args, first, analysed, profiled.op_times, loaded, request))
+    analysed = _analyse(first, run.result.diff, request.include_graphs, request.passes,
+                        profiled)
+    lines_found = _line_fields(fn, args, first, {"diff": run.result.diff, **analysed},
+                               profiled.op_times, loaded, request)
+    return dataclasses.replace(run.result, timing=profiled.timing, op_times=profiled.op_times,
+                               op_times_note=profiled.note, **analysed, **lines_found)
 
 
 # INSPECTOR_SOURCE_LINES=0 leaves out the sources, lines and executed graph (the benchmark's
