@@ -62,6 +62,16 @@ def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out(executor):
     # Where the request's time went, under the run.
     (waterfall,) = [e for e in at.expander if e.label.startswith("Where this request's")]
     assert waterfall.label.endswith(" ms went")
+    # The Shapes tab says what its highlight means for the mode shown: the fixed-shape mode's
+    # table has the highlighted constants, spec-dynamic's points there.
+    sdc = at.session_state["report"].shape_dependent_constants
+    assert sdc is not None and sdc.fixed_mode == "spec"
+    at.session_state["result_tab"] = "Shapes"
+    at.run()
+    for mode, said in (("spec", "Highlighted: nodes that are constants in spec"),
+                       ("spec-dynamic", "highlighted in spec's table")):
+        at.selectbox(key="shapes_mode").set_value(mode).run()
+        assert any(said in c.value for c in at.caption), mode
 
 
 def test_the_ui_process_never_imports_tensorflow():

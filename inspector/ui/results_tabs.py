@@ -216,8 +216,13 @@ def shapes(report: Report) -> None:
         st.write("No node matches.")
         return
     marked = "constant only with fixed shapes"
-    st.caption("Highlighted: nodes that are constants with fixed input shapes but not with "
-               "None dims (compared with the spec-dynamic mode).")
+    sdc = report.shape_dependent_constants
+    if sdc is not None and sdc.fixed_mode == mode:
+        st.caption(f"Highlighted: nodes that are constants in {mode} (fixed input shapes) but "
+                   "not in spec-dynamic (None dims).")
+    elif sdc is not None:
+        st.caption(f"Constants that only fixed input shapes make are highlighted in "
+                   f"{sdc.fixed_mode}'s table (against spec-dynamic).")
     st.dataframe(frame.style.apply(lambda row: ["background-color: #fff3b0" if row[marked]
                                                 else "" for _ in row], axis=1),
                  hide_index=True, width="stretch")
