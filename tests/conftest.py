@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -16,6 +17,8 @@ from tests.helpers import ROOT
 # never to the user's own store.
 TEST_DATA = os.environ.get("INSPECTOR_TEST_DATA") or tempfile.mkdtemp(prefix="inspector-test-data-")
 os.environ["INSPECTOR_TEST_DATA"] = os.environ["INSPECTOR_DATA"] = TEST_DATA
+# Also when pytest stops before the session (a bad option): sessionfinish does not run then.
+atexit.register(shutil.rmtree, TEST_DATA, ignore_errors=True)
 # The app server's output while a module's tests ran (the "server" fixture's).
 SERVER_LOG = ROOT / "tests" / "artifacts" / "server.log"
 # What of ours was in the temp directory before the session (a crashed earlier run's).
