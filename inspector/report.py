@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspector.errors import ErrorInfo
+from inspector.errors import ErrorInfo, WorkerCrashed
 
 
 @dataclass(frozen=True)
@@ -371,6 +371,10 @@ class ModeResult:
     # The TensorFlow version that produced this result (the worker's, as its ready event said;
     # None in reports made before it was recorded).
     tensorflow: str | None = None
+    # Why the profiled calls and the analyses behind the other tabs (lines, graphs, passes,
+    # per-op times) are missing although the matrix's figures are here: the job stopped after
+    # this mode was measured (a cancel, a time limit, a crash). None when the mode finished.
+    unfinished: str | None = None
     # Serialized GraphDefs {"pre", "post", and "executed" when recorded}; left out of the JSON
     # report unless asked.
     graphs: dict[str, bytes] | None = field(default=None, compare=False)
@@ -494,10 +498,6 @@ class Report:
         return cls.from_dict(json.loads(text))
 
 
-def mode_result_from_dict(data: dict[str, Any]) -> ModeResult:
-    return _from_data(ModeResult, data)
-
-
 def to_data(value: Any, include_graphs: bool) -> Any:
     if isinstance(value, ErrorInfo):
         return value.to_dict()
@@ -526,29 +526,71 @@ def _type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _from_data(hint: Any, data: Any) -> Any:
-    if data is None:
-        return None
+# What a strict decoding accepts for each scalar type (bool is an int in Python: not here).
+_SCALARS: dict[Any, tuple[type, ...]] = {bool: (bool,), int: (int,), float: (int, float),
+                                         str: (str,)}
+
+
+def _from_data(hint: Any, data: Any, strict: bool = False) -> Any:
+    """``data`` (the JSON form) as ``hint``. ``strict``: a value of another type than the
+    field's is WorkerCrashed naming it (data from a worker, which runs the user's code: a
+    forged figure of the wrong type must not reach the store and break other pages)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _from_data(options[0], data)
-    if hint is ErrorInfo:
-        return ErrorInfo.from_dict(data)
+        return None if data is None else _from_data(options[0], data, strict)
+    if data is None:
+        if strict:
+            raise WorkerCrashed(f"null where {_name(hint)} belongs")
+        return None
     if hint is bytes:
         return base64.b64decode(data)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if strict and not isinstance(data, dict):
+            raise WorkerCrashed(f"{type(data).__name__} where {hint.__name__} belongs")
+        if hint is ErrorInfo and not strict:
+            return ErrorInfo.from_dict(data)
         hints = _type_hints(hint)
-        kwargs = {f.name: _from_data(hints[f.name], data[f.name])
-                  for f in dataclasses.fields(hint) if f.name in data}
+        kwargs = {f.name: _from_data(hints[f.name], data[f.name], strict)
+                  for f in dataclasses.fields(hint) if f.name in data and f.init}
         return hint(**kwargs)
     if origin is tuple:
-        (item,) = typing.get_args(hint)[:1]
-        return tuple(_from_data(item, v) for v in data)
+        if strict and not isinstance(data, (list, tuple)):
+            raise WorkerCrashed(f"{type(data).__name__} where {_name(hint)} belongs")
+        items = typing.get_args(hint)
+        if len(items) == 2 and items[1] is Ellipsis or not strict:
+            return tuple(_from_data(items[0], v, strict) for v in data)
+        if len(data) != len(items):
+            raise WorkerCrashed(f"{len(data)} items where {_name(hint)} belongs")
+        return tuple(_from_data(item, v, strict) for item, v in zip(items, data, strict=True))
     if origin is dict:
         _, value_hint = typing.get_args(hint)
-        return {k: _from_data(value_hint, v) for k, v in data.items()}
+        if strict and not (isinstance(data, dict) and all(isinstance(k, str) for k in data)):
+            raise WorkerCrashed(f"{type(data).__name__} where {_name(hint)} belongs")
+        return {k: _from_data(value_hint, v, strict) for k, v in data.items()}
+    accepted = _SCALARS.get(hint)
+    if strict and accepted is not None and (
+            not isinstance(data, accepted) or (hint is not bool and isinstance(data, bool))):
+        raise WorkerCrashed(f"{type(data).__name__} {str(data)[:40]!r} where {_name(hint)} "
+                        "belongs")
     return data
+
+
+def _name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint)
+
+
+def mode_result_from_worker(data: Any) -> ModeResult:
+    """A ModeResult a worker sent, every field of its type (WorkerCrashed when one is not)."""
+    result: ModeResult = _from_data(ModeResult, data, strict=True)
+    return result
+
+
+def report_from_worker(data: Any) -> Report:
+    """A Report a worker sent (its results read apart: see protocol.assemble), every field of
+    its type (WorkerCrashed when one is not)."""
+    report: Report = _from_data(Report, data, strict=True)
+    return report
 
 
 def merge_versions(runs: list[tuple[str, Report]]) -> Report:

@@ -175,8 +175,9 @@ def test_finished_modes_survive_a_later_crash(executor):
     # figures stand, and it says why its profile and analysis are missing.
     tensor = by_mode["tensor"]
     assert tensor.error is None and tensor.post is not None and tensor.timing is not None
-    assert tensor.op_times_note.startswith("not made: the job stopped in mode spec-dynamic")
-    assert "WorkerCrashed" in tensor.passes_note
+    assert tensor.unfinished.startswith("the job stopped after this mode's figures")
+    assert tensor.op_times_note == tensor.passes_note == "not made: " + tensor.unfinished
+    assert "WorkerCrashed" in tensor.unfinished
     assert by_mode["spec-dynamic"].error.type == "WorkerCrashed"
     assert by_mode["xla"].error.message.startswith("not run")
 
@@ -431,6 +432,21 @@ def test_the_matrix_figures_come_before_the_profile_and_the_analysis(executor):
     # Not yet: the profile, the lines, the graphs.
     assert measured.timing.breakdown is None and not measured.lines and not measured.op_times
     assert measured.graphs is None
+
+
+def test_a_job_stopped_while_profiling_keeps_the_modes_figures_and_says_why(executor):
+    """The mode the job stopped in (a time limit during its profiled calls, 3 s each) keeps
+    the figures the page showed, with the error and why its profile and analysis are
+    missing; the waterfall says where the time went up to the stop."""
+    code = SLOW_PROFILE.replace("time.sleep(0.4)", "time.sleep(3)")
+    report = executor.submit(request_for(code, modes=("spec",)),
+                             Limits(timeout_s=6)).result(timeout=90)
+    (spec,) = report.results
+    assert spec.error.type == "Timeout" and "profiling mode spec" in spec.error.message
+    assert spec.traces == 1 and spec.post is not None and spec.timing.runs == 3
+    assert spec.unfinished.startswith("the job stopped after this mode's figures")
+    assert "Timeout" in spec.unfinished and not spec.lines and spec.timing.breakdown is None
+    assert [s.stage for s in report.request_stages][-1] == "profiling spec"
 
 
 def test_a_one_shot_pool_starts_no_worker_after_its_job():

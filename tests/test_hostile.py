@@ -116,6 +116,34 @@ def test_a_forged_report_cannot_change_what_the_server_knows(pool):
     assert report.executor is not None and report.executor.tensorflow == tf.__version__
 
 
+WRITE_EVENT = """
+import json, os, stat
+for fd in range(3, 64):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, (json.dumps(EVENT) + "\\n").encode())
+    except OSError:
+        pass
+"""
+
+
+@pytest.mark.parametrize("event, said", [
+    ({"event": "measured", "mode": "eager", "result": {"mode": "eager", "traces": "many"}},
+     "str 'many' where int belongs"),
+    ({"event": "mode", "mode": "eager",
+      "result": {"mode": "eager", "timing": {"median_us": "abc"}}}, "where float belongs"),
+    ({"event": "measured", "mode": "xla", "result": {"mode": "xla"}},
+     "which the request did not ask for")])
+def test_forged_figures_end_the_job_as_not_the_protocol_and_none_is_kept(pool, event, said):
+    """Figures of the wrong type would be saved and break other users' pages (the Timing tab,
+    history show and compare raised TypeError in a walk); figures for a mode not asked for
+    are forged. Either ends the job: nothing the worker sent is kept."""
+    report, _ = _run(pool, f"EVENT = {event!r}\n" + WRITE_EVENT)
+    assert report.error is not None and report.error.type == "WorkerCrashed"
+    assert "not the protocol" in report.error.message and said in report.error.message
+    assert not report.results
+
+
 def test_a_line_that_is_not_json_ends_the_job_and_the_next_job_runs(pool):
     report, _ = _run(pool, """
 import os, stat

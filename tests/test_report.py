@@ -1,5 +1,7 @@
 """The report's JSON form round-trips, and graphs stay out of it unless asked."""
 
+import json
+
 from inspector.errors import ErrorInfo
 from inspector.report import CallRecord, ModeResult, NodeShapes, Report, ShapeTable
 
@@ -76,3 +78,38 @@ def test_errors_that_differ_only_past_their_first_line_are_said_once():
 
     assert [row["error"] for row in tables.matrix(report)][:2] == [
         "UserCodeError (line 5): ValueError: Exception encountered (while tracing)"] * 2
+
+
+def test_what_a_worker_sends_is_read_strictly_by_type():
+    """A worker runs the user's code, which can write to its control pipe: a figure of another
+    type than the report's (a forged "many" traces, a string median) is WorkerCrashed naming it,
+    where a saved run would break other users' pages later. A real report reads the same."""
+    import pytest
+
+    from inspector.errors import WorkerCrashed
+    from inspector.report import Timing, mode_result_from_worker, report_from_worker
+
+    timing = Timing(runs=3, warmup=1, median_us=2.5, p10_us=2, p90_us=3.0, mean_us=2.5,
+                    stdev_us=0.1, min_us=2.0, first_call_us=900.0, samples_us=(2.0, 2.5, 3))
+    result = ModeResult("spec", traces=1, timing=timing,
+                        calls=(CallRecord("float32[4]", True, "first", "float32[4]"),),
+                        shapes={"pre": ShapeTable((NodeShapes("x", "_Arg", ("(4,)",)),), 0)})
+    data = Report("2.21.0", results=(result,)).to_dict()
+    assert mode_result_from_worker(data["results"][0]) == result
+    assert report_from_worker({**data, "results": []}).tensorflow == "2.21.0"
+    for path, bad, said in ((("traces",), "many", "str 'many' where int belongs"),
+                            (("traces",), True, "bool 'True' where int belongs"),
+                            (("timing", "median_us"), "abc", "where float belongs"),
+                            (("timing", "samples_us"), "zz", "where tuple"),
+                            (("calls",), [{"spec": 1}], "where str belongs"),
+                            (("shapes",), ["pre"], "list where dict"),
+                            (("mode",), None, "null where str belongs")):
+        forged = json.loads(json.dumps(data["results"][0]))
+        place = forged
+        for key in path[:-1]:
+            place = place[key]
+        place[path[-1]] = bad
+        with pytest.raises(WorkerCrashed, match=said):
+            mode_result_from_worker(forged)
+    # The store's own reads stay lenient: runs saved by older versions keep opening.
+    assert Report.from_dict({**data, "results": [{"mode": "spec", "traces": None}]})

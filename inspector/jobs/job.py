@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Any, Protocol
 
-from inspector.errors import Cancelled, ErrorInfo, InspectorError, NotFinished
+from inspector.errors import Cancelled, ErrorInfo, InspectorError, NotFinished, WorkerCrashed
 from inspector.inputs.request import InspectRequest
 from inspector.jobs import protocol
 from inspector.jobs.executor import Limits, Progress
@@ -112,14 +112,25 @@ class Job:
         self._progress = replace(self._progress, stage=Stage(stage), mode=mode)
         self._marks.append((f"{stage} {mode}" if mode else stage, time.monotonic()))
 
+    def _check_new(self, mode: str, seen: dict[str, ModeResult], what: str) -> None:
+        """WorkerCrashed for a result the worker may not send: a mode not asked for, or a second
+        one (the user's code can write to the worker's pipe)."""
+        if mode not in self.request.modes:
+            raise WorkerCrashed(f"{what} for mode {mode[:40]!r}, which the request did not "
+                                "ask for")
+        if mode in seen:
+            raise WorkerCrashed(f"a second {what} for mode {mode}")
+
     def add_measured(self, mode: str, result: ModeResult) -> None:
         """A mode's figures for the matrix (a partial result; add_mode brings the whole)."""
+        self._check_new(mode, self._measured, "figures")
         self._measured[mode] = replace(result, tensorflow=self.worker_info.get("tensorflow"))
         self._progress = replace(self._progress,
                                  modes_measured=(*self._progress.modes_measured, mode))
         self._marks.append((f"sending {mode}'s figures", time.monotonic()))
 
     def add_mode(self, mode: str, result: ModeResult) -> None:
+        self._check_new(mode, self._mode_results, "result")
         # The version is the ready event's (a fact the server knows), not the worker's claim.
         self._mode_results[mode] = replace(result,
                                            tensorflow=self.worker_info.get("tensorflow"))
@@ -153,6 +164,8 @@ class Job:
                 continue
             if label.startswith("sending") and following == "decoding":
                 label = "sending the report"  # the last result, then the report's own part
+            if label == "submitted":  # it ended before a worker took it (cancelled)
+                label = "queued"
             stages.append(RequestStage(label, (until - at) * 1e3))
         return tuple(stages)
 
@@ -174,28 +187,36 @@ class Job:
                                      for m in header.modes if m in by_mode),
                        executor=None)
 
-    def fail(self, error: InspectorError, tensorflow: str | None = None) -> None:
-        """Keep finished modes, and the matrix figures of modes measured but not finished; the
-        running one and those not reached get the error."""
+    def fail(self, error: InspectorError, tensorflow: str | None = None,
+             keep_results: bool = True) -> None:
+        """Keep finished modes, and the matrix figures of modes measured but not finished
+        (the one it stopped in gets the error too); the running one and those not reached
+        get the error. ``keep_results=False`` (a worker caught off the protocol: nothing it
+        sent is trusted): the whole job gets the error."""
         info = ErrorInfo.from_exception(error)
-        blank = self.request.blank_report(tensorflow)
-        if not self._mode_results and self._progress.mode is None:
+        self._marks.append(("end", time.monotonic()))
+        blank = replace(self.request.blank_report(tensorflow),
+                        request_stages=self.request_stages())
+        if not keep_results or (not self._mode_results and self._progress.mode is None):
             self._settle(replace(blank, error=info), Stage.FAILED)
             return
+        current = self._progress.mode
         results = []
         for mode in self.request.modes:
             if mode in self._mode_results:
                 results.append(self._mode_results[mode])
-            elif mode == self._progress.mode:
-                results.append(ModeResult(mode, error=info))
             elif mode in self._measured:  # its matrix figures stand; the rest was not made
-                why = (f"not made: the job stopped in mode {self._progress.mode} before this "
-                       f"mode's profiled calls and analysis ({info.type}: {info.message})")
-                results.append(replace(self._measured[mode], op_times_note=why,
-                                       passes_note=why))
+                why = (f"the job stopped after this mode's figures, before its profiled "
+                       f"calls and analysis ({info.type}: {info.message})")
+                results.append(replace(self._measured[mode], unfinished=why,
+                                       op_times_note="not made: " + why,
+                                       passes_note="not made: " + why,
+                                       error=info if mode == current else None))
+            elif mode == current:
+                results.append(ModeResult(mode, error=info))
             else:
                 results.append(ModeResult(mode, error=ErrorInfo(
-                    info.type, f"not run: the job stopped in mode {self._progress.mode}: "
+                    info.type, f"not run: the job stopped in mode {current}: "
                                f"{info.message}")))
         self._settle(replace(blank, results=tuple(results)), Stage.FAILED)
 

@@ -49,7 +49,7 @@ from inspector.jobs.process import WorkerProcess, place_model
 from inspector.jobs.protocol import Event
 from inspector.jobs.turns import TURN_LOCK_ENV
 from inspector.jobs.versions import Environment
-from inspector.report import Report, mode_result_from_dict
+from inspector.report import Report, mode_result_from_worker
 
 # How often the supervisor checks time, memory and cancellation.
 POLL_S = 0.05
@@ -347,8 +347,8 @@ class LocalExecutor(QueuedPool):
                     ending = self._apply(job, events, ending, end_token)
                 if ending is not None:
                     self._apply(job, worker.stop_after_end(), ending, end_token)
-            except WorkerCrashed as exc:
-                job.fail(exc, tensorflow)
+            except WorkerCrashed as exc:  # off the protocol: what the worker sent is not kept
+                job.fail(exc, tensorflow, keep_results=False)
                 return
             if ending is not None:
                 self._end(worker, job, ending, tensorflow)
@@ -386,7 +386,9 @@ class LocalExecutor(QueuedPool):
             else:
                 add = job.add_measured if kind == Event.MEASURED else job.add_mode
                 try:
-                    add(event["mode"], mode_result_from_dict(event["result"]))
+                    add(str(event["mode"]), mode_result_from_worker(event["result"]))
+                except WorkerCrashed as exc:  # a field of another type, a mode not asked for
+                    raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc.message}") from None
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}") from None
         return ending
@@ -400,8 +402,12 @@ class LocalExecutor(QueuedPool):
                 job.finish(event["report"], worker.read_log())
             else:
                 job.fail(ErrorInfo.from_dict(event["error"]).to_exception(), tensorflow)
+        except WorkerCrashed as exc:  # a field of another type than the report's
+            job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc.message}"), tensorflow,
+                     keep_results=False)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}"), tensorflow)
+            job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}"), tensorflow,
+                     keep_results=False)
 
     @staticmethod
     def _breach(worker: WorkerProcess, job: Job, elapsed: float,

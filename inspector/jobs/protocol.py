@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from inspector.errors import WorkerCrashed
 from inspector.inputs.request import InspectRequest
-from inspector.report import ModeResult, Report, mode_result_from_dict
+from inspector.report import ModeResult, Report, mode_result_from_worker, report_from_worker
 
 
 class Event(StrEnum):
@@ -90,7 +90,8 @@ def check_end(event: dict[str, Any], end_token: str) -> None:
 
 def assemble(data: dict[str, Any], received: dict[str, ModeResult]) -> Report:
     """The worker's final report; results it names with ``{"sent": mode}`` are the ones its
-    ``mode`` events already delivered."""
-    results = tuple(received[item["sent"]] if "sent" in item else mode_result_from_dict(item)
-                    for item in data.get("results", ()))
-    return replace(Report.from_dict({**data, "results": []}), results=results)
+    ``mode`` events already delivered. WorkerCrashed for a field of another type than the
+    report's (the worker runs the user's code)."""
+    results = tuple(received[item["sent"]] if isinstance(item, dict) and "sent" in item
+                    else mode_result_from_worker(item) for item in data.get("results", ()))
+    return replace(report_from_worker({**data, "results": []}), results=results)

@@ -61,7 +61,9 @@ def matrix(report: Report) -> list[Row]:
         version = {"TF": r.tensorflow} if report.versions else {}  # several: which one
         rows.append({"mode": r.mode, **version,
                      "error": str(r.error).splitlines()[0] if r.error else "",
-                     "traces": r.traces, "pre nodes": r.pre.nodes if r.pre else None,
+                     # n/a for a mode that stopped before its first call was recorded
+                     "traces": r.traces if r.error is None or r.calls else None,
+                     "pre nodes": r.pre.nodes if r.pre else None,
                      "post nodes": r.post.nodes if r.post else None,
                      "folded": len(d.folded) if d else None, "fused": len(d.fused) if d else None,
                      "removed": len(d.removed) if d else None,

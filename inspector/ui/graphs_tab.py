@@ -330,7 +330,8 @@ def _top_row(report: Report, modes: list[str]) -> tuple[Any, str, Any, Any]:
 def show(report: Report) -> None:
     modes = [r.mode for r in report.results if r.graphs]
     if not modes:
-        st.info("No graphs: eager mode has none, and failed modes stopped before capture.")
+        st.info("No graphs: eager mode has none, failed modes stopped before capture, and "
+                "modes of a job that stopped after their figures were not analysed.")
         return
     mode, view, draw, near = _top_row(report, modes)
     result = report.result(mode)

@@ -53,8 +53,11 @@ QUICK_ANSWER_S = 1.5
 # user's page load 1.7x slower than the same job run from the CLI (bench/run.py --only stall).
 POLL_S = 0.1
 POLL_WAIT_S = 1.0
-# How often the click's own run looks for the matrix's figures while it waits for the job.
+# How often the click's own run looks for the matrix's figures while it waits for the job,
+# and how long it waits for the end once it has drawn them: no longer than a moment without
+# the progress line and Cancel (the page is drawn again with them).
 EARLY_CHECK_S = 0.005
+AFTER_FIGURES_S = 0.3
 # Set while the page's own run draws the poll (which then does not wait).
 INLINE_POLL = "poll_inline"
 
@@ -409,13 +412,12 @@ def _collect(wait_s: float, early: Any = None) -> bool:
     if early is not None:
         deadline = time.monotonic() + wait_s
         while not saved.job.wait(EARLY_CHECK_S) and time.monotonic() < deadline:
-            if _measured_matrix(saved, early):
+            if _measured_matrix(saved, early):  # the rest soon, or the page with Cancel
+                deadline = min(deadline, time.monotonic() + AFTER_FIGURES_S)
                 break
         wait_s = max(0.0, deadline - time.monotonic())
     if not saved.job.wait(wait_s):
         return False
-    if early is not None:
-        early.empty()
     st.session_state["report"] = saved.report()
     st.session_state["waited_ms"] = saved.waited_ms()
     st.session_state["saving"] = saved  # its header waits for the save, after the drawing
@@ -624,6 +626,29 @@ def _limits_in_force() -> None:
                    "this server's rights: it can read your files and stop this app.")
 
 
+def _show_report(slot: Any) -> None:
+    """The finished report in ``slot``: the run's header (saving, then saved), the report,
+    and where its time went."""
+    with slot.container():
+        report = st.session_state["report"]
+        # The run is saved while its report is drawn; its status line says so, then how it ended.
+        saving: services.SavedJob | None = st.session_state.get("saving")
+        line = (_run_header(report.run_id, saving.save_status(0) if saving else "saved")
+                if report.run_id else None)
+        drawing = time.monotonic()
+        report_view.show(report, st.session_state.get("source_text", ""),
+                         st.session_state.get("log", ""))
+        drawn = time.monotonic()
+        if saving is not None:
+            saving.drawn()
+        if line is not None and saving is not None:
+            line.markdown(_status_line(report.run_id, saving.save_status()))
+        report_view.waterfall(report, (
+            ("until the page asked", st.session_state.get("waited_ms", 0.0)),
+            (report_view.DRAWING, (drawn - drawing) * 1e3),
+            (report_view.SAVE_AFTER_DRAWING, (time.monotonic() - drawn) * 1e3)))
+
+
 USER = services.current_user()
 st.title("TensorFlow graph optimization inspector")
 st.caption("What tf.function and Grappler do to a function under each input mode, measured "
@@ -641,33 +666,19 @@ refused = bool(inputs.missing) and inputs.missing == st.session_state.get("model
 clicked = st.button("Inspect", type="primary", key="run", disabled=running or refused,
                     help="Upload a model that loads first (its error is above)" if refused
                     else None)
-early_matrix = st.empty()  # on every run: the page's elements keep their places
+# One place for the report, and before it for the matrix of a job still running: a click
+# clears the previous report at once (it stood under the new matrix, found in a walk).
+report_slot = st.empty()
 if clicked:
     _submit_inputs(inputs)
     # Most inspections finish within a second: answer in this run, without polling round trips
     # (the matrix as soon as its figures come, the rest of the report when the job ends).
-    running = not _collect(QUICK_ANSWER_S, early_matrix) and "job" in st.session_state
+    running = not _collect(QUICK_ANSWER_S, report_slot) and "job" in st.session_state
     if running:  # this run drew Inspect enabled, before the submit: draw the page again
         st.rerun()  # with it disabled while the job runs (a second click did nothing, but
         # the button looked as if it would start another job)
 if running:
-    st.session_state[INLINE_POLL] = True  # drawn within the page's run: no wait (the page's
-    _poll()  # previous report stays on screen, stale, until the page's run ends)
+    st.session_state[INLINE_POLL] = True  # drawn within the page's run: no wait
+    _poll()
 if "report" in st.session_state and not running:
-    report = st.session_state["report"]
-    # The run is saved while its report is drawn; its status line says so, then how it ended.
-    saving: services.SavedJob | None = st.session_state.get("saving")
-    line = (_run_header(report.run_id, saving.save_status(0) if saving else "saved")
-            if report.run_id else None)
-    drawing = time.monotonic()
-    report_view.show(report, st.session_state.get("source_text", ""),
-                     st.session_state.get("log", ""))
-    drawn = time.monotonic()
-    if saving is not None:
-        saving.drawn()
-    if line is not None and saving is not None:
-        line.markdown(_status_line(report.run_id, saving.save_status()))
-    report_view.waterfall(report, (
-        ("until the page asked", st.session_state.get("waited_ms", 0.0)),
-        (report_view.DRAWING, (drawn - drawing) * 1e3),
-        (report_view.SAVE_AFTER_DRAWING, (time.monotonic() - drawn) * 1e3)))
+    _show_report(report_slot)

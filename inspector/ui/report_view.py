@@ -90,6 +90,13 @@ def show(report: Report, source_text: str = "", log: str = "") -> None:
                      f"{' on ' + report.device if report.device else ''}{ran}"))
     for modes, error in report.mode_errors():
         _error(error, f"mode{'s' if len(modes) > 1 else ''} {', '.join(modes)}: ")
+    unfinished = [r for r in report.results if r.unfinished]
+    if unfinished:
+        listed = ", ".join(r.mode for r in unfinished)
+        st.warning(plain(f"No profile or analysis for {listed}: {unfinished[0].unfinished}. "
+                         "The Matrix, Rewrites, Shapes, Retracing and XLA tabs have their "
+                         "figures; Source, Graphs, Timing's breakdown and Grappler passes have "
+                         "nothing for them."))
     # Only the open tab runs (on_change="rerun"): the first answer appears without drawing
     # graphs or charts nobody has looked at yet.
     names = ["Matrix", "Source", "Graphs", "Rewrites", "Shapes", "Retracing", "Grappler passes", "Timing",

@@ -59,8 +59,9 @@ def source(report: Report) -> None:
     time per call (bars on one scale for every mode). A row opens its nodes in Graphs."""
     modes = [r.mode for r in report.results if r.lines]
     if not modes:
-        st.info("No source lines: no mode traced a graph (eager mode has none, and failed "
-                "modes stopped before capture).")
+        st.info("No source lines: no mode has them (eager mode has no graph, failed modes "
+                "stopped before capture, and modes of a job that stopped after their figures "
+                "were not analysed).")
         return
     chosen = st.pills("Modes side by side", modes, selection_mode="multi",
                       default=modes[:2], key="source_modes") or modes[:1]
