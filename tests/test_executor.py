@@ -175,7 +175,7 @@ def test_finished_modes_survive_a_later_crash(executor):
     # figures stand, and it says why its profile and analysis are missing.
     tensor = by_mode["tensor"]
     assert tensor.error is None and tensor.post is not None and tensor.timing is not None
-    assert tensor.unfinished.startswith("the job stopped after this mode's figures")
+    assert tensor.unfinished.startswith("the job stopped after the matrix's figures")
     assert tensor.op_times_note == tensor.passes_note == "not made: " + tensor.unfinished
     assert "WorkerCrashed" in tensor.unfinished
     assert by_mode["spec-dynamic"].error.type == "WorkerCrashed"
@@ -444,7 +444,7 @@ def test_a_job_stopped_while_profiling_keeps_the_modes_figures_and_says_why(exec
     (spec,) = report.results
     assert spec.error.type == "Timeout" and "profiling mode spec" in spec.error.message
     assert spec.traces == 1 and spec.post is not None and spec.timing.runs == 3
-    assert spec.unfinished.startswith("the job stopped after this mode's figures")
+    assert spec.unfinished.startswith("the job stopped after the matrix's figures")
     assert "Timeout" in spec.unfinished and not spec.lines and spec.timing.breakdown is None
     assert [s.stage for s in report.request_stages][-1] == "profiling spec"
 
@@ -462,3 +462,29 @@ def test_a_one_shot_pool_starts_no_worker_after_its_job():
             time.sleep(0.05)
         assert not pool._slots[0].is_alive()  # the slot ended with its job
         assert not pool._live  # and started no worker after it
+
+
+def test_a_worker_may_name_only_its_own_stages_and_the_requests_modes():
+    """What the worker's events may say (its pipe is open to the user's code, and a forger
+    may have dug out the token): a stage only the server enters, a mode not asked for, a
+    result holding another mode than its event's, a second result for a mode."""
+    from inspector.errors import WorkerCrashed
+    from inspector.jobs.job import Job
+    from inspector.report import ModeResult
+
+    job = Job(request_for(GOOD, modes=("numpy", "spec")), Limits())
+    job.enter_stage("tracing", "numpy")
+    for stage, mode in (("done", None), ("queued", None), ("tracing", "xla"),
+                        ("tracing", {"evil": [1]})):
+        with pytest.raises(WorkerCrashed):
+            job.enter_stage(stage, mode)
+    with pytest.raises(WorkerCrashed, match="which the request did not ask for"):
+        job.add_measured("xla", ModeResult("xla"))
+    with pytest.raises(WorkerCrashed, match="holding mode 'xla'"):
+        job.add_measured("spec", ModeResult("xla"))
+    job.add_measured("spec", ModeResult("spec"))
+    with pytest.raises(WorkerCrashed, match="a second figures for mode spec"):
+        job.add_measured("spec", ModeResult("spec"))
+    job.add_mode("spec", ModeResult("spec"))
+    with pytest.raises(WorkerCrashed, match="a second result for mode spec"):
+        job.add_mode("spec", ModeResult("spec"))

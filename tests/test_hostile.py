@@ -127,20 +127,22 @@ for fd in range(3, 64):
 """
 
 
-@pytest.mark.parametrize("event, said", [
-    ({"event": "measured", "mode": "eager", "result": {"mode": "eager", "traces": "many"}},
-     "str 'many' where int belongs"),
-    ({"event": "mode", "mode": "eager",
-      "result": {"mode": "eager", "timing": {"median_us": "abc"}}}, "where float belongs"),
-    ({"event": "measured", "mode": "xla", "result": {"mode": "xla"}},
-     "which the request did not ask for")])
-def test_forged_figures_end_the_job_as_not_the_protocol_and_none_is_kept(pool, event, said):
-    """Figures of the wrong type would be saved and break other users' pages (the Timing tab,
-    history show and compare raised TypeError in a walk); figures for a mode not asked for
-    are forged. Either ends the job: nothing the worker sent is kept."""
-    report, _ = _run(pool, f"EVENT = {event!r}\n" + WRITE_EVENT)
+@pytest.mark.parametrize("event, then", [
+    ({"event": "measured", "mode": "eager", "result": {"mode": "eager", "traces": "many"}}, ""),
+    # Well typed, then the worker dies: a walk saw such figures saved as the run's.
+    ({"event": "measured", "mode": "eager", "result": {"mode": "eager", "traces": 777}},
+     "os._exit(3)\n"),
+    ({"event": "mode", "mode": "eager", "result": {"mode": "eager", "traces": 777}},
+     "os._exit(3)\n"),
+    ({"event": "stage", "stage": "tracing", "mode": {"evil": [1, 2]}}, "os._exit(3)\n")])
+def test_forged_events_end_the_job_as_not_the_protocol_and_none_is_kept(pool, event, then):
+    """Every event of a job carries its token: forged figures (of the wrong type, which broke
+    other users' pages once saved; or well typed, followed by a crash) end the job, and
+    nothing the worker sent is kept."""
+    report, _ = _run(pool, f"EVENT = {event!r}\n" + WRITE_EVENT + then)
     assert report.error is not None and report.error.type == "WorkerCrashed"
-    assert "not the protocol" in report.error.message and said in report.error.message
+    assert "not the protocol" in report.error.message
+    assert f"a {event['event']} event without the job's token" in report.error.message
     assert not report.results
 
 

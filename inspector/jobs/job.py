@@ -31,6 +31,12 @@ class JobQueue(Protocol):
     def at_user_cap(self, job: Job) -> bool: ...
 
 
+# The stages a worker's events may name (the others are the server's own).
+WORKER_STAGES = frozenset({Stage.LOADING, Stage.TRACING, Stage.OPTIMIZING, Stage.WAITING,
+                           Stage.TIMING, Stage.COMPARING, Stage.PROFILING, Stage.ANALYSING,
+                           Stage.ABLATING})
+
+
 class Job:
     """A job queued on or running in a pool: a LocalExecutor's, or the Ray backend's (which
     follows it from its node). It owns its own state changes; the pools call them."""
@@ -109,28 +115,34 @@ class Job:
         self._marks.append(("starting", time.monotonic()))
 
     def enter_stage(self, stage: str, mode: str | None) -> None:
-        self._progress = replace(self._progress, stage=Stage(stage), mode=mode)
+        """A stage the worker began (ValueError for a name no stage has; WorkerCrashed for a
+        stage only the server enters, or a mode the request did not ask for)."""
+        said = Stage(stage)
+        if said not in WORKER_STAGES or (mode is not None and mode not in self.request.modes):
+            raise WorkerCrashed(f"a stage event for {said} {str(mode)[:40]!r}")
+        self._progress = replace(self._progress, stage=said, mode=mode)
         self._marks.append((f"{stage} {mode}" if mode else stage, time.monotonic()))
 
-    def _check_new(self, mode: str, seen: dict[str, ModeResult], what: str) -> None:
+    def _check_new(self, mode: str, result: ModeResult, seen: dict[str, ModeResult],
+                   what: str) -> None:
         """WorkerCrashed for a result the worker may not send: a mode not asked for, or a second
         one (the user's code can write to the worker's pipe)."""
-        if mode not in self.request.modes:
-            raise WorkerCrashed(f"{what} for mode {mode[:40]!r}, which the request did not "
-                                "ask for")
+        if mode not in self.request.modes or result.mode != mode:
+            raise WorkerCrashed(f"{what} for mode {mode[:40]!r} (holding mode "
+                                f"{str(result.mode)[:40]!r}), which the request did not ask for")
         if mode in seen:
             raise WorkerCrashed(f"a second {what} for mode {mode}")
 
     def add_measured(self, mode: str, result: ModeResult) -> None:
         """A mode's figures for the matrix (a partial result; add_mode brings the whole)."""
-        self._check_new(mode, self._measured, "figures")
+        self._check_new(mode, result, self._measured, "figures")
         self._measured[mode] = replace(result, tensorflow=self.worker_info.get("tensorflow"))
         self._progress = replace(self._progress,
                                  modes_measured=(*self._progress.modes_measured, mode))
         self._marks.append((f"sending {mode}'s figures", time.monotonic()))
 
     def add_mode(self, mode: str, result: ModeResult) -> None:
-        self._check_new(mode, self._mode_results, "result")
+        self._check_new(mode, result, self._mode_results, "result")
         # The version is the ready event's (a fact the server knows), not the worker's claim.
         self._mode_results[mode] = replace(result,
                                            tensorflow=self.worker_info.get("tensorflow"))
@@ -206,8 +218,8 @@ class Job:
             if mode in self._mode_results:
                 results.append(self._mode_results[mode])
             elif mode in self._measured:  # its matrix figures stand; the rest was not made
-                why = (f"the job stopped after this mode's figures, before its profiled "
-                       f"calls and analysis ({info.type}: {info.message})")
+                why = (f"the job stopped after the matrix's figures, before the profiled "
+                       f"calls and the analysis ({info.type}: {info.message})")
                 results.append(replace(self._measured[mode], unfinished=why,
                                        op_times_note="not made: " + why,
                                        passes_note="not made: " + why,

@@ -375,14 +375,16 @@ class LocalExecutor(QueuedPool):
             if ending is not None or kind == Event.READY:
                 raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: a {kind} event "
                                     f"{'after ' + ending['event'] if ending else 'during a job'}")
+            protocol.check_end(event, end_token)
             if kind in (Event.DONE, Event.FAILED):
-                protocol.check_end(event, end_token)
                 ending = event
             elif kind == Event.STAGE:
                 try:
                     job.enter_stage(event["stage"], event.get("mode"))
                 except ValueError as exc:  # an unknown stage
                     raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc}") from None
+                except WorkerCrashed as exc:  # a stage or mode the worker may not say
+                    raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc.message}") from None
             else:
                 add = job.add_measured if kind == Event.MEASURED else job.add_mode
                 try:

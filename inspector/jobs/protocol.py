@@ -40,7 +40,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     Event.READY: ("tensorflow", "devices"), Event.STAGE: ("stage",),
     Event.MEASURED: ("mode", "result"), Event.MODE: ("mode", "result"), Event.DONE: ("report",), Event.FAILED: ("error",)}
 NOT_PROTOCOL = "the worker sent something that is not the protocol"
-# The field of the job message, and of the worker's done or failed event, that holds a token
+# The field of the job message, and of each of the worker's events, that holds a token
 # the worker takes from the job before it runs any of the user's code. The user's code could
 # still dig it out of the worker's memory (it shares the process), so it is no proof: it stops
 # a stray or naive forged end, and the server replaces what it knows itself in any report.
@@ -80,9 +80,11 @@ def new_end_token() -> str:
 
 
 def check_end(event: dict[str, Any], end_token: str) -> None:
-    """A ``done`` or ``failed`` event must carry the job's token: the parent stops the worker
-    at its last event without waiting for the pipe to close, so an end the user's code
-    wrote must not pass for the worker's own. WorkerCrashed when it does not."""
+    """Every event of a job must carry the job's token: the parent stops the worker at its
+    last event without waiting for the pipe to close, and keeps the figures of a job that
+    stopped, so a line the user's code wrote must not pass for the worker's own (a forged
+    result followed by a crash was saved as the run's figures, found in a walk).
+    WorkerCrashed when it does not."""
     if not secrets.compare_digest(str(event.get(END_TOKEN, "")), end_token):
         raise WorkerCrashed(f"{NOT_PROTOCOL}: a {event['event']} event without the job's "
                             "token (the user's code wrote to the worker's pipe)")

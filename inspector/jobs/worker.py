@@ -120,15 +120,17 @@ def _run_job(control: TextIO, job: dict[str, Any], end_token: str) -> None:
 
     request = InspectRequest.from_dict(job["request"])
     sent: dict[str, Any] = {}  # mode -> the result object its "mode" event carried
+    token = {END_TOKEN: end_token}  # every event carries it: a naive forged line does not
 
     def on_event(stage: str, mode: str | None, payload: Any) -> None:
         if stage == inspection.MODE_DONE and mode is not None:
             sent[mode] = payload
-            send(control, Event.MODE, mode=mode, result=to_data(payload, request.include_graphs))
+            send(control, Event.MODE, mode=mode, result=to_data(payload, request.include_graphs),
+                 **token)
         elif stage == inspection.MODE_MEASURED and mode is not None:
-            send(control, Event.MEASURED, mode=mode, result=to_data(payload, False))
+            send(control, Event.MEASURED, mode=mode, result=to_data(payload, False), **token)
         else:
-            send(control, Event.STAGE, stage=stage, mode=mode)
+            send(control, Event.STAGE, stage=stage, mode=mode, **token)
 
     report = inspection.run(request, on_event, turns.turn)
     # A result the executor already has (unchanged since its "mode" event) is named, not

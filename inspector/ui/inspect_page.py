@@ -57,7 +57,7 @@ POLL_WAIT_S = 1.0
 # and how long it waits for the end once it has drawn them: no longer than a moment without
 # the progress line and Cancel (the page is drawn again with them).
 EARLY_CHECK_S = 0.005
-AFTER_FIGURES_S = 0.3
+AFTER_FIGURES_S = 0.15
 # Set while the page's own run draws the poll (which then does not wait).
 INLINE_POLL = "poll_inline"
 
@@ -679,6 +679,7 @@ if clicked:
         # the button looked as if it would start another job)
 if running:
     st.session_state[INLINE_POLL] = True  # drawn within the page's run: no wait
-    _poll()
+    with report_slot.container():  # the report replaces it at once when the job ends (its
+        _poll()  # progress line, Cancel and early matrix stood under the report, in a walk)
 if "report" in st.session_state and not running:
     _show_report(report_slot)
