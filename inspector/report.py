@@ -572,7 +572,7 @@ def _from_data(hint: Any, data: Any, strict: bool = False) -> Any:
     if strict and accepted is not None and (
             not isinstance(data, accepted) or (hint is not bool and isinstance(data, bool))):
         raise WorkerCrashed(f"{type(data).__name__} {str(data)[:40]!r} where {_name(hint)} "
-                        "belongs")
+                            "belongs")
     return data
 
 

@@ -80,18 +80,21 @@ def test_the_servers_secrets_reach_no_worker(pool):
         assert value not in everything
 
 
-FORGE = """
+# Writes EVENT (defined before it) as a line to every pipe the worker's process can reach.
+WRITE_EVENT = """
 import json, os, stat
-forged = {"event": "done", "report": {"tensorflow": "9.9.9-FORGED", "device": "/device:TPU:0",
-          "devices": ["/device:TPU:0"], "function": "forged", "calls": ["int8[1]"],
-          "modes": ["eager", "xla"], "results": [{"mode": "xla", "traces": 123456}]}}
 for fd in range(3, 64):
     try:
         if stat.S_ISFIFO(os.fstat(fd).st_mode):
-            os.write(fd, (json.dumps(forged) + "\\n").encode())
+            os.write(fd, (json.dumps(EVENT) + "\\n").encode())
     except OSError:
         pass
 """
+FORGE = "EVENT = " + repr(
+    {"event": "done", "report": {"tensorflow": "9.9.9-FORGED", "device": "/device:TPU:0",
+                                 "devices": ["/device:TPU:0"], "function": "forged",
+                                 "calls": ["int8[1]"], "modes": ["eager", "xla"],
+                                 "results": [{"mode": "xla", "traces": 123456}]}}) + WRITE_EVENT
 
 
 def test_a_forged_done_event_followed_by_the_real_work_ends_as_not_the_protocol(pool):
@@ -114,17 +117,6 @@ def test_a_forged_report_cannot_change_what_the_server_knows(pool):
     assert report.device != "/device:TPU:0"
     assert all(r.mode in ("eager", "spec") for r in report.results)
     assert report.executor is not None and report.executor.tensorflow == tf.__version__
-
-
-WRITE_EVENT = """
-import json, os, stat
-for fd in range(3, 64):
-    try:
-        if stat.S_ISFIFO(os.fstat(fd).st_mode):
-            os.write(fd, (json.dumps(EVENT) + "\\n").encode())
-    except OSError:
-        pass
-"""
 
 
 @pytest.mark.parametrize("event, then", [

@@ -127,9 +127,11 @@ class Job:
                    what: str) -> None:
         """WorkerCrashed for a result the worker may not send: a mode not asked for, or a second
         one (the user's code can write to the worker's pipe)."""
-        if mode not in self.request.modes or result.mode != mode:
-            raise WorkerCrashed(f"{what} for mode {mode[:40]!r} (holding mode "
-                                f"{str(result.mode)[:40]!r}), which the request did not ask for")
+        if mode not in self.request.modes:
+            raise WorkerCrashed(f"{what} for mode {mode[:40]!r}, which the request did not "
+                                "ask for")
+        if result.mode != mode:
+            raise WorkerCrashed(f"{what} for mode {mode} holding mode {str(result.mode)[:40]!r}")
         if mode in seen:
             raise WorkerCrashed(f"a second {what} for mode {mode}")
 

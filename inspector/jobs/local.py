@@ -375,24 +375,18 @@ class LocalExecutor(QueuedPool):
             if ending is not None or kind == Event.READY:
                 raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: a {kind} event "
                                     f"{'after ' + ending['event'] if ending else 'during a job'}")
-            protocol.check_end(event, end_token)
+            protocol.check_token(event, end_token)
             if kind in (Event.DONE, Event.FAILED):
                 ending = event
-            elif kind == Event.STAGE:
-                try:
+                continue
+            try:  # an unknown stage, a mode not asked for, a field of another type
+                if kind == Event.STAGE:
                     job.enter_stage(event["stage"], event.get("mode"))
-                except ValueError as exc:  # an unknown stage
-                    raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc}") from None
-                except WorkerCrashed as exc:  # a stage or mode the worker may not say
-                    raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc.message}") from None
-            else:
-                add = job.add_measured if kind == Event.MEASURED else job.add_mode
-                try:
+                else:
+                    add = job.add_measured if kind == Event.MEASURED else job.add_mode
                     add(str(event["mode"]), mode_result_from_worker(event["result"]))
-                except WorkerCrashed as exc:  # a field of another type, a mode not asked for
-                    raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc.message}") from None
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}") from None
+            except (WorkerCrashed, KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise protocol.off_protocol(exc) from None
         return ending
 
     @staticmethod
@@ -404,12 +398,8 @@ class LocalExecutor(QueuedPool):
                 job.finish(event["report"], worker.read_log())
             else:
                 job.fail(ErrorInfo.from_dict(event["error"]).to_exception(), tensorflow)
-        except WorkerCrashed as exc:  # a field of another type than the report's
-            job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc.message}"), tensorflow,
-                     keep_results=False)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            job.fail(WorkerCrashed(f"{protocol.NOT_PROTOCOL}: {exc!r}"), tensorflow,
-                     keep_results=False)
+        except (WorkerCrashed, KeyError, TypeError, ValueError, AttributeError) as exc:
+            job.fail(protocol.off_protocol(exc), tensorflow, keep_results=False)
 
     @staticmethod
     def _breach(worker: WorkerProcess, job: Job, elapsed: float,

@@ -1,8 +1,8 @@
 """The worker's JSON-lines protocol: event names, and how a final report is put back together.
 
 The worker writes ``{"event": "ready", ...}`` on its control pipe, reads one request line,
-writes ``stage``, ``measured`` and ``mode`` events, and ends with ``done`` (a report) or ``failed`` (an
-error). Shared by the parent (``local``) and the worker (``worker``), so neither spells the
+writes ``stage``, ``measured`` and ``mode`` events, and ends with ``done`` (a report) or
+``failed`` (an error). Shared by the parent (``local``) and the worker (``worker``), so neither spells the
 names on its own.
 """
 
@@ -38,7 +38,8 @@ class Event(StrEnum):
 # the control pipe is an open descriptor in the process that runs the user's code).
 REQUIRED: dict[str, tuple[str, ...]] = {
     Event.READY: ("tensorflow", "devices"), Event.STAGE: ("stage",),
-    Event.MEASURED: ("mode", "result"), Event.MODE: ("mode", "result"), Event.DONE: ("report",), Event.FAILED: ("error",)}
+    Event.MEASURED: ("mode", "result"), Event.MODE: ("mode", "result"),
+    Event.DONE: ("report",), Event.FAILED: ("error",)}
 NOT_PROTOCOL = "the worker sent something that is not the protocol"
 # The field of the job message, and of each of the worker's events, that holds a token
 # the worker takes from the job before it runs any of the user's code. The user's code could
@@ -79,7 +80,7 @@ def new_end_token() -> str:
     return secrets.token_hex(16)
 
 
-def check_end(event: dict[str, Any], end_token: str) -> None:
+def check_token(event: dict[str, Any], end_token: str) -> None:
     """Every event of a job must carry the job's token: the parent stops the worker at its
     last event without waiting for the pipe to close, and keeps the figures of a job that
     stopped, so a line the user's code wrote must not pass for the worker's own (a forged
@@ -88,6 +89,13 @@ def check_end(event: dict[str, Any], end_token: str) -> None:
     if not secrets.compare_digest(str(event.get(END_TOKEN, "")), end_token):
         raise WorkerCrashed(f"{NOT_PROTOCOL}: a {event['event']} event without the job's "
                             "token (the user's code wrote to the worker's pipe)")
+
+
+def off_protocol(error: Exception) -> WorkerCrashed:
+    """A worker's line that broke the protocol (a field of another type, a mode not asked for,
+    a missing key), as the WorkerCrashed that ends its job."""
+    said = error.message if isinstance(error, WorkerCrashed) else repr(error)
+    return WorkerCrashed(f"{NOT_PROTOCOL}: {said}")
 
 
 def assemble(data: dict[str, Any], received: dict[str, ModeResult]) -> Report:

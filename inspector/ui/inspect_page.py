@@ -404,8 +404,8 @@ def _form_settings(inputs: PageInputs, request: InspectRequest) -> FormSettings:
 
 def _collect(wait_s: float, early: Any = None) -> bool:
     """Wait up to ``wait_s`` for the running job; when it has ended, keep its report. With a
-    placeholder ``early``, the matrix's figures are drawn into it as soon as they come (and
-    cleared at the end, for the whole report)."""
+    placeholder ``early`` (the report's place), the matrix's figures are drawn into it as soon
+    as they come, and the wait goes on at most AFTER_FIGURES_S more."""
     saved: services.SavedJob | None = st.session_state.get("job")
     if saved is None:
         return False
