@@ -27,9 +27,10 @@ _HEADER = ("[...document.querySelectorAll('p')].map(p => p.innerText)"
 _NEW_RUN = f"before => {{ const now = {_HEADER}; return now.split(' \u00b7 ')[0] !== '' " \
            "&& now.split(' \u00b7 ')[0] !== before.split(' \u00b7 ')[0]; }"
 _SAVED = f"() => ({_HEADER}).endsWith(' \u00b7 saved')"
-# The matrix of this script run (Streamlit keeps the previous run's elements, marked stale,
-# until the new run replaces them).
-FRESH_MATRIX = "[data-testid=stElementContainer][data-stale=false] [data-testid=stTable]"
+# The mode matrix (one Markdown table), and the matrix of this script run (Streamlit keeps the
+# previous run's elements, marked stale, until the new run replaces them).
+MATRIX = "[data-testid=stMarkdown] table"
+FRESH_MATRIX = f"[data-testid=stElementContainer][data-stale=false] {MATRIX}"
 _SHOWN = f"before => ({_NEW_RUN})(before) && !!document.querySelector('{FRESH_MATRIX}')"
 # Waits in the page until ``test(arg)`` holds, checked 16 ms after the page changed (once for
 # a burst of changes), never while it stays still. Playwright's wait_for_function checks on
@@ -170,7 +171,7 @@ def source_tab(quick: bool) -> None:
         page.get_by_text("Device").first.wait_for(timeout=120_000)
         _click_and_wait(page)
         for _ in range(repeats):
-            matrix.append(_tab_click(page, "Matrix", "[data-testid=stTable]"))
+            matrix.append(_tab_click(page, "Matrix", MATRIX))
             source.append(_tab_click(page, "Source", "[data-testid=stDataFrame] canvas"))
             page.wait_for_timeout(500)
         browser.close()
@@ -232,7 +233,7 @@ def _drag_frames(page: Any) -> list[float]:
 def _graphs_tab(page: Any, panes: int) -> float:
     """From another tab to the Graphs tab's viewer ready: seconds."""
     page.get_by_role("tab", name="Matrix").click()
-    page.locator("[role=tabpanel]:visible [data-testid=stTable]").first.wait_for(timeout=60_000)
+    page.locator(f"[role=tabpanel]:visible {MATRIX}").first.wait_for(timeout=60_000)
     start = time.perf_counter()
     page.get_by_role("tab", name="Graphs").click()
     page.wait_for_function(_VIEWER_READY, arg=panes, timeout=300_000)
@@ -440,7 +441,7 @@ def large_result(quick: bool) -> None:
             def trip() -> tuple[float, float]:
                 start = time.time()
                 bob.goto(f"{url}/?as=bob&run={seed}")
-                bob.locator("[data-testid=stTable]").first.wait_for(timeout=120_000)
+                bob.locator(MATRIX).first.wait_for(timeout=120_000)
                 return start, time.time() - start
 
             alice.goto(f"{url}/?as=alice&entry=resnet50&mode=spec&mode=numpy")

@@ -76,7 +76,8 @@ def saved_runs(quick: bool) -> None:
         start = time.perf_counter()
         at.run()
         open_s = time.perf_counter() - start
-        assert not at.exception and at.table, "the saved run's matrix is shown"
+        assert not at.exception and any(m.value.startswith("| mode |") for m in at.markdown), \
+            "the saved run's matrix is shown"
         print(f"| {label} | {inspect_s:.2f} | {save_s:.3f} | {save_s / inspect_s:.1%} | "
               f"{saved.summary.size_bytes:,} | {open_s:.2f} |")
     _fill_history(store, seed, 10_000)

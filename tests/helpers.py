@@ -18,6 +18,24 @@ def shown(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
+def markdown_frame(markdown: str):
+    """A Markdown table the app drew (the mode matrix is one) as a DataFrame of the text a
+    person reads in each cell, indexed by its first column."""
+    import pandas as pd
+
+    def cells(line: str) -> list[str]:  # a cell's own "|" is escaped: "\\|"
+        return [shown(c.strip()) for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+    head, _align, *rows = [cells(line) for line in markdown.strip().splitlines()]
+    return pd.DataFrame(rows, columns=head).set_index(head[0])
+
+
+def matrix_frame(at):
+    """The mode matrix an AppTest run drew (its first one), or None."""
+    tables = [m.value for m in at.markdown if m.value.startswith("| mode |")]
+    return markdown_frame(tables[0]) if tables else None
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as probe:

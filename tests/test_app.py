@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.helpers import ROOT, shown
+from tests.helpers import ROOT, matrix_frame, shown
 
 pytestmark = pytest.mark.worker
 
@@ -46,7 +46,7 @@ def test_gallery_run_shows_the_engines_numbers_and_tf_stays_out(executor):
     expected = executor.submit(prepare(read_source("gallery:process_data"),
                                        modes=["numpy", "spec", "spec-dynamic"], runs=5)).result()
     assert expected.error is None
-    frame = at.table[0].value
+    frame = matrix_frame(at)
     # Counts show as integers (not "4.0"), the same text every table uses.
     for result in expected.results:
         row = frame.loc[result.mode]
@@ -467,7 +467,7 @@ def test_a_run_the_store_cannot_save_still_shows_its_report_and_says_it_is_not_s
     at = app(mode="spec", runs="5")
     inspect(at)
     assert not at.exception
-    assert at.table[0].value.loc["spec", "traces"] == "1"
+    assert matrix_frame(at).loc["spec", "traces"] == "1"
     (header,) = [m.value for m in at.markdown if m.value.startswith("**Run")]
     assert "not saved: StoreError" in header and "No space left on device" in header
 
@@ -513,11 +513,12 @@ def test_the_matrix_shows_while_the_profile_and_analysis_run():
     at.number_input(key="runs").set_value(1).run()
     at.button(key="run").click().run()
     deadline = time.monotonic() + 60
-    while "job" in at.session_state and not at.table and time.monotonic() < deadline:
+    while ("job" in at.session_state and matrix_frame(at) is None
+           and time.monotonic() < deadline):
         time.sleep(0.1)
         at.run()
-    assert "job" in at.session_state and at.table, "no matrix before the job ended"
-    early = at.table[0].value
+    early = matrix_frame(at)
+    assert "job" in at.session_state and early is not None, "no matrix before the job ended"
     assert any("the profile and analysis follow" in shown(m.value) for m in at.markdown)
     assert not [t for t in at.tabs if t.label == "Source"]  # they come with the report
     inspect_until_done = time.monotonic() + 60
@@ -526,4 +527,4 @@ def test_the_matrix_shows_while_the_profile_and_analysis_run():
         at.run()
     report = at.session_state["report"]
     assert report.results[0].timing.breakdown is not None and report.results[0].lines
-    assert at.table[0].value.equals(early)
+    assert matrix_frame(at).equals(early)

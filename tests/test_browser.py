@@ -30,7 +30,7 @@ def test_seed_example_three_in_a_browser(server, browser):
     page.get_by_role("button", name="Inspect").click()
     page.get_by_role("tab", name="Matrix").wait_for(timeout=120_000)
     page.get_by_text("Constant with fixed shapes").wait_for(timeout=30_000)
-    matrix = page.locator("[data-testid=stTable]").first
+    matrix = page.locator("[data-testid=stMarkdown] table").first
     for mode in ("numpy", "spec", "spec-dynamic"):
         assert mode in matrix.inner_text()
     shot(page, "matrix")
@@ -138,7 +138,7 @@ def _opens_from_its_link_without_a_worker(browser, run_url: str, saved_matrix: s
     page = context.new_page()
     page.goto(run_url)
     page.get_by_role("tab", name="Matrix").wait_for(timeout=30_000)
-    assert page.locator("[data-testid=stTable]").first.inner_text() == saved_matrix
+    assert page.locator("[data-testid=stMarkdown] table").first.inner_text() == saved_matrix
     page.get_by_role("tab", name="Graphs").click()
     page.locator(".gv-stage svg g.node").first.wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "saved-run.png"))

@@ -9,7 +9,7 @@ from inspector.inputs.request import prepare
 from inspector.inputs.sources import Source
 from inspector.report import GraphSummary, ModeResult, Report
 from inspector.store.runs import RunStore
-from tests.helpers import ROOT, fixture_graphs, shown
+from tests.helpers import ROOT, fixture_graphs, matrix_frame, shown
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
@@ -108,7 +108,7 @@ def test_compare_puts_the_inputs_first_and_compares_runs_with_no_mode_in_common(
 def test_a_saved_run_opens_from_its_id_and_an_unknown_id_says_so(saved):
     first, *_ = saved
     at = page("inspector/ui/inspect_page.py", run=first)
-    assert not at.exception and at.table[0].value.loc["spec", "traces"] == "1"
+    assert not at.exception and matrix_frame(at).loc["spec", "traces"] == "1"
     assert any(f"?run={first}" in c.value for c in at.code)
     at = page("inspector/ui/inspect_page.py", run="nope")
     assert "RunNotFound" in at.error[0].value

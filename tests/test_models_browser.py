@@ -34,7 +34,7 @@ def test_a_keras_file_and_a_zipped_saved_model_upload_and_show_their_matrix(
         page.get_by_role("button", name="Inspect").click()
         page.get_by_text(f"{function} from {name} (sha256").first.wait_for(timeout=180_000)
         page.get_by_text("TensorFlow ").first.wait_for()
-        matrix = page.locator("[data-testid=stTable]").first
+        matrix = page.locator("[data-testid=stMarkdown] table").first
         matrix.wait_for(timeout=60_000)
         for mode in ("numpy", "spec"):
             assert mode in matrix.inner_text()

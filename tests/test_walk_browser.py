@@ -72,7 +72,7 @@ def _inspect_and_walk(page, name: str, wait_s: float = 120) -> None:
         panel = page.locator("[role=tabpanel]:visible").first
         panel.wait_for(timeout=30_000)
         if tab == "Matrix":
-            panel.locator("[data-testid=stTable]").first.wait_for(timeout=30_000)
+            panel.locator("[data-testid=stMarkdown] table").first.wait_for(timeout=30_000)
         if tab in ("Graphs", "Grappler passes"):
             viewer = page.locator("[role=tabpanel]:visible .gv-viewer")
             if viewer.count():

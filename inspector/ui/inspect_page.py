@@ -480,8 +480,8 @@ def _measured_matrix(saved: services.SavedJob, slot: Any) -> bool:
     report = saved.job.measured()
     if report is None:
         return False
-    with slot.container():
-        _run_header(saved.run_id, "measured; the profile and analysis follow")
+    with slot.container():  # light: no columns or link box (the whole report brings them)
+        st.markdown(_status_line(saved.run_id, "measured; the profile and analysis follow"))
         st.caption("The matrix as TensorFlow measured it; Source, Graphs, Timing and the other "
                    "tabs open when the profiled calls and the analysis end.")
         results_tabs.matrix(report)

@@ -15,7 +15,7 @@ from inspector.output import charts, files, graph_viewer, tables
 from inspector.output.html_report import html_report
 from inspector.report import Report
 from inspector.ui import graphs_tab, kept
-from inspector.ui.plain import plain, plain_table
+from inspector.ui.plain import markdown_table, plain
 
 MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
         "pbtxt": "text/plain", "pb": "application/octet-stream"}
@@ -26,7 +26,8 @@ def matrix(report: Report) -> None:
     if not any(row["error"] for row in rows):
         rows = [{k: v for k, v in row.items() if k != "error"} for row in rows]
     # Text cells, formatted once for every table: counts stay integers, n/a where nothing applies.
-    st.table(plain_table(pd.DataFrame(tables.formatted(rows)).set_index("mode")))
+    # One Markdown table: it is the first thing a click waits for (plain.markdown_table).
+    st.markdown(markdown_table(tables.formatted(rows)))
     sdc = report.shape_dependent_constants
     if sdc:
         st.write(tables.shape_dependent_sentence(sdc))

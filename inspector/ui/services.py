@@ -92,13 +92,14 @@ def version_pool(version: str) -> Executor:
 def installed_versions() -> list[str]:
     """The TensorFlow versions workers can run here, the server's own first (none listed when
     the package metadata cannot say: the page then offers no choice)."""
-    return list(_installed_versions(str(versions.folder())))
+    return list(_installed_versions(str(versions.folder()), versions.fingerprint()))
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def _installed_versions(folder: str) -> tuple[str, ...]:
-    """Cached per versions folder: reading the package metadata took 16 ms, on every rerun of
-    the Inspect page (a version added with `versions add` shows within a minute)."""
+@st.cache_data(max_entries=4, show_spinner=False)
+def _installed_versions(folder: str, fingerprint: tuple[object, ...]) -> tuple[str, ...]:
+    """Cached until the versions change (``versions.fingerprint``): reading the package
+    metadata took 16-70 ms, on every rerun of the Inspect page at first, then (kept a minute)
+    on the first click after a minute of reading a report, before its job could start."""
     try:
         return tuple(e.version for e in versions.installed())
     except InspectorError:
@@ -328,8 +329,8 @@ def submit(request: InspectRequest, limits: Limits, user: User = LOCAL,
     the server's own only)."""
     runs = store()
     request = runs.with_model_file(request)  # an upload run before: a copy, not its bytes
-    own = installed_versions()[:1]
     job: JobHandle
+    own = installed_versions()[:1] if tf_versions else []
     if tf_versions and list(tf_versions) != own:
         pools = [(v, executor() if [v] == own else version_pool(v)) for v in tf_versions]
         job = VersionsJob(request, limits, user.key, pools)
