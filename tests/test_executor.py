@@ -464,6 +464,38 @@ def test_a_one_shot_pool_starts_no_worker_after_its_job():
         assert not pool._live  # and started no worker after it
 
 
+def test_the_waterfall_places_a_workers_stages_by_its_own_clock():
+    """Events the server reads in one batch arrive together; the stages between them took
+    the time the worker's clock says (each event carries it). A forged time (the pipe is
+    open to the user's code) cannot make a stage negative or the stages longer than the job."""
+    from inspector.errors import WorkerCrashed
+    from inspector.jobs import protocol
+    from inspector.jobs.job import Job
+
+    def batch(*times: float) -> Job:
+        job = Job(request_for(GOOD, modes=("spec",)), Limits())
+        started = time.monotonic()
+        job.start({"tensorflow": "x", "ready_at": started})
+        time.sleep(0.05)  # sent 10 ms apart, read at once
+        for (stage, mode), at in zip((("loading", None), ("tracing", "spec"),
+                                      ("timing", "spec"), ("comparing", "spec")), times,
+                                     strict=True):
+            job.enter_stage(stage, mode, started + at)
+        return job
+
+    ms = {s.stage: s.ms for s in batch(0.001, 0.011, 0.021, 0.031).request_stages()}
+    assert [ms["loading"], ms["tracing spec"], ms["timing spec"]] == pytest.approx(
+        [10, 10, 10], abs=1)
+    before = time.monotonic()
+    forged = batch(0.001, 1e9, -1e9, 0.031).request_stages()
+    assert all(s.ms >= 0 for s in forged)
+    assert sum(s.ms for s in forged) <= (time.monotonic() - before) * 1e3
+    for bad in ("soon", True, float("nan"), float("inf"), [1]):
+        with pytest.raises(WorkerCrashed, match="not the protocol"):
+            protocol.sent_at({"event": "stage", "at": bad})
+    assert protocol.sent_at({"event": "stage"}) is None
+
+
 def test_a_worker_may_name_only_its_own_stages_and_the_requests_modes():
     """What the worker's events may say (its pipe is open to the user's code, and a forger
     may have dug out the token): a stage only the server enters, a mode not asked for, a

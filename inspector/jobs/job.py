@@ -61,8 +61,11 @@ class Job:
         # The worker's "ready" event: pid, tensorflow version, devices (and "ready_at", when
         # it became ready on this process's monotonic clock).
         self.worker_info: dict[str, Any] = {}
-        # What the job was doing from when, on the monotonic clock: the request's waterfall.
-        self._marks: list[tuple[str, float]] = [("submitted", time.monotonic())]
+        # What the job was doing from when: the request's waterfall. Each mark: its label, when
+        # it reached this process (monotonic clock) and, for a worker's event, the worker's
+        # clock when it was sent.
+        self._marks: list[tuple[str, float, float | None]] = [
+            ("submitted", time.monotonic(), None)]
 
     # -- what callers use ------------------------------------------------------------------
     @property
@@ -112,16 +115,20 @@ class Job:
         self.worker_info = worker_info
         self._running = True
         self._progress = Progress(Stage.STARTING)
-        self._marks.append(("starting", time.monotonic()))
+        self._mark("starting")
 
-    def enter_stage(self, stage: str, mode: str | None) -> None:
-        """A stage the worker began (ValueError for a name no stage has; WorkerCrashed for a
-        stage only the server enters, or a mode the request did not ask for)."""
+    def _mark(self, label: str, at: float | None = None) -> None:
+        self._marks.append((label, time.monotonic(), at))
+
+    def enter_stage(self, stage: str, mode: str | None, at: float | None = None) -> None:
+        """A stage the worker began (at ``at`` on its clock, if it says; ValueError for a name
+        no stage has; WorkerCrashed for a stage only the server enters, or a mode the request
+        did not ask for)."""
         said = Stage(stage)
         if said not in WORKER_STAGES or (mode is not None and mode not in self.request.modes):
             raise WorkerCrashed(f"a stage event for {said} {str(mode)[:40]!r}")
         self._progress = replace(self._progress, stage=said, mode=mode)
-        self._marks.append((f"{stage} {mode}" if mode else stage, time.monotonic()))
+        self._mark(f"{stage} {mode}" if mode else stage, at)
 
     def _check_new(self, mode: str, result: ModeResult, seen: dict[str, ModeResult],
                    what: str) -> None:
@@ -135,37 +142,37 @@ class Job:
         if mode in seen:
             raise WorkerCrashed(f"a second {what} for mode {mode}")
 
-    def add_measured(self, mode: str, result: ModeResult) -> None:
+    def add_measured(self, mode: str, result: ModeResult, at: float | None = None) -> None:
         """A mode's figures for the matrix (a partial result; add_mode brings the whole)."""
         self._check_new(mode, result, self._measured, "figures")
         self._measured[mode] = replace(result, tensorflow=self.worker_info.get("tensorflow"))
         self._progress = replace(self._progress,
                                  modes_measured=(*self._progress.modes_measured, mode))
-        self._marks.append((f"sending {mode}'s figures", time.monotonic()))
+        self._mark(f"sending {mode}'s figures", at)
 
-    def add_mode(self, mode: str, result: ModeResult) -> None:
+    def add_mode(self, mode: str, result: ModeResult, at: float | None = None) -> None:
         self._check_new(mode, result, self._mode_results, "result")
         # The version is the ready event's (a fact the server knows), not the worker's claim.
         self._mode_results[mode] = replace(result,
                                            tensorflow=self.worker_info.get("tensorflow"))
         self._progress = replace(self._progress, modes_done=(*self._progress.modes_done, mode))
-        self._marks.append((f"sending {mode}'s result", time.monotonic()))
+        self._mark(f"sending {mode}'s result", at)
 
     def finish(self, data: dict[str, Any], log: str) -> None:
         """The worker's "done" report; released at once (its worker is reaped afterwards:
         the kernel takes 20-40 ms to free a TensorFlow process)."""
         self.log = log
         self._running = False
-        self._marks.append(("decoding", time.monotonic()))
+        self._mark("decoding")
         report = self._server_facts(protocol.assemble(data, self._mode_results))
-        self._marks.append(("end", time.monotonic()))
+        self._mark("end")
         self._settle(replace(report, request_stages=self.request_stages()), Stage.DONE)
 
     def request_stages(self) -> tuple[RequestStage, ...]:
         """The marks so far as stages: each lasts until the next mark. The time from submit to
         start is split into waiting for a warm worker (the one that took the job became ready
         after the submit: it was importing TensorFlow) and queueing (behind other jobs)."""
-        marks = self._marks
+        marks = self._mark_times()
         stages = []
         submitted = marks[0][1]
         started = next((t for label, t in marks if label == "starting"), None)
@@ -182,6 +189,21 @@ class Job:
                 label = "queued"
             stages.append(RequestStage(label, (until - at) * 1e3))
         return tuple(stages)
+
+    def _mark_times(self) -> list[tuple[str, float]]:
+        """Each mark's time on this process's clock. A worker's event is placed at its own
+        clock (events read in one batch arrived together, though the stages between them
+        took time), shifted by the smallest gap between a worker's time and its arrival (the
+        clocks' offset, up to the quickest event's transfer), never after its arrival nor
+        before the mark before it (a worker runs the user's code, which could write any
+        time: at worst its own run's waterfall is wrong)."""
+        gaps = [arrival - at for _, arrival, at in self._marks if at is not None]
+        offset = min(gaps, default=0.0)
+        times: list[tuple[str, float]] = []
+        for label, arrival, at in self._marks:
+            placed = arrival if at is None else min(arrival, at + offset)
+            times.append((label, max(placed, times[-1][1]) if times else placed))
+        return times
 
     def _server_facts(self, report: Report) -> Report:
         """The report with what the server knows itself in place of what the worker claims
@@ -208,7 +230,7 @@ class Job:
         get the error. ``keep_results=False`` (a worker caught off the protocol: nothing it
         sent is trusted): the whole job gets the error."""
         info = ErrorInfo.from_exception(error)
-        self._marks.append(("end", time.monotonic()))
+        self._mark("end")
         blank = replace(self.request.blank_report(tensorflow),
                         request_stages=self.request_stages())
         if not keep_results or (not self._mode_results and self._progress.mode is None):

@@ -379,12 +379,13 @@ class LocalExecutor(QueuedPool):
             if kind in (Event.DONE, Event.FAILED):
                 ending = event
                 continue
+            at = protocol.sent_at(event)
             try:  # an unknown stage, a mode not asked for, a field of another type
                 if kind == Event.STAGE:
-                    job.enter_stage(event["stage"], event.get("mode"))
+                    job.enter_stage(event["stage"], event.get("mode"), at)
                 else:
                     add = job.add_measured if kind == Event.MEASURED else job.add_mode
-                    add(str(event["mode"]), mode_result_from_worker(event["result"]))
+                    add(str(event["mode"]), mode_result_from_worker(event["result"]), at)
             except (WorkerCrashed, KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise protocol.off_protocol(exc) from None
         return ending

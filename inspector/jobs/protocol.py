@@ -9,7 +9,9 @@ names on its own.
 from __future__ import annotations
 
 import json
+import math
 import secrets
+import time
 from dataclasses import replace
 from enum import StrEnum
 from typing import Any, TextIO
@@ -64,9 +66,25 @@ def parse(line: bytes) -> dict[str, Any]:
     return event
 
 
+# The field of each of the worker's events that holds its clock (time.monotonic) when sent:
+# events read in one batch arrive together, though the stages between them took time.
+AT = "at"
+
+
 def send(control: TextIO, event: Event, **fields: Any) -> None:
-    control.write(json.dumps({"event": str(event), **fields}) + "\n")
+    control.write(json.dumps({"event": str(event), AT: time.monotonic(), **fields}) + "\n")
     control.flush()
+
+
+def sent_at(event: dict[str, Any]) -> float | None:
+    """The worker's clock when it sent ``event`` (None when it does not say); WorkerCrashed
+    for a time that is not a finite number."""
+    at = event.get(AT)
+    if at is None:
+        return None
+    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+        raise WorkerCrashed(f"{NOT_PROTOCOL}: a {event['event']} event sent at {str(at)[:40]!r}")
+    return float(at)
 
 
 def job_message(request: InspectRequest, log_path: str, end_token: str) -> bytes:
