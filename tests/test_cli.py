@@ -355,3 +355,32 @@ def test_missing_graphviz_is_exit_2_naming_the_package(tmp_path):
     assert done.returncode == 2
     assert "GraphvizMissing" in done.stderr and "graphviz" in done.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_saved_runs_text_reaches_the_terminal_without_its_control_characters(tmp_path):
+    """Another user's error message (a team's store) put a terminal link, a bell and
+    backspaces into the terminal that ran `history show` (found in a walk); JSON is unchanged."""
+    import os
+
+    from inspector.errors import ErrorInfo
+    from inspector.inputs.request import prepare
+    from inspector.inputs.sources import Source
+    from inspector.report import ModeResult, Report
+    from inspector.store.runs import RunStore
+
+    hostile = "a \x1b]8;;http://127.0.0.1:9/\x07link\x1b]8;;\x07 \x07 bs\x08\x08XX\rover \x9b31m"
+    request = prepare(Source("def f(x):\n    return x\n", "p.py"), "f", ["float32[4]"], ["spec"])
+    report = Report(tensorflow="2.21.0", function="f", modes=("spec",), results=(
+        ModeResult("spec", error=ErrorInfo("UserCodeError", hostile)),))
+    store = RunStore(data=tmp_path)
+    run_id = store.save(request, {}, report)
+    store.close()
+    env = {**os.environ, "INSPECTOR_DATA": str(tmp_path)}
+    for args in (["history", "show", run_id], ["history", "show", run_id, "--json", "-"]):
+        done = subprocess.run([sys.executable, "-m", "inspector", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+        printed = done.stdout + done.stderr
+        assert "link" in printed and "over" in printed, printed
+        assert not set(printed) & {"\x1b", "\x07", "\x08", "\r", "\x9b"}, printed
+    shown = json.loads(done.stdout)  # the JSON keeps the message as it was
+    assert shown["results"][0]["error"]["message"] == hostile

@@ -16,7 +16,7 @@ from inspector.errors import ErrorInfo
 from inspector.inputs.request import prepare
 from inspector.inputs.sources import Source
 from inspector.output.html_report import html_report
-from inspector.report import Report
+from inspector.report import ModeResult, Report
 from inspector.store.runs import RunStore
 from tests.test_signin import USERS, _sign_in, dashboard  # noqa: F401 (fixtures)
 
@@ -65,7 +65,8 @@ def seeded(dashboard, listener):  # noqa: F811 (the imported fixture)
                         Report(tensorflow="2.21.0", function=SECRET_FUNCTION),
                         owner=f"{issuer}|alice", owner_name="Alice", visibility="private",
                         tags=[SECRET_TAG])
-    evil = f"![t]({base}/title.png) [l]({base}/link) <img src={base}/html.png> :red[x] $x$"
+    evil = (f"![t]({base}/title.png) [l]({base}/link) <img src={base}/html.png> :red[x] $x$ "
+            ":material/skull: a|b")
     request = prepare(Source("def f(x):\n    return x\n", "p.py"), "f", ["float32[4]"],
                       ["spec"])
     request = dataclasses.replace(request, function=f"![f]({base}/function.png)",
@@ -74,8 +75,13 @@ def seeded(dashboard, listener):  # noqa: F811 (the imported fixture)
                     error=ErrorInfo("UserCodeError", f"raised {evil}"))
     hostile = store.save(request, {}, report, owner=f"{issuer}|alice", owner_name="Alice",
                          title=evil, tags=[f"![g]({base}/tag.png)"])
+    # A mode's error: the matrix's error cell (one Markdown table) and the error above it.
+    failed = dataclasses.replace(report, error=None, modes=("spec",), results=(
+        ModeResult("spec", error=ErrorInfo("UserCodeError", f"raised {evil}")),))
+    in_matrix = store.save(request, {}, failed, owner=f"{issuer}|alice", owner_name="Alice")
     store.close()
-    return {**runs, "secret": secret, "hostile": hostile, "evil": evil, "report": report}
+    return {**runs, "secret": secret, "hostile": hostile, "in-matrix": in_matrix, "evil": evil,
+            "report": report}
 
 
 def _watch(page, origin: str) -> list[str]:
@@ -88,7 +94,8 @@ def _watch(page, origin: str) -> list[str]:
 
 def _no_markup(page, base: str) -> None:
     port = base.rsplit(":", 1)[1]
-    for selector in (f"img[src*='{port}']", f"a[href*='{port}']", "span.stMarkdownColoredText"):
+    for selector in (f"img[src*='{port}']", f"a[href*='{port}']", "span.stMarkdownColoredText",
+                     "[aria-label='skull icon']"):
         found = page.locator(selector)
         assert found.count() == 0, (selector, [found.nth(i).evaluate("e => e.outerHTML")[:300]
                                                for i in range(min(found.count(), 3))])
@@ -142,6 +149,7 @@ def test_user_text_is_text_on_every_page_and_in_the_html_report(
     outside = _watch(page, url)
     visits = [(f"{url}/history", None),
               (f"{url}/?run={seeded['hostile']}", "UserCodeError"),
+              (f"{url}/?run={seeded['in-matrix']}", "UserCodeError"),
               (f"{url}/compare?compare={seeded['hostile']},{seeded['alice-team']}", "Source")]
     for address, wait_for in visits:
         page.goto(address)

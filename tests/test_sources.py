@@ -71,3 +71,23 @@ def test_provided_files_are_only_the_folders_own_py_files(tmp_path):
     for name in ("sub/c.py", "../a.py", "b.txt"):
         with pytest.raises(SourceError, match="the operator offers: a.py"):
             sources.provided_source(str(tmp_path), name)
+
+
+def test_an_error_message_holding_a_python_stack_names_no_server_path(tmp_path):
+    """TensorFlow's XLA errors carry a Python stack in their message: the server's paths
+    (the checkout, the job's folder) showed in the red box of a team's run (found in a walk);
+    they read as names, as in the traceback."""
+    import tempfile
+
+    from inspector.engine.loader import user_code_error
+    from tests.helpers import ROOT
+
+    code = tmp_path / "pasted.py"
+    try:
+        raise RuntimeError(f'compile failed\n  File "{ROOT}/inspector/jobs/worker.py", line 9\n'
+                           f'  File "{code}", line 3\n  in {tempfile.gettempdir()}/x')
+    except RuntimeError as exc:
+        error = user_code_error(exc, str(code), "tracing")
+    assert str(ROOT) not in error.message and str(tmp_path) not in error.message
+    assert "<inspector>/inspector/jobs/worker.py" in error.message
+    assert "<your code>/pasted.py" in error.message and "<tmp>/x" in error.message

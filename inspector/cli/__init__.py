@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from inspector.cli import (
     check_command,
@@ -18,7 +18,7 @@ from inspector.cli import (
     serve_command,
     versions_command,
 )
-from inspector.cli.common import EXIT_OK, Parser, json_path, write_json
+from inspector.cli.common import EXIT_OK, Parser, TextOnly, json_path, write_json
 from inspector.errors import ErrorInfo, InspectorError
 from inspector.inputs import gallery
 from inspector.jobs import backends
@@ -87,6 +87,7 @@ def _devices(chosen: str | None, out: TextIO, err: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout,
          err: TextIO = sys.stderr) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    out, err = cast(TextIO, TextOnly(out)), cast(TextIO, TextOnly(err))
     try:
         args = build_parser().parse_args(argv)
         if args.command == "gallery":

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from inspector.errors import InputError, UsageError, exit_code_of
 from inspector.report import Report
 
 # The codes the error classes carry (errors.py's tree), and success.
 EXIT_OK, EXIT_MODE_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+# What a terminal takes as a command rather than text: C0 controls but tab and newline (a
+# carriage return or backspaces overwrite what was printed, a bell rings), and C1 controls
+# (ESC's one-byte forms). The JSON the CLI prints holds none of them (json escapes them all).
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x80-\x9f]")
+
+
+class TextOnly:
+    """A text stream that drops terminal control characters from what is written: error
+    messages, titles and names in a report are the user's (another user's, in a team's
+    store), and an escape sequence put a link or hid text in the terminal that showed them
+    (found in a walk)."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_TERMINAL_CONTROLS.sub("", text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class Parser(argparse.ArgumentParser):

@@ -147,6 +147,8 @@ def user_code_error(exc: BaseException, filename: str, doing: str) -> UserCodeEr
         frames, line = found or frames, found_line or line
     if not summary.startswith(type(exc).__name__):
         summary = f"{type(exc).__name__}: {summary}"
+    # TensorFlow's own messages can hold a Python stack (XLA's compile errors do).
+    summary = _server_paths_out(summary, filename)
     whole = _server_paths_out(_ANSI.sub("", "".join(traceback.format_exception(exc))),
                               filename)
     if len(whole) > TRACEBACK_CHARS:

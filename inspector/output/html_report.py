@@ -21,6 +21,7 @@ th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-al
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.code { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre; }
+td:not(.num):not(.code) { overflow-wrap: anywhere; }
 .gv-host { margin: 0.5em 0 1.5em; }
 .gv-details { max-height: none; }
 .error { color: #b00020; }

@@ -21,9 +21,10 @@ _MARKUP = re.compile(r"([\\`*_\[\]()!<>#|~:$&{}=+\-.])")
 
 
 # Bare URLs and emails become links after escapes are read (GitHub's autolink extension works
-# on the text): a word joiner (U+2060, invisible) inside "://", after "www" and after "@"
-# keeps them text.
-_AUTOLINK = re.compile(r"(:)(?=//)|((?i:www))(?=\.)|(@)")
+# on the text), and so does Streamlit's ":material/<name>:" icon (an error message drew one, in
+# a walk): a word joiner (U+2060, invisible) inside "://", after "www", after "@" and after the
+# icon's first colon keeps them text.
+_AUTOLINK = re.compile(r"(:)(?=//)|((?i:www))(?=\.)|(@)|(:)(?=(?i:material)/)")
 
 
 def plain(text: object) -> str:
@@ -38,7 +39,8 @@ def plain_table(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.map(lambda value: plain(value) if isinstance(value, str) else value)
 
 
-_FIGURE = re.compile(r"-?[\d,.]+|n/a")
+# A figure as tables.cell_text writes it ("1,234.5", "12", "n/a"), not a version ("2.21.0").
+_FIGURE = re.compile(r"-?\d[\d,]*(\.\d+)?|n/a")
 
 
 def markdown_table(rows: Sequence[Mapping[str, str]]) -> str:

@@ -21,16 +21,27 @@ MIME = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf",
         "pbtxt": "text/plain", "pb": "application/octet-stream"}
 
 
+# How much of a mode's error the matrix shows (its first line; the whole is above the tabs).
+MATRIX_ERROR_CHARS = 80
+
+
 def matrix(report: Report) -> None:
     rows = tables.matrix(report)
-    if not any(row["error"] for row in rows):
-        rows = [{k: v for k, v in row.items() if k != "error"} for row in rows]
+    errors = any(row["error"] for row in rows)
+    # The error last and cut short: a long message (XLA's names its function with every
+    # attribute) pushed the figures out of sight.
+    rows = [{**{k: v for k, v in row.items() if k != "error"},
+             **({"error": _shortened(row["error"])} if errors else {})} for row in rows]
     # Text cells, formatted once for every table: counts stay integers, n/a where nothing applies.
     # One Markdown table: it is the first thing a click waits for (plain.markdown_table).
     st.markdown(markdown_table(tables.formatted(rows)))
     sdc = report.shape_dependent_constants
-    if sdc:
-        st.write(tables.shape_dependent_sentence(sdc))
+    if sdc:  # node names are the user's: shown as written
+        st.markdown(plain(tables.shape_dependent_sentence(sdc)))
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= MATRIX_ERROR_CHARS else text[:MATRIX_ERROR_CHARS - 1] + "…"
 
 
 def _mode_picker(report: Report, key: str, need: str) -> str | None:
