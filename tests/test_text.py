@@ -46,3 +46,22 @@ def test_modes_without_graphs_say_n_a():
     text = format_summary(Report(tensorflow="2.21.0", function="f", results=(eager,)))
     row = next(line for line in text.splitlines() if line.startswith("eager "))
     assert "n/a" in row and ".0 " not in row.split("n/a")[0]
+
+
+def test_a_comparison_shows_each_runs_failure_and_no_figure_it_did_not_make():
+    """Compare showed "traces 0 / 0 =" for a mode that failed in both runs, and no error
+    (found in a walk); it reads n/a as the matrix does, and each run's error."""
+    from inspector.errors import ErrorInfo
+    from inspector.output.compare import matrix_rows
+
+    failed = ModeResult("eager", error=ErrorInfo("UserCodeError", "boom\nsecond line"))
+    good = ModeResult("eager", traces=0, calls=(), timing=_timing(10.0))
+    a = Report(tensorflow="2.21.0", results=(failed,))
+    b = Report(tensorflow="2.21.0", results=(failed,))
+    rows = {r["figure"]: r for r in matrix_rows(a, b)}
+    assert rows["traces"]["A"] is None and rows["traces"]["change"] is None
+    assert rows["error"]["A"] == "UserCodeError: boom" and rows["error"]["change"] == "="
+    rows = {r["figure"]: r for r in matrix_rows(a, Report(tensorflow="2.21.0", results=(good,)))}
+    assert rows["error"]["B"] == "" and rows["error"]["change"] == "differs"
+    assert "error" not in {r["figure"] for r in matrix_rows(
+        Report(tensorflow="2.21.0", results=(good,)), Report(tensorflow="2.21.0", results=(good,)))}

@@ -17,7 +17,8 @@ DIFFERS = "≠"
 
 # Matrix figures compared, as (label, how to read it from a mode's result).
 _COUNTS = (
-    ("traces", lambda r: r.traces),
+    # n/a for a mode that stopped before its first call was recorded, as in the matrix
+    ("traces", lambda r: r.traces if r.error is None or r.calls else None),
     ("post nodes", lambda r: r.post.nodes if r.post else None),
     ("folded", lambda r: len(r.diff.folded) if r.diff else None),
     ("fused", lambda r: len(r.diff.fused) if r.diff else None),
@@ -120,7 +121,22 @@ def matrix_rows(a: Report, b: Report, label_a: str = "A", label_b: str = "B") ->
         mb = _median(rb) if rb is not None else None
         rows.append({"mode": mode, "figure": "median us", label_a: ma, label_b: mb,
                      "change": only or (f"x{mb / ma:.2f}" if ma and mb else None)})
+        ea, eb = _error_line(ra), _error_line(rb)
+        if ea or eb:  # a failure in either run shows (its figures read n/a: found in a walk)
+            rows.append({"mode": mode, "figure": "error", label_a: ea, label_b: eb,
+                         "change": only or ("=" if ea == eb else "differs")})
     return rows
+
+
+# How much of a failed mode's error a comparison shows: its first line, cut short.
+ERROR_CHARS = 120
+
+
+def _error_line(result: ModeResult | None) -> str:
+    if result is None or result.error is None:
+        return ""
+    line = str(result.error).splitlines()[0] if str(result.error) else result.error.type
+    return line if len(line) <= ERROR_CHARS else line[:ERROR_CHARS - 1] + "\u2026"
 
 
 def _median(result: ModeResult) -> float | None:
