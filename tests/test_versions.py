@@ -206,3 +206,37 @@ def test_a_keras_3_file_on_keras_2_says_which_tensorflow_can_load_it(env):
     assert done.returncode == 2, done.stderr[-2000:]
     assert "was saved by Keras 3" in done.stderr and "TensorFlow 2.16 or newer" in done.stderr
     assert "Full object config" not in done.stderr
+
+
+def test_a_removed_or_re_added_version_gets_its_pool_closed(tmp_path, monkeypatch):
+    """A removed version's warm worker ran on (~500 MB) and, once it was added again, its
+    first job failed to import Keras's modules from the deleted files (found in a walk): a
+    version's pool is kept per install, closed when that install is gone or replaced."""
+    from inspector.jobs import versions
+    from inspector.ui import services
+
+    class Pool:
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setenv(versions.VERSIONS_ENV, str(tmp_path))
+    folder = tmp_path / "tf-2.15.1"
+
+    def install() -> versions.Environment:
+        folder.mkdir(exist_ok=True)
+        (folder / versions.READY_FILE).write_text(json.dumps({"tensorflow": "2.15.1"}))
+        return versions.Environment("2.15.1", folder)
+
+    pools = services._VersionPools()
+    first = pools.get(install(), Pool)
+    assert pools.get(versions.Environment("2.15.1", folder), Pool) is first  # the same install
+    pools.prune(versions.fingerprint())
+    assert not first.closed
+    time.sleep(0.01)
+    second = pools.get(install(), Pool)  # removed and added again: a new ready file
+    assert second is not first and first.closed and not second.closed
+    (folder / versions.READY_FILE).unlink()  # versions remove
+    pools.prune(versions.fingerprint())
+    assert second.closed

@@ -100,6 +100,15 @@ def fingerprint() -> tuple[object, ...]:
     return ready, packages.stat().st_mtime_ns if packages.is_dir() else None
 
 
+def stamp(environment: Environment) -> tuple[str, int]:
+    """Which install of an added environment this is (its folder and ready file's time, as in
+    ``fingerprint``): removed and added again, the same version is another install."""
+    try:
+        return environment.path.name, (environment.path / READY_FILE).stat().st_mtime_ns
+    except OSError:  # removed meanwhile
+        return environment.path.name, 0
+
+
 def installed() -> list[Environment]:
     """The server's own version first, then every complete added environment by version."""
     found = []

@@ -74,34 +74,75 @@ def executor() -> Executor:
                           hidden=_hidden_paths(settings), spares=spares)
 
 
+class _VersionPools:
+    """The pools of added TensorFlow versions, one per environment as installed. A version
+    removed, or removed and added again, has its pool closed: its warm worker ran the deleted
+    files (it stayed, ~500 MB, and the first job after a re-add failed to import Keras's
+    modules; found in a walk)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pools: dict[str, tuple[tuple[str, int], Executor]] = {}
+
+    def get(self, environment: versions.Environment, start: Callable[[], Executor]) -> Executor:
+        key = versions.stamp(environment)
+        with self._lock:
+            kept = self._pools.get(environment.version)
+            if kept is not None and kept[0] == key:
+                return kept[1]
+            pool = start()
+            self._pools[environment.version] = (key, pool)
+        if kept is not None:
+            kept[1].close()
+        return pool
+
+    def prune(self, fingerprint: tuple[Any, ...]) -> None:
+        """Close the pools whose install is not in ``versions.fingerprint()`` any more."""
+        present = set(fingerprint[0])
+        with self._lock:
+            gone = [v for v, (key, _) in self._pools.items() if key not in present]
+            closing = [self._pools.pop(v)[1] for v in gone]
+        for pool in closing:
+            pool.close()
+
+
 @st.cache_resource
+def _version_pools() -> _VersionPools:
+    return _VersionPools()
+
+
 def version_pool(version: str) -> Executor:
     """A pool of one worker for an added TensorFlow (versions add), started on first use and
-    kept: its jobs wait in turn there, beside the main pool's, and run within the main pool's
-    worker count (at most that many jobs at once, whatever their version); its timed calls
-    take turns with the main pool's (neither times the other's load)."""
+    kept while that install is: its jobs wait in turn there, beside the main pool's, and run
+    within the main pool's worker count (at most that many jobs at once, whatever their
+    version); its timed calls take turns with the main pool's (neither times the other's
+    load)."""
     settings = policy()
-    environment = next((e for e in versions.installed() if e.version == version), None)
+    environment = next((e for e in _environments(str(versions.folder()), versions.fingerprint())
+                        if e.version == version and not e.default), None)
     if environment is None:
         raise UsageError(f"TensorFlow {version} is not installed on this server")
-    return backends.start(workers=1, jobs_per_user=settings.jobs_per_user,
-                          hidden=_hidden_paths(settings), environment=environment,
-                          turns_with=executor())
+    return _version_pools().get(environment, lambda: backends.start(
+        workers=1, jobs_per_user=settings.jobs_per_user, hidden=_hidden_paths(settings),
+        environment=environment, turns_with=executor()))
 
 
 def installed_versions() -> list[str]:
     """The TensorFlow versions workers can run here, the server's own first (none listed when
-    the package metadata cannot say: the page then offers no choice)."""
-    return list(_installed_versions(str(versions.folder()), versions.fingerprint()))
+    the package metadata cannot say: the page then offers no choice). Pools of added versions
+    no longer installed as they were are closed."""
+    fingerprint = versions.fingerprint()
+    _version_pools().prune(fingerprint)
+    return [e.version for e in _environments(str(versions.folder()), fingerprint)]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _installed_versions(folder: str, fingerprint: tuple[object, ...]) -> tuple[str, ...]:
+def _environments(folder: str, fingerprint: tuple[Any, ...]) -> tuple[versions.Environment, ...]:
     """Cached until the versions change (``versions.fingerprint``): reading the package
     metadata took 16-70 ms, on every rerun of the Inspect page at first, then (kept a minute)
     on the first click after a minute of reading a report, before its job could start."""
     try:
-        return tuple(e.version for e in versions.installed())
+        return tuple(versions.installed())
     except InspectorError:
         return ()
 
