@@ -473,14 +473,16 @@ class Report:
         """The modes' errors, each said once with the modes that raised it (in mode order):
         a function that fails the same way in every mode is one error, not seven. "The same
         way": the same type, line, frames and first line of the message (Keras then prints
-        each mode's argument its own way; the first mode's whole message is kept)."""
+        each mode's argument its own way; the first mode's whole message is kept). A run on
+        several TensorFlow versions names each mode's version."""
         groups: dict[tuple[Any, ...], tuple[list[str], ErrorInfo]] = {}
         for result in self.results:
             error = result.error
             if error is not None:
                 first = error.message.splitlines()[0] if error.message else ""
                 key = (error.type, first, error.line, error.frames)
-                groups.setdefault(key, ([], error))[0].append(result.mode)
+                label = f"{result.mode} (TF {result.tensorflow})" if self.versions else result.mode
+                groups.setdefault(key, ([], error))[0].append(label)
         return [(tuple(modes), error) for modes, error in groups.values()]
 
     def to_dict(self, include_graphs: bool = False) -> dict[str, Any]:

@@ -368,7 +368,8 @@ def test_a_saved_runs_text_reaches_the_terminal_without_its_control_characters(t
     from inspector.report import ModeResult, Report
     from inspector.store.runs import RunStore
 
-    hostile = "a \x1b]8;;http://127.0.0.1:9/\x07link\x1b]8;;\x07 \x07 bs\x08\x08XX\rover \x9b31m"
+    hostile = ("a \x1b]8;;http://127.0.0.1:9/\x07link\x1b]8;;\x07 \x07 bs\x08\x08XX\rover \x9b31m"
+               " del\x7f rtl\u202eevil")
     request = prepare(Source("def f(x):\n    return x\n", "p.py"), "f", ["float32[4]"], ["spec"])
     report = Report(tensorflow="2.21.0", function="f", modes=("spec",), results=(
         ModeResult("spec", error=ErrorInfo("UserCodeError", hostile)),))
@@ -381,6 +382,6 @@ def test_a_saved_runs_text_reaches_the_terminal_without_its_control_characters(t
                               capture_output=True, text=True, timeout=60)
         printed = done.stdout + done.stderr
         assert "link" in printed and "over" in printed, printed
-        assert not set(printed) & {"\x1b", "\x07", "\x08", "\r", "\x9b"}, printed
+        assert not set(printed) & {"\x1b", "\x07", "\x08", "\r", "\x9b", "\x7f", "\u202e"}, printed
     shown = json.loads(done.stdout)  # the JSON keeps the message as it was
     assert shown["results"][0]["error"]["message"] == hostile

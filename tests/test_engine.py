@@ -105,6 +105,11 @@ def check_mode(report, entry, mode):
         assert result.graph_source == "offline"
         assert result.pre.nodes == len(pre.node)
         assert "HloModule" in result.hlo["hlo"] and "HloModule" in result.hlo["optimized_hlo"]
+        # XLA names each op's Python source file: this server's paths read as names
+        import sysconfig
+
+        for text in result.hlo.values():
+            assert sysconfig.get_paths()["purelib"] not in text
     else:
         pre, post = direct_graphs(fn, all_args[0])
         assert result.graph_source == "runtime"

@@ -66,7 +66,7 @@ def seeded(dashboard, listener):  # noqa: F811 (the imported fixture)
                         owner=f"{issuer}|alice", owner_name="Alice", visibility="private",
                         tags=[SECRET_TAG])
     evil = (f"![t]({base}/title.png) [l]({base}/link) <img src={base}/html.png> :red[x] $x$ "
-            ":material/skull: a|b")
+            ":material/skull: :streamlit: a|b")
     request = prepare(Source("def f(x):\n    return x\n", "p.py"), "f", ["float32[4]"],
                       ["spec"])
     request = dataclasses.replace(request, function=f"![f]({base}/function.png)",
@@ -95,7 +95,7 @@ def _watch(page, origin: str) -> list[str]:
 def _no_markup(page, base: str) -> None:
     port = base.rsplit(":", 1)[1]
     for selector in (f"img[src*='{port}']", f"a[href*='{port}']", "span.stMarkdownColoredText",
-                     "[aria-label='skull icon']"):
+                     "[aria-label='skull icon']", "img[alt='Streamlit logo']"):
         found = page.locator(selector)
         assert found.count() == 0, (selector, [found.nth(i).evaluate("e => e.outerHTML")[:300]
                                                for i in range(min(found.count(), 3))])

@@ -15,9 +15,12 @@ EXIT_OK, EXIT_MODE_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 # What a terminal takes as a command rather than text: C0 controls but tab and newline (a
-# carriage return or backspaces overwrite what was printed, a bell rings), and C1 controls
-# (ESC's one-byte forms). The JSON the CLI prints holds none of them (json escapes them all).
-_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x80-\x9f]")
+# carriage return or backspaces overwrite what was printed, a bell rings), DEL, C1 controls
+# (ESC's one-byte forms), and the bidirectional overrides and isolates (they reorder what
+# follows). Each becomes U+FFFD, a character for a character: tables laid out by length stay
+# aligned (a title's escapes shifted its row in `history list`, in a walk). The JSON the
+# CLI prints holds none of them (json escapes them all).
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class TextOnly:
@@ -30,7 +33,7 @@ class TextOnly:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        return self._stream.write(_TERMINAL_CONTROLS.sub("", text))
+        return self._stream.write(_TERMINAL_CONTROLS.sub("\ufffd", text))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

@@ -212,7 +212,9 @@ def _first_call(fn: Any, args: list[Any], call: CallSpec, mode: str, params: tup
         return _FirstCall(
             first_call_us=first_us, record=record, graph_source="offline", pre=pre, post=post,
             grappler_passes=passlog.parse_passes(log, capture.OFFLINE_ITEM), passes=compared,
-            hlo={stage: compiler_ir(stage=stage) for stage in ("hlo", "optimized_hlo")},
+            # its ops' source_file attributes name this server's TensorFlow
+            hlo={stage: loader.server_paths_out(compiler_ir(stage=stage))
+                 for stage in ("hlo", "optimized_hlo")},
             variable_reads=reads, traced_shapes=traced)
     first = capture.capture_first_call(fn, args, dumps)
     record = retrace.record_call(fn, args, call, params, earlier, number=1, count_before=0)

@@ -74,14 +74,16 @@ MESSAGE_LINES = 24
 TRACEBACK_CHARS = 40_000
 
 
-def _server_paths_out(text: str, filename: str) -> str:
-    """A traceback as a team's users may read it: where this server keeps its Python, its
-    packages and the job's folder replaced by names (the frames and the code stay)."""
+def server_paths_out(text: str, filename: str | None = None) -> str:
+    """Text a team's users may read (a traceback, TensorFlow's message, XLA's HLO): where this
+    server keeps its Python, its packages and the job's folder replaced by names (the frames
+    and the code stay). ``filename``: the user's code, whose folder reads <your code>."""
     places = {sysconfig.get_paths()["purelib"]: "<site-packages>",
               sysconfig.get_paths()["stdlib"]: "<python>",
               str(Path(__file__).resolve().parents[2]): "<inspector>",
-              str(Path(filename).parent): "<your code>",
               tempfile.gettempdir(): "<tmp>"}
+    if filename is not None:
+        places[str(Path(filename).parent)] = "<your code>"
     for path, name in sorted(places.items(), key=lambda p: -len(p[0])):
         text = text.replace(path, name)
     return text
@@ -148,8 +150,8 @@ def user_code_error(exc: BaseException, filename: str, doing: str) -> UserCodeEr
     if not summary.startswith(type(exc).__name__):
         summary = f"{type(exc).__name__}: {summary}"
     # TensorFlow's own messages can hold a Python stack (XLA's compile errors do).
-    summary = _server_paths_out(summary, filename)
-    whole = _server_paths_out(_ANSI.sub("", "".join(traceback.format_exception(exc))),
+    summary = server_paths_out(summary, filename)
+    whole = server_paths_out(_ANSI.sub("", "".join(traceback.format_exception(exc))),
                               filename)
     if len(whole) > TRACEBACK_CHARS:
         whole = "...\n" + whole[-TRACEBACK_CHARS:]

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from inspector.engine.loader import server_paths_out
 from inspector.errors import ModelLoadError, UsageError
 from inspector.inputs import models as inputs
 
@@ -184,8 +185,9 @@ def load_keras(module_file: str, name: str) -> Any:
                 f"{', '.join(custom)} (registered with register_keras_serializable in the code "
                 "that saved it). Inspect that code instead: paste the classes and the function "
                 "that builds and calls the model") from None
+        first = server_paths_out(text.splitlines()[0]) if text else ""
         raise ModelLoadError(f"{name} cannot be loaded as a Keras model: "
-                             f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+                             f"{type(exc).__name__}: {first}"
                              " (a corrupt file, or custom objects the file needs: inspect the "
                              "code that builds the model instead)") from None
 
@@ -229,9 +231,9 @@ def _load_saved(module_file: str, name: str) -> Any:
         _KEPT.append(loaded)
         return loaded
     except Exception as exc:
-        text = str(exc).strip().splitlines()
+        text = str(exc).strip().splitlines()  # it names the job's folder
         raise ModelLoadError(f"{name} cannot be loaded as a SavedModel: {type(exc).__name__}: "
-                             f"{text[0] if text else ''}") from None
+                             f"{server_paths_out(text[0]) if text else ''}") from None
 
 
 class Saved:

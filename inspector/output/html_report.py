@@ -24,7 +24,7 @@ td.code { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pr
 td:not(.num):not(.code) { overflow-wrap: anywhere; }
 .gv-host { margin: 0.5em 0 1.5em; }
 .gv-details { max-height: none; }
-.error { color: #b00020; }
+.error { color: #b00020; overflow-wrap: anywhere; }
 pre { background: #f7f7f7; padding: 0.5em; overflow: auto; max-height: 400px; }
 """
 

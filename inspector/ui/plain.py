@@ -21,10 +21,10 @@ _MARKUP = re.compile(r"([\\`*_\[\]()!<>#|~:$&{}=+\-.])")
 
 
 # Bare URLs and emails become links after escapes are read (GitHub's autolink extension works
-# on the text), and so does Streamlit's ":material/<name>:" icon (an error message drew one, in
-# a walk): a word joiner (U+2060, invisible) inside "://", after "www", after "@" and after the
-# icon's first colon keeps them text.
-_AUTOLINK = re.compile(r"(:)(?=//)|((?i:www))(?=\.)|(@)|(:)(?=(?i:material)/)")
+# on the text), and so do Streamlit's ":material/<name>:" icon and ":streamlit:" logo (an error
+# message drew them, in walks): a word joiner (U+2060, invisible) inside "://", after "www",
+# after "@" and after the icon's or logo's first colon keeps them text.
+_AUTOLINK = re.compile(r"(:)(?=//)|((?i:www))(?=\.)|(@)|(:)(?=(?i:material)/|(?i:streamlit):)")
 
 
 def plain(text: object) -> str:

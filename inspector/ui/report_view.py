@@ -25,8 +25,8 @@ def show_code(source: str, line: int | None = None, context: int = 3) -> None:
         f'<div style="background:{"#ffd6d6" if n == line else "transparent"}">'
         f'<span style="color:#999; display:inline-block; width:3em">{n}</span>'
         f"{html.escape(lines[n - 1])}</div>" for n in range(start, stop + 1))
-    st.html(f'<pre class="error-code" style="font-size:13px; padding:6px; '
-            f'border:1px solid #f3b0b0">{rows}</pre>')
+    st.html(f'<pre class="error-code" style="font-size:13px; padding:6px; '  # a long line
+            f'border:1px solid #f3b0b0; overflow-x:auto; max-width:100%">{rows}</pre>')
 
 
 def _error(error: ErrorInfo, where: str = "") -> None:
