@@ -136,7 +136,7 @@ def _error_line(result: ModeResult | None) -> str:
     if result is None or result.error is None:
         return ""
     line = str(result.error).splitlines()[0] if str(result.error) else result.error.type
-    return line if len(line) <= ERROR_CHARS else line[:ERROR_CHARS - 1] + "\u2026"
+    return tables.shortened(line, ERROR_CHARS)
 
 
 def _median(result: ModeResult) -> float | None:

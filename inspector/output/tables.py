@@ -28,6 +28,11 @@ Row = dict[str, Any]
 NOT_APPLICABLE = "n/a"
 
 
+def shortened(text: str, chars: int) -> str:
+    """``text`` in at most ``chars`` characters, an ellipsis where it was cut."""
+    return text if len(text) <= chars else text[:chars - 1] + "\u2026"
+
+
 def cell_text(value: Any) -> str:
     """One value as every table shows it: counts as integers with thousands separators,
     microseconds with one decimal, NOT_APPLICABLE for None, booleans as yes/no."""

@@ -30,8 +30,10 @@ def matrix(report: Report) -> None:
     errors = any(row["error"] for row in rows)
     # The error last and cut short: a long message (XLA's names its function with every
     # attribute) pushed the figures out of sight.
-    rows = [{**{k: v for k, v in row.items() if k != "error"},
-             **({"error": _shortened(row["error"])} if errors else {})} for row in rows]
+    for row in rows:
+        error = row.pop("error")
+        if errors:
+            row["error"] = tables.shortened(error, MATRIX_ERROR_CHARS)
     # Text cells, formatted once for every table: counts stay integers, n/a where nothing applies.
     # One Markdown table: it is the first thing a click waits for (plain.markdown_table).
     st.markdown(markdown_table(tables.formatted(rows)))
@@ -39,9 +41,6 @@ def matrix(report: Report) -> None:
     if sdc:  # node names are the user's: shown as written
         st.markdown(plain(tables.shape_dependent_sentence(sdc)))
 
-
-def _shortened(text: str) -> str:
-    return text if len(text) <= MATRIX_ERROR_CHARS else text[:MATRIX_ERROR_CHARS - 1] + "…"
 
 
 def _mode_picker(report: Report, key: str, need: str) -> str | None:
