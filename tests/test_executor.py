@@ -362,6 +362,32 @@ def test_at_most_k_jobs_run_at_once_with_spares():
         _assert_one_at_a_time(jobs)
 
 
+def test_the_replacement_stands_still_while_the_spare_runs_the_next_job():
+    """Issue 24: a job right after a job runs on the spare while the first worker's
+    replacement imports TensorFlow; that import stands still (its whole process group
+    stopped) while the job runs, and goes on after: the replacement becomes warm."""
+    from inspector.jobs.local import LocalExecutor
+
+    slow = ("import time\nimport tensorflow as tf\n\ndef f(x):\n"
+            "    time.sleep(1.5)\n    return x\n")
+    with LocalExecutor(workers=1, spares=1) as pool:
+        assert pool.wait_warm(timeout=120)
+        warm = {w.process.pid for w in pool._live}
+        assert pool.submit(request_for(GOOD)).result(timeout=120).results[0].error is None
+        job = pool.submit(request_for(slow, modes=("eager",)))
+        deadline = time.monotonic() + 30
+        while job.progress.stage in ("queued", "waiting for a worker", "starting") \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        (replacement,) = [w.process.pid for w in pool._live if w.process.pid not in warm]
+        root = psutil.Process(replacement)
+        states = {p.status() for p in (root, *root.children(recursive=True))}
+        assert states == {psutil.STATUS_STOPPED}, states
+        assert job.result(timeout=60).results[0].error is None
+        assert pool.wait_warm(timeout=120), "continued once the job ended"
+
+
 def test_a_second_pool_given_the_permits_runs_within_the_first_ones_worker_count():
     """Issue 28: a version's pool (here the same TensorFlow, as the mechanism is the same)
     shares the server pool's permits: one job at a time across both with K=1, and the idle

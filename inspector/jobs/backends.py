@@ -52,7 +52,8 @@ def start(chosen: str | None = None, *, workers: int = 1, jobs_per_user: int | N
     lock = getattr(turns_with, "turn_lock", None)
     return LocalExecutor(workers=workers, limits=limits, jobs_per_user=jobs_per_user,
                          hidden=tuple(hidden), spares=spares, environment=environment,
-                         turns_with=lock, permits=getattr(turns_with, "permits", None))
+                         turns_with=lock, permits=getattr(turns_with, "permits", None),
+                         pauses=getattr(turns_with, "pauses", None))
 
 
 def one_shot(chosen: str | None = None, environment: Environment | None = None

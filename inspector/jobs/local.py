@@ -44,6 +44,7 @@ from inspector.jobs.executor import (
     Stage,
     check_fits,
 )
+from inspector.jobs.imports import PAUSE_LIMIT_S, ImportPauses
 from inspector.jobs.job import Job, QueuedPool
 from inspector.jobs.process import WorkerProcess, place_model
 from inspector.jobs.protocol import Event
@@ -93,7 +94,8 @@ class LocalExecutor(QueuedPool):
                  jobs_per_user: int | None = None, sandbox_mode: str | None = None,
                  hidden: tuple[Path, ...] = (), spares: int = 0,
                  environment: Environment | None = None, turns_with: Path | None = None,
-                 permits: threading.BoundedSemaphore | None = None, replace: bool = True):
+                 permits: threading.BoundedSemaphore | None = None,
+                 pauses: ImportPauses | None = None, replace: bool = True):
         """K workers. ``jobs_per_user``: how many jobs one user may have running at once
         (default: all workers); users are served in turn. ``sandbox_mode``: "bwrap", "auto"
         (default, from $INSPECTOR_SANDBOX) or "off"; ``hidden``: paths the sandbox must cover
@@ -106,7 +108,9 @@ class LocalExecutor(QueuedPool):
         ``turns_with``: another pool's ``turn_lock``: this pool's timed calls take turns with
         that pool's too (a version's pool beside the server's, so neither times the other's
         load). ``permits``: another pool's ``permits``: this pool's jobs count against that
-        pool's worker count (a version's pool runs within the server's K jobs at once).
+        pool's worker count (a version's pool runs within the server's K jobs at once);
+        ``pauses``: another pool's ``pauses``: this pool's starting workers stand still while
+        that pool's jobs run, and that pool's while this one's do (imports.py).
         ``replace`` False: no new worker after a job (one-shot callers close the pool then).
 
         Raises SandboxUnavailable when "bwrap" is asked for and cannot be set up.
@@ -142,6 +146,7 @@ class LocalExecutor(QueuedPool):
         # At most ``workers`` jobs run at once, whatever the spares.
         self.workers, self.spares, self._replace = max(1, workers), max(0, spares), replace
         self._running = permits or threading.BoundedSemaphore(self.workers)
+        self._pauses = pauses or ImportPauses()
         # A server stopped by a signal exits through atexit: its folder and workers go too.
         atexit.register(self.close)
         self._slots = [threading.Thread(target=self._slot, daemon=True, name=f"worker-slot-{i}")
@@ -154,6 +159,11 @@ class LocalExecutor(QueuedPool):
     def permits(self) -> threading.BoundedSemaphore:
         """One per job that may run at once (the worker count), shared with pools given it."""
         return self._running
+
+    @property
+    def pauses(self) -> ImportPauses:
+        """The starting workers that stand still while a job runs, shared with pools given it."""
+        return self._pauses
 
     @property
     def turn_lock(self) -> Path:
@@ -227,6 +237,7 @@ class LocalExecutor(QueuedPool):
                                readable=self._readable)
         with self._lock:
             self._live.add(worker)
+        self._pauses.starting(worker.process.pid)
         return worker
 
     def _retire(self, worker: WorkerProcess) -> None:
@@ -289,11 +300,13 @@ class LocalExecutor(QueuedPool):
                     time.sleep(1.0)  # a worker that cannot start will not start a moment later
                 continue
             job.start(worker.ready or {})
+            self._pauses.job_began()
             try:
                 self._supervise(worker, job)
             except Exception as exc:  # a supervisor bug must not leave the caller waiting
                 job.fail(WorkerCrashed(f"supervising the worker failed: {exc}"))
             finally:
+                self._pauses.job_ended()
                 log = worker.read_log()
                 self._retire(worker)
                 self._running.release()  # a spare (if warm) takes the next job now
@@ -303,9 +316,17 @@ class LocalExecutor(QueuedPool):
                 return
 
     def _await_ready(self, worker: WorkerProcess) -> InspectorError | None:
-        """Wait for the worker's TensorFlow import; None when it is ready."""
-        deadline = time.monotonic() + START_TIMEOUT_S
+        """Wait for the worker's TensorFlow import; None when it is ready. The worker is
+        continued (imports.py) before this returns, whatever the outcome."""
+        try:
+            return self._read_ready(worker)
+        finally:
+            self._pauses.ready(worker.process.pid)
+
+    def _read_ready(self, worker: WorkerProcess) -> InspectorError | None:
+        deadline = time.monotonic() + START_TIMEOUT_S + PAUSE_LIMIT_S
         while time.monotonic() < deadline and not self._closed.is_set():
+            self._pauses.check(worker.process.pid, job_waits=self._queue.waiting() > 0)
             try:
                 events = worker.read_events(0.2)
             except WorkerCrashed as exc:
