@@ -176,7 +176,7 @@ def click_to_result(quick: bool) -> None:
         ratio = statistics.median(clicks.quick) / statistics.median(clicks.paused)
         # Each 1 s click over the paused click just before it: the pair shares the machine's
         # moment, which the two medians do not.
-        pairs = statistics.median(q / p for q, p in zip(clicks.quick, clicks.paused))
+        pairs = statistics.median(q / p for q, p in zip(clicks.quick, clicks.paused, strict=True))
         print(f"| {spares} | {_spread(clicks.paused)} [{_spread(clicks.paused_wall)}] | "
               f"{_spread(clicks.quick)} [{_spread(clicks.quick_wall)}] | "
               f"{_verdict(ratio, 1.2) if spares else f'{ratio:.2f}x (no spare: no goal)'}; "
