@@ -128,7 +128,7 @@ def _clicks(query: str, spares: int, repeats: int, quick_too: bool = True,
     from playwright.sync_api import sync_playwright
 
     clicks = clicks or Clicks()
-    with app_server({**os.environ, "INSPECTOR_SPARES": str(spares)}) as (url, _server), \
+    with app_server({**os.environ, "INSPECTOR_SPARES": str(spares)}) as (url, server), \
             sync_playwright() as p:
         browser = chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -136,13 +136,36 @@ def _clicks(query: str, spares: int, repeats: int, quick_too: bool = True,
         page.get_by_role("button", name="Inspect").wait_for(timeout=120_000)
         page.get_by_text("Device").first.wait_for(timeout=120_000)
         for _ in range(repeats):
-            time.sleep(6)  # every worker, spare and replacement, has imported TensorFlow
+            time.sleep(6)
+            _quiet(server.pid)  # every worker, spare and replacement, has imported TensorFlow
             clicks.paused.append(_click_and_wait(page, clicks.paused_wall, clicks.saved))
             if quick_too:
                 time.sleep(1)
                 clicks.quick.append(_click_and_wait(page, clicks.quick_wall))
         browser.close()
     return clicks
+
+
+def _quiet(pid: int, most_s: float = 30.0) -> None:
+    """Wait until the server's process tree (its workers too) used under 5% of a core for a
+    second: a paused click must not run beside an import (two replacements importing at once
+    could take longer than the bench's 6 s pause)."""
+    import psutil
+
+    def used() -> float:
+        root = psutil.Process(pid)
+        total = 0.0
+        for process in (root, *root.children(recursive=True)):
+            with contextlib.suppress(psutil.Error):
+                total += sum(process.cpu_times()[:2])
+        return total
+
+    deadline = time.monotonic() + most_s
+    while time.monotonic() < deadline:
+        before = used()
+        time.sleep(1.0)
+        if used() - before < 0.05:
+            return
 
 
 def _spread(times: list[float]) -> str:

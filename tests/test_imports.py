@@ -89,3 +89,24 @@ def test_a_group_that_is_gone_is_no_error():
     pauses.check(gone.pid, job_waits=True)
     pauses.job_ended()
     pauses.ready(gone.pid)
+
+
+def test_a_click_stops_them_at_once_and_its_job_takes_its_place(group):
+    pauses = ImportPauses()
+    pauses.starting(group)
+    pauses.expect_job()
+    assert stopped(group), "the page's run before the submit is part of the click"
+    pauses.job_began()
+    pauses.job_ended()
+    time.sleep(imports.RESUME_AFTER_S + 0.3)
+    assert not stopped(group), "the click's hold ended with its job"
+
+
+def test_a_click_whose_job_never_comes_holds_them_a_moment_only(group, monkeypatch):
+    monkeypatch.setattr(imports, "EXPECTED_S", 0.2)
+    pauses = ImportPauses()
+    pauses.starting(group)
+    pauses.expect_job()  # a request the page refused: no job
+    assert stopped(group)
+    time.sleep(0.2 + imports.RESUME_AFTER_S + 0.3)
+    assert not stopped(group)

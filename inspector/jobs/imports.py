@@ -1,9 +1,9 @@
 """Workers importing TensorFlow stand still while a job runs beside them.
 
-A spare's replacement imports TensorFlow for about 3 s on every core it can get; a job that
-starts in that time (a user who changed one setting and clicked again) ran beside it, and
-niceness alone did not keep the import's page faults and cache misses off the job. So while a
-job runs, the starting workers are stopped (SIGSTOP to their process group) and continued
+A spare's replacement imports TensorFlow for about 3 s on every core it can get; a click in
+that time (a user who changed one setting and clicked again) ran beside it, and niceness
+alone did not keep the import off the page's run and the job. So from the click, and while a
+job runs, the starting workers are stopped (SIGSTOP to their process group), and continued
 when no job runs any more, when a job waits for a worker, or when a worker has stood still
 PAUSE_LIMIT_S in all: a pause may delay a spare, never starve it.
 """
@@ -11,10 +11,12 @@ PAUSE_LIMIT_S in all: a pause may delay a spare, never starve it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 # The longest a starting worker stands still, all its pauses together: a long job (a model's
 # several minutes) delays its replacement's import by this much at most.
@@ -22,6 +24,9 @@ PAUSE_LIMIT_S = 5.0
 # How long after the last job ended the workers stand still: its report crosses to the page,
 # is saved and drawn in that time.
 RESUME_AFTER_S = 0.5
+# How long a click stands for a job before its job begins: the page's run between the click
+# and the submit (10-40 ms) ran 50-100 ms slower beside an import (a probe of paired clicks).
+EXPECTED_S = 1.0
 
 
 class _Pause:
@@ -50,20 +55,22 @@ class _Pause:
 
 
 class ImportPauses:
-    """The starting workers of one machine's pools (shared as the pools share their permits)
-    and how many jobs run there."""
+    """The starting workers of one machine's pools (shared as the pools share their permits),
+    the jobs running there and the clicks whose job has not begun yet."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._starting: dict[int, _Pause] = {}  # by process group
         self._running = 0
-        self._ended = 0  # jobs ended so far: a later one's timer continues the workers
+        self._expected: list[int] = []  # the clicks' tokens, oldest first, until a job begins
+        self._tokens = itertools.count()
+        self._quiet = 0  # times the machine went quiet: only the latest one's timer continues
 
     def starting(self, group: int) -> None:
         """A worker's process group that began importing: stopped at once if a job runs."""
         with self._lock:
             pause = self._starting.setdefault(group, _Pause(group))
-            if self._running:
+            if self._running or self._expected:
                 pause.stop()
 
     def check(self, group: int, job_waits: bool) -> None:
@@ -83,28 +90,61 @@ class ImportPauses:
             if pause is not None:
                 pause.go()
 
+    def expect_job(self) -> None:
+        """A job is on its way (a click on Inspect or Re-run): stand still from now. The first
+        job to begin takes the click's place; a click with no job (a refused request) counts
+        EXPECTED_S at most."""
+        with self._lock:
+            token = next(self._tokens)
+            self._expected.append(token)
+            self._stop_all()
+        _later(EXPECTED_S, self._unexpect, token)
+
     def job_began(self) -> None:
         with self._lock:
             self._running += 1
-            for pause in self._starting.values():
-                pause.stop()
+            if self._expected:
+                self._expected.pop(0)
+            self._stop_all()
 
     def job_ended(self) -> None:
         with self._lock:
             self._running = max(0, self._running - 1)
-            if self._running:
-                return
-            self._ended += 1
-        timer = threading.Timer(RESUME_AFTER_S, self._go_all, args=(self._ended,))
-        timer.daemon = True
-        timer.start()
+        self._maybe_quiet()
 
-    def _go_all(self, ended: int) -> None:
+    def _unexpect(self, token: int) -> None:
         with self._lock:
-            if self._running or ended != self._ended:
+            if token not in self._expected:
+                return  # its job began
+            self._expected.remove(token)
+        self._maybe_quiet()
+
+    def _stop_all(self) -> None:
+        for pause in self._starting.values():
+            pause.stop()
+
+    def _maybe_quiet(self) -> None:
+        """No job runs or is expected: continue the workers RESUME_AFTER_S later, unless
+        another job came in between."""
+        with self._lock:
+            if self._running or self._expected:
+                return
+            self._quiet += 1
+            quiet = self._quiet
+        _later(RESUME_AFTER_S, self._go_all, quiet)
+
+    def _go_all(self, quiet: int) -> None:
+        with self._lock:
+            if self._running or self._expected or quiet != self._quiet:
                 return
             for pause in self._starting.values():
                 pause.go()
+
+
+def _later(seconds: float, call: Callable[[int], None], arg: int) -> None:
+    timer = threading.Timer(seconds, call, args=(arg,))
+    timer.daemon = True  # a server that stops does not wait for it
+    timer.start()
 
 
 def _signal(group: int, signum: int) -> bool:

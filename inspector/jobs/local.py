@@ -181,6 +181,14 @@ class LocalExecutor(QueuedPool):
         self._queue.put(user, job)
         return job
 
+    def expect_job(self) -> None:
+        """A click that submits a job next: the starting workers stand still from now
+        (imports.py), unless no warm worker waits here (the job needs one of them)."""
+        with self._lock:
+            idle = self._idle_ready
+        if idle:
+            self._pauses.expect_job()
+
     def devices(self, timeout: float = START_TIMEOUT_S) -> tuple[str, ...]:
         """The logical devices a worker's TensorFlow sees (reported when it became ready).
 

@@ -577,7 +577,7 @@ def _saved_run(run_id: str) -> None:
     _run_header(run_id, f"{summary.status} · {plain(summary.owner_name)} · {summary.visibility} · "
                         f"{summary.created_at:%Y-%m-%d %H:%M} UTC")
     actions = st.columns(5)
-    if actions[0].button("Re-run", key="rerun_saved",
+    if actions[0].button("Re-run", key="rerun_saved", on_click=services.expect_job,
                          help="the same inputs as a new run, as private or team as this one"):
         _rerun(saved)
         st.rerun()
@@ -665,7 +665,7 @@ running = "job" in st.session_state
 refused = bool(inputs.missing) and inputs.missing == st.session_state.get("model_error")
 clicked = st.button("Inspect", type="primary", key="run", disabled=running or refused,
                     help="Upload a model that loads first (its error is above)" if refused
-                    else None)
+                    else None, on_click=services.expect_job)
 # One place for the report, and before it for the matrix of a job still running: a click
 # clears the previous report at once (it stood under the new matrix, found in a walk).
 report_slot = st.empty()

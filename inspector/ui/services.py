@@ -153,6 +153,18 @@ def executor_or_error() -> Executor | None:
     return _or_error(executor)
 
 
+def expect_job() -> None:
+    """A click that asks for a job (Inspect, Re-run): this machine's workers that are importing
+    TensorFlow stand still from now on (jobs/imports.py), not only once the job begins. On Ray
+    the imports are the nodes' own and go on."""
+    try:
+        expect = getattr(executor(), "expect_job", None)
+    except InspectorError:  # the page shows why the pool cannot start
+        return
+    if expect is not None:
+        expect()
+
+
 def _hidden_paths(settings: Policy) -> tuple[Path, ...]:
     """What the sandbox must cover even if a read-only bind would show it."""
     data = store_settings(settings)[1]
