@@ -35,9 +35,27 @@ def stopped(pid: int) -> bool:
         time.sleep(0.01)
 
 
-def test_a_starting_worker_stands_still_while_a_job_runs_and_a_moment_after(group):
+def started(pauses: ImportPauses, group: int) -> None:
+    """A worker started and said it is alive (it dies with its parent)."""
+    pauses.starting(group)
+    pauses.alive(group)
+
+
+def test_a_worker_is_not_stopped_before_it_dies_with_its_parent(group):
+    """A process stopped before its parent-death signal was set outlived a killed server,
+    stopped for good (found by killing the server right after a click)."""
     pauses = ImportPauses()
     pauses.starting(group)
+    pauses.job_began()
+    assert not stopped(group)
+    pauses.alive(group)
+    assert stopped(group), "alive while a job runs: stopped at once"
+    pauses.ready(group)
+
+
+def test_a_starting_worker_stands_still_while_a_job_runs_and_a_moment_after(group):
+    pauses = ImportPauses()
+    started(pauses, group)
     assert not stopped(group), "no job runs: it imports"
     pauses.job_began()
     assert stopped(group)
@@ -50,7 +68,7 @@ def test_a_starting_worker_stands_still_while_a_job_runs_and_a_moment_after(grou
 def test_a_worker_started_during_a_job_stands_still_at_once_and_a_new_job_keeps_it(group):
     pauses = ImportPauses()
     pauses.job_began()
-    pauses.starting(group)
+    started(pauses, group)
     assert stopped(group)
     pauses.job_ended()
     pauses.job_began()  # a click right after the result: the first job's timer must not win
@@ -62,7 +80,7 @@ def test_a_worker_started_during_a_job_stands_still_at_once_and_a_new_job_keeps_
 
 def test_a_job_waiting_for_a_worker_or_the_pause_limit_continues_it(group, monkeypatch):
     pauses = ImportPauses()
-    pauses.starting(group)
+    started(pauses, group)
     pauses.job_began()
     pauses.check(group, job_waits=False)
     assert stopped(group)
@@ -84,7 +102,7 @@ def test_a_group_that_is_gone_is_no_error():
     gone = subprocess.Popen(["true"], start_new_session=True)
     gone.wait()
     pauses = ImportPauses()
-    pauses.starting(gone.pid)
+    started(pauses, gone.pid)
     pauses.job_began()
     pauses.check(gone.pid, job_waits=True)
     pauses.job_ended()
@@ -93,7 +111,7 @@ def test_a_group_that_is_gone_is_no_error():
 
 def test_a_click_stops_them_at_once_and_its_job_takes_its_place(group):
     pauses = ImportPauses()
-    pauses.starting(group)
+    started(pauses, group)
     pauses.expect_job()
     assert stopped(group), "the page's run before the submit is part of the click"
     pauses.job_began()
@@ -105,7 +123,7 @@ def test_a_click_stops_them_at_once_and_its_job_takes_its_place(group):
 def test_a_click_whose_job_never_comes_holds_them_a_moment_only(group, monkeypatch):
     monkeypatch.setattr(imports, "EXPECTED_S", 0.2)
     pauses = ImportPauses()
-    pauses.starting(group)
+    started(pauses, group)
     pauses.expect_job()  # a request the page refused: no job
     assert stopped(group)
     time.sleep(0.2 + imports.RESUME_AFTER_S + 0.3)

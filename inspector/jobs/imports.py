@@ -34,11 +34,14 @@ class _Pause:
 
     def __init__(self, group: int):
         self.group = group
+        # Said it dies with its parent: a process stopped before then (bwrap not yet set up)
+        # outlived a server killed with SIGKILL, stopped for good.
+        self.alive = False
         self.stopped_at: float | None = None  # since when it stands still, while it does
         self.stood_s = 0.0  # the pauses before this one
 
     def stop(self) -> None:
-        if self.stopped_at is None and self.stood_s < PAUSE_LIMIT_S \
+        if self.alive and self.stopped_at is None and self.stood_s < PAUSE_LIMIT_S \
                 and _signal(self.group, signal.SIGSTOP):
             self.stopped_at = time.monotonic()
 
@@ -67,11 +70,19 @@ class ImportPauses:
         self._quiet = 0  # times the machine went quiet: only the latest one's timer continues
 
     def starting(self, group: int) -> None:
-        """A worker's process group that began importing: stopped at once if a job runs."""
+        """A worker's process group that was started (not stopped before it is ``alive``)."""
         with self._lock:
-            pause = self._starting.setdefault(group, _Pause(group))
-            if self._running or self._expected:
-                pause.stop()
+            self._starting.setdefault(group, _Pause(group))
+
+    def alive(self, group: int) -> None:
+        """A starting worker that dies with its parent: stopped at once if a job runs or is
+        expected."""
+        with self._lock:
+            pause = self._starting.get(group)
+            if pause is not None:
+                pause.alive = True
+                if self._running or self._expected:
+                    pause.stop()
 
     def check(self, group: int, job_waits: bool) -> None:
         """A starting worker's slot, every poll: continue it when a job waits for a worker or

@@ -342,6 +342,8 @@ class LocalExecutor(QueuedPool):
             if events is None:
                 return worker.crash_error("while starting")
             for event in events:
+                if event.get("event") == Event.ALIVE:
+                    self._pauses.alive(worker.process.pid)
                 if event.get("event") == Event.READY:
                     # The host's pid of what was started (bwrap's, when sandboxed): inside a
                     # sandbox's PID namespace the worker sees a pid of its own.
@@ -401,7 +403,7 @@ class LocalExecutor(QueuedPool):
         without the job's token, or an event whose fields do not parse."""
         for event in events:
             kind = event["event"]
-            if ending is not None or kind == Event.READY:
+            if ending is not None or kind in (Event.ALIVE, Event.READY):
                 raise WorkerCrashed(f"{protocol.NOT_PROTOCOL}: a {kind} event "
                                     f"{'after ' + ending['event'] if ending else 'during a job'}")
             protocol.check_token(event, end_token)

@@ -22,6 +22,10 @@ from inspector.report import ModeResult, Report, mode_result_from_worker, report
 
 
 class Event(StrEnum):
+    # The worker runs and dies with its parent (set before anything else): the pool may stop
+    # its import from now on (imports.py); a process stopped before that outlived a killed
+    # server.
+    ALIVE = "alive"
     # The worker imported TensorFlow and waits for a job: pid, tensorflow, devices.
     READY = "ready"
     # A new stage (and mode) began.
@@ -39,7 +43,7 @@ class Event(StrEnum):
 # What a line from a worker must carry besides "event", per event (the parent checks each line:
 # the control pipe is an open descriptor in the process that runs the user's code).
 REQUIRED: dict[str, tuple[str, ...]] = {
-    Event.READY: ("tensorflow", "devices"), Event.STAGE: ("stage",),
+    Event.ALIVE: (), Event.READY: ("tensorflow", "devices"), Event.STAGE: ("stage",),
     Event.MEASURED: ("mode", "result"), Event.MODE: ("mode", "result"),
     Event.DONE: ("report",), Event.FAILED: ("error",)}
 NOT_PROTOCOL = "the worker sent something that is not the protocol"

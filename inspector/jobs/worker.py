@@ -152,6 +152,7 @@ def main() -> None:
     # A process the user's code forks is a copy of this one: without this it would report its
     # own end on the pipe too (a fork bomb's children sent "done" after the worker's).
     os.register_at_fork(after_in_child=lambda: _close_quietly(control))
+    send(control, Event.ALIVE)
     tensorflow, devices = _start_tensorflow()
     _restore_priority(base_priority)
     send(control, Event.READY, pid=os.getpid(), tensorflow=tensorflow,
