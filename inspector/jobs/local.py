@@ -86,6 +86,20 @@ def sweep_left_folders(temp: Path | None = None) -> list[Path]:
     return removed
 
 
+def _pool_folder(turns_with: Path | None) -> tuple[Path, Path]:
+    """A new pool's folder (its owner named in it, after removing dead pools' folders) and the
+    timing lock its workers take turns with: ``turns_with``, or a new one in the folder."""
+    sweep_left_folders()
+    folder = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+    os.chmod(folder, 0o711)  # sandboxed workers (other uids) reach their job folders
+    (folder / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    lock = turns_with or folder / "timing.lock"
+    if turns_with is None:
+        lock.touch(mode=0o666)
+        os.chmod(lock, 0o666)
+    return folder, lock
+
+
 class LocalExecutor(QueuedPool):
     """K pre-started worker processes on this machine, one job each, FIFO when all are busy."""
 
@@ -124,17 +138,9 @@ class LocalExecutor(QueuedPool):
             env = {**(env or {}), **environment.worker_env()}
         self.sandbox = sandbox.detect(sandbox_mode)
         self._hidden = tuple(hidden)
-        sweep_left_folders()
-        self._workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
-        os.chmod(self._workdir, 0o711)  # sandboxed workers (other uids) reach their job folders
-        (self._workdir / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n")
-        lock = turns_with or self._workdir / "timing.lock"
-        if turns_with is None:
-            lock.touch(mode=0o666)
-            os.chmod(lock, 0o666)
-        self._lock_file = lock
+        self._workdir, self._lock_file = _pool_folder(turns_with)
         # The pool's workers take turns for their timed calls (turns.turn).
-        self._env = worker_environment(os.environ, {**(env or {}), TURN_LOCK_ENV: str(lock)})
+        self._env = worker_environment(os.environ, {**(env or {}), TURN_LOCK_ENV: str(self._lock_file)})
         self._closed = threading.Event()
         self._live: set[WorkerProcess] = set()
         self._idle_ready = 0  # workers that are ready and waiting for a job
