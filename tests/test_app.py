@@ -103,6 +103,22 @@ def test_pasted_code_with_a_syntax_error_names_the_line():
                for h in at.get("html")), "the failing line is shown highlighted"
 
 
+def test_the_inspect_click_holds_the_imports_before_the_pages_run(monkeypatch):
+    """Issue 24: the click itself, not only its job, holds the workers importing TensorFlow
+    (the page's run before the submit was 50-100 ms slower beside an import); a refused
+    request asks too, and its hold lapses by itself (test_imports)."""
+    from inspector.jobs.local import LocalExecutor
+
+    asked = []
+    monkeypatch.setattr(LocalExecutor, "expect_job", lambda self: asked.append(self))
+    at = app()
+    at.selectbox(key="entry").set_value("(paste your own code)").run()
+    at.text_area(key="code").set_value("def f(x):\n    return x +\n").run()
+    assert not asked, "editing is not a click"
+    inspect(at)
+    assert len(asked) == 1
+
+
 def test_user_error_while_tracing_highlights_the_line_and_cancel_works():
     at = app()
     at.selectbox(key="entry").set_value("(paste your own code)").run()
