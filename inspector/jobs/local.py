@@ -140,7 +140,8 @@ class LocalExecutor(QueuedPool):
         self._hidden = tuple(hidden)
         self._workdir, self._lock_file = _pool_folder(turns_with)
         # The pool's workers take turns for their timed calls (turns.turn).
-        self._env = worker_environment(os.environ, {**(env or {}), TURN_LOCK_ENV: str(self._lock_file)})
+        self._env = worker_environment(os.environ,
+                                       {**(env or {}), TURN_LOCK_ENV: str(self._lock_file)})
         self._closed = threading.Event()
         self._live: set[WorkerProcess] = set()
         self._idle_ready = 0  # workers that are ready and waiting for a job

@@ -1,7 +1,8 @@
 """A worker process: import TensorFlow, say ready, run exactly one job, exit.
 
-Protocol (JSON lines): the worker writes ``{"event": "ready", ...}`` on its control pipe
-(its original stdout), reads one request line from stdin, writes progress events and finally
+Protocol (JSON lines): the worker writes ``{"event": "alive"}`` once it dies with its parent
+and ``{"event": "ready", ...}`` once TensorFlow is imported, on its control pipe (its original
+stdout), reads one request line from stdin, writes progress events and finally
 ``{"event": "done", ...}``. Anything the user's code prints goes to the job's log, never to
 the control pipe. Started by local.LocalExecutor; ``python -m inspector.jobs.worker``. The only module
 outside ``engine`` that imports TensorFlow (after the process isolated itself).

@@ -156,7 +156,7 @@ def executor_or_error() -> Executor | None:
 def expect_job() -> None:
     """A click that asks for a job (Inspect, Re-run): this machine's workers that are importing
     TensorFlow stand still from now on (jobs/imports.py), not only once the job begins. On Ray
-    the imports are the nodes' own and go on."""
+    the hold does not reach the nodes: their imports stand still from the job's start."""
     try:
         expect = getattr(executor(), "expect_job", None)
     except InspectorError:  # the page shows why the pool cannot start
